@@ -1,0 +1,253 @@
+"""Batches: every catalog row x aspect planned, rendered, checked and stored, with a manifest.
+
+Outputs of a row go to ``<template>/<sku>/<aspect>-<plan hash 12>.{plan.json,jpg,mp4}``; the
+MP4 is stored last, so its presence means the row is complete, and a re-run skips it. A failing
+row is reported in the manifest and the log; the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from generator.assets import AssetResolver
+from generator.catalog import Catalog, CatalogOptions, Product, load_catalog
+from generator.errors import AdgenError, ConfigError
+from generator.plan import ShotPlan, compile_plan
+from generator.store import Store, safe_name
+from generator.templates import Template, discover_templates, iter_templates_for
+
+if TYPE_CHECKING:
+    from render.backends import Renderer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MANIFEST_KEY = "manifest.jsonl"
+_MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What to run: template (None: chosen per row), aspects (None: each template's first; ``all``:
+    every declared one), how many catalog rows, and where templates live."""
+
+    template_id: str | None = None
+    aspects: tuple[str, ...] | Literal["all"] | None = None
+    limit: int | None = None
+    renderer: str = "draft"
+    templates_root: Path = DEFAULT_TEMPLATES
+    catalog: CatalogOptions = field(default_factory=CatalogOptions)
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One manifest line: a catalog row in one aspect, and what became of it."""
+
+    row: int
+    sku: str
+    status: Literal["rendered", "skipped", "failed", "planned"]
+    template: str | None = None
+    template_version: int | None = None
+    aspect: str | None = None
+    plan_hash: str | None = None
+    video: str | None = None
+    poster: str | None = None
+    plan: str | None = None
+    duration: float | None = None
+    frames: int | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    results: tuple[RowResult, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every row succeeded, 1 when any failed."""
+        return 1 if self.count("failed") else 0
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    product: Product
+    template: Template
+    plan: ShotPlan
+
+    def result(self) -> RowResult:
+        """This row's manifest line before rendering (status ``planned``)."""
+        return RowResult(
+            row=self.product.row, sku=self.product.sku, status="planned", template=self.template.id,
+            template_version=self.template.spec.version, aspect=self.plan.aspect, plan_hash=self.plan.sha256,
+            duration=round(self.plan.duration, 3), frames=self.plan.frames,
+        )  # fmt: skip
+
+    @property
+    def key_prefix(self) -> str:
+        aspect = self.plan.aspect.replace(":", "x")
+        return f"{self.template.id}/{safe_name(self.product.sku)}/{aspect}-{self.plan.sha256[:12]}"
+
+
+def load_templates(options: RunOptions) -> dict[str, Template]:
+    """Templates under ``options.templates_root``; a broken template is logged, or fatal when it is the one asked for.
+
+    Raises:
+        ConfigError: no templates, or the requested template is missing or broken.
+    """
+    if not options.templates_root.is_dir():
+        raise ConfigError(f"templates folder not found: {options.templates_root}")
+    templates, errors = discover_templates(options.templates_root)
+    for error in errors:
+        log.warning("skipping broken template: %s", error)
+    if options.template_id is not None and options.template_id not in templates:
+        broken = "".join(f"\n  broken: {error}" for error in errors)
+        raise ConfigError(f"unknown template {options.template_id!r}; available: {', '.join(sorted(templates)) or 'none'}{broken}")
+    if not templates:
+        raise ConfigError(f"no usable templates in {options.templates_root}")
+    return templates
+
+
+def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOptions) -> Iterator[PlannedRow | RowResult]:
+    """Plans for each good row x aspect, and a failed ``RowResult`` for each row that cannot be planned."""
+    rows = catalog.rows()
+    if options.limit is not None:
+        rows = rows[: options.limit]
+    for item in rows:
+        if not isinstance(item, Product):
+            yield RowResult(row=int(str(item.context["row"])), sku=str(item.context.get("sku", "")), status="failed", error=str(item))
+            continue
+        try:
+            template = _choose_template(item, templates, options)
+        except AdgenError as exc:
+            yield RowResult(row=item.row, sku=item.sku, status="failed", error=f"{catalog.path} row {item.row}: {exc}")
+            continue
+        aspects = template.spec.canvas.aspects if options.aspects == "all" else (options.aspects or template.spec.canvas.aspects[:1])
+        for aspect in aspects:
+            try:
+                plan = compile_plan(template, item, aspect, options.templates_root)
+            except AdgenError as exc:
+                yield RowResult(
+                    row=item.row, sku=item.sku, status="failed", template=template.id,
+                    template_version=template.spec.version, aspect=aspect,
+                    error=f"{catalog.path} row {item.row}: {exc}",
+                )  # fmt: skip
+                continue
+            yield PlannedRow(item, template, plan)
+
+
+def _choose_template(product: Product, templates: dict[str, Template], options: RunOptions) -> Template:
+    if options.template_id is not None:
+        return templates[options.template_id]
+    for template in iter_templates_for(templates, product.vertical, product.product_type):
+        return template
+    raise ConfigError(
+        f"no template for vertical {product.vertical!r} / product_type {product.product_type!r}; "
+        "pass --template or add a 'vertical' column"
+    )
+
+
+def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer: Renderer | None = None) -> RunReport:
+    """Render a whole catalog into ``store``; ``renderer`` defaults to the backend named in ``options``.
+
+    Raises:
+        ConfigError, CatalogError: nothing can be run (bad options, unreadable catalog).
+    """
+    from render.backends import get_renderer  # render is imported only when rendering
+    from render.video import render_video
+
+    templates = load_templates(options)
+    catalog = load_catalog(catalog_path, options.catalog)
+    renderer = renderer or get_renderer(options.renderer)
+    assets = AssetResolver({"catalog": catalog_path.parent, "templates": options.templates_root})
+    results: list[RowResult] = []
+    items = list(plan_rows(catalog, templates, options))
+    last_manifest = time.monotonic()
+    with _Progress(len(items)) as advance, tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
+        try:
+            for item in items:
+                if isinstance(item, RowResult):
+                    log.error("%s", item.error)
+                    results.append(item)
+                else:
+                    results.append(_render_row(item, store, renderer, assets, Path(scratch), render_video))
+                advance(results[-1])
+                if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:
+                    write_manifest(store, results)
+                    last_manifest = time.monotonic()
+        finally:
+            write_manifest(store, results)
+    return RunReport(tuple(results))
+
+
+def _render_row(
+    row: PlannedRow, store: Store, renderer: Renderer, assets: AssetResolver, scratch: Path, render: Callable[..., None]
+) -> RowResult:
+    plan, prefix, base = row.plan, row.key_prefix, row.result()
+    video_key, poster_key, plan_key = f"{prefix}.mp4", f"{prefix}.jpg", f"{prefix}.plan.json"
+    if store.exists(video_key):
+        return replace(base, status="skipped", video=store.uri(video_key), poster=store.uri(poster_key), plan=store.uri(plan_key))
+    started = time.perf_counter()
+    video_path, poster_path = scratch / "video.mp4", scratch / "poster.jpg"
+    try:
+        render(plan, renderer, assets, video_path, poster_path)
+        plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json")
+        poster_uri = store.put_file(poster_key, poster_path, "image/jpeg")
+        video_uri = store.put_file(video_key, video_path, "video/mp4")
+    except AdgenError as exc:
+        error = f"row {row.product.row} ({row.template.id}, {plan.aspect}): {exc}"
+        log.error("%s", error)
+        return replace(base, status="failed", error=error)
+    finally:
+        video_path.unlink(missing_ok=True)
+        poster_path.unlink(missing_ok=True)
+    seconds = round(time.perf_counter() - started, 3)
+    return replace(base, status="rendered", video=video_uri, poster=poster_uri, plan=plan_uri, seconds=seconds)
+
+
+def write_manifest(store: Store, results: list[RowResult]) -> None:
+    """Replace the manifest with one JSON line per result (atomically)."""
+    data = "".join(r.to_json() + "\n" for r in results).encode("utf-8")
+    store.put_bytes(MANIFEST_KEY, data, "application/x-ndjson")
+
+
+class _Progress:
+    """A tqdm bar on a terminal; one log line per item otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar = None
+        self.done = 0
+
+    def __enter__(self) -> Callable[[RowResult], None]:
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="video", dynamic_ncols=True)
+        return self._advance
+
+    def _advance(self, result: RowResult) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{result.sku} {result.status}")
+            self.bar.update()
+        else:
+            log.info("[%d/%d] row %d %s %s %s", self.done, self.total, result.row, result.sku, result.aspect or "-", result.status)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,152 @@
+"""The ``adgen`` command: the only place that parses arguments, sets up logging and maps errors to exit codes.
+
+Exit codes: 0 every row succeeded; 1 some rows failed (each reported); 2 usage or configuration
+error (nothing was run); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch
+from generator.catalog import CatalogOptions, load_catalog, load_column_map
+from generator.errors import AdgenError
+from generator.plan import ASPECT_SIZES
+from generator.store import LocalStore
+
+log = logging.getLogger("adgen")
+
+
+def _catalog_options(columns: Path | None, currency: str | None, max_pixels: int) -> CatalogOptions:
+    return CatalogOptions(
+        column_map=load_column_map(columns) if columns else {},
+        default_currency=currency,
+        max_pixels=max_pixels,
+    )
+
+
+def _aspects(value: str | None) -> tuple[str, ...] | str | None:
+    if value is None or value == "all":
+        return value
+    aspects = tuple(a.strip() for a in value.split(","))
+    unknown = [a for a in aspects if a not in ASPECT_SIZES]
+    if unknown:
+        raise click.BadParameter(f"unknown aspect {unknown[0]!r}; use {', '.join(ASPECT_SIZES)} or all")
+    return aspects
+
+
+_catalog_arguments = [
+    click.argument("catalog", type=click.Path(path_type=Path, dir_okay=False)),
+    click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
+                 default=DEFAULT_TEMPLATES, show_default=True, envvar="ADGEN_TEMPLATES", help="Folder of <vertical>/*.yaml templates."),
+    click.option("--aspect", "aspect", help="Aspect(s) to render, e.g. 9:16 or 9:16,1:1 or all (default: each template's first)."),
+    click.option("--limit", type=click.IntRange(min=1), help="Only the first N catalog rows."),
+    click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                 help="YAML mapping of canonical column names to this feed's column names."),
+    click.option("--currency", help="ISO 4217 currency for prices written without one."),
+    click.option("--max-pixels", type=click.IntRange(min=1), default=40_000_000, show_default=True,
+                 help="Largest reference image accepted, in pixels."),
+]  # fmt: skip
+
+
+def _with_catalog_arguments(function: Any) -> Any:
+    for decorator in reversed(_catalog_arguments):
+        function = decorator(function)
+    return function
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.version_option(package_name="adgen")
+def main(verbose: bool) -> None:
+    """adgen turns product catalogs into short ad videos through templates."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+@main.command()
+@_with_catalog_arguments
+@click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("out"), show_default=True)
+@click.option("--renderer", default="draft", show_default=True, help="Background renderer backend.")
+def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
+        currency: str | None, max_pixels: int, template_id: str | None, out: Path, renderer: str) -> None:  # fmt: skip
+    """Render every row of CATALOG into videos under --out, with a manifest.jsonl."""
+    options = RunOptions(
+        template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=renderer,  # type: ignore[arg-type]
+        templates_root=templates_root, catalog=_catalog_options(columns, currency, max_pixels),
+    )  # fmt: skip
+    report = _guard(lambda: run_batch(catalog, LocalStore(out), options))
+    log.info(
+        "%d rendered, %d skipped (already there), %d failed; manifest: %s",
+        report.count("rendered"), report.count("skipped"), report.count("failed"), out / "manifest.jsonl",
+    )  # fmt: skip
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@_with_catalog_arguments
+@click.option("--template", "template_id", required=True, help="Template id.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout.")
+def plan(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
+         currency: str | None, max_pixels: int, template_id: str, out: Path | None) -> None:  # fmt: skip
+    """Print one canonical plan JSON per line for each row of CATALOG (no rendering)."""
+    options = RunOptions(
+        template_id=template_id, aspects=_aspects(aspect), limit=limit, templates_root=templates_root,  # type: ignore[arg-type]
+        catalog=_catalog_options(columns, currency, max_pixels),
+    )  # fmt: skip
+
+    def work() -> int:
+        templates = load_templates(options)
+        loaded = load_catalog(catalog, options.catalog)
+        store = LocalStore(out) if out else None
+        failed = 0
+        for item in plan_rows(loaded, templates, options):
+            if not isinstance(item, PlannedRow):
+                log.error("%s", item.error)
+                failed += 1
+            elif store is not None:
+                uri = store.put_bytes(f"{item.key_prefix}.plan.json", item.plan.canonical_json().encode(), "application/json")
+                log.info("wrote %s", uri)
+            else:
+                click.echo(item.plan.canonical_json())
+        return 1 if failed else 0
+
+    sys.exit(_guard(work))
+
+
+@main.group()
+def templates() -> None:
+    """Inspect templates."""
+
+
+@templates.command("list")
+@click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_TEMPLATES, show_default=True, envvar="ADGEN_TEMPLATES")  # fmt: skip
+def list_templates(templates_root: Path) -> None:
+    """One template per line: id, version, vertical, aspects, duration range, name."""
+    found = _guard(lambda: load_templates(RunOptions(templates_root=templates_root)))
+    for template in found.values():
+        spec = template.spec
+        click.echo(f"{spec.id}\tv{spec.version}\t{spec.vertical}\t{','.join(spec.canvas.aspects)}\t{spec.name}")
+
+
+def _guard(work: Any) -> Any:
+    """Run ``work``; a configuration error ends the program with exit code 2, Ctrl-C with 130."""
+    try:
+        return work()
+    except AdgenError as exc:
+        log.error("%s", exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        sys.exit(130)

@@ -1,0 +1,358 @@
+"""Shot plans: a template applied to one product and aspect, fully resolved and frame-exact.
+
+A plan holds no expression and no default left to resolve: integer frame counts that add up to
+``frames``, pixel boxes, wrapped text lines with their font size, seeds and content hashes of every
+reference. Its canonical JSON (sorted keys, no whitespace) is the same bytes on every machine, and
+its sha256 is the plan's identity, used for output keys, caching and resume. The catalog row number
+is deliberately not part of a plan: moving a row must not re-render it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from generator.assets import AssetRoot, ImageAsset, file_sha256, load_image_asset, resolve_ref
+from generator.catalog import Product
+from generator.errors import AssetError, PlanError
+from generator.templates import NAMED_BOXES, BoxSpec, Template
+from render.text import TextFitError, find_font, fit_text
+
+PLAN_VERSION = 1
+ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "9:16": (1080, 1920),
+    "1:1": (1080, 1080),
+    "4:5": (1080, 1350),
+    "16:9": (1920, 1080),
+}
+_STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
+
+
+class _Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AssetRef(_Plan):
+    """A file by machine-independent source and content hash, with how its alpha is made."""
+
+    source: str
+    sha256: str
+    cutout: Literal["alpha", "light-background", "opaque"] = "alpha"
+    cutout_background: tuple[int, int, int] | None = None
+
+
+class Motion(_Plan):
+    """A layer's entrance: ``enter`` animation over ``frames`` frames from shot-local ``start``."""
+
+    enter: str
+    start: int
+    frames: int
+
+
+class ImagePlacement(_Plan):
+    """A product or mascot image: ``crop`` (source pixels) drawn into ``box`` (x, y, w, h canvas pixels)."""
+
+    kind: Literal["product", "mascot"]
+    ref: AssetRef
+    crop: tuple[int, int, int, int]
+    box: tuple[float, float, float, float]
+    shadow: bool
+    motion: Motion
+
+
+class TextPlacement(_Plan):
+    """Resolved text: its lines as wrapped at ``font_size``, centred vertically in ``box``."""
+
+    kind: Literal["text"] = "text"
+    text: str
+    lines: tuple[str, ...]
+    font: str
+    weight: str
+    font_size: int
+    line_height: int
+    color: str
+    align: str
+    stroke: int
+    shadow: bool
+    plate: str | None
+    box: tuple[float, float, float, float]
+    motion: Motion
+
+
+Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
+
+
+class BackgroundSpec(_Plan):
+    prompt: str
+    negative: str
+    palette: tuple[str, str]
+    accent: str
+
+
+class CameraMove(_Plan):
+    move: str
+    amount: float
+
+
+class TransitionIn(_Plan):
+    type: str
+    frames: int
+
+
+class PlannedShot(_Plan):
+    id: str
+    start: int
+    frames: int
+    seed: int
+    background: BackgroundSpec
+    camera: CameraMove
+    layers: tuple[Layer, ...]
+    transition_in: TransitionIn | None
+
+
+class Audio(_Plan):
+    ref: AssetRef
+    volume: float
+    fade_out: float
+
+
+class ShotPlan(_Plan):
+    """The contract between planning and rendering; see the module docstring."""
+
+    plan_version: int
+    template: dict[str, str | int]
+    product: dict[str, str]
+    aspect: str
+    size: tuple[int, int]
+    fps: int
+    frames: int
+    poster_frame: int
+    shots: tuple[PlannedShot, ...]
+    audio: Audio | None
+
+    def canonical_json(self) -> str:
+        """Sorted keys, no whitespace, UTF-8 text: identical bytes for identical plans."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+    @classmethod
+    def from_json(cls, text: str) -> ShotPlan:
+        return cls.model_validate_json(text)
+
+
+def stable_seed(template_id: str, template_version: int, shot_id: str, sku: str) -> int:
+    """A 31-bit seed from a stable hash: the same on every machine and run."""
+    key = "\x1f".join((template_id, str(template_version), shot_id, sku)).encode("utf-8")
+    return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def compile_plan(template: Template, product: Product, aspect: str, templates_root: Path) -> ShotPlan:
+    """Apply ``template`` to ``product`` for ``aspect``.
+
+    Raises:
+        TemplateError: an expression failed on this product, or text cannot fit (names file and line).
+        PlanError: the product lacks a field the template requires, or the aspect is not declared.
+    """
+    spec = template.spec
+    if aspect not in spec.canvas.aspects:
+        raise PlanError(f"template {spec.id} does not declare aspect {aspect} (declares {', '.join(spec.canvas.aspects)})")
+    missing = [name for name in spec.requires if not product.field_value(name)]
+    if missing:
+        raise PlanError(f"template {spec.id} requires {', '.join(missing)}, empty for this product", field=missing[0])
+    builder = _PlanBuilder(template, product, aspect, templates_root)
+    return builder.build()
+
+
+def _box_pixels(box: BoxSpec, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    x, y, w, h = NAMED_BOXES[box] if isinstance(box, str) else box
+    return (x * size[0], y * size[1], w * size[0], h * size[1])
+
+
+def _r(value: float) -> float:
+    """Round a coordinate for the plan: 1/1000 pixel, and never a negative zero."""
+    return round(value, 3) + 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def _template_image(path: Path, source: str, mtime_ns: int) -> ImageAsset:
+    return load_image_asset(path, source)
+
+
+@functools.lru_cache(maxsize=64)
+def _template_file_sha256(path: Path, mtime_ns: int) -> str:
+    return file_sha256(path)
+
+
+class _PlanBuilder:
+    def __init__(self, template: Template, product: Product, aspect: str, templates_root: Path) -> None:
+        self.template = template
+        self.spec = template.spec
+        self.product = product
+        self.aspect = aspect
+        self.size = ASPECT_SIZES[aspect]
+        self.fps = self.spec.canvas.fps
+        self.roots = [AssetRoot("templates", templates_root)]
+
+    def build(self) -> ShotPlan:
+        shots: list[PlannedShot] = []
+        start = 0
+        base = {"product": self.product}
+        for index, shot in enumerate(self.spec.shots):
+            path: tuple[str | int, ...] = ("shots", index)
+            if shot.when is not None and not self.template.evaluate(shot.when, (*path, "when"), base):
+                continue
+            for shot_id, variables in self._expand(index, base):
+                planned = self._shot(index, shot_id, start, variables, first=not shots)
+                shots.append(planned)
+                start += planned.frames
+        poster_id = self.spec.poster or next((s.id for s in self.spec.shots if s.product is not None), self.spec.shots[0].id)
+        poster = next((s for s in shots if s.id == poster_id or s.id.startswith(f"{poster_id}-")), shots[-1])
+        return ShotPlan(
+            plan_version=PLAN_VERSION,
+            template={"id": self.spec.id, "version": self.spec.version},
+            product={"sku": self.product.sku},
+            aspect=self.aspect,
+            size=self.size,
+            fps=self.fps,
+            frames=start,
+            poster_frame=poster.start + poster.frames - 1,
+            shots=tuple(shots),
+            audio=self._audio(),
+        )
+
+    def _expand(self, index: int, base: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        shot = self.spec.shots[index]
+        if shot.each is None:
+            return [(shot.id, base)]
+        name, _, expression = shot.each.strip().partition(" in ")
+        items = self.template.evaluate(expression.strip(), ("shots", index, "each"), base)
+        if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+            raise self.template.error(f"each must give a list, got {type(items).__name__}", ("shots", index, "each"), sku=self.product.sku)
+        return [(f"{shot.id}-{n}", {**base, name.strip(): item}) for n, item in enumerate(items, start=1)]
+
+    def _frames(self, seconds: float) -> int:
+        return round(seconds * self.fps)  # whole by construction: templates.load_template checked it
+
+    def _shot(self, index: int, shot_id: str, start: int, variables: dict[str, Any], first: bool) -> PlannedShot:
+        shot = self.spec.shots[index]
+        path: tuple[str | int, ...] = ("shots", index)
+        palette = shot.background.palette or self.spec.palette.background
+        layers: list[ImagePlacement | TextPlacement] = []
+        if shot.product is not None:
+            layers.append(self._image("product", shot.product, self.product.image, (*path, "product")))
+        if shot.mascot is not None:
+            assert self.spec.mascot is not None
+            mascot = self._template_image(self.spec.mascot.ref, ("mascot", "ref"))
+            layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot")))
+        for j, text_layer in enumerate(shot.text):
+            text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
+            if text:
+                layers.append(self._text(text, text_layer, (*path, "text", j)))
+        transition = shot.transition or self.spec.transition
+        transition_in = None
+        if not first and transition.type != "cut" and transition.duration > 0:
+            transition_in = TransitionIn(type=transition.type, frames=self._frames(transition.duration))
+        return PlannedShot(
+            id=shot_id,
+            start=start,
+            frames=self._frames(shot.duration),
+            seed=stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku),
+            background=BackgroundSpec(
+                prompt=self.template.render_text(shot.background.prompt, (*path, "background", "prompt"), variables).strip(),
+                negative=self.template.render_text(shot.background.negative, (*path, "background", "negative"), variables).strip(),
+                palette=palette,
+                accent=self.spec.palette.accent,
+            ),
+            camera=CameraMove(move=shot.camera.move, amount=shot.camera.amount),
+            layers=tuple(layers),
+            transition_in=transition_in,
+        )
+
+    def _motion(self, layer: Any) -> Motion:
+        return Motion(enter=layer.enter, start=self._frames(layer.delay), frames=self._frames(layer.enter_duration))
+
+    def _template_file(self, ref: str, path: tuple[str | int, ...]) -> tuple[Path, str]:
+        try:
+            resolved, source = resolve_ref(ref, self.template.path.parent, self.roots)
+        except AssetError as exc:
+            raise self.template.error(f"{exc.message}: {ref}", path) from exc
+        if not resolved.is_file():
+            raise self.template.error(f"file not found: {ref}", path)
+        return resolved, source
+
+    def _template_image(self, ref: str, path: tuple[str | int, ...]) -> ImageAsset:
+        resolved, source = self._template_file(ref, path)
+        try:
+            return _template_image(resolved, source, resolved.stat().st_mtime_ns)
+        except AssetError as exc:
+            raise self.template.error(f"{exc.message}: {ref}", path) from exc
+
+    def _image(self, kind: Literal["product", "mascot"], layer: Any, asset: ImageAsset, path: tuple[str | int, ...]) -> ImagePlacement:
+        bx, by, bw, bh = _box_pixels(layer.box, self.size)
+        left, top, right, bottom = asset.content_box
+        cw, ch = right - left, bottom - top
+        scale = min(bw / cw, bh / ch) * layer.scale
+        w, h = cw * scale, ch * scale
+        x = bx + (bw - w) / 2
+        y = by + (bh - h) / 2 if kind == "product" else by + bh - h  # a mascot stands on the box's floor
+        return ImagePlacement(
+            kind=kind,
+            ref=AssetRef(
+                source=asset.source,
+                sha256=asset.sha256,
+                cutout=asset.cutout.method,  # type: ignore[arg-type]
+                cutout_background=asset.cutout.background,
+            ),
+            crop=asset.content_box,
+            box=(_r(x), _r(y), _r(w), _r(h)),
+            shadow=getattr(layer, "shadow", False),
+            motion=self._motion(layer),
+        )
+
+    def _text(self, text: str, layer: Any, path: tuple[str | int, ...]) -> TextPlacement:
+        style = self.template.styles[layer.style]
+        ratio = min(self.size) / _STYLE_WIDTH
+        size, min_size = round(style.size * ratio), round(style.min_size * ratio)
+        bx, by, bw, bh = _box_pixels(layer.box, self.size)
+        inner_w, inner_h = (bw - 0.9 * size, bh - 0.44 * size) if style.plate else (bw, bh)
+        try:
+            font_path = find_font(style.font, style.weight)
+            layout = fit_text(text, font_path, size, min_size, style.line_spacing, (inner_w, inner_h))
+        except (LookupError, TextFitError) as exc:
+            raise self.template.error(str(exc), path, sku=self.product.sku) from exc
+        return TextPlacement(
+            text=text,
+            lines=layout.lines,
+            font=style.font,
+            weight=style.weight,
+            font_size=layout.font_size,
+            line_height=layout.line_height,
+            color=style.color or self.spec.palette.text,
+            align=style.align,
+            stroke=style.stroke,
+            shadow=style.shadow,
+            plate=style.plate,
+            box=(_r(bx), _r(by), _r(bw), _r(bh)),
+            motion=self._motion(layer),
+        )
+
+    def _audio(self) -> Audio | None:
+        music = self.spec.music
+        if music is None:
+            return None
+        resolved, source = self._template_file(music.ref, ("music", "ref"))
+        digest = _template_file_sha256(resolved, resolved.stat().st_mtime_ns)
+        return Audio(ref=AssetRef(source=source, sha256=digest), volume=music.volume, fade_out=music.fade_out)
+

@@ -1,0 +1,109 @@
+"""Output storage: the ``Store`` swap point and ``LocalStore``, the embedded default (a folder).
+
+Keys are ``/``-separated relative names. Every write is atomic: bytes go to a temporary name
+beside the target and are renamed over it only when complete, so a reader never sees half a file
+and a failed write never replaces a good one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Protocol
+
+from generator.errors import StoreError
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str) -> str:
+    """A key segment made only of letters, digits, ``.``, ``_`` and ``-``; never empty, never dots only."""
+    cleaned = _SAFE.sub("_", text).strip("._") or "_"
+    return cleaned[:120]
+
+
+class Store(Protocol):
+    """Where videos, posters, plans and the manifest go."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def put_file(self, key: str, source: Path, content_type: str) -> str:
+        """Store ``source`` under ``key``; returns the object's URI."""
+        ...
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> str: ...
+
+    def get_bytes(self, key: str) -> bytes: ...
+
+    def list(self, prefix: str = "") -> Iterator[str]: ...
+
+    def uri(self, key: str) -> str: ...
+
+
+class LocalStore:
+    """A folder on this machine; ``uri`` is the file's path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not key or key.startswith("/") or not path.is_relative_to(self.root):
+            raise StoreError("key escapes the store root", key=key)
+        return path
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    @contextmanager
+    def _atomic(self, key: str) -> Iterator[IO[bytes]]:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        except OSError as exc:
+            raise StoreError(f"cannot write: {exc}", key=key) from exc
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                yield stream
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, target)
+        except BaseException as exc:
+            Path(temporary).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise StoreError(f"cannot write: {exc}", key=key) from exc
+            raise
+
+    def put_file(self, key: str, source: Path, content_type: str) -> str:
+        with self._atomic(key) as stream, source.open("rb") as data:
+            shutil.copyfileobj(data, stream, 1 << 20)
+        return self.uri(key)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> str:
+        with self._atomic(key) as stream:
+            stream.write(data)
+        return self.uri(key)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as exc:
+            raise StoreError(f"cannot read: {exc}", key=key) from exc
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        base = self._path(prefix) if prefix else self.root
+        if base.is_file():
+            yield prefix
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not path.name.endswith(".part"):
+                yield path.relative_to(self.root).as_posix()
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))

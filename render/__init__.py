@@ -1,0 +1,1 @@
+"""Rendering: shot plans in, frames and encoded videos out. Depends on the plan types only."""

@@ -1,0 +1,281 @@
+"""Compositing: a shot plan's layers drawn into frames, with sub-pixel motion.
+
+Each frame is the shot's background keyframe seen through the camera, the image layers (product
+with its contact shadow, mascot) moved by their entrances and the camera, and the text layers in
+screen space. Every layer is resampled straight into its fractional rectangle (bilinear, alpha
+premultiplied), so slow moves glide instead of stepping whole pixels.
+
+Frames are produced one at a time. When nothing moves between two frames the previous frame
+object is yielded again, so the encoder can reuse its bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from generator.assets import AssetResolver, Cutout
+from generator.plan import ImagePlacement, Motion, PlannedShot, ShotPlan, TextPlacement
+from render.backends import KeyframeRequest, Renderer
+from render.text import TextLayout, draw_text, find_font
+
+_PAD = 4  # transparent border around sprites, so resampling boxes never leave the image
+_POP_FROM = 0.6  # a popping layer starts at this fraction of its size
+_SHADOW_MARGIN = 0.06  # contact shadow below a product, as a fraction of its height
+
+Rect = tuple[float, float, float, float]
+
+
+def ease_in_out_sine(t: float) -> float:
+    return 0.5 - 0.5 * math.cos(math.pi * t)
+
+
+def ease_out_cubic(t: float) -> float:
+    return 1 - (1 - t) ** 3
+
+
+def ease_out_back(t: float) -> float:
+    c1 = 1.70158
+    return 1 + (c1 + 1) * (t - 1) ** 3 + c1 * (t - 1) ** 2
+
+
+def camera_scale(shot: PlannedShot, frame: int) -> float:
+    """Zoom factor (>= 1) at shot-local ``frame``; frames past the shot's end hold the last value."""
+    move, amount = shot.camera.move, shot.camera.amount
+    if move == "none" or amount == 0:
+        return 1.0
+    progress = ease_in_out_sine(min(1.0, frame / max(1, shot.frames - 1)))
+    return 1 + amount * (progress if move == "push-in" else 1 - progress)
+
+
+def entrance(motion: Motion, rect: Rect, canvas: tuple[int, int], frame: int) -> tuple[Rect, float]:
+    """A layer's rectangle and opacity at shot-local ``frame`` under its entrance ``motion``.
+
+    Slides name the direction of travel: ``slide-right`` enters from the left edge.
+    """
+    if frame < motion.start:
+        return rect, 0.0
+    q = 1.0 if motion.frames == 0 else min(1.0, (frame - motion.start + 1) / motion.frames)
+    x, y, w, h = rect
+    if motion.enter == "fade":
+        return rect, ease_out_cubic(q)
+    if motion.enter == "pop":
+        k = _POP_FROM + (1 - _POP_FROM) * ease_out_back(q)
+        return (x + w * (1 - k) / 2, y + h * (1 - k) / 2, w * k, h * k), min(1.0, q * 2.5)
+    remaining = 1 - ease_out_cubic(q)
+    width, height = canvas
+    offsets = {
+        "slide-right": (-(x + w) * remaining, 0.0),
+        "slide-left": ((width - x) * remaining, 0.0),
+        "slide-up": (0.0, (height - y) * remaining),
+        "slide-down": (0.0, -(y + h) * remaining),
+    }
+    dx, dy = offsets.get(motion.enter, (0.0, 0.0))
+    return (x + dx, y + dy, w, h), 1.0
+
+
+@dataclass(frozen=True)
+class _Sprite:
+    """A layer's pixels (RGBa, padded by ``_PAD``) and where they sit at rest, in canvas pixels."""
+
+    image: Image.Image
+    rect: Rect
+    motion: Motion
+    follows_camera: bool
+
+
+class _ShotRenderer:
+    """Draws one shot's frames; keeps the last resampled piece of each layer for reuse."""
+
+    def __init__(self, plan: ShotPlan, shot: PlannedShot, background: Image.Image, sprites: list[_Sprite]) -> None:
+        self.size = plan.size
+        self.shot = shot
+        self.background = background
+        self.sprites = sprites
+        self._pieces: dict[int, tuple[tuple[int, ...], tuple[Image.Image, Image.Image, tuple[int, int]] | None]] = {}
+
+    def state(self, frame: int) -> tuple[object, ...]:
+        """Everything that decides the pixels of shot-local ``frame``."""
+        scale = camera_scale(self.shot, frame)
+        layers = []
+        for sprite in self.sprites:
+            rect, opacity = entrance(sprite.motion, sprite.rect, self.size, frame)
+            if sprite.follows_camera:
+                rect = _zoom(rect, scale, self.size)
+            layers.append((rect, opacity))
+        return (id(self), scale, tuple(layers))
+
+    def draw(self, state: tuple[object, ...]) -> Image.Image:
+        _, scale, layers = state
+        assert isinstance(scale, float) and isinstance(layers, tuple)
+        frame = self._camera_background(scale)
+        for index, (sprite, (rect, opacity)) in enumerate(zip(self.sprites, layers)):
+            if opacity <= 0:
+                continue
+            piece = self._piece(index, sprite, rect, opacity)
+            if piece is not None:
+                image, mask, origin = piece
+                frame.paste(image, origin, mask)
+        return frame
+
+    def _camera_background(self, scale: float) -> Image.Image:
+        if scale == 1.0:
+            return self.background.copy()
+        width, height = self.size
+        half_w, half_h = width / 2 / scale, height / 2 / scale
+        box = (width / 2 - half_w, height / 2 - half_h, width / 2 + half_w, height / 2 + half_h)
+        return self.background.resize(self.size, Image.Resampling.BILINEAR, box=box)
+
+    def _piece(
+        self, index: int, sprite: _Sprite, rect: Rect, opacity: float
+    ) -> tuple[Image.Image, Image.Image, tuple[int, int]] | None:
+        """The sprite resampled into ``rect`` (clipped to the canvas), its mask and paste origin."""
+        x, y, w, h = rect
+        width, height = self.size
+        x0, y0 = max(0, math.floor(x)), max(0, math.floor(y))
+        x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
+        key = (x0, y0, x1, y1, *(round(v * 1e4) for v in rect), round(opacity * 1e4))
+        cached = self._pieces.get(index)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        piece = None
+        if x1 > x0 and y1 > y0 and w > 0 and h > 0:
+            inner_w, inner_h = sprite.image.width - 2 * _PAD, sprite.image.height - 2 * _PAD
+            rx, ry = inner_w / w, inner_h / h
+            box = (
+                min(max(0.0, _PAD + (x0 - x) * rx), sprite.image.width),
+                min(max(0.0, _PAD + (y0 - y) * ry), sprite.image.height),
+                min(max(0.0, _PAD + (x1 - x) * rx), sprite.image.width),
+                min(max(0.0, _PAD + (y1 - y) * ry), sprite.image.height),
+            )
+            image = sprite.image.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("RGBA")
+            mask = image.getchannel("A")
+            if opacity < 1.0:
+                mask = mask.point(_opacity_lut(opacity))
+            piece = (image, mask, (x0, y0))
+        self._pieces[index] = (key, piece)
+        return piece
+
+
+def _opacity_lut(opacity: float) -> list[int]:
+    return [round(v * opacity) for v in range(256)]
+
+
+def _zoom(rect: Rect, scale: float, size: tuple[int, int]) -> Rect:
+    """``rect`` as seen by a camera zoomed by ``scale`` about the canvas centre."""
+    if scale == 1.0:
+        return rect
+    cx, cy = size[0] / 2, size[1] / 2
+    x, y, w, h = rect
+    return (cx + (x - cx) * scale, cy + (y - cy) * scale, w * scale, h * scale)
+
+
+def _pad(image: Image.Image) -> Image.Image:
+    padded = Image.new("RGBa", (image.width + 2 * _PAD, image.height + 2 * _PAD), (0, 0, 0, 0))
+    padded.paste(image.convert("RGBa"), (_PAD, _PAD))
+    return padded
+
+
+def _image_sprite(layer: ImagePlacement, source: Image.Image, max_scale: float) -> _Sprite:
+    """Product or mascot pixels at the largest size they will be shown, with a contact shadow."""
+    x, y, w, h = layer.box
+    target_w, target_h = max(1, math.ceil(w * max_scale)), max(1, math.ceil(h * max_scale))
+    cropped = source.crop(layer.crop).resize((target_w, target_h), Image.Resampling.LANCZOS)
+    if not layer.shadow:
+        return _Sprite(_pad(cropped), layer.box, layer.motion, follows_camera=True)
+    margin = math.ceil(target_h * _SHADOW_MARGIN)
+    canvas = Image.new("RGBA", (target_w, target_h + margin), (0, 0, 0, 0))
+    shadow = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    ImageDraw.Draw(shadow).ellipse(
+        (target_w * 0.14, target_h - margin * 0.6, target_w * 0.86, target_h + margin * 0.5), fill=(20, 14, 10, 120)
+    )
+    canvas = Image.alpha_composite(shadow.filter(ImageFilter.GaussianBlur(margin * 0.45)), canvas)
+    canvas.alpha_composite(cropped)
+    rect = (x, y, w, h * (target_h + margin) / target_h)
+    return _Sprite(_pad(canvas), rect, layer.motion, follows_camera=True)
+
+
+def _text_sprite(layer: TextPlacement) -> _Sprite:
+    x, y, w, h = layer.box
+    layout = TextLayout(layer.lines, layer.font_size, layer.line_height)
+    # Text is drawn on whole pixels: the box is snapped so glyphs stay crisp at rest.
+    size = (max(1, round(w)), max(1, round(h)))
+    image = draw_text(
+        layout,
+        find_font(layer.font, layer.weight),
+        size,
+        color=layer.color,
+        align=layer.align,
+        stroke=layer.stroke,
+        shadow=layer.shadow,
+        plate=layer.plate,
+    )
+    return _Sprite(_pad(image), (float(round(x)), float(round(y)), float(size[0]), float(size[1])), layer.motion, False)
+
+
+class Compositor:
+    """Produces a plan's frames in order.
+
+    Args:
+        plan: what to draw.
+        renderer: backend for the background keyframes (all requested in one batch).
+        assets: resolves the plan's image references.
+    """
+
+    def __init__(self, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> None:
+        self.plan = plan
+        requests = [
+            KeyframeRequest(
+                prompt=shot.background.prompt,
+                negative=shot.background.negative,
+                size=plan.size,
+                seed=shot.seed,
+                palette=shot.background.palette,
+                accent=shot.background.accent,
+            )
+            for shot in plan.shots
+        ]
+        backgrounds = renderer.render(requests)
+        self._shots = [
+            _ShotRenderer(plan, shot, background.convert("RGB"), self._sprites(shot, assets))
+            for shot, background in zip(plan.shots, backgrounds)
+        ]
+
+    @staticmethod
+    def _sprites(shot: PlannedShot, assets: AssetResolver) -> list[_Sprite]:
+        max_scale = 1 + shot.camera.amount if shot.camera.move != "none" else 1.0
+        sprites = []
+        for layer in shot.layers:
+            if isinstance(layer, TextPlacement):
+                sprites.append(_text_sprite(layer))
+            else:
+                cutout = Cutout(layer.ref.cutout, layer.ref.cutout_background)
+                source = assets.image(layer.ref.source, layer.ref.sha256, cutout)
+                sprites.append(_image_sprite(layer, source, max_scale))
+        return sprites
+
+    def frames(self) -> Iterator[Image.Image]:
+        """Every frame of the plan, in order; an unchanged frame is the previous object again."""
+        last_state: object = None
+        last_frame: Image.Image | None = None
+        previous: _ShotRenderer | None = None
+        for shot, current in zip(self.plan.shots, self._shots):
+            blend_frames = shot.transition_in.frames if shot.transition_in and previous else 0
+            for local in range(shot.frames):
+                state = current.state(local)
+                if local < blend_frames:
+                    assert previous is not None
+                    outgoing = previous.state(previous.shot.frames + local)
+                    state = (outgoing, state, (local + 1) / (blend_frames + 1))
+                if last_frame is None or state != last_state:
+                    if local < blend_frames:
+                        assert previous is not None
+                        last_frame = Image.blend(previous.draw(state[0]), current.draw(state[1]), state[2])
+                    else:
+                        last_frame = current.draw(state)
+                    last_state = state
+                yield last_frame
+            previous = current

@@ -1,0 +1,145 @@
+"""Encoding: ffmpeg command lines built as data, one runner that streams raw frames into them.
+
+``encode_argv`` is pure (ffmpeg-python builds the graph, we return the argument list) and is
+tested without running anything; ``encode_video`` is the only place that starts ffmpeg. The binary
+is ``$ADGEN_FFMPEG`` when set, else the one shipped in the ``imageio-ffmpeg`` wheel.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg
+from PIL import Image
+
+from generator.errors import ConfigError, EncodeError
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """x264/AAC settings; the defaults are x264's own balance of speed and size at high quality."""
+
+    crf: int = 20
+    preset: str = "medium"
+    audio_bitrate: str = "128k"
+    audio_rate: int = 44100
+
+
+@dataclass(frozen=True)
+class AudioBed:
+    """Music under the video: looped or cut to the video's length, faded out at the end."""
+
+    path: Path
+    volume: float
+    fade_out: float
+
+
+def ffmpeg_executable() -> str:
+    """``$ADGEN_FFMPEG`` or the imageio-ffmpeg binary.
+
+    Raises:
+        ConfigError: ``$ADGEN_FFMPEG`` names no executable.
+    """
+    configured = os.environ.get("ADGEN_FFMPEG")
+    if configured:
+        found = shutil.which(configured)
+        if found is None:
+            raise ConfigError(f"ADGEN_FFMPEG={configured!r} is not an executable")
+        return found
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def encode_argv(
+    output: Path,
+    *,
+    size: tuple[int, int],
+    fps: int,
+    frames: int,
+    audio: AudioBed | None,
+    settings: EncodeSettings = EncodeSettings(),
+    executable: str = "ffmpeg",
+    source: str = "pipe:",
+) -> list[str]:
+    """The ffmpeg command that encodes ``frames`` raw RGB24 frames read from ``source``.
+
+    Output: H.264 High, yuv420p, ``+faststart`` MP4 at ``fps``; AAC music bed when ``audio`` is given.
+    Metadata that varies between runs (encoder strings, times) is left out, so equal frames give
+    equal files.
+    """
+    width, height = size
+    duration = frames / fps
+    video = ffmpeg.input(source, format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=fps)
+    streams = [video]
+    options: dict[str, object] = {
+        "c:v": "libx264",
+        "profile:v": "high",
+        "preset": settings.preset,
+        "crf": settings.crf,
+        "pix_fmt": "yuv420p",
+        "r": fps,
+        "frames:v": frames,
+        "movflags": "+faststart",
+        "fflags": "+bitexact",
+        "map_metadata": -1,
+        "f": "mp4",
+    }
+    if audio is not None:
+        bed = (
+            ffmpeg.input(str(audio.path), stream_loop=-1)
+            .audio.filter("atrim", duration=f"{duration:.6f}")
+            .filter("volume", f"{audio.volume:.3f}")
+        )
+        fade = min(audio.fade_out, duration)
+        if fade > 0:
+            bed = bed.filter("afade", type="out", start_time=f"{duration - fade:.6f}", duration=f"{fade:.6f}")
+        streams.append(bed)
+        options.update({"c:a": "aac", "b:a": settings.audio_bitrate, "ar": settings.audio_rate, "ac": 2})
+    stream = ffmpeg.output(*streams, str(output), **options)
+    stream = stream.global_args("-hide_banner", "-nostdin", "-loglevel", "error").overwrite_output()
+    return list(stream.compile(cmd=executable))
+
+
+def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[int, int]) -> None:
+    """Run ``argv`` and stream ``frames`` (RGB images of ``size``) to its stdin.
+
+    A frame that is the same object as the one before is sent again without re-reading its pixels.
+
+    Raises:
+        EncodeError: ffmpeg could not start, stopped early or exited non-zero; carries argv and stderr.
+    """
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+        except OSError as exc:
+            raise EncodeError(f"cannot start ffmpeg: {exc}", argv=argv, stderr="") from exc
+        assert process.stdin is not None
+        last: Image.Image | None = None
+        data = b""
+        try:
+            for frame in frames:
+                if frame is not last:
+                    if frame.size != size or frame.mode != "RGB":
+                        raise EncodeError(f"frame is {frame.mode} {frame.size}, expected RGB {size}", argv=argv, stderr="")
+                    data, last = frame.tobytes(), frame
+                process.stdin.write(data)
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading; its exit status and stderr say why
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        returncode = process.wait()
+        if returncode != 0:
+            stderr.seek(0)
+            raise EncodeError(
+                f"ffmpeg exited with status {returncode}", argv=argv, stderr=stderr.read().decode("utf-8", "replace")
+            )

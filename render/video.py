@@ -1,0 +1,53 @@
+"""One plan to one checked MP4 and poster: composite, stream into ffmpeg, verify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from PIL import Image
+
+from generator.assets import AssetResolver
+from generator.plan import ShotPlan
+from render.backends import Renderer
+from render.compose import Compositor
+from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
+from render.qc import check_video
+
+
+def render_video(
+    plan: ShotPlan,
+    renderer: Renderer,
+    assets: AssetResolver,
+    video_path: Path,
+    poster_path: Path,
+    settings: EncodeSettings = EncodeSettings(),
+) -> None:
+    """Render ``plan`` to ``video_path`` (H.264 MP4) and its poster frame to ``poster_path`` (JPEG).
+
+    Raises:
+        RenderError: compositing, encoding (EncodeError) or a QC check failed.
+        AssetError: a referenced file is missing or changed since planning.
+    """
+    # 1. Keyframes and sprites, once per plan.
+    compositor = Compositor(plan, renderer, assets)
+    # 2. Audio bed, checked against the plan's hash.
+    audio = None
+    if plan.audio is not None:
+        path = assets.path(plan.audio.ref.source, plan.audio.ref.sha256)
+        audio = AudioBed(path, plan.audio.volume, plan.audio.fade_out)
+    # 3. Stream frames into ffmpeg, keeping the poster frame on the way.
+    argv = encode_argv(
+        video_path, size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio, settings=settings,
+        executable=ffmpeg_executable(),
+    )  # fmt: skip
+    encode_video(_with_poster(compositor.frames(), plan.poster_frame, poster_path), argv, size=plan.size)
+    # 4. Verify what was written before anyone stores it.
+    check_video(video_path, plan)
+
+
+def _with_poster(frames: Iterator[Image.Image], index: int, poster_path: Path) -> Iterator[Image.Image]:
+    for number, frame in enumerate(frames):
+        if number == index:
+            frame.save(poster_path, "JPEG", quality=88)
+        yield frame

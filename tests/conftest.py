@@ -1,0 +1,60 @@
+"""Shared fixtures: the repository's sample catalog and templates, copied so tests can change them."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CATALOG = REPO / "catalogs" / "sample.csv"
+HEADER = ["id", "title", "description", "image_link", "price", "sale_price", "brand", "product_type", "color", "product_highlight"]
+
+
+@pytest.fixture(scope="session")
+def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped templates plus ``test/quick.yaml``, a two-second template for fast renders."""
+    root = tmp_path_factory.mktemp("templates") / "templates"
+    shutil.copytree(REPO / "templates", root)
+    (root / "test").mkdir()
+    shutil.copy(REPO / "tests" / "data" / "quick.yaml", root / "test" / "quick.yaml")
+    return root
+
+
+def product_row(sku: str, **values: str) -> dict[str, str]:
+    """A valid catalog row using a bundled product image; ``values`` override columns."""
+    row = {
+        "id": sku,
+        "title": f"Product {sku}",
+        "description": "A product.",
+        "image_link": "images/lipstick-ruby.png",
+        "price": "24.00 USD",
+        "sale_price": "",
+        "brand": "Lumière",
+        "product_type": "Health & Beauty > Makeup",
+        "color": "ruby red",
+        "product_highlight": "Long wear|Vegan",
+    }
+    row.update(values)
+    return row
+
+
+@pytest.fixture
+def write_catalog(tmp_path: Path) -> Callable[[list[dict[str, str]]], Path]:
+    """Write rows as a catalog CSV next to a copy of the bundled images; returns its path."""
+
+    def write(rows: list[dict[str, str]], name: str = "catalog.csv") -> Path:
+        folder = tmp_path / "feed"
+        if not (folder / "images").exists():
+            shutil.copytree(REPO / "catalogs" / "images", folder / "images")
+        path = folder / name
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=HEADER)
+            writer.writeheader()
+            writer.writerows(rows)
+        return path
+
+    return write

@@ -1,0 +1,134 @@
+"""The whole line on real parts: sample rows through the shipped templates to decoded MP4s."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from generator.cli import main
+from generator.plan import ImagePlacement, ShotPlan
+from tests.conftest import REPO, SAMPLE_CATALOG
+from tests.media import decode_frame, decode_hashes, probe, top_level_boxes
+
+SAMPLE_SKUS = ("BEA-001", "ELE-005", "BEA-005")  # lipstick on sale, the JPEG camera, the bad row
+
+
+def _sample_subset(folder: Path) -> Path:
+    """The sample catalog's header and the rows in SAMPLE_SKUS, with the bundled images beside it."""
+    lines = SAMPLE_CATALOG.read_text(encoding="utf-8").split("\n")
+    records, current = [], ""
+    for line in lines[1:]:  # records may span lines (quoted newlines)
+        current = f"{current}\n{line}" if current else line
+        if current.count('"') % 2 == 0:
+            records.append(current)
+            current = ""
+    keep = [r for r in records if r.split(",", 1)[0] in SAMPLE_SKUS]
+    assert len(keep) == len(SAMPLE_SKUS)
+    shutil.copytree(SAMPLE_CATALOG.parent / "images", folder / "images")
+    path = folder / "subset.csv"
+    path.write_text("\n".join([lines[0], *keep]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path, Path]:
+    folder = tmp_path_factory.mktemp("sample")
+    catalog = _sample_subset(folder)
+    out = folder / "out"
+    result = CliRunner().invoke(main, ["run", str(catalog), "--out", str(out)])
+    return result, out, catalog
+
+
+def _manifest(out: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _rendered(out: Path, sku: str) -> tuple[Path, ShotPlan]:
+    line = next(m for m in _manifest(out) if m["sku"] == sku and m["status"] in ("rendered", "skipped"))
+    plan = ShotPlan.from_json(Path(str(line["plan"])).read_text(encoding="utf-8"))
+    return Path(str(line["video"])), plan
+
+
+def test_good_rows_give_video_poster_and_plan_and_bad_row_is_reported(sample_run: tuple[Result, Path, Path]) -> None:
+    result, out, _ = sample_run
+    assert result.exit_code == 1, result.output
+    manifest = _manifest(out)
+    by_sku = {m["sku"]: m for m in manifest}
+    assert {by_sku["BEA-001"]["status"], by_sku["ELE-005"]["status"]} == {"rendered"}
+    for sku in ("BEA-001", "ELE-005"):
+        line = by_sku[sku]
+        for key in ("video", "poster", "plan"):
+            assert Path(str(line[key])).is_file()
+        assert Path(str(line["video"])).name.endswith(f"9x16-{str(line['plan_hash'])[:12]}.mp4")
+        assert Image.open(str(line["poster"])).size == (1080, 1920)
+    bad = by_sku["BEA-005"]
+    assert bad["status"] == "failed" and bad["row"] == 4
+    assert "row 4" in str(bad["error"]) and "price" in str(bad["error"]) and "twelve dollars" in str(bad["error"])
+    assert "row 4" in result.output
+    assert not list(out.rglob("*.part"))
+
+
+@pytest.mark.parametrize("sku", ["BEA-001", "ELE-005"])
+def test_encoded_streams_match_the_plan(sample_run: tuple[Result, Path, Path], sku: str) -> None:
+    video, plan = _rendered(sample_run[1], sku)
+    info = probe(video)
+    assert (info.video_codec, info.video_profile, info.pix_fmt) == ("h264", "High", "yuv420p")
+    assert info.size == (1080, 1920) and info.fps == 30
+    assert info.audio_codec == "aac"
+    decoded = decode_hashes(video)
+    assert len(decoded.hashes) == plan.frames
+    assert abs(float(decoded.duration) - plan.frames / plan.fps) <= 1 / plan.fps
+    boxes = top_level_boxes(video)
+    assert boxes.index("moov") < boxes.index("mdat")
+
+
+def _signature_colour(image_path: Path) -> np.ndarray:
+    """Median colour of the reference's saturated, opaque pixels."""
+    image = Image.open(image_path).convert("RGBA")
+    rgba = np.asarray(image).reshape(-1, 4)
+    hsv = np.asarray(image.convert("RGB").convert("HSV")).reshape(-1, 3)
+    chosen = rgba[(rgba[:, 3] > 250) & (hsv[:, 1] > 150) & (hsv[:, 2] > 60)][:, :3]
+    assert len(chosen) > 1000
+    return np.median(chosen, axis=0)
+
+
+def _share_like(frame: np.ndarray, box: tuple[float, float, float, float], colour: np.ndarray) -> float:
+    x, y, w, h = (int(v) for v in box)
+    region = frame[y : y + h, x : x + w].astype(np.float32)
+    return float((np.linalg.norm(region - colour, axis=2) < 45).mean())
+
+
+def test_product_pixels_appear_in_the_hero_shot_only_after_the_entrance(sample_run: tuple[Result, Path, Path]) -> None:
+    video, plan = _rendered(sample_run[1], "BEA-001")
+    hero = next(s for s in plan.shots if s.id == "hero")
+    product = next(layer for layer in hero.layers if isinstance(layer, ImagePlacement) and layer.kind == "product")
+    colour = _signature_colour(REPO / "catalogs" / "images" / "lipstick-ruby.png")
+    entered = hero.start + product.motion.start + product.motion.frames + 3
+    before = [0, hero.start - 1, hero.start + product.motion.start - 1]
+    assert _share_like(decode_frame(video, entered), product.box, colour) > 0.15
+    for index in before:
+        assert _share_like(decode_frame(video, index), product.box, colour) < 0.005, index
+
+
+def test_jpeg_product_is_cut_out_and_recorded_in_the_plan(sample_run: tuple[Result, Path, Path]) -> None:
+    _, plan = _rendered(sample_run[1], "ELE-005")
+    layers = [layer for shot in plan.shots for layer in shot.layers if isinstance(layer, ImagePlacement) and layer.kind == "product"]
+    assert layers and {layer.ref.cutout for layer in layers} == {"light-background"}
+    assert layers[0].ref.cutout_background is not None and min(layers[0].ref.cutout_background) > 200
+
+
+def test_second_run_skips_everything_already_rendered(sample_run: tuple[Result, Path, Path]) -> None:
+    _, out, catalog = sample_run
+    videos = sorted(out.rglob("*.mp4"))
+    stamps = [v.stat().st_mtime_ns for v in videos]
+    result = CliRunner().invoke(main, ["run", str(catalog), "--out", str(out)])
+    assert result.exit_code == 1
+    statuses = {m["sku"]: m["status"] for m in _manifest(out)}
+    assert statuses == {"BEA-001": "skipped", "ELE-005": "skipped", "BEA-005": "failed"}
+    assert [v.stat().st_mtime_ns for v in videos] == stamps
