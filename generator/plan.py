@@ -331,7 +331,7 @@ class _PlanBuilder:
             font_path = find_font(style.font, style.weight)
             layout = fit_text(text, font_path, size, min_size, style.line_spacing, (inner_w, inner_h))
         except (LookupError, TextFitError) as exc:
-            raise self.template.error(str(exc), path, sku=self.product.sku) from exc
+            raise self.template.error(str(exc), (*path, "text"), sku=self.product.sku) from exc
         return TextPlacement(
             text=text,
             lines=layout.lines,

@@ -1,0 +1,118 @@
+"""Command lines as data, the ffmpeg runner's errors, atomic storage and the MP4 checks."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator.errors import EncodeError, RenderError, StoreError
+from generator.plan import ShotPlan
+from generator.store import LocalStore, safe_name
+from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
+from render.qc import check_video, read_layout
+from tests.conftest import REPO
+
+MUSIC = REPO / "templates" / "assets" / "music" / "bed.wav"
+
+
+def _frames(count: int, size: tuple[int, int]) -> list[Image.Image]:
+    return [Image.new("RGB", size, (10 * i % 255, 80, 160)) for i in range(count)]
+
+
+def test_argv_asks_for_h264_high_yuv420p_faststart_and_a_faded_aac_bed(tmp_path: Path) -> None:
+    argv = encode_argv(tmp_path / "v.mp4", size=(1080, 1920), fps=30, frames=90, audio=AudioBed(MUSIC, 0.7, 1.5))
+    line = " ".join(argv)
+    for expected in ("-c:v libx264", "-profile:v high", "-pix_fmt yuv420p", "-movflags +faststart", "-c:a aac",
+                     "-frames:v 90", "-s 1080x1920", "-stream_loop -1", "-r 30", "-crf 20", "-preset medium"):  # fmt: skip
+        assert expected in line
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "atrim=duration=3.000000" in graph and "afade=duration=1.500000:start_time=1.500000:type=out" in graph
+    assert "volume=0.700" in graph
+    assert str(tmp_path / "v.mp4") in argv
+
+
+def test_argv_without_audio_has_no_audio_stream(tmp_path: Path) -> None:
+    argv = encode_argv(tmp_path / "v.mp4", size=(64, 64), fps=30, frames=3, audio=None)
+    assert "-c:a" not in argv and "-filter_complex" not in argv
+
+
+def test_encoded_file_is_checked_against_its_plan(tmp_path: Path) -> None:
+    out = tmp_path / "v.mp4"
+    argv = encode_argv(out, size=(64, 48), fps=30, frames=12, audio=AudioBed(MUSIC, 1.0, 0.2), executable=ffmpeg_executable())
+    encode_video(_frames(12, (64, 48)), argv, size=(64, 48))
+    layout = read_layout(out)
+    assert layout.top_level.index("moov") < layout.top_level.index("mdat")
+    assert {(t.handler, t.samples) for t in layout.tracks if t.handler == "vide"} == {("vide", 12)}
+
+    def plan(frames: int, size: tuple[int, int]) -> ShotPlan:
+        return ShotPlan.model_construct(frames=frames, size=size, audio=object(), fps=30)
+
+    check_video(out, plan(12, (64, 48)))
+    with pytest.raises(RenderError, match="qc: video has 12 frames, the plan 13"):
+        check_video(out, plan(13, (64, 48)))
+    with pytest.raises(RenderError, match="qc: video is 64x48"):
+        check_video(out, plan(12, (48, 64)))
+    moved = tmp_path / "late-moov.mp4"
+    subprocess.run([ffmpeg_executable(), "-v", "error", "-i", str(out), "-c", "copy", str(moved)], check=True)
+    with pytest.raises(RenderError, match="moov after mdat"):
+        check_video(moved, plan(12, (64, 48)))
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(out.read_bytes()[:40])
+    with pytest.raises(RenderError, match="qc: unreadable MP4"):
+        check_video(broken, plan(12, (64, 48)))
+
+
+def test_ffmpeg_failure_carries_the_command_and_stderr_tail(tmp_path: Path) -> None:
+    argv = encode_argv(tmp_path / "v.mp4", size=(64, 64), fps=30, frames=3, audio=None,
+                       settings=EncodeSettings(preset="no-such-preset"), executable=ffmpeg_executable())  # fmt: skip
+    with pytest.raises(EncodeError) as caught:
+        encode_video(_frames(3, (64, 64)), argv, size=(64, 64))
+    error = caught.value
+    assert error.argv == argv
+    assert "no-such-preset" in error.stderr_tail
+    assert "command:" in str(error) and "ffmpeg said:" in str(error)
+
+
+def test_adgen_ffmpeg_overrides_the_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "fake-ffmpeg"
+    fake.write_text("#!/bin/sh\necho 'fake encoder refuses' >&2\nexit 3\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("ADGEN_FFMPEG", str(fake))
+    assert ffmpeg_executable() == str(fake)
+    argv = encode_argv(tmp_path / "v.mp4", size=(64, 64), fps=30, frames=3, audio=None, executable=ffmpeg_executable())
+    with pytest.raises(EncodeError, match="status 3") as caught:
+        encode_video(_frames(3, (64, 64)), argv, size=(64, 64))
+    assert "fake encoder refuses" in caught.value.stderr_tail
+
+
+def test_frames_of_the_wrong_size_stop_the_encode(tmp_path: Path) -> None:
+    argv = encode_argv(tmp_path / "v.mp4", size=(64, 64), fps=30, frames=2, audio=None, executable=ffmpeg_executable())
+    with pytest.raises(EncodeError, match="expected RGB"):
+        encode_video(_frames(2, (32, 32)), argv, size=(64, 64))
+
+
+def test_store_writes_atomically_and_keeps_the_old_file_when_a_write_fails(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    uri = store.put_bytes("t/sku/a.mp4", b"good video", "video/mp4")
+    assert Path(uri).read_bytes() == b"good video"
+    source = tmp_path / "src"
+    source.mkdir()  # opening a directory as the source fails after the temporary file exists
+    with pytest.raises(StoreError, match="cannot write|Is a directory"):
+        store.put_file("t/sku/a.mp4", source, "video/mp4")
+    assert store.get_bytes("t/sku/a.mp4") == b"good video"
+    assert sorted(store.list()) == ["t/sku/a.mp4"]
+
+
+@pytest.mark.parametrize("key", ["../escape.mp4", "/abs.mp4", "a/../../x"])
+def test_store_refuses_keys_outside_its_root(tmp_path: Path, key: str) -> None:
+    with pytest.raises(StoreError, match="escapes"):
+        LocalStore(tmp_path).put_bytes(key, b"x", "text/plain")
+
+
+@pytest.mark.parametrize(("sku", "expected"), [("SKU-1", "SKU-1"), ("a/b c", "a_b_c"), ("..", "_"), ("ÉTÉ#1", "T_1")])
+def test_safe_name_keeps_keys_inside_one_folder(sku: str, expected: str) -> None:
+    assert safe_name(sku) == expected

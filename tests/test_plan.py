@@ -1,0 +1,145 @@
+"""Shot plans: resolved, frame-exact, seeded from stable hashes, canonical bytes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.catalog import Product, load_catalog
+from generator.errors import PlanError, TemplateError
+from generator.plan import ShotPlan, TextPlacement, compile_plan, stable_seed
+from generator.templates import Template, load_template
+from tests.conftest import product_row
+
+WriteCatalog = Callable[..., Path]
+
+
+def _products(write_catalog: WriteCatalog, *rows: dict[str, str]) -> list[Product]:
+    catalog = load_catalog(write_catalog(list(rows)))
+    assert not catalog.errors, catalog.errors
+    return list(catalog.products)
+
+
+@pytest.fixture
+def beauty(templates_root: Path) -> Template:
+    return load_template(templates_root / "beauty" / "beauty-launch.yaml")
+
+
+def _texts(plan: ShotPlan, shot_prefix: str) -> list[str]:
+    return [l.text for s in plan.shots if s.id.startswith(shot_prefix) for l in s.layers if isinstance(l, TextPlacement)]
+
+
+def test_frames_are_whole_contiguous_and_add_up(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+    (product,) = _products(write_catalog, product_row("A", sale_price="19.00 USD", product_highlight="One|Two|Three|Four"))
+    plan = compile_plan(beauty, product, "9:16", templates_root)
+    start = 0
+    for shot in plan.shots:
+        assert shot.start == start and shot.frames > 0
+        start += shot.frames
+    assert plan.frames == start == sum(round(s.duration * 30) for s in beauty.spec.shots if s.each is None) + 3 * 45
+    assert 0 <= plan.poster_frame < plan.frames
+    assert 10 <= plan.duration <= 20
+
+
+def test_each_repeats_a_shot_per_item_and_when_drops_it(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+    on_sale, regular = _products(
+        write_catalog,
+        product_row("SALE", sale_price="18.00 USD", product_highlight="Long wear|Vegan"),
+        product_row("REGULAR", product_highlight="Only one"),
+    )
+    sale_plan = compile_plan(beauty, on_sale, "9:16", templates_root)
+    regular_plan = compile_plan(beauty, regular, "9:16", templates_root)
+    assert [s.id for s in sale_plan.shots] == ["hook", "hero", "benefit-1", "benefit-2", "sale", "cta"]
+    assert [s.id for s in regular_plan.shots] == ["hook", "hero", "benefit-1", "cta"]
+    assert _texts(sale_plan, "benefit") == ["Long wear", "Vegan"]
+    assert _texts(sale_plan, "sale") == ["-25%", "was $24.00"]
+    assert _texts(sale_plan, "cta")[0] == "$18.00"
+
+
+def test_plan_is_fully_resolved_and_round_trips(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+    (product,) = _products(write_catalog, product_row("A"))
+    plan = compile_plan(beauty, product, "9:16", templates_root)
+    text = plan.canonical_json()
+    assert "{{" not in text and "{%" not in text
+    assert ShotPlan.from_json(text).canonical_json() == text
+    assert ShotPlan.from_json(text).sha256 == plan.sha256
+    assert str(templates_root) not in text  # machine-independent references only
+    assert '"source":"catalog:images/lipstick-ruby.png"' in text
+
+
+def test_seeds_come_from_template_version_shot_and_product(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+    first, second = _products(write_catalog, product_row("A"), product_row("B"))
+    plan_a = compile_plan(beauty, first, "9:16", templates_root)
+    plan_b = compile_plan(beauty, second, "9:16", templates_root)
+    for shot in plan_a.shots:
+        assert shot.seed == stable_seed("beauty-launch", 1, shot.id, "A")
+    assert [s.seed for s in plan_a.shots] != [s.seed for s in plan_b.shots]
+    variants = {stable_seed("t", 1, "s", "p"), stable_seed("t", 2, "s", "p"), stable_seed("t", 1, "s2", "p"), stable_seed("t2", 1, "s", "p")}
+    assert len(variants) == 4 and all(0 <= v < 2**31 for v in variants)
+
+
+def test_row_position_does_not_change_the_plan(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+    filler, product = _products(write_catalog, product_row("FILLER"), product_row("A"))
+    (alone,) = load_catalog(write_catalog([product_row("A")], name="alone.csv")).products
+    assert product.row != alone.row
+    assert compile_plan(beauty, product, "9:16", templates_root).sha256 == compile_plan(beauty, alone, "9:16", templates_root).sha256
+
+
+def test_text_that_cannot_fit_even_at_minimum_size_names_the_line_and_row(
+    write_catalog: WriteCatalog, templates_root: Path
+) -> None:
+    quick = load_template(templates_root / "test" / "quick.yaml")
+    (product,) = _products(write_catalog, product_row("LONG", title="Supercalifragilistic " * 40))
+    with pytest.raises(TemplateError, match="does not fit") as caught:
+        compile_plan(quick, product, "9:16", templates_root)
+    lines = (templates_root / "test" / "quick.yaml").read_text().splitlines()
+    assert caught.value.context["line"] == next(i for i, l in enumerate(lines, 1) if "{{ product.title }}" in l)
+    assert caught.value.context["sku"] == "LONG" and caught.value.context["field"] == "shots[0].text[0].text"
+
+
+def test_a_long_title_shrinks_before_it_fails(write_catalog: WriteCatalog, templates_root: Path) -> None:
+    quick = load_template(templates_root / "test" / "quick.yaml")
+    short, long = _products(write_catalog, product_row("S", title="Lipstick"), product_row("L", title="Velvet matte lipstick " * 4))
+    size = {p.sku: _texts(compile_plan(quick, p, "9:16", templates_root), "hook")[0] for p in (short, long)}
+    layers = {
+        p.sku: next(l for l in compile_plan(quick, p, "9:16", templates_root).shots[0].layers if isinstance(l, TextPlacement))
+        for p in (short, long)
+    }
+    assert size["L"].startswith("Velvet")
+    assert layers["S"].font_size == 104 and 56 <= layers["L"].font_size < 104 and len(layers["L"].lines) > 1
+
+
+def test_missing_required_field_and_undeclared_aspect_are_plan_errors(
+    write_catalog: WriteCatalog, beauty: Template, templates_root: Path
+) -> None:
+    (no_brand,) = _products(write_catalog, product_row("NB", brand=""))
+    with pytest.raises(PlanError, match="requires brand"):
+        compile_plan(beauty, no_brand, "9:16", templates_root)
+    with pytest.raises(PlanError, match="does not declare aspect 16:9"):
+        compile_plan(beauty, no_brand, "16:9", templates_root)
+
+
+def test_expression_failing_on_a_product_names_the_template_line(write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "templates"
+    shutil.copytree(templates_root, root)
+    source = (root / "test" / "quick.yaml").read_text()
+    (root / "test" / "quick.yaml").write_text(source.replace("{{ product.color }}", "{{ product.colour }}"))
+    (product,) = _products(write_catalog, product_row("A"))
+    with pytest.raises(TemplateError, match="colour") as caught:
+        compile_plan(load_template(root / "test" / "quick.yaml"), product, "9:16", root)
+    assert caught.value.context["field"] == "shots[0].background.prompt"
+    assert caught.value.context["line"] == next(i for i, l in enumerate(source.splitlines(), 1) if "product.color" in l)
+
+
+def test_planning_never_imports_torch_or_the_compositor() -> None:
+    code = (
+        "import sys, generator.cli, generator.batch, generator.plan;"
+        "bad = [m for m in ('torch', 'diffusers', 'render.compose', 'render.encode') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0
