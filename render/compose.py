@@ -5,14 +5,17 @@ with its contact shadow, mascot) moved by their entrances and the camera, and th
 screen space. Every layer is resampled straight into its fractional rectangle (bilinear, alpha
 premultiplied), so slow moves glide instead of stepping whole pixels.
 
-Frames are produced one at a time. When nothing moves between two frames the previous frame
-object is yielded again, so the encoder can reuse its bytes.
+Frames are produced in order, a few at a time in threads. When nothing moves between two frames
+the previous frame object is yielded again, so the encoder can reuse its bytes.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFilter
@@ -88,76 +91,105 @@ class _Sprite:
 
 
 class _ShotRenderer:
-    """Draws one shot's frames; keeps the last resampled piece of each layer for reuse."""
+    """Draws one shot's frames.
+
+    Image layers that have finished their entrance are baked, in z-order from the bottom, into a
+    "world" image with the background, so a camera move resamples one image instead of each
+    layer. The world for each number of baked layers and the last resampled piece of each moving
+    layer are kept for reuse.
+    """
 
     def __init__(self, plan: ShotPlan, shot: PlannedShot, background: Image.Image, sprites: list[_Sprite]) -> None:
         self.size = plan.size
         self.shot = shot
         self.background = background
         self.sprites = sprites
-        self._pieces: dict[int, tuple[tuple[int, ...], tuple[Image.Image, Image.Image, tuple[int, int]] | None]] = {}
+        self._worlds: dict[int, Image.Image] = {}
+        self._pieces: dict[int, tuple[tuple[int, ...], _Piece | None]] = {}
 
     def state(self, frame: int) -> tuple[object, ...]:
-        """Everything that decides the pixels of shot-local ``frame``."""
+        """Everything that decides the pixels of shot-local ``frame``: (shot, zoom, baked layers, the rest)."""
         scale = camera_scale(self.shot, frame)
+        baked = 0
         layers = []
         for sprite in self.sprites:
             rect, opacity = entrance(sprite.motion, sprite.rect, self.size, frame)
+            if baked == len(layers) and sprite.follows_camera and opacity == 1.0 and rect == sprite.rect:
+                baked += 1  # at rest under every moving layer: part of the world image
+                continue
             if sprite.follows_camera:
                 rect = _zoom(rect, scale, self.size)
             layers.append((rect, opacity))
-        return (id(self), scale, tuple(layers))
+        return (id(self), scale, baked, tuple(layers))
 
     def draw(self, state: tuple[object, ...]) -> Image.Image:
-        _, scale, layers = state
-        assert isinstance(scale, float) and isinstance(layers, tuple)
-        frame = self._camera_background(scale)
-        for index, (sprite, (rect, opacity)) in enumerate(zip(self.sprites, layers)):
-            if opacity <= 0:
-                continue
-            piece = self._piece(index, sprite, rect, opacity)
+        _, scale, baked, layers = state
+        assert isinstance(scale, float) and isinstance(baked, int) and isinstance(layers, tuple)
+        frame = self._camera(self._world(baked), scale)
+        for index, (rect, opacity) in enumerate(layers, start=baked):
+            piece = self._cached_piece(index, rect, opacity)
             if piece is not None:
-                image, mask, origin = piece
-                frame.paste(image, origin, mask)
+                frame.paste(piece.image, piece.origin, piece.mask)
         return frame
 
-    def _camera_background(self, scale: float) -> Image.Image:
+    def _world(self, baked: int) -> Image.Image:
+        if baked not in self._worlds:
+            world = self.background.copy()
+            for sprite in self.sprites[:baked]:
+                piece = _resample(sprite, sprite.rect, 1.0, self.size)
+                if piece is not None:
+                    world.paste(piece.image, piece.origin, piece.mask)
+            self._worlds[baked] = world
+        return self._worlds[baked]
+
+    def _camera(self, world: Image.Image, scale: float) -> Image.Image:
         if scale == 1.0:
-            return self.background.copy()
+            return world.copy()
         width, height = self.size
         half_w, half_h = width / 2 / scale, height / 2 / scale
         box = (width / 2 - half_w, height / 2 - half_h, width / 2 + half_w, height / 2 + half_h)
-        return self.background.resize(self.size, Image.Resampling.BILINEAR, box=box)
+        return world.resize(self.size, Image.Resampling.BILINEAR, box=box)
 
-    def _piece(
-        self, index: int, sprite: _Sprite, rect: Rect, opacity: float
-    ) -> tuple[Image.Image, Image.Image, tuple[int, int]] | None:
-        """The sprite resampled into ``rect`` (clipped to the canvas), its mask and paste origin."""
-        x, y, w, h = rect
-        width, height = self.size
-        x0, y0 = max(0, math.floor(x)), max(0, math.floor(y))
-        x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
-        key = (x0, y0, x1, y1, *(round(v * 1e4) for v in rect), round(opacity * 1e4))
+    def _cached_piece(self, index: int, rect: Rect, opacity: float) -> _Piece | None:
+        key = (*(round(v * 1e4) for v in rect), round(opacity * 1e4))
         cached = self._pieces.get(index)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        piece = None
-        if x1 > x0 and y1 > y0 and w > 0 and h > 0:
-            inner_w, inner_h = sprite.image.width - 2 * _PAD, sprite.image.height - 2 * _PAD
-            rx, ry = inner_w / w, inner_h / h
-            box = (
-                min(max(0.0, _PAD + (x0 - x) * rx), sprite.image.width),
-                min(max(0.0, _PAD + (y0 - y) * ry), sprite.image.height),
-                min(max(0.0, _PAD + (x1 - x) * rx), sprite.image.width),
-                min(max(0.0, _PAD + (y1 - y) * ry), sprite.image.height),
-            )
-            image = sprite.image.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("RGBA")
-            mask = image.getchannel("A")
-            if opacity < 1.0:
-                mask = mask.point(_opacity_lut(opacity))
-            piece = (image, mask, (x0, y0))
-        self._pieces[index] = (key, piece)
-        return piece
+        if cached is None or cached[0] != key:
+            cached = (key, _resample(self.sprites[index], rect, opacity, self.size))
+            self._pieces[index] = cached
+        return cached[1]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A sprite resampled for one placement: straight-alpha pixels, the mask to paste with, and where."""
+
+    image: Image.Image
+    mask: Image.Image
+    origin: tuple[int, int]
+
+
+def _resample(sprite: _Sprite, rect: Rect, opacity: float, canvas: tuple[int, int]) -> _Piece | None:
+    """``sprite`` resampled into ``rect`` (canvas pixels, fractional), clipped to the canvas."""
+    x, y, w, h = rect
+    width, height = canvas
+    x0, y0 = max(0, math.floor(x)), max(0, math.floor(y))
+    x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
+    if x1 <= x0 or y1 <= y0 or w <= 0 or h <= 0:
+        return None
+    source = sprite.image
+    inner_w, inner_h = source.width - 2 * _PAD, source.height - 2 * _PAD
+    rx, ry = inner_w / w, inner_h / h
+    box = (
+        min(max(0.0, _PAD + (x0 - x) * rx), source.width),
+        min(max(0.0, _PAD + (y0 - y) * ry), source.height),
+        min(max(0.0, _PAD + (x1 - x) * rx), source.width),
+        min(max(0.0, _PAD + (y1 - y) * ry), source.height),
+    )
+    image = source.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("RGBA")
+    mask = image.getchannel("A")
+    if opacity < 1.0:
+        mask = mask.point(_opacity_lut(opacity))
+    return _Piece(image, mask, (x0, y0))
 
 
 def _opacity_lut(opacity: float) -> list[int]:
@@ -257,25 +289,42 @@ class Compositor:
                 sprites.append(_image_sprite(layer, source, max_scale))
         return sprites
 
-    def frames(self) -> Iterator[Image.Image]:
-        """Every frame of the plan, in order; an unchanged frame is the previous object again."""
-        last_state: object = None
-        last_frame: Image.Image | None = None
+    def _jobs(self) -> Iterator[tuple[object, Callable[[], Image.Image]]]:
+        """(state, draw) for every frame in order; ``draw`` makes the frame of ``state``."""
         previous: _ShotRenderer | None = None
         for shot, current in zip(self.plan.shots, self._shots):
             blend_frames = shot.transition_in.frames if shot.transition_in and previous else 0
             for local in range(shot.frames):
                 state = current.state(local)
-                if local < blend_frames:
-                    assert previous is not None
+                if local < blend_frames and previous is not None:
                     outgoing = previous.state(previous.shot.frames + local)
-                    state = (outgoing, state, (local + 1) / (blend_frames + 1))
-                if last_frame is None or state != last_state:
-                    if local < blend_frames:
-                        assert previous is not None
-                        last_frame = Image.blend(previous.draw(state[0]), current.draw(state[1]), state[2])
-                    else:
-                        last_frame = current.draw(state)
-                    last_state = state
-                yield last_frame
+                    alpha = (local + 1) / (blend_frames + 1)
+                    yield (outgoing, state, alpha), functools.partial(_blend, previous, outgoing, current, state, alpha)
+                else:
+                    yield state, functools.partial(current.draw, state)
             previous = current
+
+    def frames(self, workers: int = 2) -> Iterator[Image.Image]:
+        """Every frame of the plan, in order; an unchanged frame is the previous object again.
+
+        Up to ``workers`` frames are drawn at once in threads (Pillow releases the GIL while it
+        resamples), a few frames ahead of the consumer.
+        """
+        ahead: collections.deque[concurrent.futures.Future[Image.Image]] = collections.deque()
+        last_state: object = None
+        last: concurrent.futures.Future[Image.Image] | None = None
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compose") as pool:
+            for state, draw in self._jobs():
+                if last is None or state != last_state:
+                    last, last_state = pool.submit(draw), state
+                ahead.append(last)
+                if len(ahead) > 2 * workers:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
+
+
+def _blend(
+    outgoing: _ShotRenderer, out_state: tuple[object, ...], incoming: _ShotRenderer, in_state: tuple[object, ...], alpha: float
+) -> Image.Image:
+    return Image.blend(outgoing.draw(out_state), incoming.draw(in_state), alpha)

@@ -8,17 +8,23 @@ is ``$ADGEN_FFMPEG`` when set, else the one shipped in the ``imageio-ffmpeg`` wh
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import ffmpeg
 from PIL import Image
 
 from generator.errors import ConfigError, EncodeError
+
+
+_QUEUE_FRAMES = 8  # raw frames buffered between the compositor and ffmpeg (about 50 MB at 1080x1920)
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,9 @@ def encode_argv(
 def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[int, int]) -> None:
     """Run ``argv`` and stream ``frames`` (RGB images of ``size``) to its stdin.
 
-    A frame that is the same object as the one before is sent again without re-reading its pixels.
+    A writer thread feeds ffmpeg while the next frames are composited (Pillow and pipe writes
+    release the GIL), with at most ``_QUEUE_FRAMES`` frames in flight. A frame that is the same
+    object as the one before is sent again without re-reading its pixels.
 
     Raises:
         EncodeError: ffmpeg could not start, stopped early or exited non-zero; carries argv and stderr.
@@ -121,25 +129,60 @@ def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[
         except OSError as exc:
             raise EncodeError(f"cannot start ffmpeg: {exc}", argv=argv, stderr="") from exc
         assert process.stdin is not None
-        last: Image.Image | None = None
-        data = b""
+        pending: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
+        writer = threading.Thread(target=_write_all, args=(pending, process.stdin), daemon=True)
+        writer.start()
         try:
+            last: Image.Image | None = None
+            data = b""
             for frame in frames:
                 if frame is not last:
                     if frame.size != size or frame.mode != "RGB":
                         raise EncodeError(f"frame is {frame.mode} {frame.size}, expected RGB {size}", argv=argv, stderr="")
                     data, last = frame.tobytes(), frame
-                process.stdin.write(data)
-            process.stdin.close()
-        except BrokenPipeError:
-            pass  # ffmpeg stopped reading; its exit status and stderr say why
+                if not _put(pending, data, writer):
+                    break  # ffmpeg stopped reading; its exit status and stderr say why
+            _put(pending, None, writer)
         except BaseException:
             process.kill()
+            _drain(pending)
+            pending.put_nowait(None)  # wakes a writer waiting for work; a writing one fails on the dead pipe
+            writer.join()
             process.wait()
             raise
+        writer.join()
         returncode = process.wait()
         if returncode != 0:
             stderr.seek(0)
             raise EncodeError(
                 f"ffmpeg exited with status {returncode}", argv=argv, stderr=stderr.read().decode("utf-8", "replace")
             )
+
+
+def _put(pending: queue.Queue[bytes | None], item: bytes | None, writer: threading.Thread) -> bool:
+    """Queue ``item`` for the writer; False once the writer has stopped (ffmpeg closed its input)."""
+    while writer.is_alive():
+        try:
+            pending.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _write_all(pending: queue.Queue[bytes | None], stdin: IO[bytes]) -> None:
+    """Write queued frames to ffmpeg until ``None``; stop at a broken pipe."""
+    try:
+        while (data := pending.get()) is not None:
+            stdin.write(data)
+        stdin.close()
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # ffmpeg is gone; the caller reads its status
+
+
+def _drain(pending: queue.Queue[bytes | None]) -> None:
+    while True:
+        try:
+            pending.get_nowait()
+        except queue.Empty:
+            return
