@@ -7,6 +7,7 @@ row is reported in the manifest and the log; the rest of the batch goes on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from generator.assets import AssetResolver
 from generator.catalog import Catalog, CatalogOptions, Product, load_catalog
@@ -226,18 +227,21 @@ def write_manifest(store: Store, results: list[RowResult]) -> None:
 
 
 class _Progress:
-    """A tqdm bar on a terminal; one log line per item otherwise."""
+    """A tqdm bar on a terminal (log lines print above it); one log line per item otherwise."""
 
     def __init__(self, total: int) -> None:
         self.total = total
-        self.bar = None
+        self.bar: Any = None
         self.done = 0
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Callable[[RowResult], None]:
         if sys.stderr.isatty():
             from tqdm import tqdm
+            from tqdm.contrib.logging import logging_redirect_tqdm
 
-            self.bar = tqdm(total=self.total, unit="video", dynamic_ncols=True)
+            self.bar = self._stack.enter_context(tqdm(total=self.total, unit="video"))
+            self._stack.enter_context(logging_redirect_tqdm())
         return self._advance
 
     def _advance(self, result: RowResult) -> None:
@@ -249,5 +253,4 @@ class _Progress:
             log.info("[%d/%d] row %d %s %s %s", self.done, self.total, result.row, result.sku, result.aspect or "-", result.status)
 
     def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self._stack.close()

@@ -400,3 +400,12 @@ def test_resolver_refuses_sources_escaping_their_root(tmp_path: Path) -> None:
 
     with pytest.raises(AssetError, match="not found under its root"):
         AssetResolver({"catalog": root}).path("catalog:../a.png", digest)
+
+
+def test_webp_with_alpha_is_accepted_and_keeps_its_alpha(tmp_path: Path) -> None:
+    png = make_rgba_png(tmp_path / "a.png")
+    webp = tmp_path / "a.webp"
+    Image.open(png).save(webp, "WEBP", lossless=True)
+    asset = load_image_asset(webp, "catalog:a.webp")
+    assert asset.cutout.method == "alpha"
+    assert asset.content_box == load_image_asset(png, "catalog:a.png").content_box
