@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from generator.assets import AssetResolver
 from generator.catalog import Catalog, CatalogOptions, Product, load_catalog
@@ -24,9 +24,7 @@ from generator.errors import AdgenError, ConfigError
 from generator.plan import ShotPlan, compile_plan
 from generator.store import Store, safe_name
 from generator.templates import Template, discover_templates, iter_templates_for
-
-if TYPE_CHECKING:
-    from render.backends import Renderer
+from render.backends import Renderer, RendererSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +36,15 @@ _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 @dataclass(frozen=True)
 class RunOptions:
     """What to run: template (None: chosen per row), aspects (None: each template's first; ``all``:
-    every declared one), how many catalog rows, and where templates live."""
+    every declared one), how many catalog rows, the keyframe backend, where cached keyframes live
+    (None: no disk cache) and how often a failing keyframe is retried, and where templates live."""
 
     template_id: str | None = None
     aspects: tuple[str, ...] | Literal["all"] | None = None
     limit: int | None = None
-    renderer: str = "draft"
+    renderer: RendererSettings = field(default_factory=RendererSettings)
+    keyframe_cache: Path | None = None
+    keyframe_retries: int = 2
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
 
@@ -65,6 +66,7 @@ class RowResult:
     duration: float | None = None
     frames: int | None = None
     seconds: float | None = None
+    keyframe_retries: int | None = None
     error: str | None = None
 
     def to_json(self) -> str:
@@ -163,20 +165,37 @@ def _choose_template(product: Product, templates: dict[str, Template], options: 
 
 
 def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer: Renderer | None = None) -> RunReport:
-    """Render a whole catalog into ``store``; ``renderer`` defaults to the backend named in ``options``.
+    """Render a whole catalog into ``store``; ``renderer`` defaults to the backend ``options`` name.
+
+    Rows whose video is already stored are skipped. With a cacheable backend, the keyframes of all
+    the rows still to render are prepared first, each distinct one rendered once.
 
     Raises:
         ConfigError, CatalogError: nothing can be run (bad options, unreadable catalog).
     """
     from render.backends import get_renderer  # render is imported only when rendering
+    from render.compose import keyframe_requests
+    from render.keyframes import KeyframeCache, KeyframeService
     from render.video import render_video
 
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
-    renderer = renderer or get_renderer(options.renderer)
-    assets = AssetResolver({"catalog": catalog_path.parent, "templates": options.templates_root})
-    results: list[RowResult] = []
     items = list(plan_rows(catalog, templates, options))
+    backend = renderer or get_renderer(options.renderer)
+    cache = KeyframeCache(options.keyframe_cache) if options.keyframe_cache else None
+    keyframes = KeyframeService(backend, cache, retries=options.keyframe_retries)
+    assets = AssetResolver({"catalog": catalog_path.parent, "templates": options.templates_root})
+    todo = [item for item in items if isinstance(item, PlannedRow) and not store.exists(f"{item.key_prefix}.mp4")]
+    if keyframes.cache is not None and todo:
+        requests = [request for row in todo for request in keyframe_requests(row.plan)]
+        log.info("preparing keyframes: %d shots to render", len(requests))
+        keyframes.prepare(requests)
+        log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
+
+    def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> None:
+        render_video(plan, keyframes, assets, video_path, poster_path)
+
+    results: list[RowResult] = []
     last_manifest = time.monotonic()
     with _Progress(len(items)) as advance, tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
         try:
@@ -185,19 +204,23 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
                     log.error("%s", item.error)
                     results.append(item)
                 else:
-                    results.append(_render_row(item, store, renderer, assets, Path(scratch), render_video))
+                    result = _render_row(item, store, render, Path(scratch))
+                    if result.status != "skipped":
+                        result = replace(result, keyframe_retries=keyframes.retries_for(keyframe_requests(item.plan)))
+                    results.append(result)
                 advance(results[-1])
                 if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:
                     write_manifest(store, results)
                     last_manifest = time.monotonic()
         finally:
             write_manifest(store, results)
+            close = getattr(backend, "close", None)
+            if close is not None:
+                close()
     return RunReport(tuple(results))
 
 
-def _render_row(
-    row: PlannedRow, store: Store, renderer: Renderer, assets: AssetResolver, scratch: Path, render: Callable[..., None]
-) -> RowResult:
+def _render_row(row: PlannedRow, store: Store, render: Callable[[ShotPlan, Path, Path], None], scratch: Path) -> RowResult:
     plan, prefix, base = row.plan, row.key_prefix, row.result()
     video_key, poster_key, plan_key = f"{prefix}.mp4", f"{prefix}.jpg", f"{prefix}.plan.json"
     if store.exists(video_key):
@@ -205,7 +228,7 @@ def _render_row(
     started = time.perf_counter()
     video_path, poster_path = scratch / "video.mp4", scratch / "poster.jpg"
     try:
-        render(plan, renderer, assets, video_path, poster_path)
+        render(plan, video_path, poster_path)
         plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json")
         poster_uri = store.put_file(poster_key, poster_path, "image/jpeg")
         video_uri = store.put_file(video_key, video_path, "video/mp4")

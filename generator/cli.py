@@ -18,6 +18,7 @@ from generator.catalog import CatalogOptions, load_catalog, load_column_map
 from generator.errors import AdgenError
 from generator.plan import ASPECT_SIZES
 from generator.store import LocalStore
+from render.backends import RendererSettings
 
 log = logging.getLogger("adgen")
 
@@ -77,13 +78,27 @@ def main(verbose: bool) -> None:
 @_with_catalog_arguments
 @click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("out"), show_default=True)
-@click.option("--renderer", default="draft", show_default=True, help="Background renderer backend.")
+@click.option("--renderer", type=click.Choice(["draft", "diffusers"]), default="draft", show_default=True,
+              help="Keyframe backend: procedural draft, or a diffusers model.")
+@click.option("--model", help="diffusers: local folder or hub id of a text-to-image checkpoint.")
+@click.option("--steps", type=click.IntRange(min=1), default=25, show_default=True, help="diffusers: denoising steps.")
+@click.option("--guidance", type=click.FloatRange(min=0), default=7.0, show_default=True, help="diffusers: guidance scale.")
+@click.option("--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available).")
+@click.option("--local-files-only", is_flag=True, help="diffusers: never contact a model hub.")
+@click.option("--keyframe-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_KEYFRAME_CACHE",
+              default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
+              help="Folder of cached model keyframes, shared by runs.")
 def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-        currency: str | None, max_pixels: int, template_id: str | None, out: Path, renderer: str) -> None:  # fmt: skip
+        currency: str | None, max_pixels: int, template_id: str | None, out: Path, renderer: str, model: str | None,
+        steps: int, guidance: float, device: str | None, local_files_only: bool, keyframe_cache: Path) -> None:  # fmt: skip
     """Render every row of CATALOG into videos under --out, with a manifest.jsonl."""
+    settings = RendererSettings(
+        name=renderer, model=model, steps=steps, guidance=guidance, device=device, local_files_only=local_files_only
+    )
     options = RunOptions(
-        template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=renderer,  # type: ignore[arg-type]
-        templates_root=templates_root, catalog=_catalog_options(columns, currency, max_pixels),
+        template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
+        keyframe_cache=keyframe_cache, templates_root=templates_root,
+        catalog=_catalog_options(columns, currency, max_pixels),
     )  # fmt: skip
     report = _guard(lambda: run_batch(catalog, LocalStore(out), options))
     log.info(

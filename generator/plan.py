@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from generator.assets import AssetRoot, ImageAsset, file_sha256, load_image_asset, resolve_ref
 from generator.catalog import Product
 from generator.errors import AssetError, PlanError
-from generator.templates import NAMED_BOXES, BoxSpec, Template
+from generator.templates import NAMED_BOXES, Background, BoxSpec, Template
 from render.text import TextFitError, find_font, fit_text
 
 PLAN_VERSION = 1
@@ -92,6 +92,7 @@ class BackgroundSpec(_Plan):
     negative: str
     palette: tuple[str, str]
     accent: str
+    seed: int
 
 
 class CameraMove(_Plan):
@@ -152,9 +153,14 @@ class ShotPlan(_Plan):
         return cls.model_validate_json(text)
 
 
-def stable_seed(template_id: str, template_version: int, shot_id: str, sku: str) -> int:
-    """A 31-bit seed from a stable hash: the same on every machine and run."""
-    key = "\x1f".join((template_id, str(template_version), shot_id, sku)).encode("utf-8")
+def stable_seed(*parts: str | int) -> int:
+    """A 31-bit seed from a stable hash of ``parts``: the same on every machine and run.
+
+    A shot's seed hashes (template id, version, shot id, sku). A background's hashes the template
+    shot and the resolved scene description instead of the sku, so a scene that reads the same for
+    several products is the same scene, rendered once and shared.
+    """
+    key = "\x1f".join(str(part) for part in parts).encode("utf-8")
     return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") & 0x7FFFFFFF
 
 
@@ -269,16 +275,20 @@ class _PlanBuilder:
             start=start,
             frames=self._frames(shot.duration),
             seed=stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku),
-            background=BackgroundSpec(
-                prompt=self.template.render_text(shot.background.prompt, (*path, "background", "prompt"), variables).strip(),
-                negative=self.template.render_text(shot.background.negative, (*path, "background", "negative"), variables).strip(),
-                palette=palette,
-                accent=self.spec.palette.accent,
-            ),
+            background=self._background(shot.id, shot.background, path, variables, palette),
             camera=CameraMove(move=shot.camera.move, amount=shot.camera.amount),
             layers=tuple(layers),
             transition_in=transition_in,
         )
+
+    def _background(
+        self, shot_id: str, spec: Background, path: tuple[str | int, ...], variables: dict[str, Any], palette: tuple[str, str]
+    ) -> BackgroundSpec:
+        prompt = self.template.render_text(spec.prompt, (*path, "background", "prompt"), variables).strip()
+        negative = self.template.render_text(spec.negative, (*path, "background", "negative"), variables).strip()
+        accent = self.spec.palette.accent
+        seed = stable_seed(self.spec.id, self.spec.version, shot_id, prompt, negative, *palette, accent)
+        return BackgroundSpec(prompt=prompt, negative=negative, palette=palette, accent=accent, seed=seed)
 
     def _motion(self, layer: Any) -> Motion:
         return Motion(enter=layer.enter, start=self._frames(layer.delay), frames=self._frames(layer.enter_duration))

@@ -248,6 +248,21 @@ def _text_sprite(layer: TextPlacement) -> _Sprite:
     return _Sprite(_pad(image), (float(round(x)), float(round(y)), float(size[0]), float(size[1])), layer.motion, False)
 
 
+def keyframe_requests(plan: ShotPlan) -> list[KeyframeRequest]:
+    """The background keyframe each shot of ``plan`` needs, in shot order."""
+    return [
+        KeyframeRequest(
+            prompt=shot.background.prompt,
+            negative=shot.background.negative,
+            size=plan.size,
+            seed=shot.background.seed,
+            palette=shot.background.palette,
+            accent=shot.background.accent,
+        )
+        for shot in plan.shots
+    ]
+
+
 class Compositor:
     """Produces a plan's frames in order.
 
@@ -259,18 +274,7 @@ class Compositor:
 
     def __init__(self, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> None:
         self.plan = plan
-        requests = [
-            KeyframeRequest(
-                prompt=shot.background.prompt,
-                negative=shot.background.negative,
-                size=plan.size,
-                seed=shot.seed,
-                palette=shot.background.palette,
-                accent=shot.background.accent,
-            )
-            for shot in plan.shots
-        ]
-        backgrounds = renderer.render(requests)
+        backgrounds = renderer.render(keyframe_requests(plan))
         self._shots = [
             _ShotRenderer(plan, shot, background.convert("RGB"), self._sprites(shot, assets))
             for shot, background in zip(plan.shots, backgrounds)

@@ -58,3 +58,9 @@ def write_catalog(tmp_path: Path) -> Callable[[list[dict[str, str]]], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _private_keyframe_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep each test's cached keyframes to itself (the CLI default is under the home folder)."""
+    monkeypatch.setenv("ADGEN_KEYFRAME_CACHE", str(tmp_path / "keyframe-cache"))

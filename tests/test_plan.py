@@ -143,3 +143,16 @@ def test_planning_never_imports_torch_or_the_compositor() -> None:
         "print(bad); sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0
+
+
+def test_scenes_that_read_the_same_share_their_seed_across_products(
+    write_catalog: WriteCatalog, templates_root: Path
+) -> None:
+    quick = load_template(templates_root / "test" / "quick.yaml")
+    red, also_red, blue = _products(write_catalog, product_row("A", color="red"), product_row("B", color="red"), product_row("C", color="blue"))
+    plans = [compile_plan(quick, p, "9:16", templates_root) for p in (red, also_red, blue)]
+    hooks = [plan.shots[0].background for plan in plans]
+    heroes = [plan.shots[1].background for plan in plans]
+    assert hooks[0].seed == hooks[1].seed != hooks[2].seed  # "{{ product.color }}" is in the hook's prompt
+    assert len({h.seed for h in heroes}) == 1  # the hero's scene names nothing of the product
+    assert plans[0].shots[0].seed != plans[1].shots[0].seed  # shot seeds stay per product

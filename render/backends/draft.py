@@ -33,6 +33,8 @@ class DraftRenderer:
     """Procedural keyframes; see the module docstring."""
 
     name = "draft"
+    identity = "draft-1"
+    cacheable = False  # drawing a backdrop is cheaper than reading one back
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
         return [self._one(request) for request in requests]

@@ -1,0 +1,169 @@
+"""Keyframes: requests deduplicated by content hash, cached on disk, checked, retried.
+
+``KeyframeService`` wraps a ``Renderer``. A request's key hashes the backend's identity (model,
+steps, ...) and everything in the request, so equal keys mean equal pixels: a scene shared by many
+products is rendered once, and a cached keyframe makes a re-run or a preview free. Every new
+keyframe is checked (no black, flat or NaN image); a failing one is rendered again with a seed
+derived from the original, up to ``retries`` times, and the number of retries is kept for the
+manifest. A keyframe that never passes fails only the rows that need it.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from generator.errors import RenderError
+from generator.plan import stable_seed
+from render.backends import KeyframeRequest, Renderer
+
+_CHUNK = 8  # keyframes asked of the backend at once
+_MEMORY = 16  # keyframes kept in memory; the rest are re-read from the cache
+_BLACK_MEAN = 4.0  # mean 8-bit level under which a keyframe is "black"
+_FLAT_STD = 1.0  # standard deviation under which a keyframe is "flat"
+
+
+def request_key(identity: str, request: KeyframeRequest) -> str:
+    payload = json.dumps({"renderer": identity, **asdict(request)}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def keyframe_problem(image: Image.Image) -> str | None:
+    """Why a keyframe is unusable (``black``, ``flat``), or None when it passes."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
+    if pixels.mean() < _BLACK_MEAN:
+        return f"black (mean level {pixels.mean():.1f})"
+    if pixels.std() < _FLAT_STD:
+        return f"flat (standard deviation {pixels.std():.2f})"
+    return None
+
+
+class KeyframeCache:
+    """PNG files named by request key under ``folder``; writes are atomic."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.png"
+
+    def contains(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def get(self, key: str) -> Image.Image | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        with Image.open(path) as image:
+            return image.convert("RGB")
+
+    def put(self, key: str, image: Image.Image) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                image.save(stream, "PNG", compress_level=1)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+class KeyframeService:
+    """A ``Renderer`` that dedupes, caches, checks and retries; see the module docstring.
+
+    Args:
+        renderer: the backend; one with ``cacheable = True`` and an ``identity`` uses the disk cache.
+        cache: where keyframes are kept between runs, or None.
+        retries: extra attempts, with derived seeds, for a keyframe that fails its check.
+    """
+
+    def __init__(self, renderer: Renderer, cache: KeyframeCache | None = None, retries: int = 2) -> None:
+        self.renderer = renderer
+        self.name = renderer.name
+        self.identity = getattr(renderer, "identity", renderer.name)
+        self.cache = cache if getattr(renderer, "cacheable", False) else None
+        self.retries = retries
+        self.backend_calls = 0  # keyframes the backend was asked for, retries included
+        self._images: collections.OrderedDict[str, Image.Image] = collections.OrderedDict()  # most recent last
+        self._failures: dict[str, RenderError] = {}
+        self._retries_used: dict[str, int] = {}
+
+    def prepare(self, requests: Iterable[KeyframeRequest]) -> None:
+        """Render every distinct request not cached yet, in batches; failures are kept per key."""
+        pending: dict[str, KeyframeRequest] = {}
+        for request in requests:
+            key = request_key(self.identity, request)
+            if key in self._images or key in self._failures or key in pending:
+                continue
+            if self.cache is None or not self.cache.contains(key):
+                pending[key] = request
+        ordered = sorted(pending.items(), key=lambda item: (item[1].size, item[0]))  # one size per batch
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            images = self._backend([request for _, request in chunk])
+            for (key, request), image in zip(chunk, images):
+                self._accept(key, request, image, attempt=0)
+
+    def _backend(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
+        self.backend_calls += len(requests)
+        return self.renderer.render(requests)
+
+    def _accept(self, key: str, request: KeyframeRequest, image: Image.Image, attempt: int) -> None:
+        problem = keyframe_problem(image)
+        while problem is not None and attempt < self.retries:
+            attempt += 1
+            retry = KeyframeRequest(**{**asdict(request), "seed": stable_seed(request.seed, "retry", attempt)})
+            (image,) = self._backend([retry])
+            problem = keyframe_problem(image)
+        self._retries_used[key] = attempt
+        if problem is not None:
+            self._failures[key] = RenderError(
+                f"qc: keyframe {problem} after {attempt + 1} attempts (prompt {request.prompt!r}, seed {request.seed})"
+            )
+            return
+        self._remember(key, image)
+        if self.cache is not None:
+            self.cache.put(key, image)
+
+    def _remember(self, key: str, image: Image.Image) -> None:
+        self._images[key] = image
+        self._images.move_to_end(key)
+        while len(self._images) > _MEMORY:
+            self._images.popitem(last=False)
+
+    def _lookup(self, key: str) -> Image.Image:
+        if key not in self._images:
+            cached = self.cache.get(key) if self.cache is not None else None
+            if cached is None:
+                raise RenderError(f"keyframe {key[:12]} is neither in memory nor in the cache")
+            self._remember(key, cached)
+        return self._images[key]
+
+    def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
+        """Keyframes for ``requests``, in order.
+
+        Raises:
+            RenderError: a needed keyframe failed its check on every attempt.
+        """
+        self.prepare(requests)
+        keys = [request_key(self.identity, r) for r in requests]
+        for key in keys:
+            if key in self._failures:
+                raise self._failures[key]
+        return [self._lookup(key) for key in keys]
+
+    def retries_for(self, requests: Iterable[KeyframeRequest]) -> int:
+        """Retries spent on the distinct keyframes of ``requests``."""
+        keys = {request_key(self.identity, r) for r in requests}
+        return sum(self._retries_used.get(key, 0) for key in keys)

@@ -1,0 +1,161 @@
+"""The diffusers backend on tiny pipelines saved and loaded like real checkpoints: runs, dedupe, cache, QC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from generator.batch import RunOptions, run_batch
+from generator.cli import main
+from generator.store import LocalStore
+from render.backends import KeyframeRequest, RendererSettings, get_renderer
+from render.backends.diffusion import DiffusersRenderer
+from render.backends.draft import DraftRenderer
+from tests.conftest import SAMPLE_CATALOG, product_row
+from tests.tiny_models import build_tiny_sd
+
+WriteCatalog = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
+
+
+def _settings(model: Path) -> RendererSettings:
+    return RendererSettings(name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu", local_files_only=True)
+
+
+class CountingPipeline:
+    """Wraps a real pipeline: counts the prompts it is asked to render; ``poison`` words give NaN images."""
+
+    def __init__(self, pipeline: Any, poison: str | None = None) -> None:
+        self.pipeline = pipeline
+        self.poison = poison
+        self.prompts: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pipeline, name)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        self.prompts.extend(kwargs["prompt"])
+        result = self.pipeline(**kwargs)
+        if self.poison is not None:
+            for index, prompt in enumerate(kwargs["prompt"]):
+                if self.poison in prompt:
+                    result.images[index][:] = np.nan
+        return result
+
+
+def _counted(model: Path, poison: str | None = None) -> tuple[DiffusersRenderer, CountingPipeline]:
+    renderer = get_renderer(_settings(model))
+    assert isinstance(renderer, DiffusersRenderer)
+    counter = CountingPipeline(renderer.pipeline, poison)
+    renderer.pipeline = counter
+    return renderer, counter
+
+
+def test_sample_catalog_renders_every_good_row_with_a_local_model(tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(SAMPLE_CATALOG), "--out", str(out), "--renderer", "diffusers", "--model", str(tiny_model),
+            "--steps", "2", "--device", "cpu", "--local-files-only"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    statuses = [m["status"] for m in manifest]
+    assert statuses.count("rendered") == len(manifest) - 1 and statuses.count("failed") == 1
+    assert all(Path(m["video"]).is_file() for m in manifest if m["status"] == "rendered")
+
+
+def test_shared_scenes_render_once_and_a_second_run_renders_none(
+    tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    catalog = write_catalog([product_row("A", color="red"), product_row("B", color="blue"), product_row("C", color="green")])
+    options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache")
+    renderer, counter = _counted(tiny_model)
+    report = run_batch(catalog, LocalStore(tmp_path / "first"), options, renderer=renderer)
+    assert report.exit_code == 0
+    # quick.yaml: the hook's scene names the product's colour, the hero's scene is the same for all.
+    assert sorted(counter.prompts) == sorted(
+        ["soft pastel studio, red tones", "soft pastel studio, blue tones", "soft pastel studio, green tones",
+         "marble counter, product photography"]  # fmt: skip
+    )
+    again, recount = _counted(tiny_model)
+    assert run_batch(catalog, LocalStore(tmp_path / "second"), options, renderer=again).exit_code == 0
+    assert recount.prompts == []
+
+
+def test_keyframes_in_a_batch_equal_keyframes_one_by_one(tiny_model: Path) -> None:
+    renderer = get_renderer(_settings(tiny_model))
+    assert isinstance(renderer, DiffusersRenderer)
+    requests = [
+        KeyframeRequest(prompt=p, negative="blurry", size=(1080, 1920), seed=s, palette=("#000000", "#FFFFFF"), accent="#FF0000")
+        for p, s in (("night studio", 1), ("marble counter", 2), ("soft pastel", 3))
+    ]
+    together = renderer.render_arrays(requests)
+    alone = [renderer.render_arrays([r])[0] for r in requests]
+    for a, b in zip(together, alone):
+        assert a.shape == b.shape and float(np.abs(a - b).max()) <= 1e-5
+    assert float(np.abs(together[0] - together[1]).max()) > 0.01  # different requests really differ
+
+
+def test_generation_keeps_the_canvas_aspect_at_model_resolution(tiny_model: Path) -> None:
+    renderer = get_renderer(_settings(tiny_model))
+    assert isinstance(renderer, DiffusersRenderer)
+    native = renderer.pipeline.unet.config.sample_size * renderer.pipeline.vae_scale_factor
+    width, height = renderer.generation_size((1080, 1920))
+    assert width == native and height % 8 == 0 and abs(height / width - 1920 / 1080) < 0.15
+    assert renderer.render([KeyframeRequest("x", "", (1080, 1920), 1, ("#000000", "#FFFFFF"), "#FF0000")])[0].size == (1080, 1920)
+
+
+class _BlackFirst:
+    """Draft keyframes, but black on the first attempt for prompts containing ``word``."""
+
+    name = "black-first"
+    identity = "black-first"
+    cacheable = False
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        self.seen: set[str] = set()
+        self.draft = DraftRenderer()
+
+    def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
+        images = self.draft.render(requests)
+        for index, request in enumerate(requests):
+            if self.word in request.prompt and request.prompt not in self.seen:
+                self.seen.add(request.prompt)
+                images[index] = Image.new("RGB", request.size)
+        return images
+
+
+def test_black_keyframes_are_retried_then_fail_only_their_row(
+    tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    catalog = write_catalog([product_row("OK", color="teal"), product_row("NAN", color="cursed"), product_row("OK2", color="teal")])
+    options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache", keyframe_retries=2)
+    renderer, counter = _counted(tiny_model, poison="cursed")
+    report = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=renderer)
+    by_sku = {r.sku: r for r in report.results}
+    assert by_sku["OK"].status == by_sku["OK2"].status == "rendered"
+    assert by_sku["NAN"].status == "failed" and by_sku["NAN"].keyframe_retries == 2
+    assert "qc: keyframe black" in str(by_sku["NAN"].error) and "after 3 attempts" in str(by_sku["NAN"].error)
+    assert counter.prompts.count("soft pastel studio, cursed tones") == 3
+    manifest = [json.loads(line) for line in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert next(m for m in manifest if m["sku"] == "NAN")["keyframe_retries"] == 2
+
+
+def test_a_keyframe_that_passes_on_retry_ships_and_the_retry_is_recorded(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    catalog = write_catalog([product_row("A", color="flaky")])
+    options = RunOptions(template_id="quick", templates_root=templates_root)
+    (result,) = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=_BlackFirst("flaky")).results
+    assert result.status == "rendered" and result.keyframe_retries == 1
