@@ -197,7 +197,8 @@ def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
     images: dict[Path, ImageAsset] = {}
     products: list[Product] = []
     errors: list[CatalogError] = []
-    for index, record in enumerate(frame.to_dict("records")):
+    for index, raw in enumerate(frame.to_dict("records")):
+        record = {str(name): value for name, value in raw.items()}
         values = {name: str(record[source]).strip() for name, source in columns.items()}
         if not any(str(v).strip() for v in record.values()):
             continue  # blank line, e.g. trailing separators

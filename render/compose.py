@@ -111,7 +111,7 @@ class _ShotRenderer:
         """Everything that decides the pixels of shot-local ``frame``: (shot, zoom, baked layers, the rest)."""
         scale = camera_scale(self.shot, frame)
         baked = 0
-        layers = []
+        layers: list[tuple[Rect, float]] = []
         for sprite in self.sprites:
             rect, opacity = entrance(sprite.motion, sprite.rect, self.size, frame)
             if baked == len(layers) and sprite.follows_camera and opacity == 1.0 and rect == sprite.rect:

@@ -91,6 +91,7 @@ class KeyframeService:
     def __init__(self, renderer: Renderer, cache: KeyframeCache | None = None, retries: int = 2) -> None:
         self.renderer = renderer
         self.name = renderer.name
+        self.cacheable = False  # it is the cache: wrapping it again must not cache twice
         self.identity = getattr(renderer, "identity", renderer.name)
         self.cache = cache if getattr(renderer, "cacheable", False) else None
         self.retries = retries
