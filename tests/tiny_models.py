@@ -1,7 +1,7 @@
 """Tiny Stable Diffusion pipelines built offline from local configs, saved like a real checkpoint.
 
 The components follow diffusers' own test recipe (``get_dummy_components``): a two-block UNet,
-a two-block VAE, a two-layer CLIP text encoder and a character-level tokenizer written to
+a four-block VAE (latents at 1/8 of the image side, as in SD), a two-layer CLIP text encoder and a character-level tokenizer written to
 ``vocab.json`` and ``merges.txt``. Weights are random but seeded, so every build is the same.
 """
 
@@ -44,15 +44,15 @@ def build_tiny_sd(folder: Path) -> Path:
         attention_head_dim=2,
     )
     torch.manual_seed(0)
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16),
+    vae = AutoencoderKL(  # four blocks: latents are 1/8 of the image side, as in real SD checkpoints
+        block_out_channels=(8, 8, 16, 16),
         in_channels=3,
         out_channels=3,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
         latent_channels=4,
         norm_num_groups=4,
-        sample_size=32,
+        sample_size=128,
     )
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as source:
