@@ -189,8 +189,11 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     if keyframes.cache is not None and todo:
         requests = [request for row in todo for request in keyframe_requests(row.plan)]
         log.info("preparing keyframes: %d shots to render", len(requests))
-        keyframes.prepare(requests)
-        log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
+        try:
+            keyframes.prepare(requests)
+            log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
+        except AdgenError as exc:
+            log.warning("preparing keyframes together failed (%s); rendering row by row", exc)
 
     def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> None:
         render_video(plan, keyframes, assets, video_path, poster_path)

@@ -118,7 +118,12 @@ class KeyframeService:
 
     def _backend(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
         self.backend_calls += len(requests)
-        return self.renderer.render(requests)
+        try:
+            return self.renderer.render(requests)
+        except RenderError:
+            raise
+        except Exception as exc:  # a backend crash (out of memory, say) fails rows, not the run
+            raise RenderError(f"renderer {self.name} failed: {type(exc).__name__}: {exc}") from exc
 
     def _accept(self, key: str, request: KeyframeRequest, image: Image.Image, attempt: int) -> None:
         problem = keyframe_problem(image)
