@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
+from render.backends import KeyframeRequest
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = REPO / "catalogs" / "sample.csv"
@@ -64,3 +67,23 @@ def write_catalog(tmp_path: Path) -> Callable[[list[dict[str, str]]], Path]:
 def _private_keyframe_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep each test's cached keyframes to itself (the CLI default is under the home folder)."""
     monkeypatch.setenv("ADGEN_KEYFRAME_CACHE", str(tmp_path / "keyframe-cache"))
+
+
+class CrashingRenderer:
+    """Draft backgrounds, except that a request whose prompt contains ``word`` raises ``error``."""
+
+    name = "crashing"
+    identity = "crashing"
+
+    def __init__(self, word: str, error: Exception, *, cacheable: bool = False) -> None:
+        from render.backends.draft import DraftRenderer
+
+        self.word = word
+        self.error = error
+        self.cacheable = cacheable
+        self.draft = DraftRenderer()
+
+    def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
+        if any(self.word in r.prompt for r in requests):
+            raise self.error
+        return self.draft.render(requests)

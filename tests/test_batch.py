@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,7 @@ from generator.cli import main
 from generator.errors import RenderError
 from generator.plan import ShotPlan, TextPlacement
 from generator.store import LocalStore
-from render.backends import KeyframeRequest
-from render.backends.draft import DraftRenderer
-from tests.conftest import product_row
+from tests.conftest import CrashingRenderer, product_row
 from tests.media import decode_hashes, probe
 
 WriteCatalog = Callable[..., Path]
@@ -116,28 +114,13 @@ def test_other_aspect_renders_at_its_own_size(write_catalog: WriteCatalog, templ
     assert probe(Path(str(line["video"]))).size == (1080, 1080)
 
 
-class _FailingFor:
-    """Draft backgrounds, except for prompts containing ``word``: a backend crash."""
-
-    name = "failing"
-
-    def __init__(self, word: str) -> None:
-        self.word = word
-        self.draft = DraftRenderer()
-
-    def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
-        if any(self.word in r.prompt for r in requests):
-            raise RenderError("backend crashed")
-        return self.draft.render(requests)
-
-
 def test_render_failure_fails_that_row_only_and_leaves_no_output_under_its_keys(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     catalog = write_catalog([product_row("OK-1", color="teal"), product_row("BROKEN", color="cursed"), product_row("OK-2", color="teal")])
     store = LocalStore(tmp_path / "out")
     options = RunOptions(template_id="quick", templates_root=templates_root)
-    report = run_batch(catalog, store, options, renderer=_FailingFor("cursed"))
+    report = run_batch(catalog, store, options, renderer=CrashingRenderer("cursed", RenderError("backend crashed")))
     assert [r.status for r in report.results] == ["rendered", "failed", "rendered"]
     assert report.exit_code == 1
     assert "backend crashed" in str(report.results[1].error) and "row 3" in str(report.results[1].error)

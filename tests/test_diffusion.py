@@ -18,7 +18,7 @@ from generator.store import LocalStore
 from render.backends import KeyframeRequest, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 from render.backends.draft import DraftRenderer
-from tests.conftest import SAMPLE_CATALOG, product_row
+from tests.conftest import SAMPLE_CATALOG, CrashingRenderer, product_row
 from tests.tiny_models import build_tiny_sd
 
 WriteCatalog = Callable[..., Path]
@@ -161,29 +161,12 @@ def test_a_keyframe_that_passes_on_retry_ships_and_the_retry_is_recorded(
     assert result.status == "rendered" and result.keyframe_retries == 1
 
 
-class _Crashing:
-    """A cacheable backend that crashes like a GPU out of memory when a prompt contains ``word``."""
-
-    name = "crashing"
-    identity = "crashing"
-    cacheable = True
-
-    def __init__(self, word: str) -> None:
-        self.word = word
-        self.draft = DraftRenderer()
-
-    def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
-        if any(self.word in r.prompt for r in requests):
-            raise RuntimeError("CUDA out of memory")
-        return self.draft.render(requests)
-
-
 def test_a_backend_crash_fails_the_rows_that_need_it_not_the_run(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     catalog = write_catalog([product_row("OK", color="teal"), product_row("BOOM", color="boom")])
     options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache")
-    report = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=_Crashing("boom"))
+    report = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=CrashingRenderer("boom", RuntimeError("CUDA out of memory"), cacheable=True))
     by_sku = {r.sku: r for r in report.results}
     assert by_sku["OK"].status == "rendered"
     assert by_sku["BOOM"].status == "failed" and "RuntimeError: CUDA out of memory" in str(by_sku["BOOM"].error)
