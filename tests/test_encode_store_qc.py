@@ -30,6 +30,8 @@ def test_argv_asks_for_h264_high_yuv420p_faststart_and_a_faded_aac_bed(tmp_path:
                      "-frames:v 90", "-s 1080x1920", "-stream_loop -1", "-r 30", "-crf 20", "-preset medium"):  # fmt: skip
         assert expected in line
     graph = argv[argv.index("-filter_complex") + 1]
+    assert "scale=out_color_matrix=bt709:out_range=tv" in graph  # converted as BT.709 and tagged so
+    assert all(f"-{tag} bt709" in line for tag in ("colorspace", "color_primaries", "color_trc"))
     assert "atrim=duration=3.000000" in graph and "afade=duration=1.500000:start_time=1.500000:type=out" in graph
     assert "volume=0.700" in graph
     assert str(tmp_path / "v.mp4") in argv
@@ -37,7 +39,8 @@ def test_argv_asks_for_h264_high_yuv420p_faststart_and_a_faded_aac_bed(tmp_path:
 
 def test_argv_without_audio_has_no_audio_stream(tmp_path: Path) -> None:
     argv = encode_argv(tmp_path / "v.mp4", size=(64, 64), fps=30, frames=3, audio=None)
-    assert "-c:a" not in argv and "-filter_complex" not in argv
+    assert "-c:a" not in argv and "-stream_loop" not in argv
+    assert not any(part.startswith("[1") or "atrim" in part for part in argv)
 
 
 def test_encoded_file_is_checked_against_its_plan(tmp_path: Path) -> None:
