@@ -66,6 +66,7 @@ class RowResult:
     duration: float | None = None
     frames: int | None = None
     seconds: float | None = None
+    renderer: str | None = None
     keyframe_retries: int | None = None
     error: str | None = None
 
@@ -182,18 +183,8 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
     backend = renderer or get_renderer(options.renderer)
-    cache = KeyframeCache(options.keyframe_cache) if options.keyframe_cache else None
-    keyframes = KeyframeService(backend, cache, retries=options.keyframe_retries)
     assets = AssetResolver({"catalog": catalog_path.parent, "templates": options.templates_root})
     todo = [item for item in items if isinstance(item, PlannedRow) and not store.exists(f"{item.key_prefix}.mp4")]
-    if keyframes.cache is not None and todo:
-        requests = [request for row in todo for request in keyframe_requests(row.plan)]
-        log.info("preparing keyframes: %d shots to render", len(requests))
-        try:
-            keyframes.prepare(requests)
-            log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
-        except AdgenError as exc:
-            log.warning("preparing keyframes together failed (%s); rendering row by row", exc)
 
     def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> None:
         render_video(plan, keyframes, assets, video_path, poster_path)
@@ -201,6 +192,15 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     results: list[RowResult] = []
     last_manifest = time.monotonic()
     with _Progress(len(items)) as advance, tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
+        # Without a keyframe cache, keyframes still live on disk for the run: derived ones need their bases.
+        cache = KeyframeCache(options.keyframe_cache or Path(scratch) / "keyframes")
+        keyframes = KeyframeService(backend, cache, retries=options.keyframe_retries)
+        if keyframes.cache is not None and todo:
+            try:
+                keyframes.prepare(request for row in todo for request in keyframe_requests(row.plan, assets, backend.roles))
+                log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
+            except AdgenError as exc:
+                log.warning("preparing keyframes together failed (%s); rendering row by row", exc)
         try:
             for item in items:
                 if isinstance(item, RowResult):
@@ -209,7 +209,8 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
                 else:
                     result = _render_row(item, store, render, Path(scratch))
                     if result.status != "skipped":
-                        result = replace(result, keyframe_retries=keyframes.retries_for(keyframe_requests(item.plan)))
+                        retries = keyframes.retries_for(keyframe_requests(item.plan, assets, backend.roles))
+                        result = replace(result, renderer=keyframes.identity, keyframe_retries=retries)
                     results.append(result)
                 advance(results[-1])
                 if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from generator.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch
 from generator.catalog import CatalogOptions, load_catalog, load_column_map
 from generator.errors import AdgenError
 from generator.plan import ASPECT_SIZES
 from generator.store import LocalStore
-from render.backends import RendererSettings
+from render.backends import RendererSettings, load_renderer_settings
 
 log = logging.getLogger("adgen")
 
@@ -78,9 +79,13 @@ def main(verbose: bool) -> None:
 @_with_catalog_arguments
 @click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("out"), show_default=True)
+@click.option("--renderer-config", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="YAML file of renderer settings (docs/models.md); the options below override it.")
 @click.option("--renderer", type=click.Choice(["draft", "diffusers"]), default="draft", show_default=True,
               help="Keyframe backend: procedural draft, or a diffusers model.")
-@click.option("--model", help="diffusers: local folder or hub id of a text-to-image checkpoint.")
+@click.option("--model", help="diffusers: local folder or hub id of a text-to-image or inpainting checkpoint.")
+@click.option("--inpaint-model", help="diffusers: a second, inpainting checkpoint for extended and pinned keyframes.")
+@click.option("--ip-adapter", help="diffusers: local folder or hub id of IP-Adapter weights, to condition on the mascot.")
 @click.option("--steps", type=click.IntRange(min=1), default=25, show_default=True, help="diffusers: denoising steps.")
 @click.option("--guidance", type=click.FloatRange(min=0), default=7.0, show_default=True, help="diffusers: guidance scale.")
 @click.option("--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available).")
@@ -89,12 +94,10 @@ def main(verbose: bool) -> None:
               default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
               help="Folder of cached model keyframes, shared by runs.")
 def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-        currency: str | None, max_pixels: int, template_id: str | None, out: Path, renderer: str, model: str | None,
-        steps: int, guidance: float, device: str | None, local_files_only: bool, keyframe_cache: Path) -> None:  # fmt: skip
+        currency: str | None, max_pixels: int, template_id: str | None, out: Path, renderer_config: Path | None,
+        keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG into videos under --out, with a manifest.jsonl."""
-    settings = RendererSettings(
-        name=renderer, model=model, steps=steps, guidance=guidance, device=device, local_files_only=local_files_only
-    )
+    settings = _guard(lambda: _renderer_settings(renderer_config, renderer_options))
     options = RunOptions(
         template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
         keyframe_cache=keyframe_cache, templates_root=templates_root,
@@ -106,6 +109,19 @@ def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | No
         report.count("rendered"), report.count("skipped"), report.count("failed"), out / "manifest.jsonl",
     )  # fmt: skip
     sys.exit(report.exit_code)
+
+
+def _renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSettings:
+    """Settings from ``path`` if given, with the options given on the command line on top."""
+    context = click.get_current_context()
+    if path is None:
+        return RendererSettings(**{("name" if k == "renderer" else k): v for k, v in options.items()})
+    given = {
+        ("name" if k == "renderer" else k): v
+        for k, v in options.items()
+        if context.get_parameter_source(k) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    }
+    return load_renderer_settings(path, **given)
 
 
 @main.command()

@@ -23,7 +23,7 @@ from generator.errors import AssetError, PlanError
 from generator.templates import NAMED_BOXES, Background, BoxSpec, Template
 from render.text import TextFitError, find_font, fit_text
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
     "1:1": (1080, 1080),
@@ -88,11 +88,15 @@ Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
 
 
 class BackgroundSpec(_Plan):
+    """A shot's scene. It is composed for ``scene_size`` (the template's first aspect); a plan for
+    another aspect shows that same scene, extended to its own canvas."""
+
     prompt: str
     negative: str
     palette: tuple[str, str]
     accent: str
     seed: int
+    scene_size: tuple[int, int]
 
 
 class CameraMove(_Plan):
@@ -288,7 +292,10 @@ class _PlanBuilder:
         negative = self.template.render_text(spec.negative, (*path, "background", "negative"), variables).strip()
         accent = self.spec.palette.accent
         seed = stable_seed(self.spec.id, self.spec.version, shot_id, prompt, negative, *palette, accent)
-        return BackgroundSpec(prompt=prompt, negative=negative, palette=palette, accent=accent, seed=seed)
+        return BackgroundSpec(
+            prompt=prompt, negative=negative, palette=palette, accent=accent, seed=seed,
+            scene_size=ASPECT_SIZES[self.spec.canvas.aspects[0]],
+        )  # fmt: skip
 
     def _motion(self, layer: Any) -> Motion:
         return Motion(enter=layer.enter, start=self._frames(layer.delay), frames=self._frames(layer.enter_duration))

@@ -3,7 +3,12 @@
 Each frame is the shot's background keyframe seen through the camera, the image layers (product
 with its contact shadow, mascot) moved by their entrances and the camera, and the text layers in
 screen space. Every layer is resampled straight into its fractional rectangle (bilinear, alpha
-premultiplied), so slow moves glide instead of stepping whole pixels.
+premultiplied), so slow moves glide instead of stepping whole pixels. A product or mascot is
+resampled from its reference in one step in every frame: its pixels are the reference under the
+plan's transform, whatever the keyframe under it holds.
+
+Image layers that rest from a shot's first frame are pinned into its keyframe when the backend can
+do it: the scene is generated around them, and they are drawn without the synthetic shadow.
 
 Frames are produced in order, a few at a time in threads. When nothing moves between two frames
 the previous frame object is yielded again, so the encoder can reuse its bytes.
@@ -16,13 +21,13 @@ import concurrent.futures
 import functools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image, ImageDraw, ImageFilter
 
 from generator.assets import AssetResolver, Cutout
-from generator.plan import ImagePlacement, Motion, PlannedShot, ShotPlan, TextPlacement
-from render.backends import KeyframeRequest, Renderer
+from generator.plan import ImagePlacement, Motion, PlannedShot, ShotPlan, TextPlacement, stable_seed
+from render.backends import KeyframeRequest, Reference, Renderer
 from render.text import TextLayout, draw_text, find_font
 
 _PAD = 4  # transparent border around sprites, so resampling boxes never leave the image
@@ -93,10 +98,10 @@ class _Sprite:
 class _ShotRenderer:
     """Draws one shot's frames.
 
-    Image layers that have finished their entrance are baked, in z-order from the bottom, into a
-    "world" image with the background, so a camera move resamples one image instead of each
-    layer. The world for each number of baked layers and the last resampled piece of each moving
-    layer are kept for reuse.
+    While the camera is at rest, image layers that have finished their entrance are baked, in
+    z-order from the bottom, into a "world" image with the background, so frames reuse it. Under a
+    camera move every image layer is resampled on its own, never twice. The world for each number
+    of baked layers and the last resampled piece of each moving layer are kept for reuse.
     """
 
     def __init__(self, plan: ShotPlan, shot: PlannedShot, background: Image.Image, sprites: list[_Sprite]) -> None:
@@ -114,7 +119,7 @@ class _ShotRenderer:
         layers: list[tuple[Rect, float]] = []
         for sprite in self.sprites:
             rect, opacity = entrance(sprite.motion, sprite.rect, self.size, frame)
-            if baked == len(layers) and sprite.follows_camera and opacity == 1.0 and rect == sprite.rect:
+            if baked == len(layers) and scale == 1.0 and sprite.follows_camera and opacity == 1.0 and rect == sprite.rect:
                 baked += 1  # at rest under every moving layer: part of the world image
                 continue
             if sprite.follows_camera:
@@ -211,23 +216,47 @@ def _pad(image: Image.Image) -> Image.Image:
     return padded
 
 
-def _image_sprite(layer: ImagePlacement, source: Image.Image, max_scale: float) -> _Sprite:
-    """Product or mascot pixels at the largest size they will be shown, with a contact shadow."""
+def _image_sprites(layer: ImagePlacement, source: Image.Image, shadow: bool) -> list[_Sprite]:
+    """A product or mascot at the reference's own resolution, after its contact shadow if ``shadow``."""
+    sprites = []
     x, y, w, h = layer.box
-    target_w, target_h = max(1, math.ceil(w * max_scale)), max(1, math.ceil(h * max_scale))
-    cropped = source.crop(layer.crop).resize((target_w, target_h), Image.Resampling.LANCZOS)
-    if not layer.shadow:
-        return _Sprite(_pad(cropped), layer.box, layer.motion, follows_camera=True)
-    margin = math.ceil(target_h * _SHADOW_MARGIN)
-    canvas = Image.new("RGBA", (target_w, target_h + margin), (0, 0, 0, 0))
-    shadow = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    ImageDraw.Draw(shadow).ellipse(
-        (target_w * 0.14, target_h - margin * 0.6, target_w * 0.86, target_h + margin * 0.5), fill=(20, 14, 10, 120)
-    )
-    canvas = Image.alpha_composite(shadow.filter(ImageFilter.GaussianBlur(margin * 0.45)), canvas)
-    canvas.alpha_composite(cropped)
-    rect = (x, y, w, h * (target_h + margin) / target_h)
-    return _Sprite(_pad(canvas), rect, layer.motion, follows_camera=True)
+    if shadow:
+        # The shadow is a blurred ellipse in a band around the layer's foot, drawn at rest size.
+        margin = h * _SHADOW_MARGIN
+        band = Image.new("RGBA", (max(1, math.ceil(w)), max(1, math.ceil(3 * margin))), (0, 0, 0, 0))
+        ImageDraw.Draw(band).ellipse((w * 0.14, margin * 1.4, w * 0.86, margin * 2.5), fill=(20, 14, 10, 120))
+        band = band.filter(ImageFilter.GaussianBlur(margin * 0.45))
+        sprites.append(_Sprite(_pad(band), (x, y + h - 2 * margin, w, 3 * margin), layer.motion, follows_camera=True))
+    sprites.append(_Sprite(_pad(source.crop(layer.crop)), layer.box, layer.motion, follows_camera=True))
+    return sprites
+
+
+def layer_rect(shot: PlannedShot, layer: ImagePlacement, frame: int, canvas: tuple[int, int]) -> tuple[Rect, float]:
+    """Where an image layer is drawn at shot-local ``frame``, and its opacity: entrance, then camera."""
+    rect, opacity = entrance(layer.motion, layer.box, canvas, frame)
+    return _zoom(rect, camera_scale(shot, frame), canvas), opacity
+
+
+def layer_pixels(layer: ImagePlacement, source: Image.Image, rect: Rect, canvas: tuple[int, int]) -> tuple[Image.Image, tuple[int, int]] | None:
+    """The layer's reference resampled into ``rect`` as the compositor draws it: RGBA pixels and their origin."""
+    (sprite,) = _image_sprites(layer, source, shadow=False)
+    piece = _resample(sprite, rect, 1.0, canvas)
+    return None if piece is None else (piece.image, piece.origin)
+
+
+def is_pinnable(layer: ImagePlacement) -> bool:
+    """Whether ``layer`` rests in place from its shot's first frame, so it can be part of the keyframe."""
+    return layer.motion.start == 0 and (layer.motion.enter == "none" or layer.motion.frames == 0)
+
+
+def layer_at_rest(layer: ImagePlacement, source: Image.Image, canvas: tuple[int, int]) -> Image.Image:
+    """``layer`` alone where it rests, on a transparent RGBA image of the canvas size."""
+    (sprite,) = _image_sprites(layer, source, shadow=False)
+    image = Image.new("RGBA", canvas, (0, 0, 0, 0))
+    piece = _resample(sprite, sprite.rect, 1.0, canvas)
+    if piece is not None:
+        image.paste(piece.image, piece.origin)
+    return image
 
 
 def _text_sprite(layer: TextPlacement) -> _Sprite:
@@ -248,19 +277,52 @@ def _text_sprite(layer: TextPlacement) -> _Sprite:
     return _Sprite(_pad(image), (float(round(x)), float(round(y)), float(size[0]), float(size[1])), layer.motion, False)
 
 
-def keyframe_requests(plan: ShotPlan) -> list[KeyframeRequest]:
-    """The background keyframe each shot of ``plan`` needs, in shot order."""
-    return [
-        KeyframeRequest(
-            prompt=shot.background.prompt,
-            negative=shot.background.negative,
-            size=plan.size,
-            seed=shot.background.seed,
-            palette=shot.background.palette,
-            accent=shot.background.accent,
+def keyframe_requests(plan: ShotPlan, assets: AssetResolver, roles: frozenset[str]) -> list[KeyframeRequest]:
+    """The keyframe each shot of ``plan`` needs, in shot order, using only the backend's ``roles``.
+
+    A scene is made at the plan's ``scene_size``; at another size it is extended to the plan's
+    canvas. Layers that rest from the first frame are then pinned into it, and a backend that can
+    condition on a subject is given the mascot's reference in shots that show the mascot.
+    """
+    requests = []
+    for shot in plan.shots:
+        background = shot.background
+        images = [layer for layer in shot.layers if isinstance(layer, ImagePlacement)]
+        subject = None
+        mascot = next((layer for layer in images if layer.kind == "mascot"), None)
+        if "subject" in roles and mascot is not None:
+            load = functools.partial(_reference, mascot, assets)
+            subject = Reference("mascot", f"{mascot.ref.sha256}:{mascot.crop}:{mascot.ref.cutout}", load)
+        scene_size = background.scene_size if "extend" in roles else plan.size
+        request = KeyframeRequest(
+            prompt=background.prompt, negative=background.negative, size=scene_size, seed=background.seed,
+            palette=background.palette, accent=background.accent, subject=subject,
+        )  # fmt: skip
+        if request.size != plan.size:
+            request = replace(request, size=plan.size, seed=stable_seed(background.seed, "extend"), base=request)
+        pinned = tuple(
+            Reference(layer.kind, f"{layer.ref.sha256}:{layer.crop}:{layer.ref.cutout}:{layer.box}",
+                      functools.partial(_pinned, layer, assets, plan.size))  # fmt: skip
+            for layer in images
+            if "pin" in roles and is_pinnable(layer)
         )
-        for shot in plan.shots
-    ]
+        if pinned:
+            request = replace(request, seed=stable_seed(background.seed, "pin"), base=request, pinned=pinned)
+        requests.append(request)
+    return requests
+
+
+def _pinned(layer: ImagePlacement, assets: AssetResolver, canvas: tuple[int, int]) -> Image.Image:
+    return layer_at_rest(layer, layer_source(layer, assets), canvas)
+
+
+def _reference(layer: ImagePlacement, assets: AssetResolver) -> Image.Image:
+    return layer_source(layer, assets).crop(layer.crop)
+
+
+def layer_source(layer: ImagePlacement, assets: AssetResolver) -> Image.Image:
+    """The reference image of an image layer, its cutout applied (RGBA)."""
+    return assets.image(layer.ref.source, layer.ref.sha256, Cutout(layer.ref.cutout, layer.ref.cutout_background))
 
 
 class Compositor:
@@ -274,23 +336,23 @@ class Compositor:
 
     def __init__(self, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> None:
         self.plan = plan
-        backgrounds = renderer.render(keyframe_requests(plan))
+        roles = renderer.roles
+        backgrounds = renderer.render(keyframe_requests(plan, assets, roles))
         self._shots = [
-            _ShotRenderer(plan, shot, background.convert("RGB"), self._sprites(shot, assets))
+            _ShotRenderer(plan, shot, background.convert("RGB"), self._sprites(shot, assets, pinning="pin" in roles))
             for shot, background in zip(plan.shots, backgrounds)
         ]
 
     @staticmethod
-    def _sprites(shot: PlannedShot, assets: AssetResolver) -> list[_Sprite]:
-        max_scale = 1 + shot.camera.amount if shot.camera.move != "none" else 1.0
+    def _sprites(shot: PlannedShot, assets: AssetResolver, pinning: bool) -> list[_Sprite]:
         sprites = []
         for layer in shot.layers:
             if isinstance(layer, TextPlacement):
                 sprites.append(_text_sprite(layer))
             else:
-                cutout = Cutout(layer.ref.cutout, layer.ref.cutout_background)
-                source = assets.image(layer.ref.source, layer.ref.sha256, cutout)
-                sprites.append(_image_sprite(layer, source, max_scale))
+                # A pinned layer stands in a scene generated around it: no synthetic shadow.
+                shadow = layer.shadow and not (pinning and is_pinnable(layer))
+                sprites.extend(_image_sprites(layer, layer_source(layer, assets), shadow))
         return sprites
 
     def _jobs(self) -> Iterator[tuple[object, Callable[[], Image.Image]]]:

@@ -2,7 +2,9 @@
 
 ``KeyframeService`` wraps a ``Renderer``. A request's key hashes the backend's identity (model,
 steps, ...) and everything in the request, so equal keys mean equal pixels: a scene shared by many
-products is rendered once, and a cached keyframe makes a re-run or a preview free. Every new
+products is rendered once, and a cached keyframe makes a re-run or a preview free. Derived
+keyframes (a scene extended to another aspect, a scene with a product pinned into it) are
+rendered after the keyframes they derive from, level by level, each level in batches. Every new
 keyframe is checked (no black, flat or NaN image); a failing one is rendered again with a seed
 derived from the original, up to ``retries`` times, and the number of retries is kept for the
 manifest. A keyframe that never passes fails only the rows that need it.
@@ -16,7 +18,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +35,31 @@ _FLAT_STD = 1.0  # standard deviation under which a keyframe is "flat"
 
 
 def request_key(identity: str, request: KeyframeRequest) -> str:
-    payload = json.dumps({"renderer": identity, **asdict(request)}, sort_keys=True, ensure_ascii=False)
+    payload = json.dumps({"renderer": identity, **_content(request)}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _content(request: KeyframeRequest) -> dict[str, object]:
+    """Everything that decides a request's pixels, images by their references."""
+    content: dict[str, object] = {
+        "prompt": request.prompt, "negative": request.negative, "size": request.size, "seed": request.seed,
+        "palette": request.palette, "accent": request.accent,
+    }  # fmt: skip
+    if request.base is not None:
+        content["base"] = _content(request.base)
+    if request.pinned:
+        content["pinned"] = [[p.kind, p.ref] for p in request.pinned]
+    if request.subject is not None:
+        content["subject"] = [request.subject.kind, request.subject.ref]
+    return content
+
+
+def _chain(request: KeyframeRequest) -> list[KeyframeRequest]:
+    """``request`` and the keyframes it derives from, the request itself first."""
+    chain = [request]
+    while chain[-1].base is not None:
+        chain.append(chain[-1].base)
+    return chain
 
 
 def keyframe_problem(image: Image.Image) -> str | None:
@@ -92,6 +117,7 @@ class KeyframeService:
         self.renderer = renderer
         self.name = renderer.name
         self.cacheable = False  # it is the cache: wrapping it again must not cache twice
+        self.roles = renderer.roles
         self.identity = getattr(renderer, "identity", renderer.name)
         self.cache = cache if getattr(renderer, "cacheable", False) else None
         self.retries = retries
@@ -101,20 +127,40 @@ class KeyframeService:
         self._retries_used: dict[str, int] = {}
 
     def prepare(self, requests: Iterable[KeyframeRequest]) -> None:
-        """Render every distinct request not cached yet, in batches; failures are kept per key."""
-        pending: dict[str, KeyframeRequest] = {}
+        """Render every distinct request not cached yet, in batches; failures are kept per key.
+
+        A derived request is rendered after its base, which it then receives as ``base_image``; a
+        request whose base failed fails too.
+        """
+        levels: dict[int, dict[str, KeyframeRequest]] = collections.defaultdict(dict)
         for request in requests:
-            key = request_key(self.identity, request)
-            if key in self._images or key in self._failures or key in pending:
-                continue
-            if self.cache is None or not self.cache.contains(key):
-                pending[key] = request
-        ordered = sorted(pending.items(), key=lambda item: (item[1].size, item[0]))  # one size per batch
-        for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
-            images = self._backend([request for _, request in chunk])
-            for (key, request), image in zip(chunk, images):
-                self._accept(key, request, image, attempt=0)
+            chain = _chain(request)
+            for depth, item in enumerate(chain):
+                key = request_key(self.identity, item)
+                if self._known(key) or any(key in level for level in levels.values()):
+                    break  # it, and so everything it derives from, is already there or on its way
+                levels[len(chain) - 1 - depth][key] = item
+        for depth in sorted(levels):
+            ordered = sorted(levels[depth].items(), key=lambda item: (item[1].size, item[0]))  # one size per batch
+            for start in range(0, len(ordered), _CHUNK):
+                chunk = [(key, self._with_base(key, request)) for key, request in ordered[start : start + _CHUNK]]
+                ready = [(key, request) for key, request in chunk if request is not None]
+                images = self._backend([request for _, request in ready])
+                for (key, request), image in zip(ready, images):
+                    self._accept(key, request, image, attempt=0)
+
+    def _known(self, key: str) -> bool:
+        return key in self._images or key in self._failures or (self.cache is not None and self.cache.contains(key))
+
+    def _with_base(self, key: str, request: KeyframeRequest) -> KeyframeRequest | None:
+        """``request`` with its base's pixels, or None (and a recorded failure) when the base failed."""
+        if request.base is None:
+            return request
+        base_key = request_key(self.identity, request.base)
+        if base_key in self._failures:
+            self._failures[key] = RenderError(f"{self._failures[base_key].message} (the scene this keyframe derives from)")
+            return None
+        return replace(request, base_image=self._lookup(base_key))
 
     def _backend(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
         self.backend_calls += len(requests)
@@ -129,7 +175,7 @@ class KeyframeService:
         problem = keyframe_problem(image)
         while problem is not None and attempt < self.retries:
             attempt += 1
-            retry = KeyframeRequest(**{**asdict(request), "seed": stable_seed(request.seed, "retry", attempt)})
+            retry = replace(request, seed=stable_seed(request.seed, "retry", attempt))
             (image,) = self._backend([retry])
             problem = keyframe_problem(image)
         self._retries_used[key] = attempt
@@ -171,5 +217,5 @@ class KeyframeService:
 
     def retries_for(self, requests: Iterable[KeyframeRequest]) -> int:
         """Retries spent on the distinct keyframes of ``requests``."""
-        keys = {request_key(self.identity, r) for r in requests}
+        keys = {request_key(self.identity, item) for r in requests for item in _chain(r)}
         return sum(self._retries_used.get(key, 0) for key in keys)

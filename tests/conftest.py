@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Callable, Sequence
+from typing import Any
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -19,11 +21,13 @@ HEADER = ["id", "title", "description", "image_link", "price", "sale_price", "br
 
 @pytest.fixture(scope="session")
 def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped templates plus ``test/quick.yaml``, a two-second template for fast renders."""
+    """The shipped templates plus two-second test templates: ``quick`` (every layer kind, moving in) and
+    ``still`` (product and mascot resting under a camera move)."""
     root = tmp_path_factory.mktemp("templates") / "templates"
     shutil.copytree(REPO / "templates", root)
     (root / "test").mkdir()
-    shutil.copy(REPO / "tests" / "data" / "quick.yaml", root / "test" / "quick.yaml")
+    for name in ("quick.yaml", "still.yaml"):
+        shutil.copy(REPO / "tests" / "data" / name, root / "test" / name)
     return root
 
 
@@ -63,6 +67,14 @@ def write_catalog(tmp_path: Path) -> Callable[[list[dict[str, str]]], Path]:
     return write
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny text-to-image checkpoint folder (``tests/tiny_models.py``)."""
+    from tests.tiny_models import build_tiny_sd
+
+    return build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
+
+
 @pytest.fixture(autouse=True)
 def _private_keyframe_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep each test's cached keyframes to itself (the CLI default is under the home folder)."""
@@ -74,6 +86,7 @@ class CrashingRenderer:
 
     name = "crashing"
     identity = "crashing"
+    roles = frozenset({"scene"})
 
     def __init__(self, word: str, error: Exception, *, cacheable: bool = False) -> None:
         from render.backends.draft import DraftRenderer
@@ -87,3 +100,24 @@ class CrashingRenderer:
         if any(self.word in r.prompt for r in requests):
             raise self.error
         return self.draft.render(requests)
+
+
+class CountingPipeline:
+    """Wraps a real pipeline: counts the prompts it is asked to render; ``poison`` words give NaN images."""
+
+    def __init__(self, pipeline: Any, poison: str | None = None) -> None:
+        self.pipeline = pipeline
+        self.poison = poison
+        self.prompts: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pipeline, name)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        self.prompts.extend(kwargs["prompt"])
+        result = self.pipeline(**kwargs)
+        if self.poison is not None:
+            for index, prompt in enumerate(kwargs["prompt"]):
+                if self.poison in prompt:
+                    result.images[index][:] = np.nan
+        return result

@@ -18,40 +18,13 @@ from generator.store import LocalStore
 from render.backends import KeyframeRequest, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 from render.backends.draft import DraftRenderer
-from tests.conftest import SAMPLE_CATALOG, CrashingRenderer, product_row
-from tests.tiny_models import build_tiny_sd
+from tests.conftest import SAMPLE_CATALOG, CountingPipeline, CrashingRenderer, product_row
 
 WriteCatalog = Callable[..., Path]
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
-
-
 def _settings(model: Path) -> RendererSettings:
     return RendererSettings(name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu", local_files_only=True)
-
-
-class CountingPipeline:
-    """Wraps a real pipeline: counts the prompts it is asked to render; ``poison`` words give NaN images."""
-
-    def __init__(self, pipeline: Any, poison: str | None = None) -> None:
-        self.pipeline = pipeline
-        self.poison = poison
-        self.prompts: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.pipeline, name)
-
-    def __call__(self, **kwargs: Any) -> Any:
-        self.prompts.extend(kwargs["prompt"])
-        result = self.pipeline(**kwargs)
-        if self.poison is not None:
-            for index, prompt in enumerate(kwargs["prompt"]):
-                if self.poison in prompt:
-                    result.images[index][:] = np.nan
-        return result
 
 
 def _counted(model: Path, poison: str | None = None) -> tuple[DiffusersRenderer, CountingPipeline]:
@@ -121,6 +94,7 @@ class _BlackFirst:
     name = "black-first"
     identity = "black-first"
     cacheable = False
+    roles = frozenset({"scene"})
 
     def __init__(self, word: str) -> None:
         self.word = word

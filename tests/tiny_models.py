@@ -12,7 +12,13 @@ import tempfile
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import (
+    AutoencoderKL,
+    DDIMScheduler,
+    StableDiffusionInpaintPipeline,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 
@@ -28,14 +34,18 @@ def _tokenizer(folder: Path) -> CLIPTokenizer:
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=32)
 
 
-def build_tiny_sd(folder: Path) -> Path:
-    """Save a tiny text-to-image pipeline to ``folder`` with ``save_pretrained``; returns ``folder``."""
+def build_tiny_sd(folder: Path, *, inpainting: bool = False) -> Path:
+    """Save a tiny pipeline to ``folder`` with ``save_pretrained``; returns ``folder``.
+
+    ``inpainting`` makes an inpainting checkpoint: a UNet taking latents, mask and masked image (9
+    channels), saved as ``StableDiffusionInpaintPipeline``.
+    """
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
         block_out_channels=(8, 16),
         layers_per_block=1,
         sample_size=16,
-        in_channels=4,
+        in_channels=9 if inpainting else 4,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
@@ -67,7 +77,8 @@ def build_tiny_sd(folder: Path) -> Path:
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
         set_alpha_to_one=False, steps_offset=1,
     )  # fmt: skip
-    pipeline = StableDiffusionPipeline(
+    pipeline_class = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
+    pipeline = pipeline_class(
         unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
         safety_checker=None, feature_extractor=None, requires_safety_checker=False,
     )  # fmt: skip

@@ -2,22 +2,55 @@
 
 A backend is chosen by name (``get_renderer``). Every backend must be deterministic: the same
 request gives the same pixels, so a plan alone reproduces its video.
+
+A request has one of three roles. A ``scene`` is made from its prompt alone. An ``extend`` request
+shows its ``base`` scene, made for another aspect, whole and centred, with the margins generated
+around it (outpainting). A ``pin`` request generates its ``base`` scene again around ``pinned``
+layers (the product, a mascot) and then restores their pixels exactly. Backends list the roles
+they can do in ``roles``; a backend without ``extend`` and ``pin`` only ever gets scenes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
+import yaml
 from PIL import Image
+from pydantic import TypeAdapter, ValidationError
 
 from generator.errors import ConfigError
+
+Role = Literal["scene", "extend", "pin"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference image a keyframe is made with, loaded only when a backend needs its pixels.
+
+    ``ref`` identifies the pixels, so ``load`` is not compared. For a pinned layer, ``image`` is
+    the layer alone at rest on a transparent canvas-size RGBA image; for a subject (IP-Adapter
+    conditioning), it is the reference itself.
+    """
+
+    kind: str
+    ref: str
+    load: Callable[[], Image.Image] = field(compare=False, repr=False)
+
+    @property
+    def image(self) -> Image.Image:
+        return self.load()
 
 
 @dataclass(frozen=True)
 class KeyframeRequest:
-    """One background keyframe: what to show, at which size, from which seed."""
+    """One background keyframe: what to show, at which size, from which seed, and from what.
+
+    ``base`` is the keyframe this one is derived from; ``base_image`` is that keyframe's pixels,
+    filled in by the keyframe service just before the backend is called.
+    """
 
     prompt: str
     negative: str
@@ -25,6 +58,16 @@ class KeyframeRequest:
     seed: int
     palette: tuple[str, str]
     accent: str
+    base: KeyframeRequest | None = None
+    pinned: tuple[Reference, ...] = ()
+    subject: Reference | None = None
+    base_image: Image.Image | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def role(self) -> Role:
+        if self.base is None:
+            return "scene"
+        return "pin" if self.pinned else "extend"
 
 
 class Renderer(Protocol):
@@ -37,6 +80,7 @@ class Renderer(Protocol):
     name: str
     identity: str
     cacheable: bool
+    roles: frozenset[str]  # request roles it can render, and "subject" if it conditions on a subject
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]: ...
 
@@ -47,9 +91,17 @@ class RendererSettings:
 
     Attributes:
         name: ``draft`` (procedural, no model) or ``diffusers``.
-        model: diffusers only: local folder or hub id of a text-to-image checkpoint.
+        model: diffusers only: local folder or hub id of a text-to-image or an inpainting checkpoint.
+        inpaint_model: a second checkpoint for the ``extend`` and ``pin`` roles; None derives
+            them from ``model``.
+        ip_adapter: local folder or hub id holding IP-Adapter weights and their image encoder;
+            with one, shots showing the mascot are conditioned on the mascot's reference.
+        ip_adapter_subfolder, ip_adapter_weight, ip_adapter_encoder: where in ``ip_adapter`` the
+            weights file and the image encoder folder are.
+        ip_adapter_scale: how strongly the mascot conditions generation.
         steps: denoising steps per keyframe.
         guidance: classifier-free guidance scale (0 or 1 turns it off, as Turbo models want).
+        pin_strength: how much of the scene around pinned layers is generated anew (1: all of it).
         device: ``cuda``, ``mps`` or ``cpu``; None picks the best available.
         resolution: short side of generated keyframes in pixels; None uses the model's own.
         batch_size: keyframes per pipeline call.
@@ -58,12 +110,49 @@ class RendererSettings:
 
     name: str = "draft"
     model: str | None = None
+    inpaint_model: str | None = None
+    ip_adapter: str | None = None
+    ip_adapter_subfolder: str = "models"
+    ip_adapter_weight: str = "ip-adapter_sd15.safetensors"
+    ip_adapter_encoder: str = "image_encoder"
+    ip_adapter_scale: float = 0.6
     steps: int = 25
     guidance: float = 7.0
+    pin_strength: float = 0.8
     device: str | None = None
     resolution: int | None = None
     batch_size: int = 4
     local_files_only: bool = False
+
+
+def load_renderer_settings(path: Path, **overrides: Any) -> RendererSettings:
+    """Renderer settings from a YAML file of ``RendererSettings`` fields, then ``overrides`` on top.
+
+    Raises:
+        ConfigError: unreadable file, unknown key or a value of the wrong type (names file and line).
+    """
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read renderer settings: {exc}", file=path) from exc
+    if root is None:
+        return replace(RendererSettings(), **overrides)
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError("renderer settings are a mapping of setting names to values", file=path, line=root.start_mark.line + 1)
+    known = {f.name for f in fields(RendererSettings)}
+    lines = {}
+    for key, _ in root.value:
+        lines[key.value] = key.start_mark.line + 1
+        if key.value not in known:
+            raise ConfigError(f"unknown setting {key.value!r}; known: {', '.join(sorted(known))}", file=path, line=lines[key.value])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        settings = TypeAdapter(RendererSettings).validate_python(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else ""
+        raise ConfigError(f"{error['msg']}", file=path, line=lines.get(name), field=name) from exc
+    return replace(settings, **overrides)
 
 
 def get_renderer(settings: RendererSettings) -> Renderer:

@@ -1,10 +1,21 @@
-"""The ``diffusers`` backend: scene keyframes from a text-to-image diffusion pipeline.
+"""The ``diffusers`` backend: keyframes from diffusers pipelines, in every role of ``render.backends``.
 
-The model is any diffusers text-to-image checkpoint (a local folder or a hub id; SD 1.5/2.1, SDXL
-and their Turbo variants, FLUX where installed), loaded once through ``from_pretrained`` exactly as
-a user's model is. Keyframes are generated at the model's own resolution with the canvas's aspect
-(sides multiples of 8) and resized to the canvas. Each item gets its own CPU ``torch.Generator``
-seeded from the plan, so a keyframe is the same whether it was rendered alone or in a batch.
+The model is any diffusers checkpoint (a local folder or a hub id; SD 1.5/2.1, SDXL and their Turbo
+variants, FLUX where installed), loaded once through ``from_pretrained`` exactly as a user's model
+is. The roles come from what was given:
+
+- ``scene``: the text-to-image pipeline; an inpainting checkpoint given as the model makes scenes
+  by inpainting a blank canvas whole.
+- ``extend`` and ``pin``: the inpainting pipeline of ``inpaint_model`` if given, of the model if it
+  is an inpainting checkpoint, else the text-to-image pipeline's own components reused for
+  inpainting (``AutoPipelineForInpainting.from_pipe``, latent blending). What a request keeps (the
+  base scene it extends, the layers it pins) is pasted back exactly at canvas resolution after
+  generation, so only the feathered rim around it is ever changed.
+- ``subject``: with an IP-Adapter configured, the mascot's reference conditions the shots that show it.
+
+Keyframes are generated at the model's own resolution with the canvas's aspect (sides multiples of
+8) and resized to the canvas. Each item gets its own CPU ``torch.Generator`` seeded from the plan,
+so a keyframe is the same whether it was rendered alone or in a batch.
 """
 
 from __future__ import annotations
@@ -18,12 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from generator.errors import ConfigError
 from render.backends import KeyframeRequest, RendererSettings
 
 log = logging.getLogger(__name__)
+
+_FEATHER = 0.02  # width of the regenerated rim around what a request keeps, as a fraction of the short side
 
 
 def _pick_device(requested: str | None) -> str:
@@ -51,8 +64,19 @@ def _model_fingerprint(model: str) -> str:
     return f"{folder.name}@{digest.hexdigest()[:16]}"
 
 
+def _is_inpainting(model: str, local_files_only: bool) -> bool:
+    """Whether ``model`` is an inpainting checkpoint: its UNet takes image and mask channels (9)."""
+    from diffusers import UNet2DConditionModel
+
+    try:
+        config = UNet2DConditionModel.load_config(model, subfolder="unet", local_files_only=local_files_only)
+    except (OSError, ValueError):
+        return False  # no UNet (a transformer model such as FLUX): not an SD inpainting checkpoint
+    return int(config.get("in_channels", 4)) == 9
+
+
 class DiffusersRenderer:
-    """Scene keyframes from a diffusers text-to-image pipeline; see the module docstring."""
+    """Keyframes from diffusers pipelines; see the module docstring."""
 
     name = "diffusers"
     cacheable = True
@@ -62,6 +86,9 @@ class DiffusersRenderer:
         import diffusers
         import torch
 
+        assert settings.model is not None
+        if settings.steps * settings.pin_strength < 1:
+            raise ConfigError(f"steps × pin_strength must be at least 1 (steps {settings.steps}, pin_strength {settings.pin_strength})")
         self.settings = settings
         self.device = _pick_device(settings.device)
         if self.device == "cuda":
@@ -71,72 +98,179 @@ class DiffusersRenderer:
         else:
             self.dtype = torch.float32
         torch.use_deterministic_algorithms(True, warn_only=True)
-        # 2. Load once, through the same from_pretrained path every user's model takes.
         diffusers.utils.logging.disable_progress_bar()
-        assert settings.model is not None
-        try:
-            pipeline = diffusers.AutoPipelineForText2Image.from_pretrained(
-                settings.model, dtype=self.dtype, local_files_only=settings.local_files_only
-            )
-        except (OSError, ValueError, EnvironmentError) as exc:
-            raise ConfigError(f"cannot load diffusion model {settings.model!r}: {exc}") from exc
-        pipeline.set_progress_bar_config(disable=True)
-        self.pipeline: Any = pipeline.to(self.device)
+        # 2. Each pipeline loaded once, through the same from_pretrained path every user's model takes.
+        self.pipeline: Any = None  # text to image; None when the model is an inpainting checkpoint
+        inpaint: Any = None
+        if _is_inpainting(settings.model, settings.local_files_only):
+            inpaint = self._load(diffusers.AutoPipelineForInpainting, settings.model)
+        else:
+            self.pipeline = self._load(diffusers.AutoPipelineForText2Image, settings.model)
+        if settings.inpaint_model:
+            inpaint = self._load(diffusers.AutoPipelineForInpainting, settings.inpaint_model)
+        self.roles: frozenset[str] = frozenset({"scene", "extend", "pin"})
+        if settings.ip_adapter:
+            for pipeline in {id(p): p for p in (self.pipeline, inpaint) if p is not None}.values():
+                self._load_ip_adapter(pipeline)
+            self.roles |= {"subject"}
+        # 3. Without an inpainting checkpoint, inpaint with the text-to-image weights (shared, not copied).
+        self.inpaint: Any = inpaint if inpaint is not None else diffusers.AutoPipelineForInpainting.from_pipe(self.pipeline)
+        self.inpaint.set_progress_bar_config(disable=True)
+        fingerprints = [_model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
         self.identity = (
-            f"diffusers:{_model_fingerprint(settings.model)}:steps={settings.steps}:guidance={settings.guidance}"
-            f":resolution={settings.resolution}"
+            f"diffusers:{'+'.join(fingerprints)}:steps={settings.steps}:guidance={settings.guidance}"
+            f":resolution={settings.resolution}:pin={settings.pin_strength}"
+            + (f":ip={settings.ip_adapter_subfolder}/{settings.ip_adapter_weight}@{settings.ip_adapter_scale}" if settings.ip_adapter else "")
         )
-        log.info("loaded %s (%s) on %s as %s", settings.model, type(pipeline).__name__, self.device, self.dtype)
+
+    def _load(self, auto: Any, model: str) -> Any:
+        try:
+            pipeline = auto.from_pretrained(model, dtype=self.dtype, local_files_only=self.settings.local_files_only)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot load diffusion model {model!r}: {exc}") from exc
+        pipeline.set_progress_bar_config(disable=True)
+        log.info("loaded %s (%s) on %s as %s", model, type(pipeline).__name__, self.device, self.dtype)
+        return pipeline.to(self.device)
+
+    def _load_ip_adapter(self, pipeline: Any) -> None:
+        settings = self.settings
+        try:
+            pipeline.load_ip_adapter(
+                settings.ip_adapter, subfolder=settings.ip_adapter_subfolder, weight_name=settings.ip_adapter_weight,
+                image_encoder_folder=settings.ip_adapter_encoder, local_files_only=settings.local_files_only,
+            )  # fmt: skip
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(f"cannot load IP-Adapter {settings.ip_adapter!r}: {exc}") from exc
+        pipeline.to(self.device)
+
+    @property
+    def _any_pipeline(self) -> Any:
+        return self.pipeline if self.pipeline is not None else self.inpaint
 
     def generation_size(self, size: tuple[int, int]) -> tuple[int, int]:
         """The size a keyframe for a ``size`` canvas is generated at: same aspect, model resolution."""
-        pipeline = self.pipeline
-        native = self.settings.resolution or pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+        pipeline = self._any_pipeline
+        unet = getattr(pipeline, "unet", None)
+        # UNet models give their sample size; transformer ones (FLUX, SD3) a default, with sides multiples of 16.
+        sample, multiple = (unet.config.sample_size, 8) if unet is not None else (pipeline.default_sample_size, 16)
+        native = self.settings.resolution or sample * pipeline.vae_scale_factor
         width, height = size
         scale = native / min(width, height)
-        return (max(8, math.floor(width * scale / 8) * 8), max(8, math.floor(height * scale / 8) * 8))
+        return (max(multiple, math.floor(width * scale / multiple) * multiple), max(multiple, math.floor(height * scale / multiple) * multiple))
 
     def render_arrays(self, requests: Sequence[KeyframeRequest]) -> list[np.ndarray]:
-        """Keyframes as float32 RGB arrays in [0, 1] at their generation size, in request order."""
+        """Keyframes as float32 RGB arrays in [0, 1] at their generation size, in request order.
+
+        Requests are grouped by role, size and subject, since one pipeline call takes one of each.
+        """
+        groups: dict[tuple[str, tuple[int, int], str | None], list[int]] = {}
+        for index, request in enumerate(requests):
+            subject = request.subject.ref if request.subject is not None else None
+            groups.setdefault((request.role, self.generation_size(request.size), subject), []).append(index)
+        out: list[np.ndarray | None] = [None] * len(requests)
+        for (role, size, _), indexes in groups.items():
+            for start in range(0, len(indexes), self.settings.batch_size):
+                chunk = indexes[start : start + self.settings.batch_size]
+                for index, array in zip(chunk, self._call(role, [requests[i] for i in chunk], size)):
+                    out[index] = array
+        return [array for array in out if array is not None]
+
+    def _call(self, role: str, batch: Sequence[KeyframeRequest], size: tuple[int, int]) -> list[np.ndarray]:
         import torch
 
-        out: list[np.ndarray] = []
-        for start in range(0, len(requests), self.settings.batch_size):
-            batch = requests[start : start + self.settings.batch_size]
-            sizes = {self.generation_size(r.size) for r in batch}
-            if len(sizes) > 1:  # one pipeline call takes one size
-                for request in batch:
-                    out.extend(self.render_arrays([request]))
-                continue
-            (width, height) = sizes.pop()
-            generators = [torch.Generator("cpu").manual_seed(r.seed) for r in batch]
-            with torch.inference_mode():
-                result = self.pipeline(
-                    prompt=[r.prompt for r in batch],
-                    negative_prompt=[r.negative for r in batch],
-                    width=width,
-                    height=height,
-                    num_inference_steps=self.settings.steps,
-                    guidance_scale=self.settings.guidance,
-                    generator=generators,
-                    output_type="np",
-                )
-            out.extend(np.asarray(image, dtype=np.float32) for image in result.images)
-        return out
+        width, height = size
+        kwargs: dict[str, Any] = dict(
+            prompt=[r.prompt for r in batch], negative_prompt=[r.negative for r in batch], width=width, height=height,
+            num_inference_steps=self.settings.steps, guidance_scale=self.settings.guidance,
+            generator=[torch.Generator("cpu").manual_seed(r.seed) for r in batch], output_type="np",
+        )  # fmt: skip
+        if "subject" in self.roles:
+            kwargs.update(self._conditioning(batch[0]))
+        if role == "scene" and self.pipeline is not None:
+            pipeline = self.pipeline
+        else:
+            pipeline = self.inpaint
+            inputs = [_inpaint_inputs(r) for r in batch]
+            kwargs.update(
+                image=[init.resize(size, Image.Resampling.LANCZOS) for init, _ in inputs],
+                mask_image=[ImageOps.invert(keep).resize(size, Image.Resampling.BILINEAR) for _, keep in inputs],
+                strength=self.settings.pin_strength if role == "pin" else 1.0,
+            )
+        with torch.inference_mode():
+            result = pipeline(**kwargs)
+        return [np.asarray(image, dtype=np.float32) for image in result.images]
+
+    def _conditioning(self, request: KeyframeRequest) -> dict[str, Any]:
+        """IP-Adapter inputs: the subject on white at the configured scale, or no effect (scale 0) without one."""
+        scale = self.settings.ip_adapter_scale if request.subject is not None else 0.0
+        for pipeline in (self.pipeline, self.inpaint):
+            if pipeline is not None:
+                pipeline.set_ip_adapter_scale(scale)
+        if request.subject is None:
+            return {"ip_adapter_image": Image.new("RGB", (224, 224), "white")}
+        subject = request.subject.image.convert("RGBA")
+        plate = Image.new("RGBA", subject.size, "white")
+        return {"ip_adapter_image": Image.alpha_composite(plate, subject).convert("RGB")}
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
         images = []
         for request, array in zip(requests, self.render_arrays(requests)):
             # NaN (an fp16 overflow, say) becomes black, which keyframe QC rejects and retries.
             pixels = (np.clip(np.nan_to_num(array, nan=0.0), 0, 1) * 255 + 0.5).astype(np.uint8)
-            images.append(Image.fromarray(pixels, "RGB").resize(request.size, Image.Resampling.LANCZOS))
+            image = Image.fromarray(pixels, "RGB").resize(request.size, Image.Resampling.LANCZOS)
+            if request.role == "extend":  # the base scene returns exactly, inside the feathered rim
+                init, keep = _inpaint_inputs(request)
+                image = Image.composite(init, image, keep)
+            elif request.role == "pin":  # the pinned layers return exactly, their soft edges over the new rim
+                restored = image.convert("RGBA")
+                for layer in request.pinned:
+                    restored.alpha_composite(layer.image)
+                image = restored.convert("RGB")
+            images.append(image)
         return images
 
     def close(self) -> None:
-        """Free the pipeline and, on a GPU, its memory."""
+        """Free the pipelines and, on a GPU, their memory."""
         import torch
 
-        del self.pipeline
+        del self.pipeline, self.inpaint
         gc.collect()
         if self.device == "cuda":
             torch.cuda.empty_cache()
+
+
+def _feather(size: tuple[int, int]) -> int:
+    return max(2, round(min(size) * _FEATHER))
+
+
+def _inpaint_inputs(request: KeyframeRequest) -> tuple[Image.Image, Image.Image]:
+    """(init image, keep mask) at canvas size: what an inpainting call starts from and what it keeps.
+
+    ``extend``: the base scene whole and centred, on a blurred cover-fit copy of itself; the mask
+    keeps the base, less a feathered rim. ``pin``: the base scene with the pinned layers on it;
+    the mask keeps the layers' opaque inside, less a feathered rim.
+    """
+    if request.role == "scene":  # an inpainting checkpoint making a scene: a blank canvas, all of it generated
+        return Image.new("RGB", request.size, request.palette[0]), Image.new("L", request.size, 0)
+    assert request.base_image is not None, "the keyframe service supplies base_image"
+    width, height = request.size
+    base = request.base_image.convert("RGB")
+    feather = _feather(request.size)
+    if request.role == "extend":
+        fit = min(width / base.width, height / base.height)
+        placed = (max(1, round(base.width * fit)), max(1, round(base.height * fit)))
+        origin = ((width - placed[0]) // 2, (height - placed[1]) // 2)
+        init = ImageOps.fit(base, request.size, Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(feather * 2))
+        init.paste(base.resize(placed, Image.Resampling.LANCZOS), origin)
+        keep = Image.new("L", request.size, 0)
+        keep.paste(255, (origin[0] + feather, origin[1] + feather, origin[0] + placed[0] - feather, origin[1] + placed[1] - feather))
+        return init, keep.filter(ImageFilter.BoxBlur(feather / 2))
+    init = base.resize(request.size, Image.Resampling.LANCZOS).convert("RGBA")
+    alpha = Image.new("L", request.size, 0)
+    for layer in request.pinned:
+        image = layer.image
+        init.alpha_composite(image)
+        alpha = ImageChops.lighter(alpha, image.getchannel("A"))
+    # Eroded by half the rim (a box blur is 255 only where its whole window is), then feathered.
+    inner = alpha.point(lambda v: 255 if v == 255 else 0).filter(ImageFilter.BoxBlur(feather / 2)).point(lambda v: 255 if v == 255 else 0)
+    return init.convert("RGB"), inner.filter(ImageFilter.BoxBlur(feather / 2))

@@ -35,6 +35,7 @@ class DraftRenderer:
     name = "draft"
     identity = "draft-1"
     cacheable = False  # drawing a backdrop is cheaper than reading one back
+    roles = frozenset({"scene"})
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
         return [self._one(request) for request in requests]
