@@ -68,6 +68,7 @@ class RowResult:
     seconds: float | None = None
     renderer: str | None = None
     keyframe_retries: int | None = None
+    fidelity: dict[str, float] | None = None  # worst mean difference of each layer kind from its reference, 8-bit levels
     error: str | None = None
 
     def to_json(self) -> str:
@@ -186,8 +187,12 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     assets = AssetResolver({"catalog": catalog_path.parent, "templates": options.templates_root})
     todo = [item for item in items if isinstance(item, PlannedRow) and not store.exists(f"{item.key_prefix}.mp4")]
 
-    def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> None:
-        render_video(plan, keyframes, assets, video_path, poster_path)
+    def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> dict[str, float]:
+        checks = render_video(plan, keyframes, assets, video_path, poster_path)
+        fidelity: dict[str, float] = {}
+        for check in checks:
+            fidelity[check.kind] = max(fidelity.get(check.kind, 0.0), check.error)
+        return fidelity
 
     results: list[RowResult] = []
     last_manifest = time.monotonic()
@@ -224,7 +229,9 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     return RunReport(tuple(results))
 
 
-def _render_row(row: PlannedRow, store: Store, render: Callable[[ShotPlan, Path, Path], None], scratch: Path) -> RowResult:
+def _render_row(
+    row: PlannedRow, store: Store, render: Callable[[ShotPlan, Path, Path], dict[str, float]], scratch: Path
+) -> RowResult:
     plan, prefix, base = row.plan, row.key_prefix, row.result()
     video_key, poster_key, plan_key = f"{prefix}.mp4", f"{prefix}.jpg", f"{prefix}.plan.json"
     if store.exists(video_key):
@@ -232,7 +239,7 @@ def _render_row(row: PlannedRow, store: Store, render: Callable[[ShotPlan, Path,
     started = time.perf_counter()
     video_path, poster_path = scratch / "video.mp4", scratch / "poster.jpg"
     try:
-        render(plan, video_path, poster_path)
+        fidelity = render(plan, video_path, poster_path)
         plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json")
         poster_uri = store.put_file(poster_key, poster_path, "image/jpeg")
         video_uri = store.put_file(video_key, video_path, "video/mp4")
@@ -244,7 +251,7 @@ def _render_row(row: PlannedRow, store: Store, render: Callable[[ShotPlan, Path,
         video_path.unlink(missing_ok=True)
         poster_path.unlink(missing_ok=True)
     seconds = round(time.perf_counter() - started, 3)
-    return replace(base, status="rendered", video=video_uri, poster=poster_uri, plan=plan_uri, seconds=seconds)
+    return replace(base, status="rendered", video=video_uri, poster=poster_uri, plan=plan_uri, seconds=seconds, fidelity=fidelity)
 
 
 def write_manifest(store: Store, results: list[RowResult]) -> None:

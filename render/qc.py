@@ -1,17 +1,27 @@
-"""Checks of an encoded video against its plan, read from the MP4's own boxes (no decoding).
+"""Checks of an encoded video against its plan, run on every render before it is stored.
 
-Run on every render before it is stored: a video that fails a check is reported, never shipped.
+``check_video`` reads the MP4's own boxes (layout, frame count, size, tracks). ``check_pictures``
+decodes a few frames the way players show HD video (BT.709) and checks that every product and
+mascot equals its reference under the plan's transform (within compression error, with no colour
+cast), and that shots whose plan moves something are not frozen. A video that fails a check is
+reported, never shipped.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import RenderError
-from generator.plan import ShotPlan
+import ffmpeg
+import numpy as np
+from PIL import Image
+
+from generator.errors import EncodeError, RenderError
+from generator.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from render.compose import layer_pixels, layer_rect
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
 
@@ -106,3 +116,147 @@ def check_video(path: Path, plan: ShotPlan) -> None:
     audio = [t for t in layout.tracks if t.handler == "soun"]
     if plan.audio is not None and len(audio) != 1:
         raise RenderError(f"qc: expected one audio track, found {len(audio)}")
+
+
+FIDELITY_ERROR = 6.0  # largest mean absolute difference (8-bit levels) of a product or mascot from its reference
+FIDELITY_CAST = 3.0  # largest mean difference of one colour channel: a colour cast, even a faint one
+FROZEN_LEVEL = 6  # a shot whose first and last frames differ by no more than this (but in 0.1% of pixels) did not move
+_RIM = 3  # pixels at the edge of a layer's opaque inside left out (resampling and chroma blur them)
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One product or mascot in one decoded frame, against its reference under the plan's transform."""
+
+    kind: str
+    shot: str
+    frame: int
+    error: float  # mean absolute difference, 8-bit levels
+    cast: float  # largest mean difference of one channel
+
+    @property
+    def passed(self) -> bool:
+        return self.error <= FIDELITY_ERROR and self.cast <= FIDELITY_CAST
+
+
+def decode_argv(path: Path, frames: Sequence[int], executable: str = "ffmpeg") -> list[str]:
+    """The ffmpeg command writing frames ``frames`` (sorted, 0-based) of ``path`` as raw RGB24, read as BT.709."""
+    select = "+".join(f"eq(n,{n})" for n in frames)
+    stream = (
+        ffmpeg.input(str(path))
+        .video.filter("select", select)
+        .filter("scale", in_color_matrix="bt709", in_range="tv")
+        .output("pipe:", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough")
+        .global_args("-hide_banner", "-nostdin", "-loglevel", "error")
+    )
+    return list(stream.compile(cmd=executable))
+
+
+def decode_frames(path: Path, frames: Sequence[int], size: tuple[int, int], executable: str) -> dict[int, np.ndarray]:
+    """Frames ``frames`` of ``path`` as RGB arrays, in one pass.
+
+    Raises:
+        EncodeError: ffmpeg failed or gave fewer frames than asked.
+    """
+    wanted = sorted(set(frames))
+    argv = decode_argv(path, wanted, executable)
+    result = subprocess.run(argv, capture_output=True, check=False)
+    width, height = size
+    if result.returncode != 0 or len(result.stdout) != len(wanted) * width * height * 3:
+        raise EncodeError(
+            f"qc: decoding {len(wanted)} frames for checking failed", argv=argv, stderr=result.stderr.decode("utf-8", "replace")
+        )
+    pixels = np.frombuffer(result.stdout, dtype=np.uint8).reshape(len(wanted), height, width, 3)
+    return dict(zip(wanted, pixels))
+
+
+def _settled(shot: PlannedShot) -> int:
+    """Shot-local index of the shot's first frame not blended with the shot before."""
+    return min(shot.frames - 1, shot.transition_in.frames if shot.transition_in is not None else 0)
+
+
+def _moves(shot: PlannedShot, canvas: tuple[int, int]) -> bool:
+    """Whether the plan changes anything between the shot's first settled frame and its last."""
+    first, last = _settled(shot), shot.frames - 1
+    if shot.camera.move != "none" and shot.camera.amount > 0 and first < last:
+        return True
+    for layer in shot.layers:
+        motion = layer.motion
+        if motion.enter != "none" and motion.frames > 0 and motion.start + motion.frames > first + 1 and motion.start <= last:
+            return True
+    return False
+
+
+def check_pictures(path: Path, plan: ShotPlan, source: Callable[[ImagePlacement], Image.Image], executable: str) -> list[LayerCheck]:
+    """Decode the frames that show each product and mascot at rest and each moving shot's ends, and check them.
+
+    ``source`` gives a layer's reference image (RGBA, cutout applied). Returns every layer check made.
+
+    Raises:
+        RenderError: a product or mascot differs from its reference, or a moving shot is frozen (``qc: ...``).
+    """
+    samples: list[tuple[int, PlannedShot, ImagePlacement]] = []
+    frozen_pairs: list[tuple[PlannedShot, int, int]] = []
+    for shot in plan.shots:
+        last = shot.frames - 1
+        for layer in shot.layers:
+            if isinstance(layer, ImagePlacement) and layer_rect(shot, layer, last, plan.size)[1] == 1.0:
+                samples.append((shot.start + last, shot, layer))
+        if _moves(shot, plan.size):
+            frozen_pairs.append((shot, shot.start + _settled(shot), shot.start + last))
+    wanted = [n for n, _, _ in samples] + [n for _, a, b in frozen_pairs for n in (a, b)]
+    if not wanted:
+        return []
+    decoded = decode_frames(path, wanted, plan.size, executable)
+    for shot, first, last in frozen_pairs:
+        a, b = decoded[first][::4, ::4].astype(np.int16), decoded[last][::4, ::4].astype(np.int16)
+        if float(np.percentile(np.abs(a - b), 99.9)) <= FROZEN_LEVEL:  # compression noise aside, nothing changed
+            raise RenderError(f"qc: shot {shot.id} is frozen: frames {first} and {last} are the same, yet its plan moves", shot=shot.id)
+    checks = []
+    for number, shot, layer in samples:
+        check = _layer_check(decoded[number], plan, shot, layer, source(layer))
+        if check is None:
+            continue
+        checks.append(check)
+        if not check.passed:
+            what = "product fidelity" if layer.kind == "product" else "mascot similarity"
+            raise RenderError(
+                f"qc: {what} failed in frame {number}: mean difference {check.error:.1f}/255 (limit {FIDELITY_ERROR:g}), "
+                f"colour cast {check.cast:.1f}/255 (limit {FIDELITY_CAST:g})",
+                shot=shot.id,
+            )
+    return checks
+
+
+def _layer_check(frame: np.ndarray, plan: ShotPlan, shot: PlannedShot, layer: ImagePlacement, source: Image.Image) -> LayerCheck | None:
+    """``layer`` in ``frame`` (the shot's last) against its reference; None when nothing of it can be compared."""
+    local = shot.frames - 1
+    rect, _ = layer_rect(shot, layer, local, plan.size)
+    drawn = layer_pixels(layer, source, rect, plan.size)
+    if drawn is None:
+        return None
+    image, (x0, y0) = drawn
+    expected = np.asarray(image, dtype=np.int16)
+    height, width = expected.shape[:2]
+    opaque = expected[..., 3] == 255
+    inside = opaque.copy()
+    for axis in (0, 1):
+        for shift in range(1, _RIM + 1):
+            inside &= np.roll(opaque, shift, axis) & np.roll(opaque, -shift, axis)
+    # Whatever the plan draws over the layer (text, later image layers) is not the layer.
+    above = shot.layers[shot.layers.index(layer) + 1 :]
+    for other in above:
+        if isinstance(other, TextPlacement):
+            ox, oy, ow, oh = other.box
+        else:
+            (ox, oy, ow, oh), _ = layer_rect(shot, other, local, plan.size)
+        inside[max(0, int(oy) - y0) : max(0, int(oy + oh) + 1 - y0), max(0, int(ox) - x0) : max(0, int(ox + ow) + 1 - x0)] = False
+    if inside.sum() < 64:
+        return None
+    region = frame[y0 : y0 + height, x0 : x0 + width].astype(np.int16)
+    difference = (region - expected[..., :3])[inside]
+    return LayerCheck(
+        kind=layer.kind, shot=shot.id, frame=shot.start + local,
+        error=round(float(np.abs(difference).mean()), 2), cast=round(float(np.abs(difference.mean(axis=0)).max()), 2),
+    )  # fmt: skip
+

@@ -10,9 +10,9 @@ from PIL import Image
 from generator.assets import AssetResolver
 from generator.plan import ShotPlan
 from render.backends import Renderer
-from render.compose import Compositor
+from render.compose import Compositor, layer_source
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
-from render.qc import check_video
+from render.qc import LayerCheck, check_pictures, check_video
 
 
 def render_video(
@@ -22,8 +22,10 @@ def render_video(
     video_path: Path,
     poster_path: Path,
     settings: EncodeSettings = EncodeSettings(),
-) -> None:
+) -> list[LayerCheck]:
     """Render ``plan`` to ``video_path`` (H.264 MP4) and its poster frame to ``poster_path`` (JPEG).
+
+    Returns the product and mascot checks made on the decoded video.
 
     Raises:
         RenderError: compositing, encoding (EncodeError) or a QC check failed.
@@ -37,13 +39,14 @@ def render_video(
         path = assets.path(plan.audio.ref.source, plan.audio.ref.sha256)
         audio = AudioBed(path, plan.audio.volume, plan.audio.fade_out)
     # 3. Stream frames into ffmpeg, keeping the poster frame on the way.
+    executable = ffmpeg_executable()
     argv = encode_argv(
-        video_path, size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio, settings=settings,
-        executable=ffmpeg_executable(),
-    )  # fmt: skip
+        video_path, size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio, settings=settings, executable=executable
+    )
     encode_video(_with_poster(compositor.frames(), plan.poster_frame, poster_path), argv, size=plan.size)
-    # 4. Verify what was written before anyone stores it.
+    # 4. Verify what was written before anyone stores it: the file, then the pictures in it.
     check_video(video_path, plan)
+    return check_pictures(video_path, plan, lambda layer: layer_source(layer, assets), executable)
 
 
 def _with_poster(frames: Iterator[Image.Image], index: int, poster_path: Path) -> Iterator[Image.Image]:

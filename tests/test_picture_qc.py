@@ -1,0 +1,111 @@
+"""Per-video picture checks on decoded frames: product fidelity, mascot similarity, frozen shots."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generator.assets import AssetResolver
+from generator.batch import RunOptions, run_batch
+from generator.catalog import load_catalog
+from generator.errors import RenderError
+from generator.plan import ImagePlacement, ShotPlan, compile_plan
+from generator.store import LocalStore
+from generator.templates import load_template
+from render.backends.draft import DraftRenderer
+from render.compose import Compositor, layer_source
+from render.encode import encode_argv, encode_video, ffmpeg_executable
+from render.qc import FIDELITY_ERROR, check_pictures, decode_argv
+from tests.conftest import product_row
+
+WriteCatalog = Callable[..., Path]
+
+
+def _still(write_catalog: WriteCatalog, templates_root: Path) -> tuple[ShotPlan, AssetResolver]:
+    path = write_catalog([product_row("P1")])
+    (product,) = load_catalog(path).rows()
+    plan = compile_plan(load_template(templates_root / "test" / "still.yaml"), product, "1:1", templates_root)  # type: ignore[arg-type]
+    return plan, AssetResolver({"catalog": path.parent, "templates": templates_root})
+
+
+def _encode(frames: list[Image.Image], plan: ShotPlan, out: Path) -> Path:
+    argv = encode_argv(out, size=plan.size, fps=plan.fps, frames=plan.frames, audio=None, executable=ffmpeg_executable())
+    encode_video(frames, argv, size=plan.size)
+    return out
+
+
+def _check(video: Path, plan: ShotPlan, assets: AssetResolver) -> list:  # type: ignore[type-arg]
+    return check_pictures(video, plan, lambda layer: layer_source(layer, assets), ffmpeg_executable())
+
+
+def test_decode_argv_reads_the_chosen_frames_as_bt709() -> None:
+    argv = decode_argv(Path("v.mp4"), [3, 40])
+    line = " ".join(argv)
+    assert "select=eq(n\\,3)+eq(n\\,40)" in line and "in_color_matrix=bt709" in line and "-pix_fmt rgb24" in line
+
+
+def test_every_rendered_video_reports_how_close_its_product_and_mascot_are(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    catalog = write_catalog([product_row("A"), product_row("B", image_link="images/serum-aqua.png")])
+    options = RunOptions(template_id="still", templates_root=templates_root)
+    report = run_batch(catalog, LocalStore(tmp_path / "out"), options)
+    assert report.exit_code == 0
+    for line in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines():
+        fidelity = json.loads(line)["fidelity"]
+        assert set(fidelity) == {"product", "mascot"}
+        assert all(0 < error <= FIDELITY_ERROR for error in fidelity.values())  # lossy, but within the limit
+
+
+def test_a_video_encoded_with_the_wrong_colour_matrix_fails_product_fidelity(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    plan, assets = _still(write_catalog, templates_root)
+    frames = list(Compositor(plan, DraftRenderer(), assets).frames())
+    good = _encode(frames, plan, tmp_path / "good.mp4")
+    checks = _check(good, plan, assets)
+    assert {c.kind for c in checks} == {"product", "mascot"} and all(c.passed for c in checks)
+    # The same frames through ffmpeg's default conversion (BT.601, untagged), as players read HD video.
+    bad = tmp_path / "bt601.mp4"
+    raw = b"".join(frame.tobytes() for frame in frames)
+    subprocess.run(
+        [ffmpeg_executable(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{plan.size[0]}x{plan.size[1]}",
+         "-r", str(plan.fps), "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(bad)],
+        input=raw, check=True,
+    )  # fmt: skip
+    with pytest.raises(RenderError, match=r"qc: product fidelity failed in frame \d+: .*colour cast"):
+        _check(bad, plan, assets)
+
+
+def test_a_product_away_from_its_planned_place_fails(write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path) -> None:
+    plan, assets = _still(write_catalog, templates_root)
+    video = _encode(list(Compositor(plan, DraftRenderer(), assets).frames()), plan, tmp_path / "v.mp4")
+    shots = []
+    for shot in plan.shots:
+        layers = tuple(
+            layer.model_copy(update={"box": (layer.box[0] + 24, *layer.box[1:])})
+            if isinstance(layer, ImagePlacement) and layer.kind == "product" else layer
+            for layer in shot.layers
+        )  # fmt: skip
+        shots.append(shot.model_copy(update={"layers": layers}))
+    moved = plan.model_copy(update={"shots": tuple(shots)})
+    with pytest.raises(RenderError, match="qc: product fidelity failed"):
+        _check(video, moved, assets)
+
+
+def test_a_shot_whose_plan_moves_but_whose_frames_do_not_is_frozen(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    plan, assets = _still(write_catalog, templates_root)
+    frames = list(Compositor(plan, DraftRenderer(), assets).frames())
+    table = plan.shots[0]  # a push-in: every frame differs from the one before
+    assert not np.array_equal(np.asarray(frames[0]), np.asarray(frames[table.frames - 1]))
+    stuck = [frames[0]] * table.frames + frames[table.frames :]
+    with pytest.raises(RenderError, match="qc: shot table is frozen"):
+        _check(_encode(stuck, plan, tmp_path / "v.mp4"), plan, assets)
