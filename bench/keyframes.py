@@ -1,5 +1,8 @@
 """Seconds per keyframe of the diffusers backend at 512x512 and 1024x1024, alone and in batches.
 
+Scenes (text to image) are timed alone and in a batch; pinned keyframes (a product inpainted
+into a scene, its pixels restored) alone, restoration included.
+
 Usage: ``python bench/keyframes.py [--model ID_OR_FOLDER] [--device cuda] [--steps N] [--batch 4]``.
 Without ``--model`` it builds the tiny test pipeline (random weights, offline), which measures
 the backend's own overhead rather than a real model's speed.
@@ -12,12 +15,26 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from render.backends import KeyframeRequest, RendererSettings, get_renderer
+from PIL import Image
+
+from render.backends import KeyframeRequest, Reference, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _pinned(scene: KeyframeRequest, image: Image.Image) -> KeyframeRequest:
+    """A request pinning the bundled lipstick into the middle of ``scene``, with ``image`` as its base."""
+    width, height = scene.size
+    product = Image.open(REPO / "catalogs" / "images" / "lipstick-ruby.png").convert("RGBA")
+    product.thumbnail((width // 2, height // 2))
+    layer = Image.new("RGBA", scene.size, (0, 0, 0, 0))
+    layer.paste(product, ((width - product.width) // 2, (height - product.height) // 2))
+    reference = Reference("product", "bench-lipstick", lambda: layer)
+    return replace(scene, seed=scene.seed + 1, base=scene, pinned=(reference,), base_image=image)
 
 
 def main() -> int:
@@ -58,9 +75,17 @@ def main() -> int:
             for _ in range(args.repeat):
                 renderer.render_arrays(requests)
             batched = (time.perf_counter() - started) / args.repeat / len(requests)
-            results[f"{side}x{side}"] = {"seconds_single": round(single, 4), f"seconds_each_in_batch_of_{args.batch}": round(batched, 4)}
-            print(f"{side}x{side}: {single:.3f} s alone, {batched:.3f} s each in a batch of {args.batch} "
-                  f"({renderer.device}, {renderer.dtype}, {args.steps} steps)")  # fmt: skip
+            pin = _pinned(requests[0], renderer.render(requests[:1])[0])
+            started = time.perf_counter()
+            for _ in range(args.repeat):
+                renderer.render([pin])
+            pinned = (time.perf_counter() - started) / args.repeat
+            results[f"{side}x{side}"] = {
+                "seconds_single": round(single, 4), f"seconds_each_in_batch_of_{args.batch}": round(batched, 4),
+                "seconds_pinned": round(pinned, 4),
+            }  # fmt: skip
+            print(f"{side}x{side}: {single:.3f} s alone, {batched:.3f} s each in a batch of {args.batch}, "
+                  f"{pinned:.3f} s pinned ({renderer.device}, {renderer.dtype}, {args.steps} steps)")  # fmt: skip
             renderer.close()
         print(json.dumps({"model": args.model or "tiny (random weights)", **results}))
     return 0

@@ -25,6 +25,7 @@ from generator.plan import ShotPlan, compile_plan
 from generator.store import Store, safe_name
 from generator.templates import Template, discover_templates, iter_templates_for
 from render.backends import Renderer, RendererSettings
+from render.encode import EncodeSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,14 @@ _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 class RunOptions:
     """What to run: template (None: chosen per row), aspects (None: each template's first; ``all``:
     every declared one), how many catalog rows, the keyframe backend, where cached keyframes live
-    (None: no disk cache) and how often a failing keyframe is retried, and where templates live."""
+    (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings, and
+    where templates live."""
 
     template_id: str | None = None
     aspects: tuple[str, ...] | Literal["all"] | None = None
     limit: int | None = None
     renderer: RendererSettings = field(default_factory=RendererSettings)
+    encode: EncodeSettings = field(default_factory=EncodeSettings)
     keyframe_cache: Path | None = None
     keyframe_retries: int = 2
     templates_root: Path = DEFAULT_TEMPLATES
@@ -188,7 +191,7 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     todo = [item for item in items if isinstance(item, PlannedRow) and not store.exists(f"{item.key_prefix}.mp4")]
 
     def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> dict[str, float]:
-        checks = render_video(plan, keyframes, assets, video_path, poster_path)
+        checks = render_video(plan, keyframes, assets, video_path, poster_path, options.encode)
         fidelity: dict[str, float] = {}
         for check in checks:
             fidelity[check.kind] = max(fidelity.get(check.kind, 0.0), check.error)

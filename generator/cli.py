@@ -20,6 +20,7 @@ from generator.errors import AdgenError
 from generator.plan import ASPECT_SIZES
 from generator.store import LocalStore
 from render.backends import RendererSettings, load_renderer_settings
+from render.encode import X264_PRESETS, EncodeSettings
 
 log = logging.getLogger("adgen")
 
@@ -90,17 +91,19 @@ def main(verbose: bool) -> None:
 @click.option("--guidance", type=click.FloatRange(min=0), default=7.0, show_default=True, help="diffusers: guidance scale.")
 @click.option("--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available).")
 @click.option("--local-files-only", is_flag=True, help="diffusers: never contact a model hub.")
+@click.option("--preset", type=click.Choice(X264_PRESETS), default=EncodeSettings.preset, show_default=True,
+              help="x264 speed/size trade-off: faster presets encode quicker into bigger files of the same quality.")
 @click.option("--keyframe-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_KEYFRAME_CACHE",
               default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
               help="Folder of cached model keyframes, shared by runs.")
 def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, template_id: str | None, out: Path, renderer_config: Path | None,
-        keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
+        preset: str, keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG into videos under --out, with a manifest.jsonl."""
     settings = _guard(lambda: _renderer_settings(renderer_config, renderer_options))
     options = RunOptions(
         template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
-        keyframe_cache=keyframe_cache, templates_root=templates_root,
+        encode=EncodeSettings(preset=preset), keyframe_cache=keyframe_cache, templates_root=templates_root,
         catalog=_catalog_options(columns, currency, max_pixels),
     )  # fmt: skip
     report = _guard(lambda: run_batch(catalog, LocalStore(out), options))

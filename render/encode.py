@@ -27,6 +27,9 @@ from generator.errors import ConfigError, EncodeError
 _QUEUE_FRAMES = 8  # raw frames buffered between the compositor and ffmpeg (about 50 MB at 1080x1920)
 
 
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
     """x264/AAC settings; the defaults are x264's own balance of speed and size at high quality."""

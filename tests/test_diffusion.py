@@ -38,7 +38,7 @@ def _counted(model: Path, poison: str | None = None) -> tuple[DiffusersRenderer,
 def test_sample_catalog_renders_every_good_row_with_a_local_model(tiny_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = ["run", str(SAMPLE_CATALOG), "--out", str(out), "--renderer", "diffusers", "--model", str(tiny_model),
-            "--steps", "2", "--device", "cpu", "--local-files-only"]  # fmt: skip
+            "--steps", "2", "--device", "cpu", "--local-files-only", "--preset", "ultrafast"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
