@@ -7,6 +7,7 @@ row is reported in the manifest and the log; the rest of the batch goes on.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -22,7 +23,7 @@ from generator.assets import AssetResolver
 from generator.catalog import Catalog, CatalogOptions, Product, load_catalog
 from generator.errors import AdgenError, ConfigError
 from generator.plan import ShotPlan, compile_plan
-from generator.store import Store, safe_name
+from generator.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
 from generator.templates import Template, discover_templates, iter_templates_for
 from render.backends import Renderer, RendererSettings
 from render.encode import EncodeSettings
@@ -30,7 +31,6 @@ from render.encode import EncodeSettings
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-MANIFEST_KEY = "manifest.jsonl"
 _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 
 
@@ -38,8 +38,9 @@ _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 class RunOptions:
     """What to run: template (None: chosen per row), aspects (None: each template's first; ``all``:
     every declared one), how many catalog rows, the keyframe backend, where cached keyframes live
-    (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings, and
-    where templates live."""
+    (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings,
+    whether to render rows again that are already stored (``force``), how long the presigned links
+    in the manifest last (``presign`` seconds; None: no links) and where templates live."""
 
     template_id: str | None = None
     aspects: tuple[str, ...] | Literal["all"] | None = None
@@ -48,6 +49,8 @@ class RunOptions:
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     keyframe_cache: Path | None = None
     keyframe_retries: int = 2
+    force: bool = False
+    presign: int | None = None
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
 
@@ -72,7 +75,10 @@ class RowResult:
     renderer: str | None = None
     keyframe_retries: int | None = None
     fidelity: dict[str, float] | None = None  # worst mean difference of each layer kind from its reference, 8-bit levels
+    video_url: str | None = None
+    poster_url: str | None = None
     error: str | None = None
+    reason: str | None = None  # the error without where it happened, to group failures by
 
     def to_json(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True, ensure_ascii=False)
@@ -81,6 +87,7 @@ class RowResult:
 @dataclass(frozen=True)
 class RunReport:
     results: tuple[RowResult, ...]
+    seconds: float = 0.0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -137,12 +144,13 @@ def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOpti
         rows = rows[: options.limit]
     for item in rows:
         if not isinstance(item, Product):
-            yield RowResult(row=int(str(item.context["row"])), sku=str(item.context.get("sku", "")), status="failed", error=str(item))
+            row, sku = int(str(item.context["row"])), str(item.context.get("sku", ""))
+            yield RowResult(row=row, sku=sku, status="failed", error=str(item), reason=item.message)
             continue
         try:
             template = _choose_template(item, templates, options)
         except AdgenError as exc:
-            yield RowResult(row=item.row, sku=item.sku, status="failed", error=f"{catalog.path} row {item.row}: {exc}")
+            yield RowResult(row=item.row, sku=item.sku, status="failed", error=f"{catalog.path} row {item.row}: {exc}", reason=exc.message)
             continue
         aspects = template.spec.canvas.aspects if options.aspects == "all" else (options.aspects or template.spec.canvas.aspects[:1])
         for aspect in aspects:
@@ -152,7 +160,7 @@ def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOpti
                 yield RowResult(
                     row=item.row, sku=item.sku, status="failed", template=template.id,
                     template_version=template.spec.version, aspect=aspect,
-                    error=f"{catalog.path} row {item.row}: {exc}",
+                    error=f"{catalog.path} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
             yield PlannedRow(item, template, plan)
@@ -172,8 +180,9 @@ def _choose_template(product: Product, templates: dict[str, Template], options: 
 def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer: Renderer | None = None) -> RunReport:
     """Render a whole catalog into ``store``; ``renderer`` defaults to the backend ``options`` name.
 
-    Rows whose video is already stored are skipped. With a cacheable backend, the keyframes of all
-    the rows still to render are prepared first, each distinct one rendered once.
+    Rows whose video is already stored are skipped (the store is listed once), unless
+    ``options.force``. With a cacheable backend, the keyframes of all the rows still to render are
+    prepared first, each distinct one rendered once. The manifest and a run summary go to the store.
 
     Raises:
         ConfigError, CatalogError: nothing can be run (bad options, unreadable catalog).
@@ -183,12 +192,14 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     from render.keyframes import KeyframeCache, KeyframeService
     from render.video import render_video
 
+    started = time.monotonic()
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
     backend = renderer or get_renderer(options.renderer)
     assets = AssetResolver({"catalog": catalog_path.parent, "templates": options.templates_root})
-    todo = [item for item in items if isinstance(item, PlannedRow) and not store.exists(f"{item.key_prefix}.mp4")]
+    stored = set() if options.force else {key for key in store.list() if key.endswith(".mp4")}
+    todo = [item for item in items if isinstance(item, PlannedRow) and f"{item.key_prefix}.mp4" not in stored]
 
     def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> dict[str, float]:
         checks = render_video(plan, keyframes, assets, video_path, poster_path, options.encode)
@@ -215,7 +226,8 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
                     log.error("%s", item.error)
                     results.append(item)
                 else:
-                    result = _render_row(item, store, render, Path(scratch))
+                    done = f"{item.key_prefix}.mp4" in stored
+                    result = _render_row(item, store, render, Path(scratch), done=done, presign=options.presign)
                     if result.status != "skipped":
                         retries = keyframes.retries_for(keyframe_requests(item.plan, assets, backend.roles))
                         result = replace(result, renderer=keyframes.identity, keyframe_retries=retries)
@@ -226,30 +238,43 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
                     last_manifest = time.monotonic()
         finally:
             write_manifest(store, results)
+            write_summary(store, results, time.monotonic() - started, keyframes.identity)
             close = getattr(backend, "close", None)
             if close is not None:
                 close()
-    return RunReport(tuple(results))
+    return RunReport(tuple(results), round(time.monotonic() - started, 3))
 
 
 def _render_row(
-    row: PlannedRow, store: Store, render: Callable[[ShotPlan, Path, Path], dict[str, float]], scratch: Path
+    row: PlannedRow,
+    store: Store,
+    render: Callable[[ShotPlan, Path, Path], dict[str, float]],
+    scratch: Path,
+    *,
+    done: bool,
+    presign: int | None,
 ) -> RowResult:
     plan, prefix, base = row.plan, row.key_prefix, row.result()
     video_key, poster_key, plan_key = f"{prefix}.mp4", f"{prefix}.jpg", f"{prefix}.plan.json"
-    if store.exists(video_key):
+    if presign is not None:
+        base = replace(base, video_url=store.url(video_key, presign), poster_url=store.url(poster_key, presign))
+    if done:
         return replace(base, status="skipped", video=store.uri(video_key), poster=store.uri(poster_key), plan=store.uri(plan_key))
+    metadata = {
+        "plan-hash": plan.sha256, "template": row.template.id, "template-version": str(row.template.spec.version),
+        "sku": row.product.sku, "aspect": plan.aspect,
+    }  # fmt: skip
     started = time.perf_counter()
     video_path, poster_path = scratch / "video.mp4", scratch / "poster.jpg"
     try:
         fidelity = render(plan, video_path, poster_path)
-        plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json")
-        poster_uri = store.put_file(poster_key, poster_path, "image/jpeg")
-        video_uri = store.put_file(video_key, video_path, "video/mp4")
+        plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json", metadata)
+        poster_uri = store.put_file(poster_key, poster_path, "image/jpeg", metadata)
+        video_uri = store.put_file(video_key, video_path, "video/mp4", metadata)
     except AdgenError as exc:
         error = f"row {row.product.row} ({row.template.id}, {plan.aspect}): {exc}"
         log.error("%s", error)
-        return replace(base, status="failed", error=error)
+        return replace(base, status="failed", error=error, reason=exc.message, video_url=None, poster_url=None)
     finally:
         video_path.unlink(missing_ok=True)
         poster_path.unlink(missing_ok=True)
@@ -261,6 +286,26 @@ def write_manifest(store: Store, results: list[RowResult]) -> None:
     """Replace the manifest with one JSON line per result (atomically)."""
     data = "".join(r.to_json() + "\n" for r in results).encode("utf-8")
     store.put_bytes(MANIFEST_KEY, data, "application/x-ndjson")
+
+
+def summarize(results: list[RowResult], seconds: float, renderer: str) -> dict[str, Any]:
+    """Counts by status, failures grouped by reason (most frequent first), and throughput."""
+    reasons = collections.Counter(r.reason or r.error or "unknown" for r in results if r.status == "failed")
+    rendered = sum(1 for r in results if r.status == "rendered")
+    return {
+        "rows": len({r.row for r in results}),
+        "videos": {status: sum(1 for r in results if r.status == status) for status in ("rendered", "skipped", "failed")},
+        "failures": [{"reason": reason, "count": count} for reason, count in reasons.most_common()],
+        "seconds": round(seconds, 3),
+        "videos_per_minute": round(rendered / seconds * 60, 3) if seconds > 0 else None,
+        "renderer": renderer,
+    }
+
+
+def write_summary(store: Store, results: list[RowResult], seconds: float, renderer: str) -> None:
+    """Replace the run summary (``run-summary.json``) with this run's."""
+    data = json.dumps(summarize(results, seconds, renderer), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    store.put_bytes(SUMMARY_KEY, data.encode("utf-8"), "application/json")
 
 
 class _Progress:

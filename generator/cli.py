@@ -14,11 +14,11 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from generator.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch
+from generator.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch, summarize
 from generator.catalog import CatalogOptions, load_catalog, load_column_map
-from generator.errors import AdgenError
+from generator.errors import AdgenError, ConfigError
 from generator.plan import ASPECT_SIZES
-from generator.store import LocalStore
+from generator.store import MANIFEST_KEY, LocalStore, Store
 from render.backends import RendererSettings, load_renderer_settings
 from render.encode import X264_PRESETS, EncodeSettings
 
@@ -74,12 +74,20 @@ def main(verbose: bool) -> None:
         stream=sys.stderr,
         force=True,
     )
+    for noisy in ("botocore", "boto3", "s3transfer", "urllib3"):  # their INFO lines are not the user's business
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command()
 @_with_catalog_arguments
 @click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("out"), show_default=True)
+@click.option("--out", default="out", show_default=True, help="Output folder, or s3://bucket/prefix.")
+@click.option("--force", is_flag=True, help="Render rows again whose video is already stored.")
+@click.option("--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...).")
+@click.option("--s3-region", help="S3 region (default: the AWS configuration's).")
+@click.option("--public", is_flag=True, help="S3: make uploaded objects publicly readable.")
+@click.option("--sse", type=click.Choice(["AES256", "aws:kms"]), help="S3: server-side encryption.")
+@click.option("--presign", type=click.IntRange(min=1), metavar="SECONDS", help="Add links valid this long to the manifest.")
 @click.option("--renderer-config", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="YAML file of renderer settings (docs/models.md); the options below override it.")
 @click.option("--renderer", type=click.Choice(["draft", "diffusers"]), default="draft", show_default=True,
@@ -97,21 +105,40 @@ def main(verbose: bool) -> None:
               default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
               help="Folder of cached model keyframes, shared by runs.")
 def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-        currency: str | None, max_pixels: int, template_id: str | None, out: Path, renderer_config: Path | None,
+        currency: str | None, max_pixels: int, template_id: str | None, out: str, force: bool, s3_endpoint_url: str | None,
+        s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
         preset: str, keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
-    """Render every row of CATALOG into videos under --out, with a manifest.jsonl."""
+    """Render every row of CATALOG into videos under --out, with a manifest.jsonl and run-summary.json."""
     settings = _guard(lambda: _renderer_settings(renderer_config, renderer_options))
     options = RunOptions(
         template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
         encode=EncodeSettings(preset=preset), keyframe_cache=keyframe_cache, templates_root=templates_root,
+        force=force, presign=presign,
         catalog=_catalog_options(columns, currency, max_pixels),
     )  # fmt: skip
-    report = _guard(lambda: run_batch(catalog, LocalStore(out), options))
+    store = _guard(lambda: _open_store(out, s3_endpoint_url, s3_region, public, sse))
+    report = _guard(lambda: run_batch(catalog, store, options))
+    summary = summarize(list(report.results), report.seconds, "")
     log.info(
-        "%d rendered, %d skipped (already there), %d failed; manifest: %s",
-        report.count("rendered"), report.count("skipped"), report.count("failed"), out / "manifest.jsonl",
+        "%d rendered, %d skipped (already there), %d failed in %.1f s (%s videos per minute); manifest: %s",
+        report.count("rendered"), report.count("skipped"), report.count("failed"), report.seconds,
+        summary["videos_per_minute"], store.uri(MANIFEST_KEY),
     )  # fmt: skip
+    for failure in summary["failures"]:
+        log.info("  %d × %s", failure["count"], failure["reason"])
     sys.exit(report.exit_code)
+
+
+def _open_store(out: str, endpoint: str | None, region: str | None, public: bool, sse: str | None) -> Store:
+    """A LocalStore for a folder, an S3Store for ``s3://bucket/prefix`` (S3 options need the latter)."""
+    if out.startswith("s3://"):
+        from generator.s3store import S3Settings, S3Store, parse_s3_uri
+
+        bucket, prefix = parse_s3_uri(out)
+        return S3Store(bucket, prefix, S3Settings(endpoint_url=endpoint, region=region, public=public, sse=sse))
+    if public or sse:
+        raise ConfigError("--public and --sse apply to s3:// outputs only")
+    return LocalStore(Path(out))
 
 
 def _renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSettings:

@@ -1,8 +1,9 @@
-"""Output storage: the ``Store`` swap point and ``LocalStore``, the embedded default (a folder).
+"""Output storage: the ``Store`` swap point, ``LocalStore`` (a folder, the embedded default) and ``S3Store``.
 
-Keys are ``/``-separated relative names. Every write is atomic: bytes go to a temporary name
-beside the target and are renamed over it only when complete, so a reader never sees half a file
-and a failed write never replaces a good one.
+Keys are ``/``-separated relative names. Every write is atomic, so a reader never sees half a
+file and a failed write never replaces a good one: ``LocalStore`` writes a temporary name beside
+the target and renames it; S3 makes an object visible only once its upload completed, and
+``S3Store`` checks the stored size and checksum before it reports success.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
@@ -27,22 +28,34 @@ def safe_name(text: str) -> str:
     return cleaned[:120]
 
 
+Metadata = Mapping[str, str]
+MANIFEST_KEY = "manifest.jsonl"
+SUMMARY_KEY = "run-summary.json"
+MUTABLE_KEYS = frozenset({MANIFEST_KEY, SUMMARY_KEY})  # every other key names content that never changes
+
+
 class Store(Protocol):
-    """Where videos, posters, plans and the manifest go."""
+    """Where videos, posters, plans and the manifest go.
+
+    ``metadata`` travels with an object where the store keeps metadata (S3); ``url`` is a link
+    to give out: presigned for ``expires`` seconds where the store supports it.
+    """
 
     def exists(self, key: str) -> bool: ...
 
-    def put_file(self, key: str, source: Path, content_type: str) -> str:
+    def put_file(self, key: str, source: Path, content_type: str, metadata: Metadata | None = None) -> str:
         """Store ``source`` under ``key``; returns the object's URI."""
         ...
 
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> str: ...
+    def put_bytes(self, key: str, data: bytes, content_type: str, metadata: Metadata | None = None) -> str: ...
 
     def get_bytes(self, key: str) -> bytes: ...
 
     def list(self, prefix: str = "") -> Iterator[str]: ...
 
     def uri(self, key: str) -> str: ...
+
+    def url(self, key: str, expires: int) -> str: ...
 
 
 class LocalStore:
@@ -80,12 +93,12 @@ class LocalStore:
                 raise StoreError(f"cannot write: {exc}", key=key) from exc
             raise
 
-    def put_file(self, key: str, source: Path, content_type: str) -> str:
+    def put_file(self, key: str, source: Path, content_type: str, metadata: Metadata | None = None) -> str:
         with self._atomic(key) as stream, source.open("rb") as data:
             shutil.copyfileobj(data, stream, 1 << 20)
         return self.uri(key)
 
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> str:
+    def put_bytes(self, key: str, data: bytes, content_type: str, metadata: Metadata | None = None) -> str:
         with self._atomic(key) as stream:
             stream.write(data)
         return self.uri(key)
@@ -107,3 +120,6 @@ class LocalStore:
 
     def uri(self, key: str) -> str:
         return str(self._path(key))
+
+    def url(self, key: str, expires: int) -> str:
+        return self._path(key).as_uri()
