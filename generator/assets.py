@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+import scipy.ndimage
+from PIL import Image, ImageFilter
 
 from generator.errors import AssetError
 
@@ -172,11 +173,10 @@ def apply_cutout(image: Image.Image, cutout: Cutout) -> Image.Image:
     distance = np.linalg.norm(pixels - np.asarray(cutout.background, dtype=np.float32), axis=2)
     ramp = np.clip((distance - _CUTOUT_LOW) / (_CUTOUT_HIGH - _CUTOUT_LOW), 0.0, 1.0)
     # Only background connected to the border is removed: light highlights inside the product stay.
-    candidate = Image.fromarray(np.where(ramp < 1.0, 255, 0).astype(np.uint8))
-    padded = Image.new("L", (candidate.width + 2, candidate.height + 2), 255)
-    padded.paste(candidate, (1, 1))
-    ImageDraw.floodfill(padded, (0, 0), 128)
-    outside = np.asarray(padded, dtype=np.uint8)[1:-1, 1:-1] == 128
+    # A ring of candidate pixels around the image joins every border region into one component.
+    candidate = np.pad(ramp < 1.0, 1, constant_values=True)
+    labels, _ = scipy.ndimage.label(candidate)  # 4-connected, like a flood fill
+    outside = (labels == labels[0, 0])[1:-1, 1:-1]
     alpha = np.where(outside, ramp, 1.0)
     alpha_image = Image.fromarray(np.round(alpha * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
     result = rgb.convert("RGBA")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import shutil
 import json
+import resource
 import logging
 import sys
 import tempfile
@@ -25,6 +27,7 @@ from generator.errors import AdgenError, ConfigError
 from generator.plan import ShotPlan, compile_plan
 from generator.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
 from generator.templates import Template, discover_templates, iter_templates_for
+from generator.workers import Executor, InlineExecutor, Job, Outcome, ProcessExecutor, RenderSetup
 from render.backends import Renderer, RendererSettings
 from render.encode import EncodeSettings
 
@@ -40,7 +43,8 @@ class RunOptions:
     every declared one), how many catalog rows, the keyframe backend, where cached keyframes live
     (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings,
     whether to render rows again that are already stored (``force``), how long the presigned links
-    in the manifest last (``presign`` seconds; None: no links) and where templates live."""
+    in the manifest last (``presign`` seconds; None: no links), how many worker processes render
+    rows, and where templates live."""
 
     template_id: str | None = None
     aspects: tuple[str, ...] | Literal["all"] | None = None
@@ -51,6 +55,7 @@ class RunOptions:
     keyframe_retries: int = 2
     force: bool = False
     presign: int | None = None
+    workers: int = 1
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
 
@@ -182,7 +187,10 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
 
     Rows whose video is already stored are skipped (the store is listed once), unless
     ``options.force``. With a cacheable backend, the keyframes of all the rows still to render are
-    prepared first, each distinct one rendered once. The manifest and a run summary go to the store.
+    prepared first, each distinct one rendered once. Rows are rendered by ``options.workers``
+    processes (in this process when 1, or when ``renderer`` is given as an object); their outputs
+    are stored from this process as they finish. The manifest (in catalog order) and a run summary
+    go to the store.
 
     Raises:
         ConfigError, CatalogError: nothing can be run (bad options, unreadable catalog).
@@ -190,96 +198,120 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     from render.backends import get_renderer  # render is imported only when rendering
     from render.compose import keyframe_requests
     from render.keyframes import KeyframeCache, KeyframeService
-    from render.video import render_video
 
     started = time.monotonic()
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
     backend = renderer or get_renderer(options.renderer)
-    assets = AssetResolver({"catalog": catalog_path.parent, "templates": options.templates_root})
+    roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
+    assets = AssetResolver(roots)
     stored = set() if options.force else {key for key in store.list() if key.endswith(".mp4")}
-    todo = [item for item in items if isinstance(item, PlannedRow) and f"{item.key_prefix}.mp4" not in stored]
+    todo = {i: item for i, item in enumerate(items) if isinstance(item, PlannedRow) and f"{item.key_prefix}.mp4" not in stored}
 
-    def render(plan: ShotPlan, video_path: Path, poster_path: Path) -> dict[str, float]:
-        checks = render_video(plan, keyframes, assets, video_path, poster_path, options.encode)
-        fidelity: dict[str, float] = {}
-        for check in checks:
-            fidelity[check.kind] = max(fidelity.get(check.kind, 0.0), check.error)
-        return fidelity
-
-    results: list[RowResult] = []
+    results: dict[int, RowResult] = {}
+    worker_rss = 0.0
     last_manifest = time.monotonic()
     with _Progress(len(items)) as advance, tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
         # Without a keyframe cache, keyframes still live on disk for the run: derived ones need their bases.
-        cache = KeyframeCache(options.keyframe_cache or Path(scratch) / "keyframes")
-        keyframes = KeyframeService(backend, cache, retries=options.keyframe_retries)
+        cache_folder = options.keyframe_cache or Path(scratch) / "keyframes"
+        keyframes = KeyframeService(backend, KeyframeCache(cache_folder), retries=options.keyframe_retries)
         if keyframes.cache is not None and todo:
             try:
-                keyframes.prepare(request for row in todo for request in keyframe_requests(row.plan, assets, backend.roles))
+                keyframes.prepare(r for row in todo.values() for r in keyframe_requests(row.plan, assets, backend.roles))
                 log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
             except AdgenError as exc:
                 log.warning("preparing keyframes together failed (%s); rendering row by row", exc)
+        workers = min(options.workers, len(todo))
+        executor: Executor
+        if workers > 1 and renderer is None:
+            setup = RenderSetup(
+                renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
+                roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
+                roots=roots, encode=options.encode,
+            )  # fmt: skip
+            executor = ProcessExecutor(workers, setup)
+            log.info("rendering %d videos in %d worker processes", len(todo), workers)
+        else:
+            executor = InlineExecutor(keyframes, assets, options.encode)
+
+        def record(index: int, result: RowResult) -> None:
+            nonlocal last_manifest
+            if result.status == "failed":
+                log.error("%s", result.error)
+            results[index] = result
+            advance(result)
+            if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:
+                write_manifest(store, [results[i] for i in sorted(results)])
+                last_manifest = time.monotonic()
+
         try:
-            for item in items:
+            for index, item in enumerate(items):
                 if isinstance(item, RowResult):
-                    log.error("%s", item.error)
-                    results.append(item)
-                else:
-                    done = f"{item.key_prefix}.mp4" in stored
-                    result = _render_row(item, store, render, Path(scratch), done=done, presign=options.presign)
-                    if result.status != "skipped":
-                        retries = keyframes.retries_for(keyframe_requests(item.plan, assets, backend.roles))
-                        result = replace(result, renderer=keyframes.identity, keyframe_retries=retries)
-                    results.append(result)
-                advance(results[-1])
-                if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:
-                    write_manifest(store, results)
-                    last_manifest = time.monotonic()
+                    record(index, item)
+                elif index not in todo:
+                    record(index, _skipped(item, store, options.presign))
+            jobs = {index: Job(index, row.plan, Path(scratch) / f"job-{index}") for index, row in todo.items()}
+            for outcome in executor.run(list(jobs.values())):
+                worker_rss = max(worker_rss, outcome.peak_rss_mb)
+                result = _store_row(todo[outcome.index], outcome, jobs[outcome.index], store, options.presign)
+                record(outcome.index, replace(result, renderer=keyframes.identity))
         finally:
-            write_manifest(store, results)
-            write_summary(store, results, time.monotonic() - started, keyframes.identity)
+            ordered = [results[i] for i in sorted(results)]
+            write_manifest(store, ordered)
+            write_summary(store, ordered, time.monotonic() - started, keyframes.identity, worker_rss)
             close = getattr(backend, "close", None)
             if close is not None:
                 close()
-    return RunReport(tuple(results), round(time.monotonic() - started, 3))
+    return RunReport(tuple(results[i] for i in sorted(results)), round(time.monotonic() - started, 3))
 
 
-def _render_row(
-    row: PlannedRow,
-    store: Store,
-    render: Callable[[ShotPlan, Path, Path], dict[str, float]],
-    scratch: Path,
-    *,
-    done: bool,
-    presign: int | None,
-) -> RowResult:
-    plan, prefix, base = row.plan, row.key_prefix, row.result()
-    video_key, poster_key, plan_key = f"{prefix}.mp4", f"{prefix}.jpg", f"{prefix}.plan.json"
-    if presign is not None:
-        base = replace(base, video_url=store.url(video_key, presign), poster_url=store.url(poster_key, presign))
-    if done:
-        return replace(base, status="skipped", video=store.uri(video_key), poster=store.uri(poster_key), plan=store.uri(plan_key))
-    metadata = {
-        "plan-hash": plan.sha256, "template": row.template.id, "template-version": str(row.template.spec.version),
-        "sku": row.product.sku, "aspect": plan.aspect,
-    }  # fmt: skip
-    started = time.perf_counter()
-    video_path, poster_path = scratch / "video.mp4", scratch / "poster.jpg"
+def _keys(row: PlannedRow) -> tuple[str, str, str]:
+    """(video, poster, plan) keys of ``row``."""
+    prefix = row.key_prefix
+    return f"{prefix}.mp4", f"{prefix}.jpg", f"{prefix}.plan.json"
+
+
+def _links(row: PlannedRow, store: Store, presign: int | None) -> RowResult:
+    video_key, poster_key, _ = _keys(row)
+    base = row.result()
+    if presign is None:
+        return base
+    return replace(base, video_url=store.url(video_key, presign), poster_url=store.url(poster_key, presign))
+
+
+def _skipped(row: PlannedRow, store: Store, presign: int | None) -> RowResult:
+    video_key, poster_key, plan_key = _keys(row)
+    base = _links(row, store, presign)
+    return replace(base, status="skipped", video=store.uri(video_key), poster=store.uri(poster_key), plan=store.uri(plan_key))
+
+
+def _store_row(row: PlannedRow, outcome: Outcome, job: Job, store: Store, presign: int | None) -> RowResult:
+    """Store a rendered row's plan, poster and video (the video last), or record why it failed."""
+    plan = row.plan
+    video_key, poster_key, plan_key = _keys(row)
+    base = replace(row.result(), keyframe_retries=outcome.keyframe_retries)
+    where = f"row {row.product.row} ({row.template.id}, {plan.aspect})"
     try:
-        fidelity = render(plan, video_path, poster_path)
-        plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json", metadata)
-        poster_uri = store.put_file(poster_key, poster_path, "image/jpeg", metadata)
-        video_uri = store.put_file(video_key, video_path, "video/mp4", metadata)
-    except AdgenError as exc:
-        error = f"row {row.product.row} ({row.template.id}, {plan.aspect}): {exc}"
-        log.error("%s", error)
-        return replace(base, status="failed", error=error, reason=exc.message, video_url=None, poster_url=None)
+        if outcome.error is not None:
+            return replace(base, status="failed", error=f"{where}: {outcome.error}", reason=outcome.reason)
+        metadata = {
+            "plan-hash": plan.sha256, "template": row.template.id, "template-version": str(row.template.spec.version),
+            "sku": row.product.sku, "aspect": plan.aspect,
+        }  # fmt: skip
+        try:
+            plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json", metadata)
+            poster_uri = store.put_file(poster_key, job.poster, "image/jpeg", metadata)
+            video_uri = store.put_file(video_key, job.video, "video/mp4", metadata)
+        except AdgenError as exc:
+            return replace(base, status="failed", error=f"{where}: {exc}", reason=exc.message)
     finally:
-        video_path.unlink(missing_ok=True)
-        poster_path.unlink(missing_ok=True)
-    seconds = round(time.perf_counter() - started, 3)
-    return replace(base, status="rendered", video=video_uri, poster=poster_uri, plan=plan_uri, seconds=seconds, fidelity=fidelity)
+        shutil.rmtree(job.folder, ignore_errors=True)
+    linked = _links(row, store, presign)
+    return replace(
+        base, status="rendered", video=video_uri, poster=poster_uri, plan=plan_uri, fidelity=outcome.fidelity,
+        video_url=linked.video_url, poster_url=linked.poster_url, seconds=outcome.seconds,
+    )  # fmt: skip
 
 
 def write_manifest(store: Store, results: list[RowResult]) -> None:
@@ -288,8 +320,8 @@ def write_manifest(store: Store, results: list[RowResult]) -> None:
     store.put_bytes(MANIFEST_KEY, data, "application/x-ndjson")
 
 
-def summarize(results: list[RowResult], seconds: float, renderer: str) -> dict[str, Any]:
-    """Counts by status, failures grouped by reason (most frequent first), and throughput."""
+def summarize(results: list[RowResult], seconds: float, renderer: str, worker_rss: float = 0.0) -> dict[str, Any]:
+    """Counts by status, failures grouped by reason (most frequent first), throughput and peak memory."""
     reasons = collections.Counter(r.reason or r.error or "unknown" for r in results if r.status == "failed")
     rendered = sum(1 for r in results if r.status == "rendered")
     return {
@@ -299,12 +331,16 @@ def summarize(results: list[RowResult], seconds: float, renderer: str) -> dict[s
         "seconds": round(seconds, 3),
         "videos_per_minute": round(rendered / seconds * 60, 3) if seconds > 0 else None,
         "renderer": renderer,
+        "peak_rss_mb": {
+            "main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # KiB on Linux
+            "worker": worker_rss or None,
+        },
     }
 
 
-def write_summary(store: Store, results: list[RowResult], seconds: float, renderer: str) -> None:
+def write_summary(store: Store, results: list[RowResult], seconds: float, renderer: str, worker_rss: float) -> None:
     """Replace the run summary (``run-summary.json``) with this run's."""
-    data = json.dumps(summarize(results, seconds, renderer), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    data = json.dumps(summarize(results, seconds, renderer, worker_rss), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     store.put_bytes(SUMMARY_KEY, data.encode("utf-8"), "application/json")
 
 

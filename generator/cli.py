@@ -7,6 +7,7 @@ error (nothing was run); 130 interrupted.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,8 @@ def main(verbose: bool) -> None:
 @click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
 @click.option("--out", default="out", show_default=True, help="Output folder, or s3://bucket/prefix.")
 @click.option("--force", is_flag=True, help="Render rows again whose video is already stored.")
+@click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
+              help="Worker processes rendering rows.")
 @click.option("--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...).")
 @click.option("--s3-region", help="S3 region (default: the AWS configuration's).")
 @click.option("--public", is_flag=True, help="S3: make uploaded objects publicly readable.")
@@ -105,7 +108,7 @@ def main(verbose: bool) -> None:
               default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
               help="Folder of cached model keyframes, shared by runs.")
 def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-        currency: str | None, max_pixels: int, template_id: str | None, out: str, force: bool, s3_endpoint_url: str | None,
+        currency: str | None, max_pixels: int, template_id: str | None, out: str, force: bool, workers: int, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
         preset: str, keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG into videos under --out, with a manifest.jsonl and run-summary.json."""
@@ -113,7 +116,7 @@ def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | No
     options = RunOptions(
         template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
         encode=EncodeSettings(preset=preset), keyframe_cache=keyframe_cache, templates_root=templates_root,
-        force=force, presign=presign,
+        force=force, presign=presign, workers=workers,
         catalog=_catalog_options(columns, currency, max_pixels),
     )  # fmt: skip
     store = _guard(lambda: _open_store(out, s3_endpoint_url, s3_region, public, sse))

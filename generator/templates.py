@@ -198,6 +198,7 @@ class Template:
     path: Path
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False)
     env: SandboxedEnvironment = field(repr=False, compare=False)
+    _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -217,14 +218,19 @@ class Template:
     def render_text(self, source: str, path: tuple[str | int, ...], variables: Mapping[str, Any]) -> str:
         """Evaluate a template string field against ``variables``."""
         try:
-            return self.env.from_string(source).render(variables)
+            if source not in self._compiled:  # compiled once per template, not once per row
+                self._compiled[source] = self.env.from_string(source)
+            return str(self._compiled[source].render(variables))
         except jinja2.TemplateError as exc:
             raise self._expression_error(exc, path) from exc
 
     def evaluate(self, expression: str, path: tuple[str | int, ...], variables: Mapping[str, Any]) -> Any:
         """Evaluate a Jinja expression field (``when``, ``each``)."""
         try:
-            value = self.env.compile_expression(expression, undefined_to_none=False)(**variables)
+            key = f"\x00expression:{expression}"
+            if key not in self._compiled:
+                self._compiled[key] = self.env.compile_expression(expression, undefined_to_none=False)
+            value = self._compiled[key](**variables)
             if isinstance(value, jinja2.Undefined):
                 value._fail_with_undefined_error()
             return value

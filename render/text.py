@@ -97,6 +97,7 @@ def _wrap(words: list[str], font: ImageFont.FreeTypeFont, width: float) -> list[
     return lines
 
 
+@functools.lru_cache(maxsize=4096)  # catalogs repeat their texts: prices, brands, calls to action
 def fit_text(
     text: str, font_path: Path, size: int, min_size: int, line_spacing: float, box: tuple[float, float]
 ) -> TextLayout:
