@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from generator.assets import AssetResolver
 from generator.catalog import Catalog, CatalogOptions, Product, load_catalog
@@ -28,8 +28,10 @@ from generator.plan import ShotPlan, compile_plan
 from generator.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
 from generator.templates import Template, discover_templates, iter_templates_for
 from generator.workers import Executor, InlineExecutor, Job, Outcome, ProcessExecutor, RenderSetup
+
+if TYPE_CHECKING:
+    from render.encode import EncodeSettings
 from render.backends import Renderer, RendererSettings
-from render.encode import EncodeSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 class RunOptions:
     """What to run: template (None: chosen per row), aspects (None: each template's first; ``all``:
     every declared one), how many catalog rows, the keyframe backend, where cached keyframes live
-    (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings,
+    (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings (None:
+    its defaults),
     whether to render rows again that are already stored (``force``), how long the presigned links
     in the manifest last (``presign`` seconds; None: no links), how many worker processes render
     rows, and where templates live."""
@@ -50,7 +53,7 @@ class RunOptions:
     aspects: tuple[str, ...] | Literal["all"] | None = None
     limit: int | None = None
     renderer: RendererSettings = field(default_factory=RendererSettings)
-    encode: EncodeSettings = field(default_factory=EncodeSettings)
+    encode: EncodeSettings | None = None
     keyframe_cache: Path | None = None
     keyframe_retries: int = 2
     force: bool = False
@@ -197,9 +200,11 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     """
     from render.backends import get_renderer  # render is imported only when rendering
     from render.compose import keyframe_requests
+    from render.encode import EncodeSettings
     from render.keyframes import KeyframeCache, KeyframeService
 
     started = time.monotonic()
+    encode = options.encode or EncodeSettings()
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
@@ -228,12 +233,12 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
             setup = RenderSetup(
                 renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
                 roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
-                roots=roots, encode=options.encode,
+                roots=roots, encode=encode,
             )  # fmt: skip
             executor = ProcessExecutor(workers, setup)
             log.info("rendering %d videos in %d worker processes", len(todo), workers)
         else:
-            executor = InlineExecutor(keyframes, assets, options.encode)
+            executor = InlineExecutor(keyframes, assets, encode)
 
         def record(index: int, result: RowResult) -> None:
             nonlocal last_manifest

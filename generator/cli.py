@@ -21,7 +21,6 @@ from generator.errors import AdgenError, ConfigError
 from generator.plan import ASPECT_SIZES
 from generator.store import MANIFEST_KEY, LocalStore, Store
 from render.backends import RendererSettings, load_renderer_settings
-from render.encode import X264_PRESETS, EncodeSettings
 
 log = logging.getLogger("adgen")
 
@@ -102,20 +101,20 @@ def main(verbose: bool) -> None:
 @click.option("--guidance", type=click.FloatRange(min=0), default=7.0, show_default=True, help="diffusers: guidance scale.")
 @click.option("--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available).")
 @click.option("--local-files-only", is_flag=True, help="diffusers: never contact a model hub.")
-@click.option("--preset", type=click.Choice(X264_PRESETS), default=EncodeSettings.preset, show_default=True,
-              help="x264 speed/size trade-off: faster presets encode quicker into bigger files of the same quality.")
+@click.option("--preset", default="medium", show_default=True, callback=lambda _, __, value: _preset(value),
+              help="x264 preset, ultrafast to veryslow: faster presets encode quicker into bigger files of the same quality.")
 @click.option("--keyframe-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_KEYFRAME_CACHE",
               default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
               help="Folder of cached model keyframes, shared by runs.")
 def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, template_id: str | None, out: str, force: bool, workers: int, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
-        preset: str, keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
+        preset: Any, keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG into videos under --out, with a manifest.jsonl and run-summary.json."""
     settings = _guard(lambda: _renderer_settings(renderer_config, renderer_options))
     options = RunOptions(
         template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
-        encode=EncodeSettings(preset=preset), keyframe_cache=keyframe_cache, templates_root=templates_root,
+        encode=preset, keyframe_cache=keyframe_cache, templates_root=templates_root,
         force=force, presign=presign, workers=workers,
         catalog=_catalog_options(columns, currency, max_pixels),
     )  # fmt: skip
@@ -142,6 +141,15 @@ def _open_store(out: str, endpoint: str | None, region: str | None, public: bool
     if public or sse:
         raise ConfigError("--public and --sse apply to s3:// outputs only")
     return LocalStore(Path(out))
+
+
+def _preset(value: str) -> Any:
+    """Encoder settings with x264 preset ``value`` (render.encode is imported only when rendering)."""
+    from render.encode import X264_PRESETS, EncodeSettings
+
+    if value not in X264_PRESETS:
+        raise click.BadParameter(f"{value!r} is not an x264 preset; use one of {', '.join(X264_PRESETS)}")
+    return EncodeSettings(preset=value)
 
 
 def _renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSettings:

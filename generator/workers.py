@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image
 
@@ -29,7 +29,9 @@ from generator.assets import AssetResolver
 from generator.errors import AdgenError
 from generator.plan import ShotPlan
 from render.backends import KeyframeRequest, Renderer, RendererSettings
-from render.encode import EncodeSettings
+
+if TYPE_CHECKING:
+    from render.encode import EncodeSettings
 
 
 @dataclass(frozen=True)
