@@ -350,12 +350,16 @@ def write_summary(store: Store, results: list[RowResult], seconds: float, render
 
 
 class _Progress:
-    """A tqdm bar on a terminal (log lines print above it); one log line per item otherwise."""
+    """A tqdm bar on a terminal (log lines print above it); one log line per item otherwise.
+
+    Both show rows done and failed, videos per minute and the time left at that pace.
+    """
 
     def __init__(self, total: int) -> None:
         self.total = total
         self.bar: Any = None
-        self.done = 0
+        self.done = self.failed = self.rendered = 0
+        self.started = time.monotonic()
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Callable[[RowResult], None]:
@@ -363,17 +367,25 @@ class _Progress:
             from tqdm import tqdm
             from tqdm.contrib.logging import logging_redirect_tqdm
 
-            self.bar = self._stack.enter_context(tqdm(total=self.total, unit="video"))
+            self.bar = self._stack.enter_context(tqdm(total=self.total, unit="video", smoothing=0.05))
             self._stack.enter_context(logging_redirect_tqdm())
         return self._advance
 
     def _advance(self, result: RowResult) -> None:
         self.done += 1
+        self.failed += result.status == "failed"
+        self.rendered += result.status == "rendered"
+        minutes = (time.monotonic() - self.started) / 60
+        pace = self.rendered / minutes if minutes > 0 else 0.0
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{result.sku} {result.status}")
+            self.bar.set_postfix_str(f"{self.failed} failed, {pace:.1f} videos/min")
             self.bar.update()
         else:
-            log.info("[%d/%d] row %d %s %s %s", self.done, self.total, result.row, result.sku, result.aspect or "-", result.status)
+            left = f", about {(self.total - self.done) / pace:.0f} min left" if pace > 0 else ""
+            log.info(
+                "[%d/%d] row %d %s %s %s (%d failed, %.1f videos/min%s)",
+                self.done, self.total, result.row, result.sku, result.aspect or "-", result.status, self.failed, pace, left,
+            )  # fmt: skip
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()

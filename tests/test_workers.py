@@ -1,15 +1,21 @@
-"""Parallel workers: the same outputs, byte for byte, from one process or several."""
+"""Parallel workers: the same outputs, byte for byte, from one process or several; Ctrl-C stops a run cleanly."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from tests.conftest import product_row
+from tests.conftest import REPO, product_row
+from tests.media import decode_hashes
 
 WriteCatalog = Callable[..., Path]
 
@@ -44,3 +50,29 @@ def test_two_workers_write_exactly_what_one_writes(
     assert len([k for k in outputs[1] if k.endswith(".mp4")]) == 8
     assert outputs[2] == outputs[1]
     assert manifests[2] == manifests[1]  # catalog order, whatever order the workers finished in
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_stops_the_run_with_exit_130_a_manifest_and_no_partial_files(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path, workers: int
+) -> None:
+    catalog = write_catalog([product_row(f"C{i}", color=f"tone {i}") for i in range(6)])
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "generator", "run", str(catalog), "--out", str(out), "--templates", str(templates_root),
+            "--template", "quick", "--preset", "ultrafast", "--workers", str(workers)]  # fmt: skip
+    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not list(out.rglob("*.mp4")) and time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr.decode()
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    rendered = [m for m in manifest if m["status"] == "rendered"]
+    assert 1 <= len(rendered) < 6
+    videos = sorted(out.rglob("*.mp4"))
+    assert sorted(Path(m["video"]) for m in rendered) == videos  # every stored video is in the manifest
+    assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
+    for video in videos:
+        assert len(decode_hashes(video).hashes) == 60
