@@ -1,14 +1,15 @@
 """Reference images and audio: resolved under allowed roots, loaded safely, cut out deterministically.
 
 A reference is a path written in a catalog or template. It is resolved relative to the file that
-names it and must stay inside one of the allowed roots after symlinks are followed. Images are
+names it and must stay inside one of the allowed roots after symlinks are followed; a URL
+reference (``generator.fetch``) is its own source and is found by content hash in the fetch
+cache. Images are
 checked against a pixel limit *before* decoding (decompression bombs are refused), then decoded
 fully so that truncated or corrupt files fail here, at the row that names them, not mid-render.
 """
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import scipy.ndimage
 from PIL import Image, ImageFilter
 
 from generator.errors import AssetError
+from generator.fetch import Fetcher, file_sha256, is_url
 
 DEFAULT_MAX_PIXELS = 40_000_000
 IMAGE_FORMATS = {"PNG", "JPEG", "WEBP"}
@@ -93,14 +95,6 @@ def resolve_ref(ref: str, base: Path, roots: list[AssetRoot]) -> tuple[Path, str
             return candidate, f"{root.name}:{candidate.relative_to(root_path).as_posix()}"
     allowed = ", ".join(str(r.path) for r in roots)
     raise AssetError(f"path {ref!r} escapes the allowed roots ({allowed})", path=ref)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_image_asset(path: Path, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageAsset:
@@ -187,11 +181,13 @@ def apply_cutout(image: Image.Image, cutout: Cutout) -> Image.Image:
 class AssetResolver:
     """Finds the files a plan references, by source and root name, and checks their content hash.
 
-    ``roots`` maps root names used in sources (``catalog``, ``templates``) to folders.
+    ``roots`` maps root names used in sources (``catalog``, ``templates``) to folders; ``fetcher``
+    finds URL sources (none: a URL source is an error).
     """
 
-    def __init__(self, roots: dict[str, Path]) -> None:
+    def __init__(self, roots: dict[str, Path], fetcher: Fetcher | None = None) -> None:
         self._roots = {name: path.resolve() for name, path in roots.items()}
+        self._fetcher = fetcher
         self._images: dict[tuple[str, str, tuple[int, int, int] | None], Image.Image] = {}
 
     def path(self, source: str, sha256: str) -> Path:
@@ -200,6 +196,10 @@ class AssetResolver:
         Raises:
             AssetError: unknown root, escape from it, missing file or changed content.
         """
+        if is_url(source):
+            if self._fetcher is None:
+                raise AssetError("URL sources need a fetcher, and none was given", path=source)
+            return self._fetcher.cached(source, sha256)
         root_name, _, relative = source.partition(":")
         root = self._roots.get(root_name)
         if root is None:

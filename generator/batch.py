@@ -158,7 +158,7 @@ def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOpti
         try:
             template = _choose_template(item, templates, options)
         except AdgenError as exc:
-            yield RowResult(row=item.row, sku=item.sku, status="failed", error=f"{catalog.path} row {item.row}: {exc}", reason=exc.message)
+            yield RowResult(row=item.row, sku=item.sku, status="failed", error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message)
             continue
         aspects = template.spec.canvas.aspects if options.aspects == "all" else (options.aspects or template.spec.canvas.aspects[:1])
         for aspect in aspects:
@@ -168,7 +168,7 @@ def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOpti
                 yield RowResult(
                     row=item.row, sku=item.sku, status="failed", template=template.id,
                     template_version=template.spec.version, aspect=aspect,
-                    error=f"{catalog.path} row {item.row}: {exc}", reason=exc.message,
+                    error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
             yield PlannedRow(item, template, plan)
@@ -210,7 +210,8 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     items = list(plan_rows(catalog, templates, options))
     backend = renderer or get_renderer(options.renderer)
     roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
-    assets = AssetResolver(roots)
+    fetcher = options.catalog.fetcher
+    assets = AssetResolver(roots, fetcher)
     stored = set() if options.force else {key for key in store.list() if key.endswith(".mp4")}
     todo = {i: item for i, item in enumerate(items) if isinstance(item, PlannedRow) and f"{item.key_prefix}.mp4" not in stored}
 
@@ -233,7 +234,7 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
             setup = RenderSetup(
                 renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
                 roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
-                roots=roots, encode=encode,
+                roots=roots, encode=encode, fetch=fetcher.settings if fetcher is not None else None,
             )  # fmt: skip
             executor = ProcessExecutor(workers, setup)
             log.info("rendering %d videos in %d worker processes", len(todo), workers)

@@ -4,6 +4,10 @@ Google Merchant Center column names are understood natively (a ``g:`` prefix is 
 feeds are mapped onto them with a column map (``{canonical: source column}``, e.g. from a YAML
 file). Every row is validated on its own: a bad row becomes a ``CatalogError`` naming the row
 (spreadsheet numbering, the header is row 1), column and rule, and the other rows go on.
+
+An ``image_link`` that is an ``https://``, ``http://`` or ``s3://`` URL is downloaded through the
+options' ``Fetcher``; in a catalog that was itself fetched (``base_url``), relative links are
+joined against the catalog's URL, so every image of a remote catalog is remote too.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import pandas as pd
 import yaml
@@ -21,6 +26,7 @@ from babel.numbers import list_currencies
 
 from generator.assets import DEFAULT_MAX_PIXELS, AssetRoot, ImageAsset, load_image_asset, resolve_ref
 from generator.errors import AssetError, CatalogError, ConfigError
+from generator.fetch import Fetcher, is_url, join_url
 
 CANONICAL_COLUMNS = (
     "id", "title", "description", "link", "image_link", "additional_image_link", "price",
@@ -98,6 +104,12 @@ class Catalog:
     path: Path
     products: tuple[Product, ...]
     errors: tuple[CatalogError, ...]
+    url: str | None = None  # where the catalog was fetched from, if it was
+
+    @property
+    def name(self) -> str:
+        """The catalog's URL, or its path: how messages name it."""
+        return self.url or str(self.path)
 
     def rows(self) -> list[Product | CatalogError]:
         """Good and bad rows together, in file order."""
@@ -116,12 +128,16 @@ class CatalogOptions:
         default_currency: used for prices written without a currency code.
         asset_roots: folders image paths may point into; default: the catalog's own folder.
         max_pixels: largest image accepted, in pixels.
+        fetcher: downloads URL image links; None refuses them.
+        base_url: the URL the catalog file was fetched from; relative image links are joined against it.
     """
 
     column_map: Mapping[str, str] = field(default_factory=dict)
     default_currency: str | None = None
     asset_roots: tuple[Path, ...] = ()
     max_pixels: int = DEFAULT_MAX_PIXELS
+    fetcher: Fetcher | None = None
+    base_url: str | None = None
 
 
 def load_column_map(path: Path) -> dict[str, str]:
@@ -189,12 +205,12 @@ def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
         CatalogError: the file itself cannot be read or lacks a required column (no row is usable).
     """
     options = options or CatalogOptions()
-    frame = _read_frame(path)
-    columns = _map_columns(path, list(frame.columns), options.column_map)
+    frame = _read_frame(path, options.base_url)
+    columns = _map_columns(options.base_url or path, list(frame.columns), options.column_map)
     roots = [AssetRoot("catalog", path.parent)] + [
         AssetRoot(f"root{i}", root) for i, root in enumerate(options.asset_roots)
     ]
-    images: dict[Path, ImageAsset] = {}
+    images: dict[str, ImageAsset] = {}
     products: list[Product] = []
     errors: list[CatalogError] = []
     for index, raw in enumerate(frame.to_dict("records")):
@@ -207,13 +223,16 @@ def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
             products.append(_build_product(path, row, values, record, columns, roots, images, options))
         except CatalogError as exc:
             errors.append(exc)
-    return Catalog(path=path, products=tuple(products), errors=tuple(errors))
+    return Catalog(path=path, products=tuple(products), errors=tuple(errors), url=options.base_url)
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
+def _read_frame(path: Path, url: str | None) -> pd.DataFrame:
+    """The catalog as text columns; ``url`` (where it was fetched from) names it and gives its suffix."""
+    where = url or path
     if not path.is_file():
-        raise CatalogError("catalog file not found", file=path)
-    separator = "\t" if path.suffix.lower() in (".tsv", ".txt") else ","
+        raise CatalogError("catalog file not found", file=where)
+    suffix = PurePosixPath(urlsplit(url).path).suffix if url else path.suffix
+    separator = "\t" if suffix.lower() in (".tsv", ".txt") else ","
     try:
         return pd.read_csv(
             path,
@@ -225,12 +244,12 @@ def _read_frame(path: Path) -> pd.DataFrame:
             quoting=csv.QUOTE_MINIMAL,
         )
     except UnicodeDecodeError as exc:
-        raise CatalogError(f"not UTF-8 text (byte {exc.start}); export the feed as UTF-8", file=path) from exc
+        raise CatalogError(f"not UTF-8 text (byte {exc.start}); export the feed as UTF-8", file=where) from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        raise CatalogError(f"cannot parse as CSV: {exc}", file=path) from exc
+        raise CatalogError(f"cannot parse as CSV: {exc}", file=where) from exc
 
 
-def _map_columns(path: Path, present: list[str], column_map: Mapping[str, str]) -> dict[str, str]:
+def _map_columns(path: Path | str, present: list[str], column_map: Mapping[str, str]) -> dict[str, str]:
     """Return canonical name -> source column for every column we can use."""
     normalised = {name.strip().removeprefix("g:").lower(): name for name in present}
     mapping: dict[str, str] = {}
@@ -259,13 +278,13 @@ def _build_product(
     record: dict[str, object],
     columns: dict[str, str],
     roots: list[AssetRoot],
-    images: dict[Path, ImageAsset],
+    images: dict[str, ImageAsset],
     options: CatalogOptions,
 ) -> Product:
     sku = values.get("id", "")
 
     def fail(column: str, message: str, cause: Exception | None = None) -> CatalogError:
-        error = CatalogError(message, file=path, row=row, sku=sku or None, column=columns.get(column, column))
+        error = CatalogError(message, file=options.base_url or path, row=row, sku=sku or None, column=columns.get(column, column))
         error.__cause__ = cause
         return error
 
@@ -288,13 +307,22 @@ def _build_product(
             raise fail("sale_price", f"sale price {sale_price} is above the price {price}")
     if not values.get("image_link"):
         raise fail("image_link", "image_link is required and empty")
+    link = values["image_link"]
+    if options.base_url is not None:
+        link = join_url(options.base_url, link)
     try:
-        image_path, source = resolve_ref(values["image_link"], path.parent, roots)
-        if image_path not in images:
-            images[image_path] = load_image_asset(image_path, source, max_pixels=options.max_pixels)
-        image = images[image_path]
+        if is_url(link):
+            if link not in images:
+                images[link] = _remote_image(link, options)
+            image = images[link]
+        else:
+            image_path, source = resolve_ref(link, path.parent, roots)
+            if source not in images:
+                images[source] = load_image_asset(image_path, source, max_pixels=options.max_pixels)
+            image = images[source]
     except AssetError as exc:
-        raise fail("image_link", f"{exc.message}: {values['image_link']}", exc) from None
+        message = exc.message if is_url(link) else f"{exc.message}: {link}"
+        raise fail("image_link", message, exc) from None
     used = set(columns.values())
     return Product(
         row=row,
@@ -317,3 +345,15 @@ def _build_product(
         extra={str(k): str(v) for k, v in record.items() if k not in used},
     )
 
+
+
+def _remote_image(url: str, options: CatalogOptions) -> ImageAsset:
+    """Download ``url`` and validate it; the asset's source is the URL, its sha256 the content hash."""
+    if options.fetcher is None:
+        raise AssetError(f"{url}: image URLs are not enabled here (no fetcher); use a local path", path=url)
+    try:
+        return load_image_asset(options.fetcher.fetch(url, "image"), url, max_pixels=options.max_pixels)
+    except AssetError as exc:
+        if exc.message.startswith(url):
+            raise
+        raise AssetError(f"{url}: {exc.message}", path=url) from exc

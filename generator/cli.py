@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dataclasses import replace
+
 import click
 from click.core import ParameterSource
 
 from generator.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch, summarize
 from generator.catalog import CatalogOptions, load_catalog, load_column_map
 from generator.errors import AdgenError, ConfigError
+from generator.fetch import Fetcher, FetchSettings, is_url
 from generator.plan import ASPECT_SIZES
 from generator.store import MANIFEST_KEY, LocalStore, Store
 from render.backends import RendererSettings, load_renderer_settings
@@ -25,12 +28,29 @@ from render.backends import RendererSettings, load_renderer_settings
 log = logging.getLogger("adgen")
 
 
-def _catalog_options(columns: Path | None, currency: str | None, max_pixels: int) -> CatalogOptions:
-    return CatalogOptions(
+def _catalog_location(context: click.Context, parameter: click.Parameter, value: str) -> str | Path:
+    """A URL stays text; anything else is a local file path, checked as before."""
+    if is_url(value):
+        return value
+    path = click.Path(dir_okay=False, path_type=Path).convert(value, parameter, context)
+    assert isinstance(path, Path)
+    return path
+
+
+def _open_catalog(
+    catalog: str | Path, columns: Path | None, currency: str | None, max_pixels: int, fetch: FetchSettings
+) -> tuple[Path, CatalogOptions]:
+    """The local catalog file and how to read it; a URL catalog is fetched first and becomes the base of its links."""
+    fetcher = Fetcher(fetch)
+    options = CatalogOptions(
         column_map=load_column_map(columns) if columns else {},
         default_currency=currency,
         max_pixels=max_pixels,
+        fetcher=fetcher,
     )
+    if isinstance(catalog, Path):
+        return catalog, options
+    return fetcher.fetch(catalog, "catalog"), replace(options, base_url=catalog)
 
 
 def _aspects(value: str | None) -> tuple[str, ...] | str | None:
@@ -44,7 +64,7 @@ def _aspects(value: str | None) -> tuple[str, ...] | str | None:
 
 
 _catalog_arguments = [
-    click.argument("catalog", type=click.Path(path_type=Path, dir_okay=False)),
+    click.argument("catalog", callback=_catalog_location),
     click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
                  default=DEFAULT_TEMPLATES, show_default=True, envvar="ADGEN_TEMPLATES", help="Folder of <vertical>/*.yaml templates."),
     click.option("--aspect", "aspect", help="Aspect(s) to render, e.g. 9:16 or 9:16,1:1 or all (default: each template's first)."),
@@ -54,6 +74,11 @@ _catalog_arguments = [
     click.option("--currency", help="ISO 4217 currency for prices written without one."),
     click.option("--max-pixels", type=click.IntRange(min=1), default=40_000_000, show_default=True,
                  help="Largest reference image accepted, in pixels."),
+    click.option("--allow-private-urls", is_flag=True,
+                 help="Fetch URLs whose host is private, loopback or link-local (refused by default)."),
+    click.option("--fetch-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_FETCH_CACHE",
+                 default=Path.home() / ".cache" / "adgen" / "fetch", show_default=True,
+                 help="Folder of downloaded catalogs and images, shared by runs."),
 ]  # fmt: skip
 
 
@@ -106,20 +131,22 @@ def main(verbose: bool) -> None:
 @click.option("--keyframe-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_KEYFRAME_CACHE",
               default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
               help="Folder of cached model keyframes, shared by runs.")
-def run(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-        currency: str | None, max_pixels: int, template_id: str | None, out: str, force: bool, workers: int, s3_endpoint_url: str | None,
+def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
+        currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, workers: int, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
         preset: Any, keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
-    """Render every row of CATALOG into videos under --out, with a manifest.jsonl and run-summary.json."""
+    """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
+    with a manifest.jsonl and run-summary.json."""
     settings = _guard(lambda: _renderer_settings(renderer_config, renderer_options))
+    fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls, endpoint_url=s3_endpoint_url)
+    path, catalog_options = _guard(lambda: _open_catalog(catalog, columns, currency, max_pixels, fetch))
     options = RunOptions(
         template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
         encode=preset, keyframe_cache=keyframe_cache, templates_root=templates_root,
-        force=force, presign=presign, workers=workers,
-        catalog=_catalog_options(columns, currency, max_pixels),
+        force=force, presign=presign, workers=workers, catalog=catalog_options,
     )  # fmt: skip
     store = _guard(lambda: _open_store(out, s3_endpoint_url, s3_region, public, sse))
-    report = _guard(lambda: run_batch(catalog, store, options))
+    report = _guard(lambda: run_batch(path, store, options))
     summary = summarize(list(report.results), report.seconds, "")
     log.info(
         "%d rendered, %d skipped (already there), %d failed in %.1f s (%s videos per minute); manifest: %s",
@@ -169,17 +196,20 @@ def _renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSe
 @_with_catalog_arguments
 @click.option("--template", "template_id", required=True, help="Template id.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout.")
-def plan(catalog: Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-         currency: str | None, max_pixels: int, template_id: str, out: Path | None) -> None:  # fmt: skip
-    """Print one canonical plan JSON per line for each row of CATALOG (no rendering)."""
-    options = RunOptions(
-        template_id=template_id, aspects=_aspects(aspect), limit=limit, templates_root=templates_root,  # type: ignore[arg-type]
-        catalog=_catalog_options(columns, currency, max_pixels),
-    )  # fmt: skip
+def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
+         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str,
+         out: Path | None) -> None:  # fmt: skip
+    """Print one canonical plan JSON per line for each row of CATALOG (a file or URL; no rendering)."""
+    fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls)
 
     def work() -> int:
+        path, catalog_options = _open_catalog(catalog, columns, currency, max_pixels, fetch)
+        options = RunOptions(
+            template_id=template_id, aspects=_aspects(aspect), limit=limit, templates_root=templates_root,  # type: ignore[arg-type]
+            catalog=catalog_options,
+        )  # fmt: skip
         templates = load_templates(options)
-        loaded = load_catalog(catalog, options.catalog)
+        loaded = load_catalog(path, options.catalog)
         store = LocalStore(out) if out else None
         failed = 0
         for item in plan_rows(loaded, templates, options):

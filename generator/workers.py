@@ -27,6 +27,7 @@ from PIL import Image
 
 from generator.assets import AssetResolver
 from generator.errors import AdgenError
+from generator.fetch import Fetcher, FetchSettings
 from generator.plan import ShotPlan
 from render.backends import KeyframeRequest, Renderer, RendererSettings
 
@@ -105,7 +106,7 @@ class InlineExecutor:
 
 @dataclass(frozen=True)
 class RenderSetup:
-    """Everything a worker process needs to render any plan of the run; picklable."""
+    """Everything a worker process needs to render any plan of the run; picklable. ``fetch`` finds URL assets."""
 
     renderer: RendererSettings
     name: str
@@ -116,6 +117,7 @@ class RenderSetup:
     keyframe_retries: int
     roots: dict[str, Path]
     encode: EncodeSettings
+    fetch: FetchSettings | None = None
 
 
 class _LazyRenderer:
@@ -143,7 +145,8 @@ def _start(setup: RenderSetup) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keyframes = KeyframeService(_LazyRenderer(setup), KeyframeCache(setup.keyframe_cache), retries=setup.keyframe_retries)
-    _worker = InlineExecutor(keyframes, AssetResolver(setup.roots), setup.encode)
+    fetcher = Fetcher(setup.fetch) if setup.fetch is not None else None
+    _worker = InlineExecutor(keyframes, AssetResolver(setup.roots, fetcher), setup.encode)
 
 
 def _work(job: Job) -> Outcome:
