@@ -6,6 +6,7 @@ error (nothing was run); 130 interrupted.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -23,6 +24,7 @@ from generator.errors import AdgenError, ConfigError
 from generator.fetch import Fetcher, FetchSettings, is_url
 from generator.plan import ASPECT_SIZES
 from generator.store import MANIFEST_KEY, LocalStore, Store
+from generator.templates import template_schema
 from render.backends import RendererSettings, load_renderer_settings
 
 log = logging.getLogger("adgen")
@@ -229,6 +231,12 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
 @main.group()
 def templates() -> None:
     """Inspect templates."""
+
+
+@templates.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the template language (for editors such as VS Code's YAML extension)."""
+    click.echo(json.dumps(template_schema(), indent=2, sort_keys=True))
 
 
 @templates.command("list")

@@ -190,6 +190,12 @@ class TemplateSpec(_Spec):
     shots: tuple[Shot, ...] = Field(min_length=1)
 
 
+def template_schema() -> dict[str, Any]:
+    """The template language as a JSON Schema (draft 2020-12), for editors' completion and inline errors."""
+    schema = TemplateSpec.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "adgen template", **schema}
+
+
 @dataclass(frozen=True)
 class Template:
     """A validated template file with the source lines of its fields, for errors."""

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import jinja2
+import jsonschema
 import pytest
 import yaml
 from jinja2.sandbox import SecurityError
+from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
 from generator.assets import load_image_asset
 from generator.catalog import Money, Product
+from generator.cli import main
 from generator.errors import TemplateError
 from generator.templates import Template, discover_templates, load_template, make_environment
 
@@ -465,3 +469,27 @@ def test_discovery_reports_duplicate_template_ids(tmp_path: Path) -> None:
     (error,) = errors
     assert error.context["file"] == second
     assert "duplicate template id" in error.message
+
+
+def _schema_errors(document: object) -> list[str]:
+    schema = json.loads(CliRunner().invoke(main, ["templates", "schema"]).output)
+    validator = jsonschema.Draft202012Validator(schema)
+    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def test_the_printed_json_schema_accepts_every_shipped_and_test_template(templates_root: Path) -> None:
+    paths = sorted(templates_root.rglob("*.yaml"))
+    assert len(paths) >= 4
+    for path in paths:
+        assert _schema_errors(yaml.safe_load(path.read_text(encoding="utf-8"))) == [], path
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [({"colour": "red"}, "Additional properties are not allowed ('colour' was unexpected)"),
+     ({"version": "two"}, "version: 'two' is not of type 'integer'"),
+     ({"shots": []}, "shots: [] should be non-empty")],
+)  # fmt: skip
+def test_the_json_schema_rejects_unknown_fields_wrong_types_and_empty_shots(templates_root: Path, change: dict[str, object], expected: str) -> None:
+    document = {**yaml.safe_load((templates_root / "test" / "quick.yaml").read_text(encoding="utf-8")), **change}
+    assert any(expected in error for error in _schema_errors(document)), _schema_errors(document)
