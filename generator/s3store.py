@@ -28,6 +28,7 @@ from botocore.config import Config
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from generator.errors import ConfigError, StoreError
+from generator.fetch import file_sha256
 from generator.store import MUTABLE_KEYS, Metadata
 
 log = logging.getLogger(__name__)
@@ -97,14 +98,6 @@ def _transient(exc: BaseException) -> bool:
 
 class _UploadMismatch(Exception):
     """The stored object is not what was sent."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class S3Store:
@@ -201,7 +194,7 @@ class S3Store:
 
     def put_file(self, key: str, source: Path, content_type: str, metadata: Metadata | None = None) -> str:
         name = self._key(key)
-        size, digest = source.stat().st_size, sha256_file(source)
+        size, digest = source.stat().st_size, file_sha256(source)
         extra = {**self._extra(key, content_type, metadata, digest), "ChecksumAlgorithm": "SHA256"}
 
         def upload() -> None:
