@@ -3,9 +3,10 @@
 
 Writes, relative to the repository root (or under ``--root DIR``):
 
-* ``catalogs/images/<product>.png``: eight RGBA product cutouts on a
-  transparent background (four beauty, four electronics), each with a
-  saturated signature colour so tests can find them in rendered frames;
+* ``catalogs/images/<product>.png``: fourteen RGBA product cutouts on a
+  transparent background (four beauty, four electronics, and two each for
+  fashion, food and home), each with a saturated signature colour so tests
+  can find them in rendered frames;
 * ``catalogs/images/camera-violet.jpg``: a product shot on a plain light
   background, used to exercise the automatic background removal;
 * ``templates/assets/mascots/pip.png``: the "Pip" mascot;
@@ -23,7 +24,7 @@ from __future__ import annotations
 import argparse
 import wave
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -74,6 +75,29 @@ def ellipse_pts(cx: float, cy: float, rx: float, ry: float, angle: float) -> Poi
     t, a = np.linspace(0, 2 * np.pi, 96, endpoint=False), np.radians(angle)
     x, y = rx * np.cos(t), ry * np.sin(t)
     return list(zip(cx + x * np.cos(a) - y * np.sin(a), cy + x * np.sin(a) + y * np.cos(a)))
+
+
+def spline(pts: Sequence[tuple[float, float]], steps: int = 16, closed: bool = True) -> Points:
+    """Smooth Catmull-Rom curve through ``pts`` (a closed loop unless ``closed`` is False)."""
+    p = np.asarray(pts, np.float64)
+    ext = np.concatenate([p[-1:], p, p[:2]] if closed else [p[:1], p, p[-1:]])
+    t = np.linspace(0, 1, steps, endpoint=False)[:, None]
+    out: Points = []
+    for p0, p1, p2, p3 in zip(ext, ext[1:], ext[2:], ext[3:]):
+        seg = p1 + 0.5 * ((p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
+                          + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
+        out.extend(map(tuple, seg))
+    return out if closed else out + [tuple(p[-1])]
+
+
+def rounded(pts: Sequence[tuple[float, float]], r: float, steps: int = 12) -> Points:
+    """Polygon with every corner replaced by a smooth bend of about radius ``r``."""
+    p, out = np.asarray(pts, np.float64), []  # type: Points
+    t = np.linspace(0, 1, steps)[:, None]
+    for a, b, d in zip(np.roll(p, 1, 0), p, np.roll(p, -1, 0)):
+        s, e = (b + (q - b) * min(r / np.hypot(*(q - b)), 0.5) for q in (a, d))
+        out.extend(map(tuple, (1 - t) ** 2 * s + 2 * t * (1 - t) * b + t ** 2 * e))
+    return out
 
 
 def combine(*normals: Field) -> Field:
@@ -127,6 +151,22 @@ class Canvas:
         return self._mask(lambda d: d.arc([v * SS for v in box], start, end, 255,
                                           round(width * SS)))
 
+    def line(self, pts: Points, width: float) -> Field:
+        return self._mask(lambda d: d.line([(x * SS, y * SS) for x, y in pts], 255,
+                                           round(width * SS), joint="curve"))
+
+    def stitches(self, pts: Points, width: float, dash: float = 8, gap: float = 6) -> Field:
+        """A dashed seam along the open path ``pts``."""
+        p = np.asarray(pts, np.float64)
+        s = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(p, axis=0).T))])
+
+        def draw(d: ImageDraw.ImageDraw) -> None:
+            for m in np.arange(0, s[-1] - dash / 2, dash + gap):
+                q = np.linspace(m, min(m + dash, s[-1]), 4)
+                xs, ys = np.interp(q, s, p[:, 0]) * SS, np.interp(q, s, p[:, 1]) * SS
+                d.line(list(zip(xs, ys)), 255, round(width * SS))
+        return self._mask(draw)
+
     def bevel(self, mask: Field, r: float) -> Field:
         """Normals of a soft pillow-like edge of radius ``r`` around ``mask``."""
         gy, gx = np.gradient(blur(mask, r * SS))
@@ -137,6 +177,15 @@ class Canvas:
         """Normals of a vertical cylinder spanning x0..x1."""
         t = np.clip((self.x - (x0 + x1) / 2) / ((x1 - x0) / 2), -0.98, 0.98)
         return np.stack([t, np.zeros_like(t), np.sqrt(1 - t * t)], -1)
+
+    def ring(self, cx: float, cy: float, rx: float, ry: float, w: float) -> Field:
+        """Normals of a round tube of width ``w`` bent along an ellipse (a handle or a loop)."""
+        u, v = (self.x - cx) / rx, (self.y - cy) / ry
+        r = np.sqrt(u * u + v * v) + 1e-6
+        gx, gy = u / (rx * r), v / (ry * r)  # gradient of r: the outward direction
+        g = np.sqrt(gx * gx + gy * gy) + 1e-9
+        t = np.clip((r - 1) / g / (w / 2), -0.98, 0.98)
+        return np.stack([gx / g * t, gy / g * t, np.sqrt(1 - t * t)], -1)
 
     def sphere(self, cx: float, cy: float, rx: float, ry: float) -> Field:
         u, v = (self.x - cx) / rx, (self.y - cy) / ry
@@ -382,6 +431,256 @@ def camera(c: Canvas) -> None:
     c.paint((120, 220, 255), c.arc((364, 384, 468, 488), 20, 70, 6), 0.45)
 
 
+def sneaker(c: Canvas) -> None:
+    crimson, white, rubber = (222, 22, 58), (244, 242, 238), (44, 42, 48)
+    dark = mix(crimson, (0, 0, 0), 0.25)
+    lining = c.poly(spline([(140, 320), (150, 298), (196, 282), (262, 288), (322, 300), (330, 330)]))
+    c.paint(shade((96, 88, 92), c.bevel(lining, 6), gloss=0.1), lining)
+    tab = c.poly(spline([(116, 330), (120, 282), (140, 270), (160, 284), (166, 320)]))
+    c.paint(shade(rubber, combine(c.cyl(116, 166), c.bevel(tab, 4)), gloss=0.3), tab)
+    tongue = c.poly(spline([(300, 340), (312, 282), (336, 248), (366, 234), (394, 242), (408, 268),
+                            (424, 330), (380, 370)]))
+    c.shadow(tongue, 5, 0.4, dx=-4)
+    c.paint(shade(mix(crimson, (255, 255, 255), 0.06), c.bevel(tongue, 10), gloss=0.2, shine=20), tongue)
+    upper = c.poly(spline([(126, 520), (106, 470), (102, 404), (112, 346), (132, 306), (168, 292),
+                           (214, 298), (262, 310), (302, 306), (332, 294), (420, 322), (520, 362),
+                           (600, 396), (660, 418), (708, 436), (736, 462), (734, 492), (700, 510),
+                           (500, 522), (300, 524)]))
+    c.shadow(upper, 6, 0.45, dy=-3)
+    body_n = combine(unit(c.sphere(420, 430, 420, 260) * np.float32([0.45, 0.45, 1])), c.bevel(upper, 14))
+    mesh = 1 + 0.06 * np.sin((c.x + c.y) * 2 * np.pi / 6) * np.sin((c.x - c.y) * 2 * np.pi / 6)
+    c.paint(shade(rgb(crimson) * mesh[..., None], body_n, gloss=0.35, shine=30), upper)
+    collar = c.line(spline([(112, 346), (132, 306), (168, 292), (214, 298), (262, 310), (302, 306),
+                            (332, 294)], closed=False), 18) * upper
+    c.paint(shade(mix(crimson, (255, 255, 255), 0.08), c.bevel(collar, 6), gloss=0.3), collar)
+    heel = upper * c.poly(spline([(80, 560), (80, 300), (150, 300), (186, 380), (206, 460), (214, 560)]))
+    toe = upper * c.poly(spline([(780, 560), (610, 560), (612, 496), (626, 450), (652, 404), (780, 380)]))
+    for panel, edge, dx in ((heel, [(150, 312), (186, 380), (206, 460), (212, 520)], 3),
+                            (toe, [(612, 514), (614, 476), (630, 440), (656, 408)], -3)):
+        c.shadow(panel, 4, 0.35, dx=dx)
+        c.paint(shade(dark, body_n, gloss=0.45, shine=40), panel)
+        c.paint((255, 200, 205), c.stitches(spline(edge, closed=False), 2.2) * upper, 0.5)
+    stripe = c.poly(spline([(150, 352), (260, 396), (400, 438), (540, 466), (660, 484), (530, 486),
+                            (380, 474), (250, 452), (140, 420)])) * upper
+    c.shadow(stripe, 4, 0.35, dy=3)
+    c.paint(shade(white, combine(body_n, c.bevel(stripe, 4)), gloss=0.4, shine=40), stripe)
+    stay_path = spline([(322, 306), (420, 334), (520, 374), (600, 406), (646, 422)], closed=False)
+    stay = c.line(stay_path, 34) * upper
+    c.shadow(stay, 4, 0.3, dy=4)
+    c.paint(shade(dark, combine(body_n, c.bevel(stay, 5)), gloss=0.3), stay)
+    c.paint((255, 200, 205), c.stitches([(x, y + 15) for x, y in stay_path], 2) * stay, 0.45)
+    for i in range(6):
+        ex, ey = 338 + i * 50, 316 + i * 19 + i * i * 0.7
+        c.paint((40, 8, 16), c.ellipse((ex - 7, ey - 6, ex + 7, ey + 8)), 0.9)
+        lace = c.poly(rounded([(ex - 5, ey + 4), (ex + 4, ey + 6), (ex + 34, ey - 28), (ex + 25, ey - 32)],
+                              4))
+        c.shadow(lace, 3, 0.45, dy=3)
+        c.paint(shade(white, c.bevel(lace, 4), gloss=0.3), lace)
+    sole = c.poly(spline([(98, 500), (250, 500), (450, 506), (640, 500), (712, 478), (732, 490),
+                          (724, 536), (662, 570), (530, 586), (330, 592), (150, 590), (108, 574),
+                          (94, 540)]))
+    c.paint(shade(rubber, c.bevel(sole, 5), gloss=0.2), sole)
+    treads = (np.sin(c.x * 2 * np.pi / 22) > 0.6) * (c.y > 574 + 0.04 * (c.x - 400)) * sole
+    c.paint((20, 20, 24), treads, 0.6)
+    foam = c.poly(spline([(96, 488), (250, 500), (450, 510), (640, 502), (716, 474), (744, 478),
+                          (740, 510), (690, 540), (530, 566), (330, 574), (150, 572), (106, 556),
+                          (90, 520)]))
+    c.shadow(foam, 6, 0.45, dy=-4)
+    foam_n = combine(c.bevel(foam, 10), unit(c.sphere(420, 530, 480, 120) * np.float32([0.2, 0.5, 1])))
+    c.paint(shade(white, foam_n, gloss=0.25, shine=25), foam)
+    groove = c.line(spline([(120, 542), (330, 552), (530, 544), (700, 514)], closed=False), 3) * foam
+    c.paint((150, 146, 140), groove, 0.5)
+    accent = c.poly(spline([(100, 500), (230, 506), (250, 540), (110, 548)])) * foam
+    c.paint(shade(crimson, foam_n, gloss=0.3), accent)
+
+
+def handbag(c: Canvas) -> None:
+    emerald, gold = (10, 156, 96), (214, 168, 80)
+    deep = mix(emerald, (0, 0, 0), 0.22)
+    noise = np.random.default_rng(3).standard_normal(c.x.shape).astype(np.float32)
+    grain = 1 + 0.15 * blur(noise, 1.2 * SS)  # pebbled leather
+    leather = rgb(emerald) * grain[..., None]
+    arc_ = (c.ellipse((262, 96, 538, 372)) - c.ellipse((290, 124, 510, 344))) * (c.y < 234)
+    posts = c.rrect((262, 230, 290, 316), 2) + c.rrect((510, 230, 538, 316), 2)
+    handle_n = np.where((c.y < 234)[..., None], c.ring(400, 234, 124, 124, 28),
+                        np.where((c.x < 400)[..., None], c.cyl(262, 290), c.cyl(510, 538)))
+    handle = np.clip(arc_ + posts, 0, 1)
+    c.paint(shade(rgb(deep) * grain[..., None], handle_n, gloss=0.4, shine=30), handle)
+    c.paint((200, 240, 220), c.stitches(spline([(276, 316), (276, 234), (290, 180), (340, 128), (400, 112),
+                                                (460, 128), (510, 180), (524, 234), (524, 316)],
+                                               closed=False), 2) * handle, 0.4)
+    body = c.poly(rounded([(180, 316), (620, 316), (676, 712), (124, 712)], 44))
+    c.shadow(body, 6, 0.5, dy=-4)
+    body_n = combine(unit(c.cyl(124, 676) * np.float32([0.35, 0, 1])), c.bevel(body, 14))
+    c.paint(shade(leather * ramp(c.y, 316, 712, 1.05, 0.85)[..., None], body_n, gloss=0.45, shine=35), body)
+    seam = rounded([(196, 330), (604, 330), (658, 698), (142, 698)], 34)
+    c.paint((200, 240, 220), c.stitches(seam + seam[:1], 2.2) * body * (c.y > 480), 0.45)
+    for x in (170, 630):  # little metal feet
+        foot = c.ellipse((x - 18, 702, x + 18, 722))
+        c.paint(metal(gold, c.sphere(x, 712, 18, 10)), foot)
+    flap_pts = [(176, 308), (624, 308), (650, 478), (520, 500), (400, 510), (280, 500), (150, 478)]
+    flap = c.poly(rounded(flap_pts, 30))
+    c.shadow(flap, 9, 0.55, dy=8)
+    flap_n = combine(unit(c.cyl(150, 650) * np.float32([0.35, 0, 1])), c.bevel(flap, 12))
+    c.paint(shade(rgb(deep) * grain[..., None], flap_n, gloss=0.55, shine=40), flap)
+    inset = rounded([(192, 322), (608, 322), (632, 466), (520, 486), (400, 495), (280, 486), (168, 466)], 24)
+    c.paint((200, 240, 220), c.stitches(inset + inset[:1], 2.2), 0.45)
+    for x in (276, 524):  # the handle's gold rings
+        loop = c.ellipse((x - 20, 284, x + 20, 322)) - c.ellipse((x - 12, 292, x + 12, 314))
+        c.shadow(loop, 3, 0.5, dy=3)
+        c.paint(metal(gold, c.ring(x, 303, 16, 15, 8)), loop)
+    plate = c.rrect((352, 452, 448, 530), 16)
+    c.shadow(plate, 5, 0.5, dy=5)
+    c.paint(metal(gold, combine(c.cyl(352, 448), c.bevel(plate, 4))), plate)
+    knob = c.rrect((384, 470, 416, 512), 14)
+    c.shadow(knob, 3, 0.5, dy=3)
+    c.paint(metal(mix(gold, (255, 255, 255), 0.1), combine(c.cyl(384, 416), c.bevel(knob, 5))), knob)
+    for x, y in ((362, 462), (438, 462), (362, 520), (438, 520)):
+        c.paint((120, 88, 36), c.ellipse((x - 3, y - 3, x + 3, y + 3)), 0.8)
+
+
+def coffee_bag(c: Canvas) -> None:
+    amber, cream, brown = (232, 128, 16), (246, 234, 210), (74, 42, 22)
+    bag = c.poly(rounded([(238, 112), (562, 112), (572, 300), (590, 650), (586, 722), (214, 722),
+                          (210, 650), (228, 300)], 18))
+    for x, d in ((226, 1), (574, -1)):  # tear notches
+        bag = np.clip(bag - c.poly([(x - 20 * d, 166), (x + 20 * d, 178), (x - 20 * d, 190)]), 0, 1)
+    seal = c.y < 164
+    puff = unit(c.sphere(400, 470, 300, 520) * np.float32([0.55, 0.35, 1]))
+    bag_n = combine(np.where(seal[..., None], unit((0, 0, 1)), puff), c.bevel(bag, 16))
+    crimp = np.where(seal, 1 + 0.08 * np.sin(c.x * 2 * np.pi / 4), 1)
+    foil = rgb(amber) * (crimp * ramp(c.y, 560, 722, 1, 0.82))[..., None]
+    c.paint(shade(foil, bag_n, gloss=0.35, shine=25), bag)
+    c.paint((120, 60, 6), c.line([(232, 164), (568, 164)], 2) * bag, 0.35)
+    zip_ = c.rrect((230, 198, 570, 206), 4) * bag
+    c.paint(shade(mix(amber, (255, 255, 255), 0.1), c.bevel(zip_, 3), gloss=0.4), zip_)
+    for x0, x1, a in ((262, 300, 0.16), (500, 540, -0.12)):  # soft folds from the top seal
+        fold = blur(c.poly([(x0, 170), (x1, 170), (x1 + 14, 360), (x0 + 10, 360)]), 10 * SS) * bag
+        c.paint((255, 230, 190) if a > 0 else (90, 40, 0), fold, abs(a))
+    valve = c.ellipse((374, 228, 426, 280))
+    c.shadow(valve, 4, 0.45, dy=3)
+    c.paint(shade((236, 230, 220), combine(c.sphere(400, 254, 34, 34), c.bevel(valve, 3)), gloss=0.6), valve)
+    cap = c.ellipse((386, 240, 414, 268))
+    c.shadow(cap, 3, 0.35, dy=2)
+    c.paint(shade((246, 242, 236), c.sphere(400, 254, 20, 20), gloss=0.6), cap)
+    c.paint((150, 140, 128), c.arc((392, 246, 408, 262), 0, 360, 2), 0.8)
+    c.paint((110, 100, 90), c.ellipse((397, 251, 403, 257)), 0.9)
+    band = (c.y > 392) * (c.y < 592) * bag
+    c.shadow(band, 4, 0.25)
+    c.paint(shade(cream, bag_n, gloss=0.3, shine=30), band)
+    for y in (400, 578):
+        c.paint(shade(brown, bag_n, gloss=0.3), c.rrect((200, y, 600, y + 6), 1) * bag)
+    bean = c.poly(ellipse_pts(400, 448, 38, 27, -30))
+    c.paint(shade(brown, c.sphere(400, 448, 44, 44), gloss=0.5), bean)
+    along, bend = np.linspace(-34, 34, 9), 7 * np.sin(np.linspace(-np.pi, np.pi, 9))  # an S along the axis
+    crease = list(zip(400 + 0.866 * along + 0.5 * bend, 448 - 0.5 * along + 0.866 * bend))
+    c.paint(cream, c.line(crease, 5) * bean, 0.9)
+    c.paint(brown, c.rrect((300, 500, 500, 520), 4))
+    c.paint(brown, c.rrect((336, 534, 464, 544), 3), 0.7)
+    c.paint(mix(brown, cream, 0.3), c.rrect((364, 554, 436, 562), 3), 0.7)
+    c.paint((130, 64, 0), c.arc((214, 650, 586, 760), 200, 340, 3) * bag, 0.4)
+
+
+def honey_jar(c: Canvas) -> None:
+    gold, ink = (246, 170, 18), (92, 50, 10)
+    jar = np.maximum(c.rrect((206, 268, 594, 726), 96), c.rrect((300, 224, 500, 300), 10))
+    glass_n = combine(c.cyl(206, 594), c.bevel(jar, 10))
+    rim = 0.22 + 0.7 * (1 - glass_n[..., 2])  # glass reads thicker where seen edge-on
+    c.paint(shade((226, 220, 206), glass_n, gloss=0.9, shine=90), jar * rim)
+    fill = 330 + 7 * np.sqrt(np.clip(1 - ((c.x - 400) / 182) ** 2, 0, 1))
+    honey = jar * (c.y > fill) * c.rrect((214, 276, 586, 718), 88)
+    depth = np.clip(c.cyl(206, 594)[..., 2], 0, 1) * ramp(c.y, 340, 718, 1.1, 0.85)
+    body = rgb(gold) * (0.6 + 0.48 * depth)[..., None]
+    c.paint(shade(body, glass_n, gloss=0.9, shine=90), honey)
+    c.paint((255, 226, 120), c.poly(ellipse_pts(400, 334, 180, 8, 0)) * honey, 0.45)  # surface
+    c.paint((255, 255, 255), c.rrect((234, 300, 252, 690), 9) * jar, 0.35)  # window reflections
+    c.paint((255, 255, 255), c.rrect((558, 340, 566, 660), 4) * jar, 0.2)
+    label = c.rrect((206, 430, 594, 620), 2) * jar
+    c.shadow(label, 4, 0.3)
+    label_n = combine(c.cyl(206, 594), c.bevel(label, 3))
+    c.paint(shade((250, 242, 220), label_n, gloss=0.2), label)
+    for y in (442, 604):
+        c.paint(shade(gold, label_n, gloss=0.4), c.rrect((206, y, 594, y + 4), 1) * jar)
+
+    def hexagon(cx: float, cy: float, r: float) -> Points:
+        return [(cx + r * np.cos(a), cy + r * np.sin(a)) for a in np.radians(np.arange(0, 360, 60))]
+
+    for cx, cy in ((400, 470), (367, 489), (433, 489), (400, 508)):  # a honeycomb badge
+        c.paint(ink, c.poly(hexagon(cx, cy, 22)))
+        c.paint(gold, c.poly(hexagon(cx, cy, 18.5)))
+    c.paint(ink, c.rrect((300, 546, 500, 564), 4))
+    c.paint(ink, c.rrect((336, 576, 464, 586), 3), 0.7)
+    drip = c.poly(spline([(432, 226), (476, 226), (466, 244), (462, 270), (470, 298), (459, 314),
+                          (448, 298), (456, 270), (452, 244)]))
+    c.paint(shade(gold, combine(c.cyl(448, 470), c.bevel(drip, 4)), gloss=0.9, shine=80), drip)
+    lid = c.rrect((280, 136, 520, 236), 12)
+    c.shadow(lid, 7, 0.5, dy=7)
+    ribs = 0.3 * np.sin(c.x * 2 * np.pi / 9)
+    knurl = unit(np.stack([ribs, np.zeros_like(ribs), np.ones_like(ribs)], -1))
+    lid_n = combine(c.cyl(280, 520), c.bevel(lid, 4), knurl)
+    c.paint(metal(mix(gold, (120, 80, 20), 0.25), lid_n, 0.6), lid)
+    top = c.rrect((280, 136, 520, 156), 10)
+    c.paint(metal(mix(gold, (255, 255, 255), 0.1), combine(c.cyl(280, 520), c.bevel(top, 3))), top)
+    c.paint((90, 60, 10), c.rrect((280, 156, 520, 159), 1), 0.5)
+
+
+def lamp(c: Canvas) -> None:
+    teal, brass = (0, 132, 140), (212, 168, 84)
+    foot = np.maximum(c.rrect((316, 676, 484, 706), 6), c.ellipse((316, 690, 484, 722)))
+    c.paint(metal(brass, combine(c.cyl(316, 484), c.bevel(foot, 4))), foot)
+    base = c.ellipse((282, 416, 518, 692))
+    c.shadow(base, 6, 0.5, dy=4)
+    c.paint(shade(teal, combine(c.sphere(400, 554, 118, 138), c.bevel(base, 6)), gloss=0.55, shine=60), base)
+    c.paint((255, 255, 255), c.poly(ellipse_pts(336, 500, 12, 44, 30)) * base, 0.3)
+    for y0, y1, x0, x1 in ((378, 430, 392, 408), (420, 446, 364, 436), (366, 392, 378, 422)):
+        part = c.rrect((x0, y0, x1, y1), 4)
+        c.shadow(part, 4, 0.4, dy=3)
+        c.paint(metal(brass, combine(c.cyl(x0, x1), c.bevel(part, 2))), part)
+    finial = c.ellipse((388, 52, 412, 78))
+    c.paint(metal(brass, c.sphere(400, 65, 12, 13)), finial)
+    c.paint(metal(brass, c.cyl(397, 403)), c.rrect((397, 74, 403, 102), 1))
+    inside = c.ellipse((262, 84, 538, 116))
+    c.paint(rgb((255, 230, 178)) * ramp(c.y, 84, 116, 0.65, 1.0)[..., None], inside)
+    hw = ramp(c.y, 100, 376, 138, 212)
+    t = np.clip((c.x - 400) / hw, -0.98, 0.98)
+    cone_n = unit(np.stack([t, -0.27 * np.sqrt(1 - t * t), np.sqrt(1 - t * t)], -1))
+    shade_m = np.maximum(c.poly([(262, 100), (538, 100), (612, 376), (188, 376)]),
+                         c.ellipse((188, 354, 612, 398))) * (1 - inside * (c.y < 100))
+    weave = 1 + 0.05 * np.sin(c.x * 2 * np.pi / 4) * np.sin(c.y * 2 * np.pi / 4)
+    shade_n = combine(cone_n, c.bevel(shade_m, 4))
+    c.paint(shade(rgb(teal) * weave[..., None], shade_n, gloss=0.15, shine=15), shade_m)
+    for box, w in (((262, 84, 538, 116), 6), ((188, 354, 612, 398), 8)):
+        trim = c.arc(box, 0, 180, w)
+        c.paint(shade(mix(teal, (0, 0, 0), 0.3), c.bevel(trim, 2), gloss=0.4), trim)
+    back_rim = c.arc((262, 84, 538, 116), 180, 360, 4)
+    c.paint(shade(mix(teal, (0, 0, 0), 0.3), unit((0, -0.5, 0.8)), gloss=0.4), back_rim)
+
+
+def mug(c: Canvas) -> None:
+    tangerine, bisque, cream = (255, 124, 22), (226, 200, 168), (250, 240, 226)
+    x0, x1, top, bot, ry = 188, 508, 236, 656, 40
+    cx, hw = (x0 + x1) / 2, (x1 - x0) / 2
+    handle = (c.ellipse((420, 316, 620, 580)) - c.ellipse((452, 350, 588, 546))) * (c.x > 460)
+    c.paint(shade(tangerine, c.ring(520, 448, 84, 115, 32), gloss=0.8, shine=70), handle)
+    body = np.maximum(c.rrect((x0, top, x1, bot), 1), c.ellipse((x0, bot - ry, x1, bot + ry)))
+    c.shadow(body, 6, 0.5, dx=3)
+    body_n = combine(c.cyl(x0, x1), c.bevel(body, 3))
+    c.paint(shade(tangerine, body_n, gloss=0.8, shine=80), body)
+    edge = bot - 14 + ry * np.sqrt(np.clip(1 - ((c.x - cx) / hw) ** 2, 0, 1))
+    c.paint(shade(bisque, body_n, gloss=0.05), body * (c.y > edge))
+    c.paint((255, 255, 255), blur(c.rrect((222, 300, 242, 600), 10), 2 * SS) * body, 0.35)  # reflections
+    c.paint((255, 255, 255), blur(c.rrect((470, 320, 478, 580), 4), 2 * SS) * body, 0.18)
+    rim = c.ellipse((x0, top - ry, x1, top + ry))
+    c.paint(shade(mix(tangerine, (255, 255, 255), 0.15), unit((0, -0.6, 0.8)), gloss=0.8), rim)
+    inner = c.ellipse((x0 + 12, top - ry + 8, x1 - 12, top + ry - 8))
+    wall = shade(cream, unit((0, 0.3, 1)), gloss=0) * ramp(c.y, top - ry, top + ry, 1, 0.6)[..., None]
+    c.paint(wall, inner)
+    coffee = c.ellipse((x0 + 12, top - ry + 34, x1 - 12, top + ry + 18)) * inner
+    c.paint((66, 36, 18), coffee)
+    c.paint((150, 92, 50), blur(c.ellipse((x0 + 40, top - 2, x1 - 40, top + 44)), 8 * SS) * coffee, 0.5)
+    c.paint((255, 255, 255), c.poly(ellipse_pts(cx - 60, top + 4, 30, 6, -6)) * coffee, 0.35)
+
+
 def pip(c: Canvas) -> None:
     yellow, orange = (255, 200, 56), (250, 132, 36)
     for cx, cy, rx, ry, ang in ((118, 410, 44, 74, 25), (530, 240, 42, 80, 30)):
@@ -498,6 +797,8 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
 PRODUCTS: dict[str, Callable[[Canvas], None]] = {
     "lipstick-ruby": lipstick, "serum-aqua": serum, "cream-rose": cream, "perfume-amber": perfume,
     "headphones-cobalt": headphones, "phone-graphite": phone, "watch-lime": watch, "speaker-coral": speaker,
+    "sneaker-crimson": sneaker, "handbag-emerald": handbag, "coffee-bag-amber": coffee_bag,
+    "honey-jar-gold": honey_jar, "lamp-teal": lamp, "mug-tangerine": mug,
 }
 
 
