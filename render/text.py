@@ -1,18 +1,57 @@
-"""Text: fonts found by family name, words wrapped into a box, shrunk to fit, drawn with Pillow.
+"""Text: multi-script layout into a box, shrunk to fit, drawn with Pillow.
 
-Layout (``fit_text``) happens while planning, so the plan records the exact font size and line
-breaks; drawing (``draw_text``) only follows them. Text that does not fit even at the style's
-minimum size is an error, never clipped.
+The pipeline, one line of text at a time:
+
+1. **Segmentation.** ICU splits the line into grapheme clusters (a ZWJ emoji family, a flag, a
+   Devanagari conjunct stay whole) and, for wrapping, into line-break opportunities: spaces for
+   Latin, Arabic, Hebrew and Hindi, between ideographs for CJK (with kinsoku), dictionary words for
+   Thai. ICU counts UTF-16 code units; offsets are mapped back to Python indices.
+2. **Font runs.** Each cluster goes to the first family of the chain (``font_chain``) whose cmap
+   covers it, emoji to a colour font first; whitespace, digits and punctuation stay in a
+   neighbouring cluster's font when it covers them, so fonts switch only where they must.
+3. **Bidi.** The line's base direction comes from its first strong character; python-bidi resolves
+   each character's embedding level (rules X1-I2, then L1 here).
+4. **Shaping.** Each run of one font, level and script is shaped by HarfBuzz (contextual Arabic
+   forms, Indic conjuncts, ligatures) and the runs are put in visual order (rule L2). Shaping is
+   done once per line in ems and scaled to any size.
+5. **Wrapping.** ``fit_text`` fills lines greedily at break opportunities, measuring each line as
+   the sum of its shaped runs, and bisects for the largest size whose lines fit the box. A line
+   whose own first strong character disagrees with its paragraph starts with an invisible LRM or
+   RLM, so the line alone still carries the paragraph's direction.
+6. **Drawing.** ``draw_text`` draws each run with its own font at its measured place; Pillow's
+   raqm layout reshapes the run with the same HarfBuzz rules, so drawn and measured widths agree.
+   A bitmap colour font (Noto Color Emoji has one 109 px strike) is drawn at its strike and scaled.
+
+Layout happens while planning, so the plan records the exact font size and line breaks; drawing
+only follows them. Text that does not fit even at the style's minimum size is an error, never
+clipped, and a character no font covers is an error, never a .notdef box::
+
+    ValueError
+    └── TextFitError
+        └── MissingGlyphError
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
+import math
 import os
 import re
-from dataclasses import dataclass
+import struct
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import uharfbuzz as hb
+from bidi import algorithm as uba
+from bidi import get_base_level
+from fontTools import unicodedata as font_unicodedata
+from fontTools.ttLib import TTFont, TTLibError
+from icu4py.breakers import CharacterBreaker, LineBreaker
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONT_DIRS = (
@@ -21,19 +60,106 @@ FONT_DIRS = (
     Path.home() / ".local/share/fonts",
     Path.home() / ".fonts",
 )
+_FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+_STYLES = {"regular": ("regular", "book", "normal", "roman"), "bold": ("bold",)}
 
 
 class TextFitError(ValueError):
     """The text cannot fit its box at any allowed size."""
 
 
+class MissingGlyphError(TextFitError):
+    """Characters that no font of the chain covers.
+
+    Attributes:
+        missing: the uncovered grapheme clusters, in text order, without duplicates.
+    """
+
+    def __init__(self, missing: tuple[str, ...], families: tuple[str, ...]) -> None:
+        described = ", ".join(f"{c!r} ({' '.join(f'U+{ord(ch):04X}' for ch in c)})" for c in missing)
+        super().__init__(f"no font in the chain ({', '.join(families)}) has a glyph for {described}")
+        self.missing = missing
+        self.families = families
+
+    def __reduce__(self) -> tuple[type[MissingGlyphError], tuple[tuple[str, ...], tuple[str, ...]]]:
+        return type(self), (self.missing, self.families)  # survives pickling between worker processes
+
+
 @dataclass(frozen=True)
 class TextLayout:
-    """Where each line goes: sizes in pixels, lines in reading order."""
+    """Where each line goes: sizes in pixels, lines in logical (reading) order."""
 
     lines: tuple[str, ...]
     font_size: int
     line_height: int
+
+
+@dataclass(frozen=True)
+class GlyphRun:
+    """A piece of one line in one font and one direction, shaped by HarfBuzz.
+
+    ``glyphs`` are in visual order; ``clusters`` index the line string (Python indices), one per
+    glyph, so they decrease along an RTL run. ``width`` is the advance in pixels at the size asked.
+    """
+
+    family: str
+    font: Path
+    direction: str
+    text: str
+    glyphs: tuple[int, ...]
+    clusters: tuple[int, ...]
+    width: float
+    face: int = 0  # index of the face in a font collection (.ttc)
+
+
+@dataclass(frozen=True)
+class _Face:
+    path: Path
+    index: int  # the face's number in a font collection (.ttc); 0 otherwise
+
+
+@dataclass(frozen=True)
+class _Family:
+    name: str
+    styles: dict[str, _Face]  # lower-cased style name -> face
+
+
+@dataclass(frozen=True)
+class _FaceInfo:
+    upem: int
+    color: bool
+    strike: int | None  # the only pixel size of a bitmap-only font (Noto Color Emoji: 109)
+
+
+class _CodepointSet:
+    """Code points from hex ranges such as ``"231A-231B 23F0"``, tested by bisection."""
+
+    def __init__(self, spec: str) -> None:
+        pairs = [part.partition("-") for part in spec.split()]
+        self._lows = [int(low, 16) for low, _, _ in pairs]
+        self._highs = [int(high or low, 16) for low, _, high in pairs]
+
+    def __contains__(self, codepoint: int) -> bool:
+        i = bisect.bisect_right(self._lows, codepoint) - 1
+        return i >= 0 and codepoint <= self._highs[i]
+
+
+# Unicode's Default_Ignorable_Code_Point: never needs a glyph (ZWJ, variation selectors, bidi marks...).
+_IGNORABLE = _CodepointSet(
+    "00AD 034F 061C 115F-1160 17B4-17B5 180B-180F 200B-200F 202A-202E 2060-206F 3164 FE00-FE0F FEFF "
+    "FFA0 FFF0-FFF8 1BCA0-1BCA3 1D173-1D17A E0000-E0FFF"
+)
+# BMP code points with Emoji_Presentation=Yes; astral pictographs (U+1F000-1FAFF) all count as emoji.
+_EMOJI_BMP = _CodepointSet(
+    "231A-231B 23E9-23EC 23F0 23F3 25FD-25FE 2614-2615 2648-2653 267F 2693 26A1 26AA-26AB 26BD-26BE "
+    "26C4-26C5 26CE 26D4 26EA 26F2-26F3 26F5 26FA 26FD 2705 270A-270B 2728 274C 274E 2753-2755 2757 "
+    "2795-2797 27B0 27BF 2B1B-2B1C 2B50 2B55"
+)
+_RTL_CLASSES = frozenset({"R", "AL", "AN", "RLE", "RLO", "LRE", "LRO", "RLI", "LRI", "FSI", "PDF", "PDI"})
+_NEUTRAL_SCRIPTS = frozenset({"Zyyy", "Zinh", "Zzzz"})
+
+
+# --- Fonts -------------------------------------------------------------------------------------
 
 
 def _font_dirs() -> list[Path]:
@@ -41,20 +167,53 @@ def _font_dirs() -> list[Path]:
     return extra + [d for d in FONT_DIRS if d.is_dir()]
 
 
+def _face_count(path: Path) -> int:
+    with path.open("rb") as file:
+        header = file.read(12)
+    return struct.unpack(">I", header[8:12])[0] if len(header) == 12 and header[:4] == b"ttcf" else 1
+
+
+def _face_name(face: _Face) -> tuple[str, str] | None:
+    try:
+        family, style = ImageFont.truetype(str(face.path), 12, index=face.index).getname()
+    except OSError:  # a bitmap-only font has no 12 px size: read its name table instead
+        try:
+            with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
+                family, style = font["name"].getDebugName(1), font["name"].getDebugName(2)
+        except (OSError, TTLibError, KeyError):
+            return None
+    return (family, style) if family and style else None
+
+
 @functools.cache
-def _font_index() -> dict[tuple[str, str], Path]:
-    """(family, style) -> file, lower-cased, for every font file found; built once per process."""
-    index: dict[tuple[str, str], Path] = {}
+def _font_index() -> dict[str, _Family]:
+    """Lower-cased family name -> its faces, for every face of every font file found (once per process)."""
+    index: dict[str, _Family] = {}
     for directory in _font_dirs():
         for path in sorted(directory.rglob("*")):
-            if path.suffix.lower() not in (".ttf", ".otf", ".ttc"):
+            if path.suffix.lower() not in _FONT_SUFFIXES:
                 continue
             try:
-                family, style = ImageFont.truetype(str(path), 12).getname()
+                faces = [_Face(path, i) for i in range(_face_count(path))]
             except OSError:
                 continue
-            index.setdefault(((family or "").lower(), (style or "").lower()), path)
+            for face in faces:
+                name = _face_name(face)
+                if name is not None:
+                    family = index.setdefault(name[0].lower(), _Family(name[0], {}))
+                    family.styles.setdefault(name[1].lower(), face)
     return index
+
+
+def _lookup(family: str, weight: str, *, fallback: bool) -> _Face:
+    """``family`` in ``weight``; a fallback family without that weight gives its regular face."""
+    entry = _font_index().get(family.lower())
+    styles = _STYLES.get(weight, _STYLES["regular"]) + (_STYLES["regular"] if fallback else ())
+    for style in styles:
+        if entry is not None and style in entry.styles:
+            return entry.styles[style]
+    names = sorted(f.name for f in _font_index().values())
+    raise LookupError(f"no {weight} font of family {family!r}; installed families: {', '.join(names)}")
 
 
 @functools.cache
@@ -64,76 +223,409 @@ def find_font(family: str, weight: str = "regular") -> Path:
     Raises:
         LookupError: no installed font has that family and weight.
     """
-    styles = ("bold",) if weight == "bold" else ("book", "regular", "normal", "roman")
-    index = _font_index()
-    for style in styles:
-        path = index.get((family.lower(), style))
-        if path is not None:
-            return path
-    known = sorted({name for name, _ in index})
-    raise LookupError(f"no {weight} font of family {family!r}; installed families include {', '.join(known[:12])}")
+    return _lookup(family, weight, fallback=False).path
+
+
+def _cjk_variant(lang: str) -> str:
+    language, *region = lang.replace("-", "_").lower().split("_")
+    if language == "zh":
+        return "HK" if {"hk", "mo"} & set(region) else "TC" if {"tw", "hant"} & set(region) else "SC"
+    return {"ja": "JP", "ko": "KR"}.get(language, "SC")
+
+
+def font_chain(family: str, weight: str = "regular", fallback: Sequence[str] = (), lang: str = "en") -> tuple[str, ...]:
+    """Family names in the order they are tried for each character.
+
+    ``family``, then ``fallback``, then adgen's default per script: Latin/Greek/Cyrillic, Arabic,
+    Hebrew, CJK (variant by ``lang``: ja JP, ko KR, zh SC, zh_TW TC, zh_HK HK), Devanagari, Thai,
+    colour emoji, and last DejaVu Sans for symbols (last, so its Arabic and Hebrew never win over
+    the Noto script fonts). Uninstalled fallbacks and duplicates are left out.
+
+    Raises:
+        LookupError: ``family`` itself is not installed in ``weight``.
+    """
+    _lookup(family, weight, fallback=False)
+    cjk = f"Noto Sans CJK {_cjk_variant(lang)}"
+    defaults = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", cjk, "Noto Sans Devanagari", "Noto Sans Thai",
+                "Noto Color Emoji", "DejaVu Sans")
+    chain = {family.lower(): family}
+    for name in (*fallback, *defaults):
+        if name.lower() not in chain and name.lower() in _font_index():
+            chain[name.lower()] = name
+    return tuple(chain.values())
 
 
 @functools.cache
-def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
+def _faces(families: tuple[str, ...], weight: str) -> tuple[_Face, ...]:
+    return tuple(_lookup(name, weight, fallback=i > 0) for i, name in enumerate(families))
 
 
-def _wrap(words: list[str], font: ImageFont.FreeTypeFont, width: float) -> list[str] | None:
-    """Greedy word wrap; None when one word alone is wider than ``width``."""
+@functools.cache
+def _cmap(face: _Face) -> frozenset[int]:
+    """The code points ``face`` maps to a glyph."""
+    with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
+        return frozenset(font["cmap"].getBestCmap())
+
+
+@functools.cache
+def _face_info(face: _Face) -> _FaceInfo:
+    with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
+        strike = None
+        if not any(tag in font for tag in ("glyf", "CFF ", "CFF2")):
+            bitmaps: list[Any] = next((font[tag].strikes for tag in ("CBLC", "EBLC") if tag in font), [])
+            strike = max((s.bitmapSizeTable.ppemY for s in bitmaps), default=None)
+        color = any(tag in font for tag in ("CBDT", "COLR", "sbix", "SVG "))
+        return _FaceInfo(upem=font["head"].unitsPerEm, color=color, strike=strike)
+
+
+@functools.cache
+def _hb_font(face: _Face) -> hb.Font:
+    return hb.Font(hb.Face(hb.Blob.from_file_path(str(face.path)), face.index))
+
+
+@functools.lru_cache(maxsize=256)
+def _pil_font(face: _Face, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(face.path), size, index=face.index, layout_engine=ImageFont.Layout.RAQM)
+
+
+# --- Segmentation and font runs ----------------------------------------------------------------
+
+
+def _segments(breaker: type[CharacterBreaker | LineBreaker], text: str, lang: str) -> list[tuple[int, int]]:
+    """ICU segments of ``text`` as Python index ranges (ICU counts UTF-16 code units)."""
+    if not text:
+        return []
+    spans = list(breaker(text, lang.replace("-", "_")).segments())
+    if max(text) <= "\uffff":
+        return spans
+    index = [i for i, ch in enumerate(text) for _ in range(1 + (ord(ch) > 0xFFFF))] + [len(text)]
+    return [(index[start], index[end]) for start, end in spans]
+
+
+def _needed(cluster: str) -> set[int]:
+    """The code points of ``cluster`` that a font must map: not whitespace, not default-ignorable."""
+    return {ord(ch) for ch in cluster if not ch.isspace() and ord(ch) not in _IGNORABLE}
+
+
+def _is_emoji(cluster: str) -> bool:
+    """Whether ``cluster`` asks for emoji presentation: by default, by U+FE0F, a keycap, skin tone, flag or tag."""
+    if "\ufe0e" in cluster:  # text presentation asked for
+        return False
+    return ord(cluster[0]) in _EMOJI_BMP or any(
+        0x1F000 <= ord(ch) <= 0x1FAFF or ch in "\ufe0f\u20e3" or 0xE0020 <= ord(ch) <= 0xE007F for ch in cluster
+    )
+
+
+def _script(cluster: str) -> str:
+    """The cluster's script, or Zyyy for common and inherited characters (spaces, digits, punctuation)."""
+    return next((s for s in map(font_unicodedata.script, cluster) if s not in _NEUTRAL_SCRIPTS), "Zyyy")
+
+
+@functools.lru_cache(maxsize=65536)  # clusters repeat: letters, digits, syllables
+def _first_covering(cluster: str, families: tuple[str, ...], weight: str) -> int | None:
+    """Index of the first family whose font maps every needed code point; colour fonts first for emoji."""
+    faces = _faces(families, weight)
+    needed, emoji = _needed(cluster), _is_emoji(cluster)
+    order = sorted(range(len(faces)), key=lambda i: emoji and not _face_info(faces[i]).color)
+    return next((i for i in order if needed <= _cmap(faces[i])), None)
+
+
+def missing_glyphs(text: str, families: tuple[str, ...], weight: str = "regular") -> tuple[str, ...]:
+    """Grapheme clusters of ``text`` that no font in ``families`` covers, in order, without duplicates.
+
+    Whitespace, ZWJ, variation selectors and other default-ignorable characters need no glyph.
+    """
+    clusters = (text[start:end] for start, end in _segments(CharacterBreaker, text, "en"))
+    return tuple(dict.fromkeys(c for c in clusters if _needed(c) and _first_covering(c, families, weight) is None))
+
+
+@functools.lru_cache(maxsize=65536)
+def _specific_font(cluster: str, families: tuple[str, ...], weight: str) -> tuple[int, str] | None:
+    """(family index, script) of a cluster of one script or an emoji; None for a neutral cluster."""
+    emoji, script = _is_emoji(cluster), _script(cluster)
+    return (_first_covering(cluster, families, weight) or 0, script) if emoji or script != "Zyyy" else None
+
+
+def _font_items(line: str, families: tuple[str, ...], weight: str, lang: str) -> list[tuple[int, int, int, str]]:
+    """(start, end, family index, script) per grapheme cluster of ``line``.
+
+    A cluster of one script, or an emoji, takes the first face covering it. A neutral cluster
+    (spaces, digits, punctuation) joins the previous cluster's face and script, else the next
+    one's, when that face maps it and is not a colour font (whose spaces are emoji-wide). An
+    uncovered cluster falls to the first face; ``fit_text`` has refused such text already.
+    """
+    clusters = [line[start:end] for start, end in _segments(CharacterBreaker, line, lang)]
+    faces = _faces(families, weight)
+    specific = [_specific_font(cluster, families, weight) for cluster in clusters]
+    following: list[tuple[int, str] | None] = [None] * len(clusters)
+    for k in range(len(clusters) - 2, -1, -1):
+        following[k] = specific[k + 1] or following[k + 1]
+    items: list[tuple[int, int, int, str]] = []
+    start = 0
+    for cluster, choice, after in zip(clusters, specific, following):
+        if choice is None:
+            needed = {ord(ch) for ch in cluster if ord(ch) not in _IGNORABLE}
+            neighbours = [(face, script) for _, _, face, script in items[-1:]] + ([after] if after else [])
+            usable = (n for n in neighbours if not _face_info(faces[n[0]]).color and needed <= _cmap(faces[n[0]]))
+            fallback = _first_covering(cluster, families, weight) or 0
+            choice = next(usable, (fallback, neighbours[0][1] if neighbours else "Zyyy"))
+        items.append((start, start + len(cluster), *choice))
+        start += len(cluster)
+    return items
+
+
+# --- Bidi and shaping --------------------------------------------------------------------------
+
+
+def _bidi_levels(line: str) -> list[int]:
+    """Embedding level per character, the base level taken from the line's first strong character."""
+    base = get_base_level(line)
+    if base == 0 and not any(unicodedata.bidirectional(ch) in _RTL_CLASSES for ch in line):
+        return [0] * len(line)
+    storage: dict[str, Any] = uba.get_empty_storage()
+    storage["base_level"], storage["base_dir"] = base, "LR"[base]
+    uba.get_embedding_levels(line, storage)
+    uba.explicit_embed_and_overrides(storage)
+    uba.resolve_weak_types(storage)
+    uba.resolve_neutral_types(storage, False)
+    uba.resolve_implicit_levels(storage, False)
+    levels = [ch["level"] for ch in storage["chars"]]
+    for i in range(len(line) - 1, -1, -1):  # L1: trailing whitespace takes the base level
+        if unicodedata.bidirectional(line[i]) not in ("WS", "S", "B", "BN"):
+            break
+        levels[i] = base
+    return levels
+
+
+def _visual_order(levels: list[int]) -> list[int]:
+    """Rule L2: indices of runs with ``levels`` from left to right on screen."""
+    order = list(range(len(levels)))
+    for level in range(max(levels, default=0), (min(levels, default=0) | 1) - 1, -1):
+        groups = itertools.groupby(order, key=lambda k: levels[k] >= level)
+        order = [k for high, group in groups for k in (reversed(list(group)) if high else group)]
+    return order
+
+
+def _shape_run(face: _Face, text: str, rtl: bool, script: str, lang: str) -> hb.Buffer:
+    """``text`` shaped alone, without the rest of its line as context: exactly as Pillow will draw it."""
+    buffer = hb.Buffer()
+    buffer.add_codepoints([ord(ch) for ch in text])
+    buffer.direction = "rtl" if rtl else "ltr"
+    buffer.script = script
+    buffer.language = lang.replace("_", "-")
+    hb.shape(_hb_font(face), buffer, {})
+    return buffer
+
+
+@functools.lru_cache(maxsize=16384)
+def _shape_em(line: str, families: tuple[str, ...], weight: str, lang: str) -> tuple[GlyphRun, ...]:
+    """``shape_line`` at 1 px per em: shaping scales linearly, so one shaping serves every size."""
+    faces = _faces(families, weight)
+    levels = _bidi_levels(line)
+    spans: list[tuple[int, int, int, str, int]] = []  # start, end, face, script, level
+    for start, end, face, script in _font_items(line, families, weight, lang):
+        if spans and spans[-1][2:] == (face, script, levels[start]):
+            start = spans.pop()[0]
+        spans.append((start, end, face, script, levels[start]))
+    runs = []
+    for k in _visual_order([span[4] for span in spans]):
+        start, end, face, script, level = spans[k]
+        buffer = _shape_run(faces[face], line[start:end], level % 2 == 1, script, lang)
+        runs.append(
+            GlyphRun(
+                family=families[face],
+                font=faces[face].path,
+                direction="rtl" if level % 2 else "ltr",
+                text=line[start:end],
+                glyphs=tuple(info.codepoint for info in buffer.glyph_infos),
+                clusters=tuple(start + info.cluster for info in buffer.glyph_infos),
+                width=sum(pos.x_advance for pos in buffer.glyph_positions) / _face_info(faces[face]).upem,
+                face=faces[face].index,
+            )
+        )
+    return tuple(runs)
+
+
+def shape_line(line: str, families: tuple[str, ...], weight: str, size: int, lang: str = "en") -> tuple[GlyphRun, ...]:
+    """``line`` split into font and bidi runs, each shaped by HarfBuzz, in visual order (left to right).
+
+    A line's width is the sum of its runs' widths; measuring and drawing both use this.
+    """
+    return tuple(replace(run, width=run.width * size) for run in _shape_em(line, families, weight, lang))
+
+
+def _em_width(line: str, families: tuple[str, ...], weight: str, lang: str) -> float:
+    return sum(run.width for run in _shape_em(line, families, weight, lang))
+
+
+# --- Wrapping and fitting ----------------------------------------------------------------------
+
+
+def _wrap(paragraph: str, breaks: list[int], fits: Callable[[str], bool]) -> list[str] | None:
+    """Greedy fill at the break offsets (each a possible line end); None when one piece alone does not fit.
+
+    A line whose first strong character disagrees with its paragraph's starts with an invisible
+    LRM or RLM, so it keeps the paragraph's direction wherever it is drawn.
+    """
+    base = get_base_level(paragraph)
+
+    def line(start: int, end: int) -> str:
+        text = paragraph[start:end].rstrip()
+        return text if get_base_level(text) == base else "\u200e\u200f"[base] + text
+
     lines: list[str] = []
-    current = ""
-    for word in words:
-        trial = f"{current} {word}" if current else word
-        if font.getlength(trial) <= width:
-            current = trial
-            continue
-        if not current or font.getlength(word) > width:
+    start, k = 0, 0
+    while k < len(breaks):
+        end = k
+        while end + 1 < len(breaks) and fits(line(start, breaks[end + 1])):
+            end += 1
+        if not fits(line(start, breaks[end])):
             return None
-        lines.append(current)
-        current = word
-    if current:
-        lines.append(current)
+        lines.append(line(start, breaks[end]))
+        start, k = breaks[end], end + 1
     return lines
 
 
 @functools.lru_cache(maxsize=4096)  # catalogs repeat their texts: prices, brands, calls to action
 def fit_text(
-    text: str, font_path: Path, size: int, min_size: int, line_spacing: float, box: tuple[float, float]
+    text: str,
+    families: tuple[str, ...],
+    weight: str,
+    size: int,
+    min_size: int,
+    line_spacing: float,
+    box: tuple[float, float],
+    lang: str = "en",
 ) -> TextLayout:
     """Wrap ``text`` into ``box`` (width, height) at the largest size in ``[min_size, size]``.
 
-    Explicit newlines in ``text`` are kept as line breaks.
+    Explicit newlines are kept; runs of spaces collapse to one. Lines break only where ICU allows
+    for ``lang``; trailing spaces do not count toward a line's width.
 
     Raises:
-        TextFitError: it does not fit even at ``min_size``.
+        MissingGlyphError: a character is covered by no font of ``families`` (checked first).
+        TextFitError: the text does not fit even at ``min_size``, or ``min_size`` exceeds ``size``.
     """
-    paragraphs = [re.split(r"\s+", p.strip()) for p in text.strip().splitlines() if p.strip()]
+    if not 0 < min_size <= size:
+        raise TextFitError(f"the minimum size {min_size} px must be positive and at most the size {size} px")
+    missing = missing_glyphs(text, families, weight)
+    if missing:
+        raise MissingGlyphError(missing, families)
+    paragraphs = [p for p in (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()) if p]
+    breaks = [[end for _, end in _segments(LineBreaker, p, lang)] for p in paragraphs]
     width, height = box
-    for candidate in range(size, min_size - 1, -2 if size - min_size > 8 else -1):
-        font = load_font(font_path, candidate)
+
+    def attempt(candidate: int) -> TextLayout | None:
         line_height = round(candidate * line_spacing)
         lines: list[str] = []
-        for words in paragraphs:
-            wrapped = _wrap(words, font, width)
+        for paragraph, ends in zip(paragraphs, breaks):
+            wrapped = _wrap(paragraph, ends, lambda line: _em_width(line, families, weight, lang) * candidate <= width)
             if wrapped is None:
-                break
+                return None
             lines.extend(wrapped)
-        else:
-            if line_height * (len(lines) - 1) + candidate <= height:
-                return TextLayout(tuple(lines), candidate, line_height)
-    raise TextFitError(
-        f"text {text!r} does not fit a {width:.0f}x{height:.0f} px box even at the minimum size {min_size} px"
-    )
+        fits = line_height * (len(lines) - 1) + candidate <= height
+        return TextLayout(tuple(lines), candidate, line_height) if fits else None
+
+    # Widths scale linearly with size, so whether the text fits is monotonic in size: try the
+    # largest size (the common case), then bisect below it.
+    best = attempt(size)
+    if best is None:
+        low, high = min_size, size - 1
+        while low <= high:
+            mid = (low + high + 1) // 2
+            if (layout := attempt(mid)) is None:
+                high = mid - 1
+            else:
+                best, low = layout, mid + 1
+    if best is None:
+        raise TextFitError(
+            f"text {text!r} does not fit a {width:.0f}x{height:.0f} px box even at the minimum size {min_size} px"
+        )
+    notdef = _notdef_clusters(best.lines, families, weight, lang)
+    if notdef:  # cmap coverage said yes but shaping still produced .notdef
+        raise MissingGlyphError(notdef, families)
+    return best
 
 
-def _hex(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
-    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16), alpha
+def _notdef_clusters(lines: tuple[str, ...], families: tuple[str, ...], weight: str, lang: str) -> tuple[str, ...]:
+    """Grapheme clusters of ``lines`` that shaping maps to glyph 0 (.notdef)."""
+    found: dict[str, None] = {}
+    for line in lines:
+        bad = {c for run in _shape_em(line, families, weight, lang) for g, c in zip(run.glyphs, run.clusters) if g == 0}
+        found.update((line[a:b], None) for a, b in _segments(CharacterBreaker, line, lang) if bad & set(range(a, b)))
+    return tuple(found)
+
+
+# --- Drawing -----------------------------------------------------------------------------------
+
+
+def _hex(color: str) -> tuple[int, int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16), 255
+
+
+def _line_left(align: str, box_width: int, line_width: float, rtl: bool) -> float:
+    side = {"start": "right" if rtl else "left", "end": "left" if rtl else "right"}.get(align, align)
+    if side not in ("left", "center", "right"):
+        raise ValueError(f"align must be left, center, right, start or end, got {align!r}")
+    return {"left": 0.0, "center": (box_width - line_width) / 2, "right": box_width - line_width}[side]
+
+
+def _bitmap_sprite(run: GlyphRun, strike: int, size: int, lang: str) -> tuple[Image.Image, float]:
+    """A bitmap-only (colour emoji) run drawn at its one strike size and scaled to ``size``.
+
+    Returns the sprite and its ascent in pixels at ``size``.
+    """
+    font = _pil_font(_Face(run.font, run.face), strike)
+    ascent, descent = font.getmetrics()
+    sprite = Image.new("RGBA", (max(1, math.ceil(run.width * strike / size)), ascent + descent), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(sprite)
+    draw.text((0, ascent), run.text, font=font, anchor="ls", direction=run.direction, language=lang, embedded_color=True)
+    scale = size / strike
+    scaled = (max(1, round(sprite.width * scale)), max(1, round(sprite.height * scale)))
+    # Resample premultiplied so transparent pixels do not darken the edges.
+    return sprite.convert("RGBa").resize(scaled, Image.Resampling.LANCZOS).convert("RGBA"), ascent * scale
+
+
+_Placed = tuple[float, float, tuple[GlyphRun, ...]]  # a line's left edge, baseline and runs, in pixels
+
+
+def _paint(
+    image: Image.Image,
+    lines: list[_Placed],
+    size: int,
+    lang: str,
+    fill: tuple[int, int, int, int],
+    *,
+    stroke: int = 0,
+    stroke_fill: tuple[int, int, int, int] = (0, 0, 0, 255),
+    colour: bool = True,
+) -> None:
+    """Draw each run with its own font at its place; ``colour=False`` paints colour glyphs in ``fill`` too."""
+    draw = ImageDraw.Draw(image)
+    for x, baseline, runs in lines:
+        for run in runs:
+            face = _Face(run.font, run.face)
+            info = _face_info(face)
+            if info.strike is None:
+                font = _pil_font(face, size)
+                draw.text((x, baseline), run.text, fill, font, anchor="ls", direction=run.direction, language=lang,
+                          stroke_width=stroke, stroke_fill=stroke_fill, embedded_color=info.color and colour)
+            else:
+                sprite, ascent = _bitmap_sprite(run, info.strike, size, lang)
+                if not colour:
+                    alpha = sprite.getchannel("A").point(lambda a: a * fill[3] // 255)
+                    sprite = Image.new("RGBA", sprite.size, fill[:3] + (0,))
+                    sprite.putalpha(alpha)
+                layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+                layer.paste(sprite, (round(x), round(baseline - ascent)))
+                image.alpha_composite(layer)
+            x += run.width
 
 
 def draw_text(
     layout: TextLayout,
-    font_path: Path,
+    families: tuple[str, ...],
+    weight: str,
     size: tuple[int, int],
     *,
     color: str,
@@ -142,36 +634,37 @@ def draw_text(
     stroke_color: str = "#000000",
     shadow: bool = False,
     plate: str | None = None,
+    lang: str = "en",
 ) -> Image.Image:
     """Draw ``layout`` centred vertically in an RGBA image of ``size``.
 
-    A plate is a rounded rectangle behind the text block; a shadow is a soft dark copy below it.
+    ``align`` is left, center, right, start or end; start and end follow each line's base
+    direction (start is right for an RTL line). A plate is a rounded rectangle behind the text
+    block; a shadow is a soft dark copy below it. Colour emoji take neither stroke nor fill.
     """
     width, height = size
-    font = load_font(font_path, layout.font_size)
-    ascent, _ = font.getmetrics()
-    block = layout.line_height * (len(layout.lines) - 1) + layout.font_size
+    font_size = layout.font_size
+    ascent, descent = _pil_font(_faces(families, weight)[0], font_size).getmetrics()
+    block = layout.line_height * (len(layout.lines) - 1) + font_size
     top = (height - block) / 2
-    anchor_x = {"left": 0.0, "center": width / 2, "right": float(width)}[align]
-    anchor = {"left": "ls", "center": "ms", "right": "rs"}[align]
-    positions = [(anchor_x, top + ascent * layout.font_size / sum(font.getmetrics()) + i * layout.line_height) for i in range(len(layout.lines))]
+    lines: list[_Placed] = []
+    for i, line in enumerate(layout.lines):
+        runs = shape_line(line, families, weight, font_size, lang)
+        left = _line_left(align, width, sum(run.width for run in runs), get_base_level(line) == 1)
+        lines.append((left, top + ascent * font_size / (ascent + descent) + i * layout.line_height, runs))
 
     image = Image.new("RGBA", size, (0, 0, 0, 0))
-    if plate is not None:
-        widths = [font.getlength(line) for line in layout.lines]
-        pad_x, pad_y = layout.font_size * 0.45, layout.font_size * 0.22
-        text_w = max(widths)
-        left = {"left": 0.0, "center": (width - text_w) / 2, "right": width - text_w}[align]
-        rect = (max(0.0, left - pad_x), max(0.0, top - pad_y), min(width - 1.0, left + text_w + pad_x), min(height - 1.0, top + block + pad_y))
-        ImageDraw.Draw(image).rounded_rectangle(rect, radius=layout.font_size * 0.35, fill=_hex(plate))
+    if plate is not None and lines:
+        text_left = min(left for left, _, _ in lines)
+        text_right = max(left + sum(run.width for run in runs) for left, _, runs in lines)
+        pad_x, pad_y = font_size * 0.45, font_size * 0.22
+        rect = (max(0.0, text_left - pad_x), max(0.0, top - pad_y),
+                min(width - 1.0, text_right + pad_x), min(height - 1.0, top + block + pad_y))
+        ImageDraw.Draw(image).rounded_rectangle(rect, radius=font_size * 0.35, fill=_hex(plate))
     if shadow:
         shade = Image.new("RGBA", size, (0, 0, 0, 0))
-        draw = ImageDraw.Draw(shade)
-        offset = max(1.0, layout.font_size * 0.04)
-        for (x, y), line in zip(positions, layout.lines):
-            draw.text((x, y + offset), line, font=font, fill=(0, 0, 0, 140), anchor=anchor)
-        image = Image.alpha_composite(image, shade.filter(ImageFilter.GaussianBlur(layout.font_size * 0.05)))
-    draw = ImageDraw.Draw(image)
-    for (x, y), line in zip(positions, layout.lines):
-        draw.text((x, y), line, font=font, fill=_hex(color), anchor=anchor, stroke_width=stroke, stroke_fill=_hex(stroke_color))
+        offset = max(1.0, font_size * 0.04)
+        _paint(shade, [(x, y + offset, runs) for x, y, runs in lines], font_size, lang, (0, 0, 0, 140), colour=False)
+        image = Image.alpha_composite(image, shade.filter(ImageFilter.GaussianBlur(font_size * 0.05)))
+    _paint(image, lines, font_size, lang, _hex(color), stroke=stroke, stroke_fill=_hex(stroke_color))
     return image
