@@ -105,6 +105,7 @@ class Catalog:
     products: tuple[Product, ...]
     errors: tuple[CatalogError, ...]
     url: str | None = None  # where the catalog was fetched from, if it was
+    columns: tuple[str, ...] = ()  # canonical names of the columns it has, then its other columns as written
 
     @property
     def name(self) -> str:
@@ -223,7 +224,9 @@ def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
             products.append(_build_product(path, row, values, record, columns, roots, images, options))
         except CatalogError as exc:
             errors.append(exc)
-    return Catalog(path=path, products=tuple(products), errors=tuple(errors), url=options.base_url)
+    used = set(columns.values())
+    names = (*columns, *(str(name) for name in frame.columns if name not in used))
+    return Catalog(path=path, products=tuple(products), errors=tuple(errors), url=options.base_url, columns=names)
 
 
 def _read_frame(path: Path, url: str | None) -> pd.DataFrame:

@@ -20,17 +20,40 @@ from pydantic import BaseModel, ConfigDict, Field
 from generator.assets import AssetRoot, ImageAsset, file_sha256, load_image_asset, resolve_ref
 from generator.catalog import Product
 from generator.errors import AssetError, PlanError
-from generator.templates import NAMED_BOXES, Background, BoxSpec, Template
-from render.text import TextFitError, find_font, fit_text
+from generator.templates import NAMED_BOXES, Background, BoxSpec, Template, dotted
+from render.text import TextFitError, fit_text, font_chain
 
-PLAN_VERSION = 2
+PLAN_VERSION = 3
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
     "1:1": (1080, 1080),
     "4:5": (1080, 1350),
     "16:9": (1920, 1080),
 }
+# Where platform UI covers the picture, as fractions of the canvas (top, right, bottom, left): on
+# 9:16 placements (Reels, TikTok, Shorts) the account bar above and the caption, buttons and
+# progress bar below; in feeds a thin margin; on 16:9 the player's controls at the bottom.
+SAFE_INSETS: dict[str, tuple[float, float, float, float]] = {
+    "9:16": (0.12, 0.06, 0.20, 0.06),
+    "1:1": (0.05, 0.05, 0.05, 0.05),
+    "4:5": (0.05, 0.05, 0.06, 0.05),
+    "16:9": (0.05, 0.05, 0.10, 0.05),
+}
+
+
+def safe_area(aspect: str) -> tuple[float, float, float, float]:
+    """The part of ``aspect``'s canvas no platform UI covers: (x, y, w, h) in pixels."""
+    width, height = ASPECT_SIZES[aspect]
+    top, right, bottom, left = SAFE_INSETS[aspect]
+    return (left * width, top * height, (1 - left - right) * width, (1 - top - bottom) * height)
 _STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
+# Easing when a layer names none: entrances decelerate into place (a pop overshoots), exits accelerate away.
+ENTER_EASE = {"none": "linear", "fade": "ease-out-cubic", "pop": "ease-out-back"} | {
+    f"slide-{side}": "ease-out-cubic" for side in ("left", "right", "up", "down")
+}
+EXIT_EASE = {"none": "linear", "fade": "ease-in-cubic", "pop": "ease-in-cubic"} | {
+    f"slide-{side}": "ease-in-cubic" for side in ("left", "right", "up", "down")
+}
 
 
 class _Plan(BaseModel):
@@ -47,17 +70,26 @@ class AssetRef(_Plan):
 
 
 class Motion(_Plan):
-    """A layer's entrance: ``enter`` animation over ``frames`` frames from shot-local ``start``."""
+    """A layer's entrance (``enter`` over ``frames`` frames from shot-local ``start``) and exit
+    (``exit`` over ``exit_frames`` frames from shot-local ``exit_start``), each with its easing."""
 
     enter: str
     start: int
     frames: int
+    ease: str
+    exit: str
+    exit_start: int
+    exit_frames: int
+    exit_ease: str
 
 
 class ImagePlacement(_Plan):
-    """A product or mascot image: ``crop`` (source pixels) drawn into ``box`` (x, y, w, h canvas pixels)."""
+    """A product or mascot image: ``crop`` (source pixels) drawn into ``box`` (x, y, w, h canvas pixels).
+
+    ``field`` names the template field it comes from (``shots[1].product``), for messages."""
 
     kind: Literal["product", "mascot"]
+    field: str
     ref: AssetRef
     crop: tuple[int, int, int, int]
     box: tuple[float, float, float, float]
@@ -69,9 +101,11 @@ class TextPlacement(_Plan):
     """Resolved text: its lines as wrapped at ``font_size``, centred vertically in ``box``."""
 
     kind: Literal["text"] = "text"
+    field: str
     text: str
     lines: tuple[str, ...]
-    font: str
+    fonts: tuple[str, ...]
+    lang: str
     weight: str
     font_size: int
     line_height: int
@@ -102,11 +136,15 @@ class BackgroundSpec(_Plan):
 class CameraMove(_Plan):
     move: str
     amount: float
+    ease: str
+    depth: float
 
 
 class TransitionIn(_Plan):
     type: str
     frames: int
+    direction: str
+    ease: str
 
 
 class PlannedShot(_Plan):
@@ -134,6 +172,7 @@ class ShotPlan(_Plan):
     product: dict[str, str]
     aspect: str
     size: tuple[int, int]
+    safe_area: tuple[float, float, float, float]
     fps: int
     frames: int
     poster_frame: int
@@ -185,9 +224,13 @@ def compile_plan(template: Template, product: Product, aspect: str, templates_ro
     return builder.build()
 
 
-def _box_pixels(box: BoxSpec, size: tuple[int, int]) -> tuple[float, float, float, float]:
+def box_pixels(box: BoxSpec, area: str, aspect: str) -> tuple[float, float, float, float]:
+    """A template box (named, [x, y, w, h], or one per aspect) in canvas pixels, relative to the safe area or the whole canvas."""
+    if isinstance(box, dict):
+        box = box.get(aspect, box["default"])  # type: ignore[call-overload]
     x, y, w, h = NAMED_BOXES[box] if isinstance(box, str) else box
-    return (x * size[0], y * size[1], w * size[0], h * size[1])
+    ax, ay, aw, ah = safe_area(aspect) if area == "safe" else (0.0, 0.0, *map(float, ASPECT_SIZES[aspect]))
+    return (ax + x * aw, ay + y * ah, w * aw, h * ah)
 
 
 def _r(value: float) -> float:
@@ -214,6 +257,7 @@ class _PlanBuilder:
         self.size = ASPECT_SIZES[aspect]
         self.fps = self.spec.canvas.fps
         self.roots = [AssetRoot("templates", templates_root)]
+        self.lang = self.spec.locale.replace("-", "_")
 
     def build(self) -> ShotPlan:
         shots: list[PlannedShot] = []
@@ -235,6 +279,7 @@ class _PlanBuilder:
             product={"sku": self.product.sku},
             aspect=self.aspect,
             size=self.size,
+            safe_area=tuple(_r(v) for v in safe_area(self.aspect)),  # type: ignore[arg-type]
             fps=self.fps,
             frames=start,
             poster_frame=poster.start + poster.frames - 1,
@@ -261,26 +306,28 @@ class _PlanBuilder:
         palette = shot.background.palette or self.spec.palette.background
         layers: list[ImagePlacement | TextPlacement] = []
         if shot.product is not None:
-            layers.append(self._image("product", shot.product, self.product.image, (*path, "product")))
+            layers.append(self._image("product", shot.product, self.product.image, (*path, "product"), shot.duration))
         if shot.mascot is not None:
             assert self.spec.mascot is not None
             mascot = self._template_image(self.spec.mascot.ref, ("mascot", "ref"))
-            layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot")))
+            layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), shot.duration))
         for j, text_layer in enumerate(shot.text):
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
             if text:
-                layers.append(self._text(text, text_layer, (*path, "text", j)))
+                layers.append(self._text(text, text_layer, (*path, "text", j), shot.duration))
         transition = shot.transition or self.spec.transition
         transition_in = None
         if not first and transition.type != "cut" and transition.duration > 0:
-            transition_in = TransitionIn(type=transition.type, frames=self._frames(transition.duration))
+            transition_in = TransitionIn(
+                type=transition.type, frames=self._frames(transition.duration), direction=transition.direction, ease=transition.ease
+            )
         return PlannedShot(
             id=shot_id,
             start=start,
             frames=self._frames(shot.duration),
             seed=stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku),
             background=self._background(shot.id, shot.background, path, variables, palette),
-            camera=CameraMove(move=shot.camera.move, amount=shot.camera.amount),
+            camera=CameraMove(move=shot.camera.move, amount=shot.camera.amount, ease=shot.camera.ease, depth=shot.camera.depth),
             layers=tuple(layers),
             transition_in=transition_in,
         )
@@ -297,8 +344,18 @@ class _PlanBuilder:
             scene_size=ASPECT_SIZES[self.spec.canvas.aspects[0]],
         )  # fmt: skip
 
-    def _motion(self, layer: Any) -> Motion:
-        return Motion(enter=layer.enter, start=self._frames(layer.delay), frames=self._frames(layer.enter_duration))
+    def _motion(self, layer: Any, shot_seconds: float) -> Motion:
+        exit_frames = self._frames(layer.exit_duration) if layer.exit != "none" else 0
+        return Motion(
+            enter=layer.enter,
+            start=self._frames(layer.delay),
+            frames=self._frames(layer.enter_duration),
+            ease=layer.ease or ENTER_EASE[layer.enter],
+            exit=layer.exit,
+            exit_start=self._frames(shot_seconds) - exit_frames,
+            exit_frames=exit_frames,
+            exit_ease=layer.exit_ease or EXIT_EASE[layer.exit],
+        )
 
     def _template_file(self, ref: str, path: tuple[str | int, ...]) -> tuple[Path, str]:
         try:
@@ -316,8 +373,10 @@ class _PlanBuilder:
         except AssetError as exc:
             raise self.template.error(f"{exc.message}: {ref}", path) from exc
 
-    def _image(self, kind: Literal["product", "mascot"], layer: Any, asset: ImageAsset, path: tuple[str | int, ...]) -> ImagePlacement:
-        bx, by, bw, bh = _box_pixels(layer.box, self.size)
+    def _image(
+        self, kind: Literal["product", "mascot"], layer: Any, asset: ImageAsset, path: tuple[str | int, ...], shot_seconds: float
+    ) -> ImagePlacement:
+        bx, by, bw, bh = box_pixels(layer.box, layer.area, self.aspect)
         left, top, right, bottom = asset.content_box
         cw, ch = right - left, bottom - top
         scale = min(bw / cw, bh / ch) * layer.scale
@@ -326,6 +385,7 @@ class _PlanBuilder:
         y = by + (bh - h) / 2 if kind == "product" else by + bh - h  # a mascot stands on the box's floor
         return ImagePlacement(
             kind=kind,
+            field=dotted(path),
             ref=AssetRef(
                 source=asset.source,
                 sha256=asset.sha256,
@@ -335,24 +395,26 @@ class _PlanBuilder:
             crop=asset.content_box,
             box=(_r(x), _r(y), _r(w), _r(h)),
             shadow=getattr(layer, "shadow", False),
-            motion=self._motion(layer),
+            motion=self._motion(layer, shot_seconds),
         )
 
-    def _text(self, text: str, layer: Any, path: tuple[str | int, ...]) -> TextPlacement:
+    def _text(self, text: str, layer: Any, path: tuple[str | int, ...], shot_seconds: float) -> TextPlacement:
         style = self.template.styles[layer.style]
         ratio = min(self.size) / _STYLE_WIDTH
         size, min_size = round(style.size * ratio), round(style.min_size * ratio)
-        bx, by, bw, bh = _box_pixels(layer.box, self.size)
+        bx, by, bw, bh = box_pixels(layer.box, layer.area, self.aspect)
         inner_w, inner_h = (bw - 0.9 * size, bh - 0.44 * size) if style.plate else (bw, bh)
         try:
-            font_path = find_font(style.font, style.weight)
-            layout = fit_text(text, font_path, size, min_size, style.line_spacing, (inner_w, inner_h))
+            fonts = font_chain(style.font, style.weight, style.fallback, self.lang)
+            layout = fit_text(text, fonts, style.weight, size, min_size, style.line_spacing, (inner_w, inner_h), self.lang)
         except (LookupError, TextFitError) as exc:
             raise self.template.error(str(exc), (*path, "text"), sku=self.product.sku) from exc
         return TextPlacement(
+            field=dotted(path),
             text=text,
             lines=layout.lines,
-            font=style.font,
+            fonts=fonts,
+            lang=self.lang,
             weight=style.weight,
             font_size=layout.font_size,
             line_height=layout.line_height,
@@ -362,7 +424,7 @@ class _PlanBuilder:
             shadow=style.shadow,
             plate=style.plate,
             box=(_r(bx), _r(by), _r(bw), _r(bh)),
-            motion=self._motion(layer),
+            motion=self._motion(layer, shot_seconds),
         )
 
     def _audio(self) -> Audio | None:

@@ -10,12 +10,14 @@ Expression fields: ``shots[].when`` and ``shots[].each`` (Jinja expressions),
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import jinja2
 import yaml
@@ -30,26 +32,49 @@ Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Entrance = Literal["none", "fade", "pop", "slide-left", "slide-right", "slide-up", "slide-down"]
+Easing = Literal[
+    "linear", "ease-in", "ease-out", "ease-in-out", "ease-in-cubic", "ease-out-cubic", "ease-in-out-cubic", "ease-out-back"
+]
+CameraMoveName = Literal[
+    "none", "push-in", "pull-out", "pan-left", "pan-right", "pan-up", "pan-down", "parallax-left", "parallax-right"
+]
+Direction = Literal["left", "right", "up", "down"]
 RelativeBox = tuple[float, float, float, float]
-BoxSpec = str | RelativeBox
+Mark = tuple[int, int]  # (line, column) in a YAML file, both from 1
+SingleBox = str | RelativeBox
+# A box, or one per aspect: {"default": hero, "16:9": [0.05, 0.1, 0.45, 0.8]}.
+BoxSpec = SingleBox | dict[Literal["default", "9:16", "1:1", "4:5", "16:9"], SingleBox]
 
+# Named boxes, as fractions of the aspect's safe area (x, y, w, h); see generator.plan.SAFE_INSETS.
 NAMED_BOXES: Mapping[str, RelativeBox] = {
-    "top": (0.08, 0.08, 0.84, 0.16),
-    "upper": (0.08, 0.20, 0.84, 0.16),
-    "center": (0.12, 0.26, 0.76, 0.42),
-    "lower": (0.08, 0.65, 0.84, 0.14),
-    "bottom": (0.10, 0.74, 0.80, 0.12),
-    "lower-left": (0.04, 0.50, 0.46, 0.30),
-    "lower-right": (0.50, 0.50, 0.46, 0.30),
-    "hero": (0.08, 0.23, 0.84, 0.37),
+    "top": (0.04, 0.02, 0.92, 0.16),
+    "upper": (0.04, 0.16, 0.92, 0.16),
+    "center": (0.10, 0.24, 0.80, 0.44),
+    "lower": (0.04, 0.66, 0.92, 0.15),
+    "bottom": (0.08, 0.82, 0.84, 0.14),
+    "lower-left": (0.04, 0.50, 0.44, 0.32),
+    "lower-right": (0.52, 0.50, 0.44, 0.32),
+    "hero": (0.08, 0.20, 0.84, 0.42),
 }
+
+
+KITS_FOLDER = "kits"  # <templates>/kits/*.yaml are brand kits, not templates
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_M = TypeVar("_M", bound=_Spec)
+
+
 def _check_box(value: BoxSpec) -> BoxSpec:
+    if isinstance(value, dict):
+        if "default" not in value:
+            raise ValueError("a box per aspect needs a 'default' for the aspects it does not name")
+        for box in value.values():
+            _check_box(box)
+        return value
     if isinstance(value, str):
         if value not in NAMED_BOXES:
             raise ValueError(f"unknown box {value!r}; use one of {', '.join(NAMED_BOXES)} or [x, y, w, h]")
@@ -79,11 +104,12 @@ class TextStyle(_Spec):
     """How a text layer looks; sizes are pixels on a 1080-pixel-wide canvas."""
 
     font: str = "DejaVu Sans"
+    fallback: tuple[str, ...] = ()
     weight: Literal["regular", "bold"] = "regular"
     size: int = Field(72, ge=8, le=400)
     min_size: int = Field(40, ge=8, le=400)
     color: Color | None = None
-    align: Literal["left", "center", "right"] = "center"
+    align: Literal["left", "center", "right", "start", "end"] = "center"
     line_spacing: float = Field(1.15, ge=0.8, le=3.0)
     stroke: int = Field(0, ge=0, le=20)
     shadow: bool = True
@@ -107,15 +133,25 @@ class Background(_Spec):
 
 
 class Camera(_Spec):
-    move: Literal["none", "push-in", "pull-out"] = "none"
+    """A move over the whole shot. Pans and parallax travel across a view zoomed in by ``amount``;
+    under parallax the product and mascot travel ``depth`` times as far as the background."""
+
+    move: CameraMoveName = "none"
     amount: float = Field(0.06, ge=0.0, le=0.5)
+    ease: Easing = "ease-in-out"
+    depth: float = Field(1.6, ge=1.0, le=4.0)
 
 
 class _Layer(_Spec):
     box: BoxSpec
+    area: Literal["safe", "canvas"] = "safe"
     enter: Entrance = "fade"
     enter_duration: float = Field(0.5, ge=0.0, le=5.0)
     delay: float = Field(0.0, ge=0.0)
+    ease: Easing | None = None
+    exit: Entrance = "none"
+    exit_duration: float = Field(0.4, ge=0.0, le=5.0)
+    exit_ease: Easing | None = None
 
     _box = field_validator("box")(_check_box)
 
@@ -142,8 +178,12 @@ class TextLayer(_Layer):
 
 
 class Transition(_Spec):
-    type: Literal["cut", "crossfade"] = "crossfade"
+    """How a shot replaces the one before it; ``direction`` is where a slide or wipe travels."""
+
+    type: Literal["cut", "crossfade", "slide", "wipe", "zoom"] = "crossfade"
     duration: float = Field(0.3, ge=0.0, le=2.0)
+    direction: Direction = "left"
+    ease: Easing = "ease-in-out"
 
 
 class Shot(_Spec):
@@ -169,6 +209,18 @@ class Music(_Spec):
     fade_out: float = Field(1.0, ge=0.0, le=10.0)
 
 
+class BrandKit(_Spec):
+    """Shared look for several templates: a template's own fields win; a style it writes changes only
+    the style fields it names."""
+
+    name: str = ""
+    locale: str | None = None
+    palette: Palette | None = None
+    styles: dict[str, TextStyle] = {}
+    mascot: MediaRef | None = None
+    music: Music | None = None
+
+
 class TemplateSpec(_Spec):
     """The whole template language; every field's default is written here."""
 
@@ -177,6 +229,7 @@ class TemplateSpec(_Spec):
     vertical: Slug
     name: str = ""
     description: str = ""
+    brand_kit: str | None = None
     locale: str = "en_US"
     product_types: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
@@ -202,7 +255,7 @@ class Template:
 
     spec: TemplateSpec
     path: Path
-    lines: Mapping[tuple[str | int, ...], int] = field(repr=False)
+    lines: Mapping[tuple[str | int, ...], Mark] = field(repr=False)
     env: SandboxedEnvironment = field(repr=False, compare=False)
     _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -216,10 +269,13 @@ class Template:
 
     def line_of(self, path: tuple[str | int, ...]) -> int | None:
         """Line of the field at ``path``, or of its nearest ancestor present in the file."""
-        return _nearest_line(self.lines, path)
+        mark = _nearest_mark(self.lines, path)
+        return mark[0] if mark else None
 
     def error(self, message: str, path: tuple[str | int, ...], **context: object) -> TemplateError:
-        return TemplateError(message, file=self.path, line=self.line_of(path), field=_dotted(path), **context)
+        mark = _nearest_mark(self.lines, path)
+        line, column = mark if mark else (None, None)
+        return TemplateError(message, file=self.path, line=line, column=column, field=dotted(path), **context)
 
     def render_text(self, source: str, path: tuple[str | int, ...], variables: Mapping[str, Any]) -> str:
         """Evaluate a template string field against ``variables``."""
@@ -248,7 +304,7 @@ class Template:
         return self.error(f"{kind}: {exc.message or exc}", path)
 
 
-def _dotted(path: tuple[str | int, ...]) -> str:
+def dotted(path: tuple[str | int, ...]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
@@ -290,6 +346,20 @@ def load_template(path: Path) -> Template:
     Raises:
         TemplateError: naming the file, line and field of the first problem found.
     """
+    data, lines = read_template_data(path)
+    spec = _validate(TemplateSpec, data, path, lines)
+    template = Template(spec=spec, path=path, lines=lines, env=make_environment(spec.locale))
+    for problem in template_problems(template):
+        raise problem
+    return template
+
+
+def read_template_data(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], Mark]]:
+    """A template file's mapping, its brand kit merged in, and the (line, column) of each field.
+
+    Raises:
+        TemplateError: unreadable file, invalid YAML, not a mapping, or a bad brand kit.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -297,19 +367,122 @@ def load_template(path: Path) -> Template:
     data, lines = _parse_yaml(text, path)
     if not isinstance(data, dict):
         raise TemplateError("a template is a YAML mapping (id, version, shots, ...)", file=path, line=1)
+    kit_ref = data.get("brand_kit")
+    if isinstance(kit_ref, str):
+        data = _with_brand_kit(data, _load_brand_kit(kit_ref, path, lines))
+    return data, lines
+
+
+def _validate(model: type[_M], data: Any, path: Path, lines: Mapping[tuple[str | int, ...], Mark]) -> _M:
     try:
-        spec = TemplateSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        line = _nearest_line(lines, loc)
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = f"unknown field {loc[-1]!r}"
-        raise TemplateError(message, file=path, line=line, field=_dotted(_strip_union_tags(loc))) from exc
-    template = Template(spec=spec, path=path, lines=lines, env=make_environment(spec.locale))
-    _check_template(template)
-    return template
+        raise schema_errors(exc, model, path, lines)[0] from exc
+
+
+def schema_errors(exc: ValidationError, model: type[BaseModel], path: Path, lines: Mapping[tuple[str | int, ...], Mark]) -> list[TemplateError]:
+    """One TemplateError per schema violation, at its line and column, with a "did you mean" where one helps."""
+    problems = [(_strip_union_tags(tuple(p["loc"])), p) for p in exc.errors()]
+    errors = []
+    seen: set[tuple[str | int, ...]] = set()
+    for loc, problem in problems:
+        if loc in seen:  # a union reports each member; the first message is enough
+            continue
+        if problem["type"] == "too_short" and any(other[: len(loc)] == loc and other != loc for other, _ in problems):
+            continue  # a list emptied by its own items' errors: those errors say what is wrong
+        seen.add(loc)
+        mark = _nearest_mark(lines, loc)
+        line, column = mark if mark else (None, None)
+        errors.append(TemplateError(_schema_message(problem, loc, model), file=path, line=line, column=column, field=dotted(loc)))
+    return errors
+
+
+# Unquoted, YAML 1.1 reads an aspect such as 9:16 as a base-60 number.
+_SEXAGESIMAL_ASPECTS = {9 * 60 + 16: "9:16", 60 + 1: "1:1", 4 * 60 + 5: "4:5", 16 * 60 + 9: "16:9"}
+
+
+def _schema_message(problem: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
+    kind, value = problem["type"], problem.get("input")
+    name = next((str(part) for part in reversed(loc) if isinstance(part, str)), "value")
+    if kind == "extra_forbidden":
+        return f"unknown field {loc[-1]!r}" + _did_you_mean(str(loc[-1]), _field_names(model, loc[:-1]))
+    if kind == "missing":
+        return f"missing required field {loc[-1]!r}"
+    if kind == "literal_error":
+        options = re.findall(r"'([^']*)'", str(problem.get("ctx", {}).get("expected", "")))
+        if isinstance(value, int) and value in _SEXAGESIMAL_ASPECTS:
+            return f'write the aspect in quotes, "{_SEXAGESIMAL_ASPECTS[value]}": unquoted, YAML reads it as the number {value}'
+        return f"{name}: {value!r} is not one of {', '.join(options)}" + _did_you_mean(str(value), options)
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    if kind == "value_error" and name == "box" and isinstance(value, str):
+        message += _did_you_mean(value, NAMED_BOXES)
+    return f"{name}: {message[0].lower()}{message[1:]}"
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The field names allowed at ``loc`` inside ``model`` (list indexes and dict keys walked through)."""
+    current: Any = model
+    for part in loc:
+        current = _model_in(current.model_fields[part].annotation) if isinstance(part, str) and part in current.model_fields else current
+        if current is None:
+            return []
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as ``tuple[Shot, ...]``, ``X | None`` or ``dict[str, X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _load_brand_kit(ref: str, template_path: Path, template_lines: Mapping[tuple[str | int, ...], Mark]) -> BrandKit:
+    """The kit file ``ref`` names, relative to the template; it must lie inside the templates folder."""
+    root = template_path.parent.parent.resolve()
+    kit_path = (template_path.parent / ref).resolve()
+    if not kit_path.is_relative_to(root) or not kit_path.is_file():
+        problem = "is outside the templates folder" if not kit_path.is_relative_to(root) else "does not exist"
+        line, column = template_lines.get(("brand_kit",), (None, None))
+        raise TemplateError(f"brand kit {ref!r} {problem}", file=template_path, line=line, column=column, field="brand_kit")
+    data, lines = _parse_yaml(kit_path.read_text(encoding="utf-8"), kit_path)
+    kit = _validate(BrandKit, data if data is not None else {}, kit_path, lines)
+    rebased = {  # a kit's files are named relative to the kit; the template reads them relative to itself
+        name: media.model_copy(update={"ref": os.path.relpath(kit_path.parent / media.ref, template_path.parent.resolve())})
+        for name in ("mascot", "music")
+        if (media := getattr(kit, name)) is not None
+    }
+    kit = kit.model_copy(update=rebased)
+    for name, style in kit.styles.items():
+        if style.min_size > style.size:
+            line, column = lines.get(("styles", name, "min_size"), (None, None))
+            raise TemplateError(f"min_size {style.min_size} is above size {style.size}", file=kit_path,
+                                line=line, column=column, field=f"styles.{name}.min_size")  # fmt: skip
+    return kit
+
+
+def _with_brand_kit(data: dict[str, Any], kit: BrandKit) -> dict[str, Any]:
+    """Template ``data`` with the kit's fields where the template has none, and the kit's styles under its own."""
+    merged = dict(data)
+    for name in ("locale", "palette", "mascot", "music"):
+        value = getattr(kit, name)
+        if name not in merged and value is not None:
+            merged[name] = value.model_dump() if isinstance(value, BaseModel) else value
+    own_styles = data.get("styles") or {}
+    if kit.styles and isinstance(own_styles, dict):
+        styles: dict[str, Any] = {name: style.model_dump(exclude_defaults=True) for name, style in kit.styles.items()}
+        for name, own in own_styles.items():  # a template's style changes only the fields it writes
+            styles[name] = {**styles.get(name, {}), **own} if isinstance(own, dict) else own
+        merged["styles"] = styles
+    return merged
 
 
 def discover_templates(root: Path) -> tuple[dict[str, Template], list[TemplateError]]:
@@ -317,6 +490,8 @@ def discover_templates(root: Path) -> tuple[dict[str, Template], list[TemplateEr
     templates: dict[str, Template] = {}
     errors: list[TemplateError] = []
     for path in sorted(root.glob("*/*.yaml")):
+        if path.parent.name == KITS_FOLDER:
+            continue
         try:
             template = load_template(path)
         except TemplateError as exc:
@@ -329,79 +504,98 @@ def discover_templates(root: Path) -> tuple[dict[str, Template], list[TemplateEr
     return templates, errors
 
 
-def _check_template(template: Template) -> None:
+def template_problems(template: Template) -> Iterator[TemplateError]:
+    """Every rule a validated template breaks beyond its schema, in file order."""
     spec = template.spec
     fps = spec.canvas.fps
     styles = template.styles
-    shot_ids = set()
-    for name, style in styles.items():
+    shot_ids: set[str] = set()
+    for name, style in spec.styles.items():
         if style.min_size > style.size:
-            raise template.error(f"min_size {style.min_size} is above size {style.size}", ("styles", name, "min_size"))
+            yield template.error(f"min_size {style.min_size} is above size {style.size}", ("styles", name, "min_size"))
     for i, shot in enumerate(spec.shots):
         where = ("shots", i)
         if shot.id in shot_ids:
-            raise template.error(f"duplicate shot id {shot.id!r}", (*where, "id"))
+            yield template.error(f"duplicate shot id {shot.id!r}", (*where, "id"))
         shot_ids.add(shot.id)
-        _check_frames(template, shot.duration, fps, (*where, "duration"))
+        yield from _frames_problem(template, shot.duration, fps, (*where, "duration"))
         for expr_field in ("when", "each"):
             expression = getattr(shot, expr_field)
             if expression is not None:
-                _compile(template, expression, (*where, expr_field), expression=True)
+                yield from _syntax_problem(template, expression, (*where, expr_field), expression=True)
         if shot.each is not None and not re.match(r"^\s*[A-Za-z_]\w*\s+in\s+\S", shot.each):
-            raise template.error("each must read 'NAME in EXPRESSION'", (*where, "each"))
-        _compile(template, shot.background.prompt, (*where, "background", "prompt"))
-        _compile(template, shot.background.negative, (*where, "background", "negative"))
+            yield template.error("each must read 'NAME in EXPRESSION'", (*where, "each"))
+        yield from _syntax_problem(template, shot.background.prompt, (*where, "background", "prompt"))
+        yield from _syntax_problem(template, shot.background.negative, (*where, "background", "negative"))
         layers: list[tuple[tuple[str | int, ...], ProductLayer | MascotLayer | TextLayer]] = []
         if shot.product is not None:
             layers.append(((*where, "product"), shot.product))
         if shot.mascot is not None:
             if spec.mascot is None:
-                raise template.error("shot has a mascot but the template declares none (mascot: {ref: ...})", (*where, "mascot"))
+                yield template.error("shot has a mascot but the template declares none (mascot: {ref: ...})", (*where, "mascot"))
             layers.append(((*where, "mascot"), shot.mascot))
         for j, text in enumerate(shot.text):
             layers.append(((*where, "text", j), text))
-            _compile(template, text.text, (*where, "text", j, "text"))
+            yield from _syntax_problem(template, text.text, (*where, "text", j, "text"))
             if text.style not in styles:
-                raise template.error(f"unknown style {text.style!r}; defined: {', '.join(sorted(styles))}", (*where, "text", j, "style"))
+                yield template.error(
+                    f"unknown style {text.style!r}{_did_you_mean(text.style, styles)}; defined: {', '.join(sorted(styles))}",
+                    (*where, "text", j, "style"),
+                )
         for layer_path, layer in layers:
-            _check_frames(template, layer.enter_duration, fps, (*layer_path, "enter_duration"))
-            _check_frames(template, layer.delay, fps, (*layer_path, "delay"))
-            if layer.delay >= shot.duration:
-                raise template.error(f"delay {layer.delay} s is not within the shot's {shot.duration} s", (*layer_path, "delay"))
+            yield from _layer_problems(template, layer, shot.duration, layer_path)
         transition = shot.transition or spec.transition
-        _check_frames(template, transition.duration, fps, (*where, "transition", "duration"))
+        yield from _frames_problem(template, transition.duration, fps, (*where, "transition", "duration"))
         if i > 0 and transition.type != "cut" and transition.duration >= min(shot.duration, spec.shots[i - 1].duration):
-            raise template.error("transition is longer than a shot it joins", (*where, "transition", "duration"))
+            yield template.error("transition is longer than a shot it joins", (*where, "transition", "duration"))
     if spec.poster is not None and spec.poster not in shot_ids:
-        raise template.error(f"poster names unknown shot {spec.poster!r}", ("poster",))
+        yield template.error(f"poster names unknown shot {spec.poster!r}{_did_you_mean(spec.poster, shot_ids)}", ("poster",))
 
 
-def _check_frames(template: Template, seconds: float, fps: int, path: tuple[str | int, ...]) -> None:
+def _layer_problems(
+    template: Template, layer: ProductLayer | MascotLayer | TextLayer, shot_seconds: float, path: tuple[str | int, ...]
+) -> Iterator[TemplateError]:
+    fps = template.spec.canvas.fps
+    yield from _frames_problem(template, layer.enter_duration, fps, (*path, "enter_duration"))
+    yield from _frames_problem(template, layer.delay, fps, (*path, "delay"))
+    if layer.delay >= shot_seconds:
+        yield template.error(f"delay {layer.delay} s is not within the shot's {shot_seconds} s", (*path, "delay"))
+    if layer.exit != "none":
+        yield from _frames_problem(template, layer.exit_duration, fps, (*path, "exit_duration"))
+        busy = layer.delay + layer.enter_duration + layer.exit_duration
+        if busy > shot_seconds + 1e-9:
+            yield template.error(
+                f"delay + enter_duration + exit_duration is {busy:g} s, longer than the shot's {shot_seconds} s",
+                (*path, "exit_duration"),
+            )
+
+
+def _frames_problem(template: Template, seconds: float, fps: int, path: tuple[str | int, ...]) -> Iterator[TemplateError]:
     frames = seconds * fps
     if abs(frames - round(frames)) > 1e-6:
-        raise template.error(
+        yield template.error(
             f"{seconds} s is {frames:g} frames at {fps} fps; use a whole number of frames (a multiple of 1/{fps} s)",
             path,
         )
 
 
-def _compile(template: Template, source: str, path: tuple[str | int, ...], expression: bool = False) -> None:
+def _syntax_problem(template: Template, source: str, path: tuple[str | int, ...], expression: bool = False) -> Iterator[TemplateError]:
     try:
         if expression:
             template.env.compile_expression(source)
         else:
             template.env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
-        raise template.error(f"syntax error: {exc.message}", path) from exc
+        yield template.error(f"syntax error: {exc.message}", path)
 
 
-def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple[str | int, ...], Mark]]:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise TemplateError("template file is empty", file=path, line=1)
-        lines: dict[tuple[str | int, ...], int] = {}
+        lines: dict[tuple[str | int, ...], Mark] = {}
         _collect_lines(node, (), lines, path)
         return loader.construct_document(node), lines
     except yaml.MarkedYAMLError as exc:
@@ -415,17 +609,18 @@ def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple[str | int, ...],
         loader.dispose()
 
 
-def _collect_lines(node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int], file: Path) -> None:
-    lines[path] = node.start_mark.line + 1
+def _collect_lines(node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], Mark], file: Path) -> None:
+    lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
             name = str(key.value)
             if name in seen:
-                raise TemplateError(f"duplicate key {name!r}", file=file, line=key.start_mark.line + 1, field=_dotted((*path, name)))
+                raise TemplateError(f"duplicate key {name!r}", file=file, line=key.start_mark.line + 1,
+                                    column=key.start_mark.column + 1, field=dotted((*path, name)))  # fmt: skip
             seen.add(name)
             _collect_lines(value, (*path, name), lines, file)
-            lines[(*path, name)] = key.start_mark.line + 1
+            lines[(*path, name)] = (key.start_mark.line + 1, key.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _collect_lines(item, (*path, index), lines, file)
@@ -436,8 +631,8 @@ def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     return tuple(p for p in loc if isinstance(p, int) or not (("[" in p) or p in ("str",)))
 
 
-def _nearest_line(lines: Mapping[tuple[str | int, ...], int], loc: tuple[Any, ...]) -> int | None:
-    """Line of the field at ``loc``, or of its nearest ancestor present in the file."""
+def _nearest_mark(lines: Mapping[tuple[str | int, ...], Mark], loc: tuple[Any, ...]) -> Mark | None:
+    """(line, column) of the field at ``loc``, or of its nearest ancestor present in the file."""
     path = _strip_union_tags(loc)
     while path:
         if path in lines:

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from generator.errors import EncodeError, RenderError
-from generator.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.plan import ImagePlacement, PlannedShot, ShotPlan
 from render.compose import layer_pixels, layer_rect
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
@@ -175,20 +175,35 @@ def _settled(shot: PlannedShot) -> int:
     return min(shot.frames - 1, shot.transition_in.frames if shot.transition_in is not None else 0)
 
 
-def _moves(shot: PlannedShot, canvas: tuple[int, int]) -> bool:
-    """Whether the plan changes anything between the shot's first settled frame and its last."""
+def _moves(shot: PlannedShot) -> bool:
+    """Whether the plan changes anything between the shot's first settled frame and its last:
+    a camera move, an entrance still running at the first, or an exit."""
     first, last = _settled(shot), shot.frames - 1
-    if shot.camera.move != "none" and shot.camera.amount > 0 and first < last:
+    if first >= last:
+        return False
+    if shot.camera.move != "none" and shot.camera.amount > 0:
         return True
     for layer in shot.layers:
         motion = layer.motion
         if motion.enter != "none" and motion.frames > 0 and motion.start + motion.frames > first + 1 and motion.start <= last:
             return True
+        if motion.exit != "none" and motion.exit_frames > 0:
+            return True
     return False
+
+
+def _at_rest(shot: PlannedShot, layer: ImagePlacement) -> int | None:
+    """Shot-local last frame where ``layer`` has fully entered, not begun its exit, and is not blended
+    with the shot before; None when there is no such frame."""
+    motion = layer.motion
+    frame = min(shot.frames, motion.exit_start) - 1
+    return frame if frame >= max(_settled(shot), motion.start + motion.frames - 1) else None
 
 
 def check_pictures(path: Path, plan: ShotPlan, source: Callable[[ImagePlacement], Image.Image], executable: str) -> list[LayerCheck]:
     """Decode the frames that show each product and mascot at rest and each moving shot's ends, and check them.
+
+    A product or mascot is sampled in the last frame where it rests: fully in, not yet leaving.
 
     ``source`` gives a layer's reference image (RGBA, cutout applied). Returns every layer check made.
 
@@ -198,12 +213,14 @@ def check_pictures(path: Path, plan: ShotPlan, source: Callable[[ImagePlacement]
     samples: list[tuple[int, PlannedShot, ImagePlacement]] = []
     frozen_pairs: list[tuple[PlannedShot, int, int]] = []
     for shot in plan.shots:
-        last = shot.frames - 1
         for layer in shot.layers:
-            if isinstance(layer, ImagePlacement) and layer_rect(shot, layer, last, plan.size)[1] == 1.0:
-                samples.append((shot.start + last, shot, layer))
-        if _moves(shot, plan.size):
-            frozen_pairs.append((shot, shot.start + _settled(shot), shot.start + last))
+            if not isinstance(layer, ImagePlacement):
+                continue
+            rest = _at_rest(shot, layer)
+            if rest is not None and layer_rect(shot, layer, rest, plan.size)[1] == 1.0:
+                samples.append((shot.start + rest, shot, layer))
+        if _moves(shot):
+            frozen_pairs.append((shot, shot.start + _settled(shot), shot.start + shot.frames - 1))
     wanted = [n for n, _, _ in samples] + [n for _, a, b in frozen_pairs for n in (a, b)]
     if not wanted:
         return []
@@ -214,7 +231,7 @@ def check_pictures(path: Path, plan: ShotPlan, source: Callable[[ImagePlacement]
             raise RenderError(f"qc: shot {shot.id} is frozen: frames {first} and {last} are the same, yet its plan moves", shot=shot.id)
     checks = []
     for number, shot, layer in samples:
-        check = _layer_check(decoded[number], plan, shot, layer, source(layer))
+        check = _layer_check(decoded[number], plan, shot, layer, source(layer), number - shot.start)
         if check is None:
             continue
         checks.append(check)
@@ -228,9 +245,10 @@ def check_pictures(path: Path, plan: ShotPlan, source: Callable[[ImagePlacement]
     return checks
 
 
-def _layer_check(frame: np.ndarray, plan: ShotPlan, shot: PlannedShot, layer: ImagePlacement, source: Image.Image) -> LayerCheck | None:
-    """``layer`` in ``frame`` (the shot's last) against its reference; None when nothing of it can be compared."""
-    local = shot.frames - 1
+def _layer_check(
+    frame: np.ndarray, plan: ShotPlan, shot: PlannedShot, layer: ImagePlacement, source: Image.Image, local: int
+) -> LayerCheck | None:
+    """``layer`` in ``frame`` (shot-local frame ``local``) against its reference; None when nothing of it can be compared."""
     rect, _ = layer_rect(shot, layer, local, plan.size)
     drawn = layer_pixels(layer, source, rect, plan.size)
     if drawn is None:
@@ -246,10 +264,9 @@ def _layer_check(frame: np.ndarray, plan: ShotPlan, shot: PlannedShot, layer: Im
     # Whatever the plan draws over the layer (text, later image layers) is not the layer.
     above = shot.layers[shot.layers.index(layer) + 1 :]
     for other in above:
-        if isinstance(other, TextPlacement):
-            ox, oy, ow, oh = other.box
-        else:
-            (ox, oy, ow, oh), _ = layer_rect(shot, other, local, plan.size)
+        (ox, oy, ow, oh), opacity = layer_rect(shot, other, local, plan.size)
+        if opacity == 0.0:
+            continue
         inside[max(0, int(oy) - y0) : max(0, int(oy + oh) + 1 - y0), max(0, int(ox) - x0) : max(0, int(ox + ow) + 1 - x0)] = False
     if inside.sum() < 64:
         return None

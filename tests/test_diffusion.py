@@ -37,12 +37,14 @@ def _counted(model: Path, poison: str | None = None) -> tuple[DiffusersRenderer,
 
 def test_sample_catalog_renders_every_good_row_with_a_local_model(tiny_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
+    # The first ten rows: the beauty and electronics products and the bad row (the CPU budget of the suite).
     args = ["run", str(SAMPLE_CATALOG), "--out", str(out), "--renderer", "diffusers", "--model", str(tiny_model),
-            "--steps", "2", "--device", "cpu", "--local-files-only", "--preset", "ultrafast"]  # fmt: skip
+            "--steps", "2", "--device", "cpu", "--local-files-only", "--preset", "ultrafast", "--limit", "10"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     statuses = [m["status"] for m in manifest]
+    assert len(manifest) == 10
     assert statuses.count("rendered") == len(manifest) - 1 and statuses.count("failed") == 1
     assert all(Path(m["video"]).is_file() for m in manifest if m["status"] == "rendered")
 

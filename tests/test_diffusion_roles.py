@@ -27,7 +27,7 @@ from generator.store import LocalStore
 from generator.templates import load_template
 from render.backends import Reference, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
-from render.compose import Compositor, camera_scale, entrance, keyframe_requests
+from render.compose import Compositor, keyframe_requests, layer_rect
 from render.keyframes import KeyframeService, request_key
 from tests.conftest import CountingPipeline, product_row
 from tests.tiny_ip_adapter import build_tiny_ip_adapter
@@ -88,14 +88,6 @@ def _shown(plan: ShotPlan) -> Iterator[tuple[int, PlannedShot, int]]:
             yield shot.start + local, shot, local
 
 
-def _rect(plan: ShotPlan, shot: PlannedShot, layer: ImagePlacement, local: int) -> tuple[tuple[float, float, float, float], float]:
-    rect, opacity = entrance(layer.motion, layer.box, plan.size, local)
-    scale = camera_scale(shot, local)
-    cx, cy = plan.size[0] / 2, plan.size[1] / 2
-    x, y, w, h = rect
-    return (cx + (x - cx) * scale, cy + (y - cy) * scale, w * scale, h * scale), opacity
-
-
 @pytest.mark.parametrize("aspect", ["9:16", "1:1"])
 def test_product_and_mascot_pixels_equal_their_references_in_every_frame(
     tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path, aspect: str
@@ -111,7 +103,7 @@ def test_product_and_mascot_pixels_equal_their_references_in_every_frame(
         for layer in shot.layers:
             if not isinstance(layer, ImagePlacement):
                 continue
-            rect, opacity = _rect(plan, shot, layer, local)
+            rect, opacity = layer_rect(shot, layer, local, plan.size)
             if opacity < 1.0:
                 continue
             expected, inside, (x0, y0) = _expected(references[layer.kind], layer, rect)
