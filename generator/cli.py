@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from generator.catalog import CatalogOptions, load_catalog, load_column_map
 from generator.errors import AdgenError, ConfigError
 from generator.fetch import Fetcher, FetchSettings, is_url
 from generator.plan import ASPECT_SIZES
-from generator.store import MANIFEST_KEY, LocalStore, Store
+from generator.store import MANIFEST_KEY, LocalStore, Store, safe_name
 from generator.templates import template_schema
 from render.backends import RendererSettings, load_renderer_settings
 
@@ -228,6 +229,52 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
     sys.exit(_guard(work))
 
 
+@main.command()
+@click.argument("template", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--catalog", "catalog", required=True, callback=lambda c, p, v: _catalog_location(c, p, v),
+              help="Catalog (a file or URL) holding the row.")
+@click.option("--row", "row", required=True, help="The row's SKU (id), or its row number in the file.")
+@click.option("--aspect", "aspect", help="Aspect(s): e.g. 9:16, 9:16,1:1 or all (default: the template's first).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("preview"), show_default=True)
+@click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="YAML mapping of canonical column names to this feed's column names.")
+@click.option("--currency", help="ISO 4217 currency for prices written without one.")
+@click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
+              help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
+def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, out: Path, columns: Path | None,
+            currency: str | None, templates_root: Path | None) -> None:  # fmt: skip
+    """Storyboard PNG and low-resolution draft MP4 of TEMPLATE for one catalog row, in seconds."""
+    from generator.assets import AssetResolver
+    from generator.plan import compile_plan
+    from generator.templates import load_template
+    from render.preview import render_preview
+
+    def work() -> int:
+        started = time.monotonic()
+        loaded_template = load_template(template)
+        root = templates_root or template.parent.parent
+        fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
+        path, options = _open_catalog(catalog, columns, currency, 40_000_000, fetch)
+        loaded = load_catalog(path, options)
+        product = next((p for p in loaded.products if p.sku == row or str(p.row) == row), None)
+        if product is None:
+            bad = next((e for e in loaded.errors if str(e.context.get("sku")) == row or str(e.context.get("row")) == row), None)
+            raise ConfigError(str(bad) if bad else f"no row {row!r} in {loaded.name} (give a SKU or a row number)")
+        declared = loaded_template.spec.canvas.aspects
+        chosen = _aspects(aspect)
+        aspects = declared if chosen == "all" else (chosen or declared[:1])
+        assets = AssetResolver({"catalog": path.parent, "templates": root}, options.fetcher)
+        for name in aspects:
+            plan = compile_plan(loaded_template, product, name, root)
+            stem = f"{loaded_template.id}-{safe_name(product.sku)}-{name.replace(':', 'x')}"
+            result = render_preview(plan, assets, out, stem)
+            click.echo(f"{result.storyboard}\n{result.video}")
+        log.info("preview of %s row %s, %d frames, in %.2f s", loaded_template.id, product.row, result.frames, time.monotonic() - started)
+        return 0
+
+    sys.exit(_guard(work))
+
+
 @main.group()
 def templates() -> None:
     """Inspect templates."""
@@ -245,9 +292,41 @@ def schema() -> None:
 def list_templates(templates_root: Path) -> None:
     """One template per line: id, version, vertical, aspects, duration range, name."""
     found = _guard(lambda: load_templates(RunOptions(templates_root=templates_root)))
-    for template in found.values():
+    for template in sorted(found.values(), key=lambda t: t.id):
         spec = template.spec
         click.echo(f"{spec.id}\tv{spec.version}\t{spec.vertical}\t{','.join(spec.canvas.aspects)}\t{spec.name}")
+
+
+@templates.command("lint")
+@click.argument("template", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--catalog", "catalog", callback=lambda c, p, v: None if v is None else _catalog_location(c, p, v),
+              help="Check every row of this catalog (a file or URL) through the template, in every aspect.")
+@click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="YAML mapping of canonical column names to this feed's column names.")
+@click.option("--currency", help="ISO 4217 currency for prices written without one.")
+@click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
+              help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
+def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None) -> None:
+    """Check TEMPLATE and print each problem as file:line:column: severity: message.
+
+    Exits 1 if there is an error, 0 if there are only warnings or nothing.
+    """
+    from generator.lint import lint_template
+
+    def work() -> int:
+        loaded = None
+        if catalog is not None:
+            fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
+            path, options = _open_catalog(catalog, columns, currency, 40_000_000, fetch)
+            loaded = load_catalog(path, options)
+        findings = lint_template(template, loaded, templates_root)
+        for finding in findings:
+            click.echo(str(finding))
+        errors = sum(f.severity == "error" for f in findings)
+        click.echo(f"{template}: {errors} error(s), {len(findings) - errors} warning(s)", err=True)
+        return 1 if errors else 0
+
+    sys.exit(_guard(work))
 
 
 def _guard(work: Any) -> Any:

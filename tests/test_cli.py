@@ -19,7 +19,7 @@ def test_templates_list_prints_one_template_per_line_id_first() -> None:
     result = CliRunner().invoke(main, ["templates", "list"])
     assert result.exit_code == 0
     ids = [line.split("\t")[0] for line in result.output.splitlines()]
-    shipped = sorted(yaml.safe_load(p.read_text())["id"] for p in (REPO / "templates").glob("*/*.yaml"))
+    shipped = sorted(yaml.safe_load(p.read_text())["id"] for p in (REPO / "templates").glob("*/*.yaml") if p.parent.name != "kits")
     assert ids == shipped
 
 

@@ -1,0 +1,214 @@
+"""Template lint: every problem a marketer can fix, each at its file, line and column, without rendering.
+
+Checks, in order (a stage runs only when the ones before it left a template to check):
+
+1. YAML syntax.
+2. Schema: unknown fields (with a "did you mean"), wrong types, values out of range, unknown names.
+3. Rules beyond the schema: whole frames, timings inside their shots, styles, syntax of expressions.
+4. Product fields: ``product.X`` that no catalog column feeds, and, with a catalog, columns the
+   template reads or requires that the catalog lacks.
+5. Plans, in every declared aspect: with a catalog, for each of its rows (an expression that fails,
+   text too long for its box even at the minimum size, a glyph no font has); without one, for a
+   sample product. Each plan's text and product must stay inside the aspect's safe zone in every
+   frame where they are fully shown.
+
+Errors make ``adgen templates lint`` exit 1; warnings are printed and it exits 0.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+from jinja2 import nodes
+from pydantic import ValidationError
+
+from generator.assets import Cutout, ImageAsset
+from generator.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
+from generator.errors import AdgenError, PlanError, TemplateError
+from generator.templates import Template, TemplateSpec, make_environment, read_template_data, schema_errors, template_problems
+
+# Product attributes a template can read, and the catalog columns that feed them.
+ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sku": ("id",),
+    "image": ("image_link",),
+    "highlights": ("product_highlight",),
+    "custom_labels": tuple(f"custom_label_{i}" for i in range(5)),
+    "additional_images": ("additional_image_link",),
+    "discount": ("sale_price",),
+    "extra": (),
+    "row": (),
+} | {name: (name,) for name in CANONICAL_COLUMNS if name not in ("id", "image_link", "product_highlight", "additional_image_link")}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``file:line:column: severity: message``."""
+
+    severity: Literal["error", "warning"]
+    message: str
+    file: Path
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = ":".join(str(part) for part in (self.file, self.line, self.column) if part is not None)
+        return f"{where}: {self.severity}: {self.message}"
+
+    @classmethod
+    def of(cls, error: AdgenError, severity: Literal["error", "warning"] = "error", prefix: str = "") -> Finding:
+        context = error.context
+        line, column = context.get("line"), context.get("column")
+        return cls(
+            severity, prefix + error.message, Path(str(context.get("file", ""))),
+            line if isinstance(line, int) else None, column if isinstance(column, int) else None,
+        )  # fmt: skip
+
+
+def lint_template(path: Path, catalog: Catalog | None = None, templates_root: Path | None = None) -> list[Finding]:
+    """All findings for the template at ``path``, errors and warnings, in the order of the stages above."""
+    root = templates_root or path.parent.parent
+    try:
+        data, lines = read_template_data(path)
+    except TemplateError as exc:
+        return [Finding.of(exc)]
+    try:
+        spec = TemplateSpec.model_validate(data)
+    except ValidationError as exc:
+        return [Finding.of(error) for error in schema_errors(exc, TemplateSpec, path, lines)]
+    template = Template(spec=spec, path=path, lines=lines, env=make_environment(spec.locale))
+    findings = [Finding.of(problem) for problem in template_problems(template)]
+    findings += _field_findings(template, catalog)
+    if any(f.severity == "error" for f in findings):
+        return findings
+    products = catalog.products if catalog is not None else (sample_product(),)
+    if catalog is not None and catalog.errors:
+        findings.append(Finding("warning", f"{len(catalog.errors)} catalog row(s) cannot be used (see adgen run)", Path(catalog.name)))
+    return findings + _plan_findings(template, products, root, sampled=catalog is None)
+
+
+def _field_findings(template: Template, catalog: Catalog | None) -> list[Finding]:
+    """``product.X`` that nothing feeds, and columns the template needs that ``catalog`` lacks."""
+    findings = []
+    columns = set(catalog.columns) if catalog is not None else None
+    for field_path, source, expression in _expression_fields(template):
+        for attribute, extra in _product_reads(template.env, source, expression):
+            where = template.error("", field_path)
+            if attribute not in ATTRIBUTE_COLUMNS:
+                close = difflib.get_close_matches(attribute, list(ATTRIBUTE_COLUMNS), n=1, cutoff=0.6)
+                hint = f" (did you mean 'product.{close[0]}'?)" if close else ""
+                findings.append(Finding.of(where, prefix=f"products have no field '{attribute}'{hint}"))
+                continue
+            if columns is None:
+                continue
+            needed = (extra,) if attribute == "extra" and extra else ATTRIBUTE_COLUMNS[attribute]
+            if needed and not columns.intersection(needed):
+                findings.append(Finding.of(where, severity="warning", prefix=(
+                    f"the catalog has no column {' or '.join(repr(c) for c in needed)}, read by 'product.{attribute}'"
+                    f"{_close_column(needed[0], columns)}; it is empty for every row"
+                )))  # fmt: skip
+    if columns is not None:
+        for index, name in enumerate(template.spec.requires):
+            if name not in columns:
+                error = template.error(f"the catalog has no column {name!r}, which the template requires{_close_column(name, columns)}",
+                                       ("requires", index))  # fmt: skip
+                findings.append(Finding.of(error))
+    return findings
+
+
+def _close_column(name: str, columns: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(columns), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _expression_fields(template: Template) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
+    """(field path, source, is an expression) of every Jinja field."""
+    for i, shot in enumerate(template.spec.shots):
+        for name in ("when", "each"):
+            source = getattr(shot, name)
+            if source is not None:
+                yield ("shots", i, name), source.partition(" in ")[2] if name == "each" else source, True
+        yield ("shots", i, "background", "prompt"), shot.background.prompt, False
+        yield ("shots", i, "background", "negative"), shot.background.negative, False
+        for j, text in enumerate(shot.text):
+            yield ("shots", i, "text", j, "text"), text.text, False
+
+
+def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> Iterator[tuple[str, str | None]]:
+    """(attribute, extra column or None) for each ``product.X`` (and ``product.extra.Y``) in ``source``."""
+    try:
+        tree = env.parse("{{ " + source + " }}" if expression else source)
+    except jinja2.TemplateSyntaxError:
+        return  # reported by the rules stage
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        target = node.node
+        if isinstance(target, nodes.Name) and target.name == "product" and isinstance(node, nodes.Getattr):
+            yield node.attr, None
+        elif isinstance(target, nodes.Getattr) and isinstance(target.node, nodes.Name) and target.node.name == "product" and target.attr == "extra":
+            key = node.attr if isinstance(node, nodes.Getattr) else (node.arg.value if isinstance(node.arg, nodes.Const) else None)
+            yield "extra", str(key) if key is not None else None
+
+
+def _plan_findings(template: Template, products: tuple[Product, ...], root: Path, sampled: bool) -> list[Finding]:
+    """Plan every product in every aspect; group identical problems by template line."""
+    from generator.plan import compile_plan
+    from render.safezone import safe_zone_violations
+
+    grouped: dict[tuple[str | None, int | None, int | None, str], list[str]] = defaultdict(list)
+    for product in products:
+        who = "the sample product" if sampled else f"row {product.row} (sku {product.sku})"
+        for aspect in template.spec.canvas.aspects:
+            try:
+                plan = compile_plan(template, product, aspect, root)
+            except TemplateError as exc:
+                grouped[(str(exc.context.get("file")), _int(exc.context.get("line")), _int(exc.context.get("column")), exc.message)].append(who)
+                continue
+            except PlanError as exc:  # a required field is empty for this row: the row fails, not the template
+                grouped[(None, None, None, exc.message)].append(who)
+                continue
+            for violation in safe_zone_violations(plan):
+                error = template.error(violation.describe(aspect), _field_path(violation.field))
+                grouped[(str(error.context["file"]), _int(error.context.get("line")), _int(error.context.get("column")), error.message)].append(who)
+    findings = []
+    for (file, line, column, message), whos in grouped.items():
+        unique = list(dict.fromkeys(whos))
+        more = f" (and {len(unique) - 1} more row{'s' if len(unique) > 2 else ''})" if len(unique) > 1 else ""
+        if file is None:
+            findings.append(Finding("warning", f"{unique[0]}{more}: {message}", template.path))
+        else:
+            findings.append(Finding("error", f"{unique[0]}{more}: {message}", Path(file), line, column))
+    return findings
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _field_path(field: str) -> tuple[str | int, ...]:
+    """``shots[1].text[0]`` back to ``("shots", 1, "text", 0)``."""
+    path: list[str | int] = []
+    for part in field.replace("[", ".").replace("]", "").split("."):
+        if part:
+            path.append(int(part) if part.isdigit() else part)
+    return tuple(path)
+
+
+def sample_product() -> Product:
+    """A typical product, to plan a template with when no catalog is given (its image is a square)."""
+    image = ImageAsset(
+        path=Path("sample.png"), source="lint:sample.png", sha256="0" * 64, size=(800, 800),
+        content_box=(100, 100, 700, 700), cutout=Cutout("alpha"),
+    )  # fmt: skip
+    return Product(
+        row=0, sku="SAMPLE-1", title="Sample product title", price=Money(Decimal("49.99"), "USD"),
+        sale_price=Money(Decimal("39.99"), "USD"), image=image, description="A short description of the product.",
+        brand="Brand", product_type="Sample", color="blue", size="M",
+        highlights=("First benefit", "Second benefit", "Third benefit"),
+    )  # fmt: skip
+

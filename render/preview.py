@@ -1,0 +1,147 @@
+"""Previews for template authors: a storyboard PNG and a low-resolution draft MP4 of one plan.
+
+The plan is scaled down as a whole (canvas, boxes, font sizes, safe area), composited with the draft
+backgrounds and encoded with x264's fastest preset, so a 15-second template previews in seconds.
+The storyboard shows each shot's first settled frame, the platform UI zones shaded, every text box
+outlined, and the shot's id, timing and texts written under it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from generator.assets import AssetResolver
+from generator.plan import BackgroundSpec, ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from render.backends.draft import DraftRenderer
+from render.compose import Compositor
+from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
+from render.text import find_font
+
+PREVIEW_SHORT_SIDE = 360  # pixels on the preview's short side (a third of the full 1080)
+_CAPTION_LINES = 5
+_UI_SHADE = (255, 40, 40, 70)
+_BOX_OUTLINE = (255, 220, 0, 255)
+
+
+@dataclass(frozen=True)
+class Preview:
+    storyboard: Path
+    video: Path
+    size: tuple[int, int]
+    frames: int
+
+
+def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:
+    """``plan`` with every pixel quantity multiplied by ``factor``; sizes stay even for the encoder."""
+
+    def scaled(values: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(round(v * factor, 3) for v in values)
+
+    def even(value: int) -> int:
+        return max(2, round(value * factor / 2) * 2)
+
+    def layer(item: ImagePlacement | TextPlacement) -> ImagePlacement | TextPlacement:
+        if isinstance(item, ImagePlacement):
+            return item.model_copy(update={"box": scaled(item.box)})
+        return item.model_copy(update={
+            "box": scaled(item.box), "font_size": max(1, round(item.font_size * factor)),
+            "line_height": max(1, round(item.line_height * factor)), "stroke": round(item.stroke * factor),
+        })  # fmt: skip
+
+    def background(spec: BackgroundSpec) -> BackgroundSpec:
+        return spec.model_copy(update={"scene_size": (even(spec.scene_size[0]), even(spec.scene_size[1]))})
+
+    shots = tuple(
+        shot.model_copy(update={"layers": tuple(layer(item) for item in shot.layers), "background": background(shot.background)})
+        for shot in plan.shots
+    )
+    size = (even(plan.size[0]), even(plan.size[1]))
+    return plan.model_copy(update={"size": size, "safe_area": scaled(plan.safe_area), "shots": shots})
+
+
+def render_preview(plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, short_side: int = PREVIEW_SHORT_SIDE) -> Preview:
+    """Write ``<stem>.storyboard.png`` and ``<stem>.draft.mp4`` for ``plan`` into ``out``."""
+    small = scale_plan(plan, short_side / min(plan.size))
+    out.mkdir(parents=True, exist_ok=True)
+    video = out / f"{stem}.draft.mp4"
+    storyboard = out / f"{stem}.storyboard.png"
+    audio = None
+    if small.audio is not None:
+        audio = AudioBed(assets.path(small.audio.ref.source, small.audio.ref.sha256), small.audio.volume, small.audio.fade_out)
+    argv = encode_argv(
+        video, size=small.size, fps=small.fps, frames=small.frames, audio=audio,
+        settings=EncodeSettings(crf=28, preset="ultrafast"), executable=ffmpeg_executable(),
+    )  # fmt: skip
+    wanted = {shot.start + _settled(shot): shot for shot in small.shots}
+    stills: dict[str, Image.Image] = {}
+    encode_video(_keeping(Compositor(small, DraftRenderer(), assets).frames(), wanted, stills), argv, size=small.size)
+    draw_storyboard(small, stills).save(storyboard, "PNG", optimize=False)
+    return Preview(storyboard=storyboard, video=video, size=small.size, frames=small.frames)
+
+
+def _settled(shot: PlannedShot) -> int:
+    """Shot-local frame where every layer has finished entering (or the last frame), past any blend."""
+    blend = shot.transition_in.frames if shot.transition_in is not None else 0
+    entered = max((layer.motion.start + layer.motion.frames for layer in shot.layers), default=0)
+    return min(shot.frames - 1, max(blend, entered))
+
+
+def _keeping(frames: Iterator[Image.Image], wanted: dict[int, PlannedShot], stills: dict[str, Image.Image]) -> Iterator[Image.Image]:
+    for number, frame in enumerate(frames):
+        if number in wanted:
+            stills[wanted[number].id] = frame.copy()
+        yield frame
+
+
+def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image]) -> Image.Image:
+    """The shots side by side, each annotated: UI zones shaded, text boxes outlined, caption below."""
+    width, height = plan.size
+    font = _caption_font(max(11, width // 26))
+    line = round(font.size * 1.3)
+    caption = line * _CAPTION_LINES + 8
+    gap = 12
+    sheet = Image.new("RGB", (gap + len(plan.shots) * (width + gap), gap + height + caption + gap), (24, 24, 28))
+    draw = ImageDraw.Draw(sheet)
+    for index, shot in enumerate(plan.shots):
+        left = gap + index * (width + gap)
+        frame = stills.get(shot.id, Image.new("RGB", plan.size)).convert("RGBA")
+        sheet.paste(_annotated(frame, plan, shot).convert("RGB"), (left, gap))
+        start, end = shot.start / plan.fps, (shot.start + shot.frames) / plan.fps
+        camera = "" if shot.camera.move == "none" else f" · {shot.camera.move}"
+        transition = f" · {shot.transition_in.type} in" if shot.transition_in else ""
+        rows = [f"{shot.id}  {start:.2f}–{end:.2f} s{camera}{transition}"]
+        rows += [f"“{text.text}”" for text in shot.layers if isinstance(text, TextPlacement)]
+        for number, row in enumerate(rows[:_CAPTION_LINES]):
+            draw.text((left, gap + height + 6 + number * line), _clip(row, font, width), font=font, fill=(235, 235, 240))
+    return sheet
+
+
+def _annotated(frame: Image.Image, plan: ShotPlan, shot: PlannedShot) -> Image.Image:
+    overlay = Image.new("RGBA", frame.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    width, height = frame.size
+    x, y, w, h = plan.safe_area
+    for band in ((0, 0, width, y), (0, y + h, width, height), (0, y, x, y + h), (x + w, y, width, y + h)):
+        if band[2] > band[0] and band[3] > band[1]:
+            draw.rectangle(band, fill=_UI_SHADE)
+    for layer in shot.layers:
+        if isinstance(layer, TextPlacement):
+            bx, by, bw, bh = layer.box
+            draw.rectangle((bx, by, bx + bw - 1, by + bh - 1), outline=_BOX_OUTLINE, width=1)
+    return Image.alpha_composite(frame, overlay)
+
+
+def _caption_font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(find_font("DejaVu Sans")), size)
+
+
+def _clip(text: str, font: ImageFont.FreeTypeFont, width: int) -> str:
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "…") > width:
+        text = text[:-1]
+    return text + "…"

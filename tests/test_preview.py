@@ -1,0 +1,66 @@
+"""adgen preview: a storyboard PNG and a low-resolution draft MP4 of one row, through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+from PIL import Image
+
+from generator.catalog import load_catalog
+from generator.cli import main
+from generator.plan import compile_plan
+from generator.templates import load_template
+from render.preview import PREVIEW_SHORT_SIDE, scale_plan
+from tests.conftest import SAMPLE_CATALOG
+from tests.media import decode_hashes, probe
+
+
+def test_preview_writes_a_storyboard_and_a_draft_video(tmp_path: Path, templates_root: Path) -> None:
+    template = templates_root / "fashion" / "street-drop.yaml"
+    result = CliRunner().invoke(main, ["preview", str(template), "--catalog", str(SAMPLE_CATALOG), "--row", "FAS-001",
+                                       "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    storyboard, video = (Path(line) for line in result.stdout.split())
+    assert storyboard == tmp_path / "street-drop-FAS-001-9x16.storyboard.png"
+    assert video == tmp_path / "street-drop-FAS-001-9x16.draft.mp4"
+
+    product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "FAS-001")
+    plan = compile_plan(load_template(template), product, "9:16", templates_root)
+    small = scale_plan(plan, PREVIEW_SHORT_SIDE / 1080)
+    assert probe(video).size == small.size == (360, 640)
+    assert len(decode_hashes(video).hashes) == plan.frames
+
+    sheet = np.asarray(Image.open(storyboard).convert("RGB"), dtype=np.int16)
+    gap, (width, height) = 12, small.size
+    assert sheet.shape[1] == gap + len(plan.shots) * (width + gap)
+    for index in range(len(plan.shots)):  # the platform UI band above the safe area is shaded red in every panel
+        left = gap + index * (width + gap)
+        ui = sheet[gap + 2 : gap + int(small.safe_area[1]) - 2, left + 2 : left + width - 2]
+        safe = sheet[gap + int(small.safe_area[1]) + 4 : gap + int(small.safe_area[1]) + 20, left + 2 : left + width - 2]
+        assert ui[..., 0].mean() - ui[..., 1].mean() > safe[..., 0].mean() - safe[..., 1].mean() + 15
+
+
+def test_scaled_plan_keeps_timing_and_scales_every_box(templates_root: Path) -> None:
+    product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "HOM-002")
+    plan = compile_plan(load_template(templates_root / "home" / "cozy-home.yaml"), product, "16:9", templates_root)
+    small = scale_plan(plan, 1 / 3)
+    assert small.size == (640, 360) and small.frames == plan.frames
+    for big_shot, small_shot in zip(plan.shots, small.shots):
+        assert (small_shot.start, small_shot.frames) == (big_shot.start, big_shot.frames)
+        for big, little in zip(big_shot.layers, small_shot.layers):
+            assert np.allclose(little.box, np.array(big.box) / 3, atol=1e-3)
+
+
+def test_preview_every_aspect_and_unknown_rows(tmp_path: Path, templates_root: Path) -> None:
+    template = templates_root / "home" / "cozy-home.yaml"
+    result = CliRunner().invoke(main, ["preview", str(template), "--catalog", str(SAMPLE_CATALOG), "--row", "HOM-001",
+                                       "--aspect", "all", "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in tmp_path.glob("*.mp4")) == [
+        f"cozy-home-HOM-001-{aspect}.draft.mp4" for aspect in ("16x9", "1x1", "4x5", "9x16")
+    ]
+    missing = CliRunner().invoke(main, ["preview", str(template), "--catalog", str(SAMPLE_CATALOG), "--row", "NOPE"])
+    assert missing.exit_code == 2
+    assert "no row 'NOPE'" in missing.output
