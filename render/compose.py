@@ -43,7 +43,7 @@ from render.text import TextLayout, draw_text
 
 _PAD = 4  # transparent border around sprites, so resampling boxes never leave the image
 _POP_FROM = 0.6  # a popping layer starts (or, leaving, ends) at this fraction of its size
-_SHADOW_MARGIN = 0.06  # contact shadow below a product, as a fraction of its height
+SHADOW_MARGIN = 0.06  # contact shadow below a product, as a fraction of its height
 _WIPE_FEATHER = 2.5  # pixels over which a wipe's edge goes from the outgoing shot to the incoming one
 _ZOOM_TRANSITION = 0.15  # a zoom transition enlarges the outgoing shot by this fraction
 
@@ -188,7 +188,7 @@ def _away(
 def _footprint(layer: ImagePlacement | TextPlacement) -> Rect:
     """A layer's box, down to the foot of its contact shadow's band when it has one (see ``_image_sprites``)."""
     x, y, w, h = layer.box
-    return (x, y, w, h * (1 + _SHADOW_MARGIN)) if isinstance(layer, ImagePlacement) and layer.shadow else layer.box
+    return (x, y, w, h * (1 + SHADOW_MARGIN)) if isinstance(layer, ImagePlacement) and layer.shadow else layer.box
 
 
 def layer_rect(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]) -> tuple[Rect, float]:
@@ -352,7 +352,7 @@ def _image_sprites(layer: ImagePlacement, source: Image.Image, shadow: bool) -> 
     x, y, w, h = layer.box
     if shadow:
         # The shadow is a blurred ellipse in a band around the layer's foot, drawn at rest size.
-        margin = h * _SHADOW_MARGIN
+        margin = h * SHADOW_MARGIN
         band = Image.new("RGBA", (max(1, math.ceil(w)), max(1, math.ceil(3 * margin))), (0, 0, 0, 0))
         ImageDraw.Draw(band).ellipse((w * 0.14, margin * 1.4, w * 0.86, margin * 2.5), fill=(20, 14, 10, 120))
         band = band.filter(ImageFilter.GaussianBlur(margin * 0.45))

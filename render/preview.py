@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from generator.assets import AssetResolver
 from generator.plan import BackgroundSpec, ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
-from render.text import find_font
+from render.text import TextLayout, draw_text, font_chain, shape_line
 
 PREVIEW_SHORT_SIDE = 360  # pixels on the preview's short side (a third of the full 1080)
 _CAPTION_LINES = 5
@@ -100,12 +100,13 @@ def _keeping(frames: Iterator[Image.Image], wanted: dict[int, PlannedShot], stil
 def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image]) -> Image.Image:
     """The shots side by side, each annotated: UI zones shaded, text boxes outlined, caption below."""
     width, height = plan.size
-    font = _caption_font(max(11, width // 26))
-    line = round(font.size * 1.3)
+    size = max(11, width // 26)
+    line = round(size * 1.3)
     caption = line * _CAPTION_LINES + 8
+    lang = next((t.lang for shot in plan.shots for t in shot.layers if isinstance(t, TextPlacement)), "en")
+    fonts = font_chain("DejaVu Sans", lang=lang)
     gap = 12
     sheet = Image.new("RGB", (gap + len(plan.shots) * (width + gap), gap + height + caption + gap), (24, 24, 28))
-    draw = ImageDraw.Draw(sheet)
     for index, shot in enumerate(plan.shots):
         left = gap + index * (width + gap)
         frame = stills.get(shot.id, Image.new("RGB", plan.size)).convert("RGBA")
@@ -116,7 +117,9 @@ def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image]) -> Image.Ima
         rows = [f"{shot.id}  {start:.2f}–{end:.2f} s{camera}{transition}"]
         rows += [f"“{text.text}”" for text in shot.layers if isinstance(text, TextPlacement)]
         for number, row in enumerate(rows[:_CAPTION_LINES]):
-            draw.text((left, gap + height + 6 + number * line), _clip(row, font, width), font=font, fill=(235, 235, 240))
+            text = _clip(row, fonts, size, width)
+            strip = draw_text(TextLayout((text,), size, line), fonts, "regular", (width, line), color="#EBEBF0", align="left", lang=lang)
+            sheet.paste(strip, (left, gap + height + 6 + number * line), strip)
     return sheet
 
 
@@ -135,13 +138,14 @@ def _annotated(frame: Image.Image, plan: ShotPlan, shot: PlannedShot) -> Image.I
     return Image.alpha_composite(frame, overlay)
 
 
-def _caption_font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(find_font("DejaVu Sans")), size)
+def _clip(text: str, fonts: tuple[str, ...], size: int, width: int) -> str:
+    """``text``, shortened with an ellipsis until its shaped width fits ``width``."""
 
+    def fits(candidate: str) -> bool:
+        return sum(run.width for run in shape_line(candidate, fonts, "regular", size)) <= width
 
-def _clip(text: str, font: ImageFont.FreeTypeFont, width: int) -> str:
-    if font.getlength(text) <= width:
+    if fits(text):
         return text
-    while text and font.getlength(text + "…") > width:
+    while text and not fits(text + "…"):
         text = text[:-1]
     return text + "…"

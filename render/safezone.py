@@ -1,6 +1,6 @@
 """Safe zones: text and products must stay where no platform UI covers them, checked on the plan.
 
-A layer is checked in every frame where it is fully shown: after its entrance, before its exit,
+A layer (a product with its contact shadow) is checked in every frame where it is fully shown: after its entrance, before its exit,
 under the camera (products follow it, text does not). Entrances and exits may cross the covered
 areas; what rests there would be hidden behind a platform's buttons or captions.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
-from render.compose import Rect, layer_rect
+from render.compose import SHADOW_MARGIN, Rect, layer_rect
 
 _TOLERANCE = 0.5  # pixels: rounding of boxes to the plan's 1/1000 px
 
@@ -61,8 +61,8 @@ def _shown(shot: PlannedShot, layer: ImagePlacement | TextPlacement) -> range:
 def _rect(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]) -> Rect:
     if isinstance(layer, TextPlacement):
         return layer.box  # text is drawn in screen space
-    rect, _ = layer_rect(shot, layer, frame, canvas)
-    return rect
+    (x, y, w, h), _ = layer_rect(shot, layer, frame, canvas)
+    return (x, y, w, h * (1 + SHADOW_MARGIN)) if layer.shadow else (x, y, w, h)  # its contact shadow included
 
 
 def _overreach(rect: Rect, safe: Rect) -> tuple[float, float, float, float]:

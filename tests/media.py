@@ -58,6 +58,16 @@ def decode_hashes(path: Path) -> DecodedVideo:
     return DecodedVideo(tuple(r[-1].strip() for r in rows), duration)
 
 
+def count_frames(path: Path) -> int:
+    """Video frames in the file, counted by ffmpeg from its packets (no decoding)."""
+    out = subprocess.run(
+        [ffmpeg_executable(), "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "null", "-",
+         "-progress", "pipe:1", "-nostats"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return int([line for line in out.splitlines() if line.startswith("frame=")][-1].removeprefix("frame="))
+
+
 def decode_frame(path: Path, index: int) -> np.ndarray:
     """Frame ``index`` (0-based) as an RGB array."""
     info = probe(path)
