@@ -31,6 +31,23 @@ def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def sample_subset(folder: Path, skus: Sequence[str]) -> Path:
+    """The sample catalog's header and its rows ``skus`` (in file order), with the bundled images beside it."""
+    lines = SAMPLE_CATALOG.read_text(encoding="utf-8").split("\n")
+    records, current = [], ""
+    for line in lines[1:]:  # records may span lines (quoted newlines)
+        current = f"{current}\n{line}" if current else line
+        if current.count('"') % 2 == 0:
+            records.append(current)
+            current = ""
+    keep = [r for r in records if r.split(",", 1)[0] in skus]
+    assert len(keep) == len(skus)
+    shutil.copytree(SAMPLE_CATALOG.parent / "images", folder / "images")
+    path = folder / "subset.csv"
+    path.write_text("\n".join([lines[0], *keep]) + "\n", encoding="utf-8")
+    return path
+
+
 def product_row(sku: str, **values: str) -> dict[str, str]:
     """A valid catalog row using a bundled product image; ``values`` override columns."""
     row = {

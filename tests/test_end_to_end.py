@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,33 +12,16 @@ from PIL import Image
 
 from generator.cli import main
 from generator.plan import ImagePlacement, ShotPlan
-from tests.conftest import REPO, SAMPLE_CATALOG
+from tests.conftest import REPO, sample_subset
 from tests.media import decode_frame, decode_hashes, probe, top_level_boxes
 
 SAMPLE_SKUS = ("BEA-001", "ELE-005", "BEA-005")  # lipstick on sale, the JPEG camera, the bad row
 
 
-def _sample_subset(folder: Path) -> Path:
-    """The sample catalog's header and the rows in SAMPLE_SKUS, with the bundled images beside it."""
-    lines = SAMPLE_CATALOG.read_text(encoding="utf-8").split("\n")
-    records, current = [], ""
-    for line in lines[1:]:  # records may span lines (quoted newlines)
-        current = f"{current}\n{line}" if current else line
-        if current.count('"') % 2 == 0:
-            records.append(current)
-            current = ""
-    keep = [r for r in records if r.split(",", 1)[0] in SAMPLE_SKUS]
-    assert len(keep) == len(SAMPLE_SKUS)
-    shutil.copytree(SAMPLE_CATALOG.parent / "images", folder / "images")
-    path = folder / "subset.csv"
-    path.write_text("\n".join([lines[0], *keep]) + "\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path, Path]:
     folder = tmp_path_factory.mktemp("sample")
-    catalog = _sample_subset(folder)
+    catalog = sample_subset(folder, SAMPLE_SKUS)
     out = folder / "out"
     result = CliRunner().invoke(main, ["run", str(catalog), "--out", str(out)])
     return result, out, catalog

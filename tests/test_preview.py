@@ -33,7 +33,7 @@ def test_preview_writes_a_storyboard_and_a_draft_video(tmp_path: Path, templates
     assert len(decode_hashes(video).hashes) == plan.frames
 
     sheet = np.asarray(Image.open(storyboard).convert("RGB"), dtype=np.int16)
-    gap, (width, height) = 12, small.size
+    gap, width = 12, small.size[0]
     assert sheet.shape[1] == gap + len(plan.shots) * (width + gap)
     for index in range(len(plan.shots)):  # the platform UI band above the safe area is shaded red in every panel
         left = gap + index * (width + gap)
