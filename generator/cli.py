@@ -6,6 +6,7 @@ error (nothing was run); 130 interrupted.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import click
 from click.core import ParameterSource
 
 from generator.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch, summarize
-from generator.catalog import CatalogOptions, load_catalog, load_column_map
+from generator.catalog import CATALOG_FORMATS, CatalogOptions, load_catalog, load_column_map
 from generator.errors import AdgenError, ConfigError
 from generator.fetch import Fetcher, FetchSettings, is_url
 from generator.plan import ASPECT_SIZES
@@ -41,15 +42,18 @@ def _catalog_location(context: click.Context, parameter: click.Parameter, value:
 
 
 def _open_catalog(
-    catalog: str | Path, columns: Path | None, currency: str | None, max_pixels: int, fetch: FetchSettings
+    catalog: str | Path, columns: Path | None, currency: str | None, max_pixels: int, fetch: FetchSettings,
+    reading: dict[str, Any],
 ) -> tuple[Path, CatalogOptions]:
-    """The local catalog file and how to read it; a URL catalog is fetched first and becomes the base of its links."""
+    """The local catalog file and how to read it (``reading``: format, sheet, variants, include_unavailable);
+    a URL catalog is fetched first and becomes the base of its links."""
     fetcher = Fetcher(fetch)
     options = CatalogOptions(
         column_map=load_column_map(columns) if columns else {},
         default_currency=currency,
         max_pixels=max_pixels,
         fetcher=fetcher,
+        **reading,
     )
     if isinstance(catalog, Path):
         return catalog, options
@@ -85,10 +89,33 @@ _catalog_arguments = [
 ]  # fmt: skip
 
 
+_reading_arguments = [
+    click.option("--format", "catalog_format", type=click.Choice(CATALOG_FORMATS), default="auto", show_default=True,
+                 help="The catalog's kind: Merchant Center CSV, Meta, Shopify export or Merchant XML feed; auto tells it from the content."),
+    click.option("--sheet", help="Excel workbooks: the sheet to read (default: the first)."),
+    click.option("--variants", is_flag=True, help="Shopify exports: one video per variant instead of one per product."),
+    click.option("--include-unavailable", is_flag=True,
+                 help="Also render rows that are out of stock, drafts, archived or unpublished (skipped by default)."),
+]  # fmt: skip
+
+
 def _with_catalog_arguments(function: Any) -> Any:
     for decorator in reversed(_catalog_arguments):
         function = decorator(function)
-    return function
+    return _with_reading_arguments(function)
+
+
+def _with_reading_arguments(function: Any) -> Any:
+    """Add the options of how to read a catalog; the command receives them together, as ``reading``."""
+
+    @functools.wraps(function)
+    def command(*args: Any, catalog_format: str, sheet: str | None, variants: bool, include_unavailable: bool, **kwargs: Any) -> Any:
+        reading = {"format": catalog_format, "sheet": sheet, "variants": variants, "include_unavailable": include_unavailable}
+        return function(*args, reading=reading, **kwargs)
+
+    for decorator in reversed(_reading_arguments):
+        command = decorator(command)
+    return command
 
 
 @click.group()
@@ -137,12 +164,12 @@ def main(verbose: bool) -> None:
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, workers: int, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
-        preset: Any, keyframe_cache: Path, **renderer_options: Any) -> None:  # fmt: skip
+        preset: Any, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
     with a manifest.jsonl and run-summary.json."""
     settings = _guard(lambda: _renderer_settings(renderer_config, renderer_options))
     fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls, endpoint_url=s3_endpoint_url)
-    path, catalog_options = _guard(lambda: _open_catalog(catalog, columns, currency, max_pixels, fetch))
+    path, catalog_options = _guard(lambda: _open_catalog(catalog, columns, currency, max_pixels, fetch, reading))
     options = RunOptions(
         template_id=template_id, aspects=_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
         encode=preset, keyframe_cache=keyframe_cache, templates_root=templates_root,
@@ -152,7 +179,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
     report = _guard(lambda: run_batch(path, store, options))
     summary = summarize(list(report.results), report.seconds, "")
     log.info(
-        "%d rendered, %d skipped (already there), %d failed in %.1f s (%s videos per minute); manifest: %s",
+        "%d rendered, %d skipped (already there, or unavailable), %d failed in %.1f s (%s videos per minute); manifest: %s",
         report.count("rendered"), report.count("skipped"), report.count("failed"), report.seconds,
         summary["videos_per_minute"], store.uri(MANIFEST_KEY),
     )  # fmt: skip
@@ -201,12 +228,12 @@ def _renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSe
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout.")
 def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
          currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str,
-         out: Path | None) -> None:  # fmt: skip
+         out: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
     """Print one canonical plan JSON per line for each row of CATALOG (a file or URL; no rendering)."""
     fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls)
 
     def work() -> int:
-        path, catalog_options = _open_catalog(catalog, columns, currency, max_pixels, fetch)
+        path, catalog_options = _open_catalog(catalog, columns, currency, max_pixels, fetch, reading)
         options = RunOptions(
             template_id=template_id, aspects=_aspects(aspect), limit=limit, templates_root=templates_root,  # type: ignore[arg-type]
             catalog=catalog_options,
@@ -216,7 +243,9 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
         store = LocalStore(out) if out else None
         failed = 0
         for item in plan_rows(loaded, templates, options):
-            if not isinstance(item, PlannedRow):
+            if not isinstance(item, PlannedRow) and item.status == "skipped":
+                log.info("row %d (%s) skipped: %s", item.row, item.sku, item.reason)
+            elif not isinstance(item, PlannedRow):
                 log.error("%s", item.error)
                 failed += 1
             elif store is not None:
@@ -241,8 +270,9 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
 @click.option("--currency", help="ISO 4217 currency for prices written without one.")
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
+@_with_reading_arguments
 def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, out: Path, columns: Path | None,
-            currency: str | None, templates_root: Path | None) -> None:  # fmt: skip
+            currency: str | None, templates_root: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
     """Storyboard PNG and low-resolution draft MP4 of TEMPLATE for one catalog row, in seconds."""
     from generator.assets import AssetResolver
     from generator.plan import compile_plan
@@ -254,11 +284,14 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
         loaded_template = load_template(template)
         root = templates_root or template.parent.parent
         fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
-        path, options = _open_catalog(catalog, columns, currency, 40_000_000, fetch)
+        path, options = _open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
         loaded = load_catalog(path, options)
         product = next((p for p in loaded.products if p.sku == row or str(p.row) == row), None)
         if product is None:
             bad = next((e for e in loaded.errors if str(e.context.get("sku")) == row or str(e.context.get("row")) == row), None)
+            skipped = next((s for s in loaded.skipped if row in (s.sku, str(s.row))), None)
+            if bad is None and skipped is not None:
+                raise ConfigError(f"row {skipped.row} ({skipped.sku}) is skipped: {skipped.reason}; --include-unavailable shows it")
             raise ConfigError(str(bad) if bad else f"no row {row!r} in {loaded.name} (give a SKU or a row number)")
         declared = loaded_template.spec.canvas.aspects
         chosen = _aspects(aspect)
@@ -306,7 +339,9 @@ def list_templates(templates_root: Path) -> None:
 @click.option("--currency", help="ISO 4217 currency for prices written without one.")
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
-def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None) -> None:
+@_with_reading_arguments
+def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None,
+         reading: dict[str, Any]) -> None:  # fmt: skip
     """Check TEMPLATE and print each problem as file:line:column: severity: message.
 
     Exits 1 if there is an error, 0 if there are only warnings or nothing.
@@ -317,7 +352,7 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
         loaded = None
         if catalog is not None:
             fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
-            path, options = _open_catalog(catalog, columns, currency, 40_000_000, fetch)
+            path, options = _open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
             loaded = load_catalog(path, options)
         findings = lint_template(template, loaded, templates_root)
         for finding in findings:

@@ -40,7 +40,11 @@ Kind = Literal["image", "catalog"]
 SCHEMES = ("https", "http", "s3")
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
-CATALOG_TYPES = frozenset({"application/csv", "application/octet-stream", "binary/octet-stream", "application/vnd.ms-excel"})
+CATALOG_TYPES = frozenset({
+    "application/csv", "application/octet-stream", "binary/octet-stream", "application/vnd.ms-excel",
+    "application/xml", "application/rss+xml", "application/atom+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+})  # fmt: skip
 _CHUNK = 64 * 1024
 _MB = 1024 * 1024
 
@@ -201,7 +205,7 @@ class Fetcher:
         download = self._open_s3(url) if scheme == "s3" else self._open_http(url)
         try:
             if not _accepts(kind, download.content_type):
-                wanted = "an image" if kind == "image" else "a CSV/TSV catalog"
+                wanted = "an image" if kind == "image" else "a catalog (CSV, TSV, XML feed or workbook)"
                 raise _Refused(f"is {download.content_type or 'of no content type'}, not {wanted}")
             if download.length is not None and download.length > self.settings.max_bytes:
                 raise _Refused(f"is larger than {_size(self.settings.max_bytes)} ({download.length} bytes)")

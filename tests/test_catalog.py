@@ -1,4 +1,4 @@
-"""Catalog loading: pandas CSV reading, price parsing, column maps and per-row validation."""
+"""Catalog loading: CSV reading, price parsing, column maps and per-row validation."""
 
 from __future__ import annotations
 
@@ -383,3 +383,62 @@ def test_unmapped_columns_are_kept_as_extra_text(feed: Path) -> None:
     assert product.extra == {"material": "cotton"}
     assert product.field_value("material") == "cotton"
     assert product.field_value("id") == "A1"
+
+
+# --- money as catalogs write it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "amount", "currency"),
+    [
+        ("$19.99", "USD", "19.99", "USD"),
+        ("$19.99", "CAD", "19.99", "CAD"),
+        ("US$ 19.99", None, "19.99", "USD"),
+        ("€19,99", None, "19.99", "EUR"),
+        ("19,99 €", "USD", "19.99", "EUR"),  # a written symbol wins over the default
+        ("1.299,00 EUR", None, "1299.00", "EUR"),
+        ("1,299.00", "USD", "1299.00", "USD"),
+        ("1,24,999.00 INR", None, "124999.00", "INR"),
+        ("₹1,24,999.00", None, "124999.00", "INR"),
+        ("¥1,980", "JPY", "1980", "JPY"),
+        ("¥1,980.00", "JPY", "1980", "JPY"),
+        ("JP¥1,980", None, "1980", "JPY"),
+        ("₩12.000", None, "12000", "KRW"),
+        ("12.000 KRW", None, "12000", "KRW"),
+        ("£5", None, "5", "GBP"),
+        ("CHF 1'299.50", None, "1299.50", "CHF"),
+        ("1 299,00 €", None, "1299.00", "EUR"),
+        ("1.500 KWD", None, "1.500", "KWD"),  # three decimals: the dot is decimal
+    ],
+)
+def test_parse_money_reads_symbols_and_separators_per_value(text: str, default: str | None, amount: str, currency: str) -> None:
+    money = parse_money(text, default)
+
+    assert (money.amount, money.currency) == (Decimal(amount), currency)
+    assert str(money.amount) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "message"),
+    [
+        ("$19.99", None, "'$19.99': '$' is used by several currencies (USD, CAD, AUD, NZD, SGD, HKD, MXN, TWD); "
+                         "write the code, like '19.99 USD', or give a default currency (--currency)"),
+        ("¥1,980", None, "'¥1,980': '¥' is used by several currencies (JPY, CNY); "
+                         "write the code, like '19.99 USD', or give a default currency (--currency)"),
+        ("$19.99", "EUR", "'$19.99': '$' is not a symbol of EUR"),
+        ("€19.99 USD", None, "'€19.99 USD': '€' is not a symbol of USD"),
+        ("¥1980.5", "JPY", "'¥1980.5': JPY amounts are whole numbers"),
+        ("-5 USD", None, "'-5 USD' is negative"),
+        ("$-5", "USD", "'$-5' is negative"),
+        ("(5.00) USD", None, "'(5.00) USD' is negative"),
+        ("12 apples", None, "'12 apples' is not a price like '19.99 USD' ('apples' is not a currency)"),
+        ("1.2.3,45 EUR", None, "'1.2.3,45 EUR' is not a price like '19.99 USD' (digits grouped oddly)"),
+        ("2 for 10 USD", None, "'2 for 10 USD' is not a price like '19.99 USD'"),
+        ("USD", None, "'USD' is not a price like '19.99 USD'"),
+    ],
+)  # fmt: skip
+def test_parse_money_refuses_ambiguous_negative_and_garbage_prices(text: str, default: str | None, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_money(text, default)
+
+    assert str(caught.value) == message

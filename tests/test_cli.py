@@ -63,7 +63,10 @@ def test_column_map_lets_a_feed_with_its_own_names_run(write_catalog: WriteCatal
 def test_unreadable_catalog_is_a_configuration_error(tmp_path: Path, templates_root: Path) -> None:
     missing = CliRunner().invoke(main, ["run", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out")])
     assert missing.exit_code == 2 and "catalog file not found" in missing.output
-    latin1 = tmp_path / "latin1.csv"
-    latin1.write_bytes("id,title,price,image_link\n1,Crème,1 EUR,a.png\n".encode("latin-1"))
-    result = CliRunner().invoke(main, ["plan", str(latin1), "--template", "quick", "--templates", str(templates_root)])
-    assert result.exit_code == 2 and "not UTF-8" in result.output
+    garbled = tmp_path / "garbled.csv"
+    data = b"id,title,price,image_link\n1,Cr\x81\x8d\x90me,1 EUR,a.png\n"  # neither UTF-8 nor Windows-1252 text
+    garbled.write_bytes(data)
+    result = CliRunner().invoke(main, ["plan", str(garbled), "--template", "quick", "--templates", str(templates_root)])
+    offset = data.index(b"\x81")
+    where = f"{garbled}:2: cannot tell the text encoding: not UTF-8 (line 2, byte {offset}: 0x81)"
+    assert result.exit_code == 2 and where in result.output

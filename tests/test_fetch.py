@@ -202,7 +202,7 @@ def test_catalog_urls_are_downloaded_again_and_their_failures_are_catalog_errors
     before = web.requests["/again.csv"]
     assert fetcher(tmp_path).fetch(f"{web.url}/again.csv", "catalog") == fetcher(tmp_path).fetch(f"{web.url}/again.csv", "catalog")
     assert web.requests["/again.csv"] == before + 2  # a feed changes under the same URL
-    with pytest.raises(CatalogError, match=r"catalog.png: is image/png, not a CSV/TSV catalog"):
+    with pytest.raises(CatalogError, match=r"catalog.png: is image/png, not a catalog \(CSV, TSV, XML feed or workbook\)"):
         fetcher(tmp_path).fetch(f"{web.url}/catalog.png", "catalog")
 
 
