@@ -14,17 +14,16 @@ The pipeline, one line of text at a time:
 4. **Shaping.** Each run of one font, level and script is shaped by HarfBuzz (contextual Arabic
    forms, Indic conjuncts, ligatures) and the runs are put in visual order (rule L2). Shaping is
    done once per line in ems and scaled to any size.
-5. **Wrapping.** ``fit_text`` fills lines greedily at break opportunities, measuring each line as
-   the sum of its shaped runs, and bisects for the largest size whose lines fit the box. A line
-   whose own first strong character disagrees with its paragraph starts with an invisible LRM or
-   RLM, so the line alone still carries the paragraph's direction.
+5. **Wrapping.** ``render.textfit`` fills lines at these break opportunities, measuring each line
+   as the sum of its shaped runs (``em_width``), shrinks the text to fit its box and, where the
+   template allows, shortens it.
 6. **Drawing.** ``draw_text`` draws each run with its own font at its measured place; Pillow's
    raqm layout reshapes the run with the same HarfBuzz rules, so drawn and measured widths agree.
    A bitmap colour font (Noto Color Emoji has one 109 px strike) is drawn at its strike and scaled.
 
 Layout happens while planning, so the plan records the exact font size and line breaks; drawing
-only follows them. Text that does not fit even at the style's minimum size is an error, never
-clipped, and a character no font covers is an error, never a .notdef box::
+only follows them. Text is never clipped, and a character no font covers is an error, never a
+.notdef box::
 
     ValueError
     └── TextFitError
@@ -38,10 +37,9 @@ import functools
 import itertools
 import math
 import os
-import re
 import struct
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -51,7 +49,7 @@ from bidi import algorithm as uba
 from bidi import get_base_level
 from fontTools import unicodedata as font_unicodedata
 from fontTools.ttLib import TTFont, TTLibError
-from icu4py.breakers import CharacterBreaker, LineBreaker
+from icu4py.breakers import CharacterBreaker, LineBreaker, WordBreaker
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONT_DIRS = (
@@ -291,7 +289,7 @@ def _pil_font(face: _Face, size: int) -> ImageFont.FreeTypeFont:
 # --- Segmentation and font runs ----------------------------------------------------------------
 
 
-def _segments(breaker: type[CharacterBreaker | LineBreaker], text: str, lang: str) -> list[tuple[int, int]]:
+def segments(breaker: type[CharacterBreaker | LineBreaker | WordBreaker], text: str, lang: str) -> list[tuple[int, int]]:
     """ICU segments of ``text`` as Python index ranges (ICU counts UTF-16 code units)."""
     if not text:
         return []
@@ -335,7 +333,7 @@ def missing_glyphs(text: str, families: tuple[str, ...], weight: str = "regular"
 
     Whitespace, ZWJ, variation selectors and other default-ignorable characters need no glyph.
     """
-    clusters = (text[start:end] for start, end in _segments(CharacterBreaker, text, "en"))
+    clusters = (text[start:end] for start, end in segments(CharacterBreaker, text, "en"))
     return tuple(dict.fromkeys(c for c in clusters if _needed(c) and _first_covering(c, families, weight) is None))
 
 
@@ -352,9 +350,9 @@ def _font_items(line: str, families: tuple[str, ...], weight: str, lang: str) ->
     A cluster of one script, or an emoji, takes the first face covering it. A neutral cluster
     (spaces, digits, punctuation) joins the previous cluster's face and script, else the next
     one's, when that face maps it and is not a colour font (whose spaces are emoji-wide). An
-    uncovered cluster falls to the first face; ``fit_text`` has refused such text already.
+    uncovered cluster falls to the first face; fitting has refused such text already.
     """
-    clusters = [line[start:end] for start, end in _segments(CharacterBreaker, line, lang)]
+    clusters = [line[start:end] for start, end in segments(CharacterBreaker, line, lang)]
     faces = _faces(families, weight)
     specific = [_specific_font(cluster, families, weight) for cluster in clusters]
     following: list[tuple[int, str] | None] = [None] * len(clusters)
@@ -454,105 +452,17 @@ def shape_line(line: str, families: tuple[str, ...], weight: str, size: int, lan
     return tuple(replace(run, width=run.width * size) for run in _shape_em(line, families, weight, lang))
 
 
-def _em_width(line: str, families: tuple[str, ...], weight: str, lang: str) -> float:
+def em_width(line: str, families: tuple[str, ...], weight: str, lang: str) -> float:
+    """The advance of ``line`` at 1 px per em: multiply by a size for its width in pixels."""
     return sum(run.width for run in _shape_em(line, families, weight, lang))
 
 
-# --- Wrapping and fitting ----------------------------------------------------------------------
-
-
-def _wrap(paragraph: str, breaks: list[int], fits: Callable[[str], bool]) -> list[str] | None:
-    """Greedy fill at the break offsets (each a possible line end); None when one piece alone does not fit.
-
-    A line whose first strong character disagrees with its paragraph's starts with an invisible
-    LRM or RLM, so it keeps the paragraph's direction wherever it is drawn.
-    """
-    base = get_base_level(paragraph)
-
-    def line(start: int, end: int) -> str:
-        text = paragraph[start:end].rstrip()
-        return text if get_base_level(text) == base else "\u200e\u200f"[base] + text
-
-    lines: list[str] = []
-    start, k = 0, 0
-    while k < len(breaks):
-        end = k
-        while end + 1 < len(breaks) and fits(line(start, breaks[end + 1])):
-            end += 1
-        if not fits(line(start, breaks[end])):
-            return None
-        lines.append(line(start, breaks[end]))
-        start, k = breaks[end], end + 1
-    return lines
-
-
-@functools.lru_cache(maxsize=4096)  # catalogs repeat their texts: prices, brands, calls to action
-def fit_text(
-    text: str,
-    families: tuple[str, ...],
-    weight: str,
-    size: int,
-    min_size: int,
-    line_spacing: float,
-    box: tuple[float, float],
-    lang: str = "en",
-) -> TextLayout:
-    """Wrap ``text`` into ``box`` (width, height) at the largest size in ``[min_size, size]``.
-
-    Explicit newlines are kept; runs of spaces collapse to one. Lines break only where ICU allows
-    for ``lang``; trailing spaces do not count toward a line's width.
-
-    Raises:
-        MissingGlyphError: a character is covered by no font of ``families`` (checked first).
-        TextFitError: the text does not fit even at ``min_size``, or ``min_size`` exceeds ``size``.
-    """
-    if not 0 < min_size <= size:
-        raise TextFitError(f"the minimum size {min_size} px must be positive and at most the size {size} px")
-    missing = missing_glyphs(text, families, weight)
-    if missing:
-        raise MissingGlyphError(missing, families)
-    paragraphs = [p for p in (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()) if p]
-    breaks = [[end for _, end in _segments(LineBreaker, p, lang)] for p in paragraphs]
-    width, height = box
-
-    def attempt(candidate: int) -> TextLayout | None:
-        line_height = round(candidate * line_spacing)
-        lines: list[str] = []
-        for paragraph, ends in zip(paragraphs, breaks):
-            wrapped = _wrap(paragraph, ends, lambda line: _em_width(line, families, weight, lang) * candidate <= width)
-            if wrapped is None:
-                return None
-            lines.extend(wrapped)
-        fits = line_height * (len(lines) - 1) + candidate <= height
-        return TextLayout(tuple(lines), candidate, line_height) if fits else None
-
-    # Widths scale linearly with size, so whether the text fits is monotonic in size: try the
-    # largest size (the common case), then bisect below it.
-    best = attempt(size)
-    if best is None:
-        low, high = min_size, size - 1
-        while low <= high:
-            mid = (low + high + 1) // 2
-            if (layout := attempt(mid)) is None:
-                high = mid - 1
-            else:
-                best, low = layout, mid + 1
-    if best is None:
-        raise TextFitError(
-            f"text {text!r} does not fit a {width:.0f}x{height:.0f} px box even at the minimum size {min_size} px"
-        )
-    notdef = _notdef_clusters(best.lines, families, weight, lang)
-    if notdef:  # cmap coverage said yes but shaping still produced .notdef
-        raise MissingGlyphError(notdef, families)
-    return best
-
-
-def _notdef_clusters(lines: tuple[str, ...], families: tuple[str, ...], weight: str, lang: str) -> tuple[str, ...]:
-    """Grapheme clusters of ``lines`` that shaping maps to glyph 0 (.notdef)."""
+def notdef_clusters(lines: tuple[str, ...], families: tuple[str, ...], weight: str, lang: str) -> tuple[str, ...]:
+    """Grapheme clusters of ``lines`` that shaping maps to glyph 0 (.notdef), though cmap coverage said yes."""
     found: dict[str, None] = {}
     for line in lines:
         bad = {c for run in _shape_em(line, families, weight, lang) for g, c in zip(run.glyphs, run.clusters) if g == 0}
-        found.update((line[a:b], None) for a, b in _segments(CharacterBreaker, line, lang) if bad & set(range(a, b)))
+        found.update((line[a:b], None) for a, b in segments(CharacterBreaker, line, lang) if bad & set(range(a, b)))
     return tuple(found)
 
 

@@ -91,13 +91,17 @@ def test_row_position_does_not_change_the_plan(write_catalog: WriteCatalog, beau
 
 
 def test_text_that_cannot_fit_even_at_minimum_size_names_the_line_and_row(
-    write_catalog: WriteCatalog, templates_root: Path
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
-    quick = load_template(templates_root / "test" / "quick.yaml")
+    root = tmp_path / "templates"
+    shutil.copytree(templates_root, root)
+    source = (root / "test" / "quick.yaml").read_text()
+    (root / "test" / "quick.yaml").write_text(source.replace("style: headline,", "style: headline, overflow: error,"))
+    quick = load_template(root / "test" / "quick.yaml")
     (product,) = _products(write_catalog, product_row("LONG", title="Supercalifragilistic " * 40))
     with pytest.raises(TemplateError, match="does not fit") as caught:
-        compile_plan(quick, product, "9:16", templates_root)
-    lines = (templates_root / "test" / "quick.yaml").read_text().splitlines()
+        compile_plan(quick, product, "9:16", root)
+    lines = (root / "test" / "quick.yaml").read_text().splitlines()
     assert caught.value.context["line"] == next(i for i, l in enumerate(lines, 1) if "{{ product.title }}" in l)
     assert caught.value.context["sku"] == "LONG" and caught.value.context["field"] == "shots[0].text[0].text"
 

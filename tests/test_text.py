@@ -22,11 +22,11 @@ from render.text import (
     TextLayout,
     draw_text,
     find_font,
-    fit_text,
     font_chain,
     missing_glyphs,
     shape_line,
 )
+from render.textfit import fit_text
 
 REPO = Path(__file__).resolve().parent.parent
 NOTO = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK JP", "Noto Sans CJK SC",
