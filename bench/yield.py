@@ -6,7 +6,8 @@
    ``adgen run --template ID --aspect all`` would plan it. A row the catalog refuses counts as a
    failure in every combination.
 3. It prints the share of combinations that planned first time, the failures grouped by reason
-   (with a few rows each), and how many texts the planner had to shorten to fit.
+   (with a few rows each), how many texts the planner had to shorten to fit, and how many needed a
+   legibility remedy (a shadow or a plate) on the draft backgrounds.
 
 Usage: ``python bench/yield.py [--templates DIR] [--show N]``.
 """
@@ -58,6 +59,7 @@ def main() -> None:
         combos = [(template, aspect) for template in templates.values() for aspect in template.spec.canvas.aspects]
         failures: dict[str, list[str]] = collections.defaultdict(list)
         short: collections.Counter[str] = collections.Counter()
+        remedies: collections.Counter[str] = collections.Counter()
         texts = planned = 0
         started = time.perf_counter()
         for error in catalog.errors:
@@ -76,12 +78,17 @@ def main() -> None:
                             texts += 1
                             if shortened(layer):
                                 short[f"{template.id} {layer.field}"] += 1
+                            if layer.remedy is not None:
+                                remedies[f"{template.id} {layer.field}: {layer.remedy}"] += 1
         seconds = time.perf_counter() - started
     total = (len(catalog.products) + len(catalog.errors)) * len(combos)
     print(f"stress catalog: {len(catalog.products) + len(catalog.errors)} rows x {len(combos)} template-aspects = {total} plans")
     print(f"first-pass yield: {planned}/{total} = {100 * planned / total:.1f} %  ({seconds:.1f} s)")
     print(f"texts shortened to fit: {sum(short.values())}/{texts} = {100 * sum(short.values()) / max(texts, 1):.1f} %")
     for where, count in short.most_common():
+        print(f"  {count:4d}  {where}")
+    print(f"texts given a legibility remedy: {sum(remedies.values())}/{texts}")
+    for where, count in remedies.most_common():
         print(f"  {count:4d}  {where}")
     if failures:
         print("failures by reason:")

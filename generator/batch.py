@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from generator.assets import AssetResolver
-from generator.catalog import Catalog, CatalogOptions, Product, load_catalog
+from generator.catalog import Catalog, CatalogOptions, CatalogSource, Product, SkippedRow, load_catalog
 from generator.errors import AdgenError, ConfigError
 from generator.plan import ShotPlan, compile_plan
 from generator.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
@@ -83,10 +83,13 @@ class RowResult:
     renderer: str | None = None
     keyframe_retries: int | None = None
     fidelity: dict[str, float] | None = None  # worst mean difference of each layer kind from its reference, 8-bit levels
+    legibility: tuple[dict[str, str | float], ...] | None = None  # remedies given to texts on the keyframes at render time
     video_url: str | None = None
     poster_url: str | None = None
     error: str | None = None
     reason: str | None = None  # the error without where it happened, to group failures by
+    warnings: int | None = None  # how many adjustments the plan records (texts shortened to fit), 0 when none
+    warning_messages: tuple[str, ...] | None = None
 
     def to_json(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True, ensure_ascii=False)
@@ -114,10 +117,14 @@ class PlannedRow:
 
     def result(self) -> RowResult:
         """This row's manifest line before rendering (status ``planned``)."""
+        warnings = tuple(
+            f"shot {shot}, {layer.field}: text shortened to fit its box: {layer.text!r}" for shot, layer in self.plan.shortened_texts()
+        )
         return RowResult(
             row=self.product.row, sku=self.product.sku, status="planned", template=self.template.id,
             template_version=self.template.spec.version, aspect=self.plan.aspect, plan_hash=self.plan.sha256,
             duration=round(self.plan.duration, 3), frames=self.plan.frames,
+            warnings=len(warnings), warning_messages=warnings or None,
         )  # fmt: skip
 
     @property
@@ -146,11 +153,15 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
 
 
 def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOptions) -> Iterator[PlannedRow | RowResult]:
-    """Plans for each good row x aspect, and a failed ``RowResult`` for each row that cannot be planned."""
+    """Plans for each good row x aspect, a failed ``RowResult`` for each row that cannot be planned, and a
+    skipped one, with its reason, for each row that is not for sale."""
     rows = catalog.rows()
     if options.limit is not None:
         rows = rows[: options.limit]
     for item in rows:
+        if isinstance(item, SkippedRow):
+            yield RowResult(row=item.row, sku=item.sku, status="skipped", reason=item.reason)
+            continue
         if not isinstance(item, Product):
             row, sku = int(str(item.context["row"])), str(item.context.get("sku", ""))
             yield RowResult(row=row, sku=sku, status="failed", error=str(item), reason=item.message)
@@ -265,7 +276,7 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
         finally:
             ordered = [results[i] for i in sorted(results)]
             write_manifest(store, ordered)
-            write_summary(store, ordered, time.monotonic() - started, keyframes.identity, worker_rss)
+            write_summary(store, ordered, time.monotonic() - started, keyframes.identity, worker_rss, catalog.source)
             close = getattr(backend, "close", None)
             if close is not None:
                 close()
@@ -316,7 +327,7 @@ def _store_row(row: PlannedRow, outcome: Outcome, job: Job, store: Store, presig
     linked = _links(row, store, presign)
     return replace(
         base, status="rendered", video=video_uri, poster=poster_uri, plan=plan_uri, fidelity=outcome.fidelity,
-        video_url=linked.video_url, poster_url=linked.poster_url, seconds=outcome.seconds,
+        video_url=linked.video_url, poster_url=linked.poster_url, seconds=outcome.seconds, legibility=outcome.legibility or None,
     )  # fmt: skip
 
 
@@ -326,14 +337,20 @@ def write_manifest(store: Store, results: list[RowResult]) -> None:
     store.put_bytes(MANIFEST_KEY, data, "application/x-ndjson")
 
 
-def summarize(results: list[RowResult], seconds: float, renderer: str, worker_rss: float = 0.0) -> dict[str, Any]:
-    """Counts by status, failures grouped by reason (most frequent first), throughput and peak memory."""
+def summarize(
+    results: list[RowResult], seconds: float, renderer: str, worker_rss: float = 0.0, catalog: CatalogSource | None = None
+) -> dict[str, Any]:
+    """Counts by status, failures and unavailable rows grouped by reason (most frequent first), throughput,
+    peak memory, and what the catalog was read as."""
     reasons = collections.Counter(r.reason or r.error or "unknown" for r in results if r.status == "failed")
+    unavailable = collections.Counter(r.reason for r in results if r.status == "skipped" and r.reason)
     rendered = sum(1 for r in results if r.status == "rendered")
     return {
         "rows": len({r.row for r in results}),
         "videos": {status: sum(1 for r in results if r.status == status) for status in ("rendered", "skipped", "failed")},
         "failures": [{"reason": reason, "count": count} for reason, count in reasons.most_common()],
+        "unavailable": [{"reason": reason, "count": count} for reason, count in unavailable.most_common()],
+        "catalog": catalog.as_dict() if catalog is not None else None,
         "seconds": round(seconds, 3),
         "videos_per_minute": round(rendered / seconds * 60, 3) if seconds > 0 else None,
         "renderer": renderer,
@@ -344,9 +361,11 @@ def summarize(results: list[RowResult], seconds: float, renderer: str, worker_rs
     }
 
 
-def write_summary(store: Store, results: list[RowResult], seconds: float, renderer: str, worker_rss: float) -> None:
+def write_summary(
+    store: Store, results: list[RowResult], seconds: float, renderer: str, worker_rss: float, catalog: CatalogSource | None = None
+) -> None:
     """Replace the run summary (``run-summary.json``) with this run's."""
-    data = json.dumps(summarize(results, seconds, renderer, worker_rss), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    data = json.dumps(summarize(results, seconds, renderer, worker_rss, catalog), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     store.put_bytes(SUMMARY_KEY, data.encode("utf-8"), "application/json")
 
 

@@ -10,7 +10,8 @@ Checks, in order (a stage runs only when the ones before it left a template to c
 5. Plans, in every declared aspect: with a catalog, for each of its rows (an expression that fails,
    text too long for its box even at the minimum size, a glyph no font has); without one, for a
    sample product. Each plan's text and product must stay inside the aspect's safe zone in every
-   frame where they are fully shown.
+   frame where they are fully shown. Text the ``shrink`` overflow policy shortened is a warning.
+   Each text must contrast enough with what is behind it (``render.legibility``, on draft backgrounds).
 
 Errors make ``adgen templates lint`` exit 1; warnings are printed and it exits 0.
 """
@@ -43,6 +44,7 @@ ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
     "additional_images": ("additional_image_link",),
     "discount": ("sale_price",),
     "extra": (),
+    "raw": (),
     "row": (),
 } | {name: (name,) for name in CANONICAL_COLUMNS if name not in ("id", "image_link", "product_highlight", "additional_image_link")}
 
@@ -158,9 +160,12 @@ def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> It
 def _plan_findings(template: Template, products: tuple[Product, ...], root: Path, sampled: bool) -> list[Finding]:
     """Plan every product in every aspect; group identical problems by template line."""
     from generator.plan import compile_plan
+    from render.legibility import Contrast, check_on_draft, image_source
     from render.safezone import safe_zone_violations
 
     grouped: dict[tuple[str | None, int | None, int | None, str], list[str]] = defaultdict(list)
+    clashes: dict[tuple[str, int | None, int | None], list[tuple[Contrast, str, str]]] = defaultdict(list)
+    shortened: dict[tuple[str, int | None, int | None, str], list[str]] = defaultdict(list)
     for product in products:
         who = "the sample product" if sampled else f"row {product.row} (sku {product.sku})"
         for aspect in template.spec.canvas.aspects:
@@ -175,15 +180,33 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
             for violation in safe_zone_violations(plan):
                 error = template.error(violation.describe(aspect), _field_path(violation.field))
                 grouped[(str(error.context["file"]), _int(error.context.get("line")), _int(error.context.get("column")), error.message)].append(who)
+            for contrast in check_on_draft(plan, image_source((product.image,), root)):
+                if not contrast.passed:
+                    where = template.error("", _field_path(contrast.layer.field))
+                    clashes[(str(where.context["file"]), _int(where.context.get("line")), _int(where.context.get("column")))].append((contrast, aspect, who))
+            for _, layer in plan.shortened_texts():
+                message = f"text too long for its box in {aspect} even at the minimum size {layer.font_size} px: shortened with an ellipsis"
+                where = template.error(message, (*_field_path(layer.field), "text"))
+                shortened[(str(where.context["file"]), _int(where.context.get("line")), _int(where.context.get("column")), message)].append(who)
     findings = []
     for (file, line, column, message), whos in grouped.items():
-        unique = list(dict.fromkeys(whos))
-        more = f" (and {len(unique) - 1} more row{'s' if len(unique) > 2 else ''})" if len(unique) > 1 else ""
         if file is None:
-            findings.append(Finding("warning", f"{unique[0]}{more}: {message}", template.path))
+            findings.append(Finding("warning", f"{_rows(whos)}: {message}", template.path))
         else:
-            findings.append(Finding("error", f"{unique[0]}{more}: {message}", Path(file), line, column))
+            findings.append(Finding("error", f"{_rows(whos)}: {message}", Path(file), line, column))
+    for (file, line, column), failing in clashes.items():  # one per text, naming its worst row and aspect
+        worst, aspect, who = min(failing, key=lambda item: item[0].ratio)
+        message = f"{worst.layer.field}: {worst.describe(aspect=aspect)}"
+        findings.append(Finding("error", f"{_rows([who, *(w for _, _, w in failing)])}: {message}", Path(file), line, column))
+    findings += [Finding("warning", f"{_rows(whos)}: {message}", Path(file), line, column) for (file, line, column, message), whos in shortened.items()]
     return findings
+
+
+def _rows(whos: list[str]) -> str:
+    """The first row of a group, and how many more: ``row 3 (sku B) (and 2 more rows)``."""
+    unique = list(dict.fromkeys(whos))
+    more = f" (and {len(unique) - 1} more row{'s' if len(unique) > 2 else ''})" if len(unique) > 1 else ""
+    return f"{unique[0]}{more}"
 
 
 def _int(value: object) -> int | None:

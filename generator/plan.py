@@ -20,10 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from generator.assets import AssetRoot, ImageAsset, file_sha256, load_image_asset, resolve_ref
 from generator.catalog import Product
 from generator.errors import AssetError, PlanError
-from generator.templates import NAMED_BOXES, Background, BoxSpec, Template, dotted
-from render.text import TextFitError, fit_text, font_chain
+from generator.templates import NAMED_BOXES, Background, BoxSpec, Legibility, Template, dotted
+from render.text import TextFitError, font_chain
+from render.textfit import FittedText, fit_or_shorten, fit_text
 
-PLAN_VERSION = 3
+PLAN_VERSION = 4
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
     "1:1": (1080, 1080),
@@ -98,7 +99,10 @@ class ImagePlacement(_Plan):
 
 
 class TextPlacement(_Plan):
-    """Resolved text: its lines as wrapped at ``font_size``, centred vertically in ``box``."""
+    """Resolved text: its lines as wrapped at ``font_size``, centred vertically in ``box``.
+
+    ``text`` is what is shown; when the overflow policy had to shorten it (with an ellipsis) to fit
+    at the minimum size, ``shortened_from`` holds the whole text."""
 
     kind: Literal["text"] = "text"
     field: str
@@ -116,6 +120,11 @@ class TextPlacement(_Plan):
     plate: str | None
     box: tuple[float, float, float, float]
     motion: Motion
+    shortened_from: str | None = None
+    # ``check``: failing contrast is an error; ``auto``: it gets ``remedy`` (a shadow, or a plate), whose
+    # result ``shadow`` and ``plate`` hold (render.legibility).
+    legibility: Legibility = "check"
+    remedy: Literal["shadow", "plate"] | None = None
 
 
 Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
@@ -191,6 +200,13 @@ class ShotPlan(_Plan):
     def duration(self) -> float:
         return self.frames / self.fps
 
+    def shortened_texts(self) -> tuple[tuple[str, TextPlacement], ...]:
+        """(shot id, layer) of every text the overflow policy shortened to fit, in plan order."""
+        return tuple(
+            (shot.id, layer) for shot in self.shots for layer in shot.layers
+            if isinstance(layer, TextPlacement) and layer.shortened_from is not None
+        )  # fmt: skip
+
     @classmethod
     def from_json(cls, text: str) -> ShotPlan:
         return cls.model_validate_json(text)
@@ -210,6 +226,9 @@ def stable_seed(*parts: str | int) -> int:
 def compile_plan(template: Template, product: Product, aspect: str, templates_root: Path) -> ShotPlan:
     """Apply ``template`` to ``product`` for ``aspect``.
 
+    Texts whose style says ``legibility: auto`` and that lack contrast on the draft backgrounds get
+    their remedy recorded (``render.legibility``).
+
     Raises:
         TemplateError: an expression failed on this product, or text cannot fit (names file and line).
         PlanError: the product lacks a field the template requires, or the aspect is not declared.
@@ -220,8 +239,13 @@ def compile_plan(template: Template, product: Product, aspect: str, templates_ro
     missing = [name for name in spec.requires if not product.field_value(name)]
     if missing:
         raise PlanError(f"template {spec.id} requires {', '.join(missing)}, empty for this product", field=missing[0])
-    builder = _PlanBuilder(template, product, aspect, templates_root)
-    return builder.build()
+    plan = _PlanBuilder(template, product, aspect, templates_root).build()
+    if any(isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in plan.shots for layer in shot.layers):
+        # Imported only here: deciding remedies composites frames, which plans without them never need.
+        from render.legibility import image_source, remedy_on_draft
+
+        plan = remedy_on_draft(plan, image_source((product.image,), templates_root))
+    return plan
 
 
 def box_pixels(box: BoxSpec, area: str, aspect: str) -> tuple[float, float, float, float]:
@@ -406,12 +430,18 @@ class _PlanBuilder:
         inner_w, inner_h = (bw - 0.9 * size, bh - 0.44 * size) if style.plate else (bw, bh)
         try:
             fonts = font_chain(style.font, style.weight, style.fallback, self.lang)
-            layout = fit_text(text, fonts, style.weight, size, min_size, style.line_spacing, (inner_w, inner_h), self.lang)
+            fitting = (fonts, style.weight, size, min_size, style.line_spacing, (inner_w, inner_h), self.lang)
+            if self.template.overflow(layer) == "shrink":
+                fitted = fit_or_shorten(text, *fitting)
+            else:
+                fitted = FittedText(fit_text(text, *fitting), text, shortened=False)
         except (LookupError, TextFitError) as exc:
             raise self.template.error(str(exc), (*path, "text"), sku=self.product.sku) from exc
+        layout = fitted.layout
         return TextPlacement(
             field=dotted(path),
-            text=text,
+            text=fitted.text,
+            shortened_from=text if fitted.shortened else None,
             lines=layout.lines,
             fonts=fonts,
             lang=self.lang,
@@ -423,6 +453,7 @@ class _PlanBuilder:
             stroke=style.stroke,
             shadow=style.shadow,
             plate=style.plate,
+            legibility=style.legibility,
             box=(_r(bx), _r(by), _r(bw), _r(bh)),
             motion=self._motion(layer, shot_seconds),
         )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import jinja2
+import jinja2.meta
 import yaml
 from babel.numbers import format_currency, format_percent
 from jinja2.sandbox import SandboxedEnvironment
@@ -39,6 +40,13 @@ CameraMoveName = Literal[
     "none", "push-in", "pull-out", "pan-left", "pan-right", "pan-up", "pan-down", "parallax-left", "parallax-right"
 ]
 Direction = Literal["left", "right", "up", "down"]
+# What text too long for its box at the minimum size does: ``shrink`` shortens it with an ellipsis
+# (recorded in the plan, warned about), ``error`` fails the row. Unset: ``shrink`` for text that
+# reads a variable (a catalog value, an ``each`` item), ``error`` for literal text.
+Overflow = Literal["shrink", "error"]
+# What text that lacks contrast with what is behind it does: ``check`` makes it an error, ``auto``
+# gives it a shadow, or if that is not enough a plate, and records the remedy in the plan.
+Legibility = Literal["check", "auto"]
 RelativeBox = tuple[float, float, float, float]
 Mark = tuple[int, int]  # (line, column) in a YAML file, both from 1
 SingleBox = str | RelativeBox
@@ -95,7 +103,7 @@ class Canvas(_Spec):
 class Palette(_Spec):
     """Colours the draft renderer and text styles draw from."""
 
-    background: tuple[Color, Color] = ("#F4EDE6", "#D9C7B8")
+    background: tuple[Color, Color] = ("#2E2E38", "#1C1C22")  # dark, so the default white text reads on it
     accent: Color = "#E4572E"
     text: Color = "#FFFFFF"
 
@@ -114,6 +122,8 @@ class TextStyle(_Spec):
     stroke: int = Field(0, ge=0, le=20)
     shadow: bool = True
     plate: Color | None = None
+    overflow: Overflow | None = None
+    legibility: Legibility = "check"
 
 
 DEFAULT_STYLES: Mapping[str, TextStyle] = {
@@ -174,6 +184,7 @@ class MascotLayer(_Layer):
 class TextLayer(_Layer):
     text: str
     style: str = "body"
+    overflow: Overflow | None = None  # None: the style's
     box: BoxSpec = "bottom"
 
 
@@ -266,6 +277,16 @@ class Template:
     @property
     def styles(self) -> dict[str, TextStyle]:
         return {**DEFAULT_STYLES, **self.spec.styles}
+
+    def overflow(self, layer: TextLayer) -> Overflow:
+        """``layer``'s overflow policy: its own, else its style's, else by whether its text reads a variable."""
+        chosen = layer.overflow or self.styles[layer.style].overflow
+        if chosen is not None:
+            return chosen
+        key = f"\x00variables:{layer.text}"
+        if key not in self._compiled:
+            self._compiled[key] = bool(jinja2.meta.find_undeclared_variables(self.env.parse(layer.text)))
+        return "shrink" if self._compiled[key] else "error"
 
     def line_of(self, path: tuple[str | int, ...]) -> int | None:
         """Line of the field at ``path``, or of its nearest ancestor present in the file."""

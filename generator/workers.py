@@ -52,7 +52,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A job's result: ``error`` (with ``reason``, the error without its location) or the checks' ``fidelity``."""
+    """A job's result: ``error`` (with ``reason``, the error without its location) or the checks'
+    ``fidelity``, and the ``legibility`` remedies applied at render time (their JSON for the manifest)."""
 
     index: int
     fidelity: dict[str, float] = field(default_factory=dict)
@@ -61,6 +62,7 @@ class Outcome:
     peak_rss_mb: float = 0.0  # the rendering process's peak resident memory so far (ffmpeg not included)
     error: str | None = None
     reason: str | None = None
+    legibility: tuple[dict[str, str | float], ...] = ()
 
 
 class Executor(Protocol):
@@ -72,7 +74,7 @@ class Executor(Protocol):
 def render_job(job: Job, keyframes: Any, assets: AssetResolver, encode: EncodeSettings) -> Outcome:
     """Render ``job``'s plan into its folder with ``keyframes`` (a ``KeyframeService``) and check it."""
     from render.compose import keyframe_requests
-    from render.video import render_video
+    from render.video import VideoChecks, render_video
 
     job.folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -80,15 +82,17 @@ def render_job(job: Job, keyframes: Any, assets: AssetResolver, encode: EncodeSe
         checks = render_video(job.plan, keyframes, assets, job.video, job.poster, encode)
         error = None
     except AdgenError as exc:
-        checks, error = [], exc
+        checks, error = VideoChecks(()), exc
     retries = keyframes.retries_for(keyframe_requests(job.plan, assets, keyframes.roles))
     rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
     if error is not None:
         return Outcome(job.index, keyframe_retries=retries, peak_rss_mb=rss, error=str(error), reason=error.message)
     fidelity: dict[str, float] = {}
-    for check in checks:
+    for check in checks.layers:
         fidelity[check.kind] = max(fidelity.get(check.kind, 0.0), check.error)
-    return Outcome(job.index, fidelity, retries, seconds=round(time.perf_counter() - started, 3), peak_rss_mb=rss)
+    seconds = round(time.perf_counter() - started, 3)
+    legibility = tuple(remedy.to_json() for remedy in checks.legibility)
+    return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility)
 
 
 class InlineExecutor:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import copy
 import functools
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -204,6 +205,16 @@ def layer_rect(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: 
     return _moved(layer.motion, view.rect(layer.box, canvas, depth), view.rect(anchor, canvas, depth), canvas, frame)
 
 
+def settled_frame(shot: PlannedShot) -> int:
+    """Shot-local frame where every layer has finished entering (or the last frame), past any blend.
+
+    The frame a storyboard shows for the shot and where text legibility is measured.
+    """
+    blend = shot.transition_in.frames if shot.transition_in is not None else 0
+    entered = max((layer.motion.start + layer.motion.frames for layer in shot.layers), default=0)
+    return min(shot.frames - 1, max(blend, entered))
+
+
 @dataclass(frozen=True)
 class _Sprite:
     """A layer's pixels (RGBa, padded by ``_PAD``) and where they sit at rest, in canvas pixels.
@@ -281,6 +292,23 @@ class _ShotRenderer:
             piece = self._cached_piece(index, rect, opacity)
             if piece is not None:
                 frame.paste(piece.image, piece.origin, piece.mask)
+        return frame
+
+    def draw_area(self, state: _State, area: tuple[int, int, int, int]) -> Image.Image:
+        """The part ``area`` (left, top, right, bottom; canvas pixels) of what ``draw`` gives, drawn alone."""
+        left, top, right, bottom = area
+        world, view = self._world(state.baked), state.view
+        if view.at_rest:
+            frame = world.crop(area)
+        else:  # the same sampling positions as the whole frame's resize
+            x0, y0, x1, y1 = view.box(self.size)
+            sx, sy = (x1 - x0) / self.size[0], (y1 - y0) / self.size[1]
+            box = (x0 + left * sx, y0 + top * sy, x0 + right * sx, y0 + bottom * sy)
+            frame = world.resize((right - left, bottom - top), Image.Resampling.BILINEAR, box=box)
+        for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
+            piece = _resample(self.sprites[index], rect, opacity, self.size)
+            if piece is not None:
+                frame.paste(piece.image, (piece.origin[0] - left, piece.origin[1] - top), piece.mask)
         return frame
 
     def _world(self, baked: int) -> Image.Image:
@@ -389,16 +417,56 @@ def layer_at_rest(layer: ImagePlacement, source: Image.Image, canvas: tuple[int,
     return image
 
 
-def _text_sprite(layer: TextPlacement) -> _Sprite:
+def text_box(layer: TextPlacement) -> tuple[int, int, int, int]:
+    """Where a text is drawn at rest: its box snapped to whole pixels (x, y, w, h), so glyphs stay crisp."""
     x, y, w, h = layer.box
+    return round(x), round(y), max(1, round(w)), max(1, round(h))
+
+
+def _text_sprite(layer: TextPlacement) -> _Sprite:
+    x, y, w, h = text_box(layer)
     layout = TextLayout(layer.lines, layer.font_size, layer.line_height)
-    # Text is drawn on whole pixels: the box is snapped so glyphs stay crisp at rest.
-    size = (max(1, round(w)), max(1, round(h)))
     image = draw_text(
-        layout, layer.fonts, layer.weight, size, color=layer.color, align=layer.align, stroke=layer.stroke,
+        layout, layer.fonts, layer.weight, (w, h), color=layer.color, align=layer.align, stroke=layer.stroke,
         shadow=layer.shadow, plate=layer.plate, lang=layer.lang,
     )  # fmt: skip
-    return _Sprite(_pad(image), (float(round(x)), float(round(y)), float(size[0]), float(size[1])), layer.motion, False)
+    return _Sprite(_pad(image), (float(x), float(y), float(w), float(h)), layer.motion, False)
+
+
+def _sprites(shot: PlannedShot, source: Callable[[ImagePlacement], Image.Image | None], pinning: bool) -> list[_Sprite]:
+    """Every layer of ``shot`` as sprites, bottom first; an image layer whose ``source`` is None is left out."""
+    sprites = []
+    for layer in shot.layers:
+        if isinstance(layer, TextPlacement):
+            sprites.append(_text_sprite(layer))
+            continue
+        reference = source(layer)
+        if reference is not None:
+            # A pinned layer stands in a scene generated around it: no synthetic shadow.
+            shadow = layer.shadow and not (pinning and is_pinnable(shot, layer))
+            sprites.extend(_image_sprites(layer, reference, shadow))
+    return sprites
+
+
+def shot_still(
+    plan: ShotPlan,
+    shot: PlannedShot,
+    frame: int,
+    background: Image.Image,
+    source: Callable[[ImagePlacement], Image.Image | None],
+    pinning: bool = False,
+    area: tuple[int, int, int, int] | None = None,
+) -> Image.Image:
+    """Shot-local ``frame`` of ``shot`` alone (no transition blend), drawn over ``background``, its keyframe.
+
+    ``source`` gives each image layer's reference (RGBA, cutout applied), or None to leave the layer
+    out; ``pinning`` says whether resting layers were pinned into ``background``; ``area`` (left,
+    top, right, bottom; inside the canvas) draws only that part. Pixels equal the compositor's for
+    the same frame outside transitions.
+    """
+    renderer = _ShotRenderer(plan, shot, background.convert("RGB"), _sprites(shot, source, pinning))
+    state = renderer.state(frame)
+    return renderer.draw(state) if area is None else renderer.draw_area(state, area)
 
 
 def keyframe_requests(plan: ShotPlan, assets: AssetResolver, roles: frozenset[str]) -> list[KeyframeRequest]:
@@ -457,6 +525,10 @@ class Compositor:
         renderer: backend for the background keyframes (all requested in one batch).
         assets: resolves the plan's image references.
 
+    Attributes:
+        backgrounds: each shot's keyframe (RGB), as the renderer made it.
+        pinning: whether resting layers were pinned into the keyframes.
+
     Raises:
         RenderError: the plan names a camera move, entrance, exit, easing or transition this
             compositor does not know.
@@ -465,24 +537,32 @@ class Compositor:
     def __init__(self, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> None:
         _check_names(plan)
         self.plan = plan
-        roles = renderer.roles
-        backgrounds = renderer.render(keyframe_requests(plan, assets, roles))
-        self._shots = [
-            _ShotRenderer(plan, shot, background.convert("RGB"), self._sprites(shot, assets, pinning="pin" in roles))
-            for shot, background in zip(plan.shots, backgrounds)
+        self.assets = assets
+        self.pinning = "pin" in renderer.roles
+        self.backgrounds = tuple(image.convert("RGB") for image in renderer.render(keyframe_requests(plan, assets, renderer.roles)))
+        self._shots = self._renderers()
+
+    def _renderers(self) -> list[_ShotRenderer]:
+        def source(layer: ImagePlacement) -> Image.Image:
+            return layer_source(layer, self.assets)
+
+        return [
+            _ShotRenderer(self.plan, shot, background, _sprites(shot, source, self.pinning))
+            for shot, background in zip(self.plan.shots, self.backgrounds)
         ]
 
-    @staticmethod
-    def _sprites(shot: PlannedShot, assets: AssetResolver, pinning: bool) -> list[_Sprite]:
-        sprites = []
-        for layer in shot.layers:
-            if isinstance(layer, TextPlacement):
-                sprites.append(_text_sprite(layer))
-            else:
-                # A pinned layer stands in a scene generated around it: no synthetic shadow.
-                shadow = layer.shadow and not (pinning and is_pinnable(shot, layer))
-                sprites.extend(_image_sprites(layer, layer_source(layer, assets), shadow))
-        return sprites
+    def restyled(self, plan: ShotPlan) -> Compositor:
+        """This compositor drawing ``plan`` on the same keyframes; ``plan`` differs only in how its texts look.
+
+        Raises:
+            RenderError: ``plan`` has other shots or backgrounds than this compositor's.
+        """
+        if [(s.id, s.background) for s in plan.shots] != [(s.id, s.background) for s in self.plan.shots]:
+            raise RenderError("a restyled plan must keep the shots and backgrounds of the original")
+        twin = copy.copy(self)
+        twin.plan = plan
+        twin._shots = twin._renderers()
+        return twin
 
     def _jobs(self) -> Iterator[tuple[object, Callable[[], Image.Image]]]:
         """(state, draw) for every frame in order; ``draw`` makes the frame of ``state``.

@@ -8,31 +8,42 @@ outlined, and the shot's id, timing and texts written under it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
 from generator.assets import AssetResolver
 from generator.plan import BackgroundSpec, ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends.draft import DraftRenderer
-from render.compose import Compositor
+from render.compose import Compositor, layer_source, settled_frame
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.text import TextLayout, draw_text, font_chain, shape_line
+
+if TYPE_CHECKING:
+    from render.legibility import Contrast
+
+log = logging.getLogger(__name__)
 
 PREVIEW_SHORT_SIDE = 360  # pixels on the preview's short side (a third of the full 1080)
 _CAPTION_LINES = 5
 _UI_SHADE = (255, 40, 40, 70)
 _BOX_OUTLINE = (255, 220, 0, 255)
+_CLASH_OUTLINE = (255, 40, 40, 255)  # a text box whose text lacks contrast
 
 
 @dataclass(frozen=True)
 class Preview:
+    """The files written, and the texts that lack contrast on the draft backgrounds (``clashes``)."""
+
     storyboard: Path
     video: Path
     size: tuple[int, int]
     frames: int
+    clashes: tuple[Contrast, ...] = ()
 
 
 def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:
@@ -64,7 +75,12 @@ def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:
 
 
 def render_preview(plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, short_side: int = PREVIEW_SHORT_SIDE) -> Preview:
-    """Write ``<stem>.storyboard.png`` and ``<stem>.draft.mp4`` for ``plan`` into ``out``."""
+    """Write ``<stem>.storyboard.png`` and ``<stem>.draft.mp4`` for ``plan`` into ``out``.
+
+    Texts that lack contrast with what is behind them are logged as warnings and outlined in red.
+    """
+    from render.legibility import check_on_draft  # not at the top: it scales plans with this module
+
     small = scale_plan(plan, short_side / min(plan.size))
     out.mkdir(parents=True, exist_ok=True)
     video = out / f"{stem}.draft.mp4"
@@ -76,18 +92,14 @@ def render_preview(plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, 
         video, size=small.size, fps=small.fps, frames=small.frames, audio=audio,
         settings=EncodeSettings(crf=28, preset="ultrafast"), executable=ffmpeg_executable(),
     )  # fmt: skip
-    wanted = {shot.start + _settled(shot): shot for shot in small.shots}
+    wanted = {shot.start + settled_frame(shot): shot for shot in small.shots}
     stills: dict[str, Image.Image] = {}
     encode_video(_keeping(Compositor(small, DraftRenderer(), assets).frames(), wanted, stills), argv, size=small.size)
-    draw_storyboard(small, stills).save(storyboard, "PNG", optimize=False)
-    return Preview(storyboard=storyboard, video=video, size=small.size, frames=small.frames)
-
-
-def _settled(shot: PlannedShot) -> int:
-    """Shot-local frame where every layer has finished entering (or the last frame), past any blend."""
-    blend = shot.transition_in.frames if shot.transition_in is not None else 0
-    entered = max((layer.motion.start + layer.motion.frames for layer in shot.layers), default=0)
-    return min(shot.frames - 1, max(blend, entered))
+    clashes = tuple(c for c in check_on_draft(plan, lambda layer: layer_source(layer, assets)) if not c.passed)
+    for clash in clashes:
+        log.warning("%s: %s", clash.layer.field, clash.describe(aspect=plan.aspect))
+    draw_storyboard(small, stills, frozenset((c.shot, c.layer.field) for c in clashes)).save(storyboard, "PNG", optimize=False)
+    return Preview(storyboard=storyboard, video=video, size=small.size, frames=small.frames, clashes=clashes)
 
 
 def _keeping(frames: Iterator[Image.Image], wanted: dict[int, PlannedShot], stills: dict[str, Image.Image]) -> Iterator[Image.Image]:
@@ -97,8 +109,9 @@ def _keeping(frames: Iterator[Image.Image], wanted: dict[int, PlannedShot], stil
         yield frame
 
 
-def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image]) -> Image.Image:
-    """The shots side by side, each annotated: UI zones shaded, text boxes outlined, caption below."""
+def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image], clashes: frozenset[tuple[str, str]] = frozenset()) -> Image.Image:
+    """The shots side by side, each annotated: UI zones shaded, text boxes outlined (in red for the
+    (shot id, field) pairs in ``clashes``), caption below."""
     width, height = plan.size
     size = max(11, width // 26)
     line = round(size * 1.3)
@@ -110,7 +123,7 @@ def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image]) -> Image.Ima
     for index, shot in enumerate(plan.shots):
         left = gap + index * (width + gap)
         frame = stills.get(shot.id, Image.new("RGB", plan.size)).convert("RGBA")
-        sheet.paste(_annotated(frame, plan, shot).convert("RGB"), (left, gap))
+        sheet.paste(_annotated(frame, plan, shot, clashes).convert("RGB"), (left, gap))
         start, end = shot.start / plan.fps, (shot.start + shot.frames) / plan.fps
         camera = "" if shot.camera.move == "none" else f" · {shot.camera.move}"
         transition = f" · {shot.transition_in.type} in" if shot.transition_in else ""
@@ -123,7 +136,7 @@ def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image]) -> Image.Ima
     return sheet
 
 
-def _annotated(frame: Image.Image, plan: ShotPlan, shot: PlannedShot) -> Image.Image:
+def _annotated(frame: Image.Image, plan: ShotPlan, shot: PlannedShot, clashes: frozenset[tuple[str, str]]) -> Image.Image:
     overlay = Image.new("RGBA", frame.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     width, height = frame.size
@@ -134,7 +147,8 @@ def _annotated(frame: Image.Image, plan: ShotPlan, shot: PlannedShot) -> Image.I
     for layer in shot.layers:
         if isinstance(layer, TextPlacement):
             bx, by, bw, bh = layer.box
-            draw.rectangle((bx, by, bx + bw - 1, by + bh - 1), outline=_BOX_OUTLINE, width=1)
+            clash = (shot.id, layer.field) in clashes
+            draw.rectangle((bx, by, bx + bw - 1, by + bh - 1), outline=_CLASH_OUTLINE if clash else _BOX_OUTLINE, width=2 if clash else 1)
     return Image.alpha_composite(frame, overlay)
 
 

@@ -1,0 +1,343 @@
+"""Legibility of a plan's texts: each measured against what is behind it, and remedies for those that fail.
+
+A text is measured (``render.contrast``) in its shot's settled frame (``compose.settled_frame``:
+every layer has entered, past any blend), or, for a text that has left by then, in the last frame
+before it leaves. The frame is composited as the video shows it: keyframe, products, mascot, other
+texts, and the text's own plate, shadow and stroke all count as behind it; only its fill does not.
+
+Remedies (styles with ``legibility: auto``): a failing text without a shadow first gets one; if
+that is not enough, a plate, in place of the shadow, of the first colour among the shot's accent and
+palette that gives ``PLATE_RATIO`` with the text, else black or white, whichever contrasts more. A
+text on its style's own plate keeps it: its two colours are the brand's to fix. The remedy is
+recorded in the plan (``TextPlacement.remedy`` and the resulting ``shadow``/``plate``).
+
+While planning and linting, texts are measured on draft backgrounds at ``CHECK_SHORT_SIDE`` pixels
+on the short side; draft keyframes, reference images and measurements repeat across rows and are
+cached. At render time they are measured again, at full size, on the keyframes the video is made from.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import logging
+import math
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+from generator.assets import AssetResolver, Cutout, ImageAsset, apply_cutout, open_image
+from generator.errors import RenderError
+from generator.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from render.backends import KeyframeRequest
+from render.backends.draft import DraftRenderer
+from render.compose import SHADOW_MARGIN, camera_view, keyframe_requests, layer_rect, settled_frame, shot_still
+from render.contrast import color_luminance, contrast_floor, contrast_ratio, needed_ratio, sampled_area, text_contrast
+from render.preview import scale_plan
+
+log = logging.getLogger(__name__)
+
+PLATE_RATIO = 4.5  # a plate chosen by the remedy contrasts at least this much with its text
+CHECK_SHORT_SIDE = 270  # pixels on the short side of the frames measured while planning and linting
+
+Source = Callable[[ImagePlacement], Image.Image | None]  # an image layer's reference, or None to leave it out
+Remedy = Literal["shadow", "plate"]
+
+
+def _shown(ratio: float) -> str:
+    """A ratio for messages, rounded down so a failing one never reads as the needed one."""
+    return f"{math.floor(ratio * 10) / 10:.1f}"
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One text's contrast in one plan; ``layer`` is the full-size plan's. A text that passes on the
+    range of colours behind it alone (``contrast_floor``) is not measured further: its ``ratio`` is
+    that lower bound."""
+
+    shot: str
+    layer: TextPlacement
+    ratio: float
+    needed: float
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio >= self.needed
+
+    def describe(self, behind: str = "the background behind it", aspect: str | None = None, shot: bool = True) -> str:
+        """``contrast 2.1:1 of #8A8F99 on <behind>, needs 3:1 (text '...', shot sale, aspect 9:16)``;
+        ``shot=False`` leaves the shot to the error's context."""
+        layer = self.layer
+        on = f"its plate {layer.plate}" if layer.plate is not None else behind
+        text = layer.text if len(layer.text) <= 40 else layer.text[:39] + "…"
+        where = (f", shot {self.shot}" if shot else "") + (f", aspect {aspect}" if aspect is not None else "")
+        return f"contrast {_shown(self.ratio)}:1 of {layer.color} on {on}, needs {self.needed:g}:1 (text {text!r}{where})"
+
+
+@dataclass(frozen=True)
+class Remedied:
+    """A remedy applied to a failing text: what it measured before, and what it got."""
+
+    shot: str
+    field: str
+    ratio: float
+    needed: float
+    remedy: Remedy
+
+    def to_json(self) -> dict[str, str | float]:
+        return {"shot": self.shot, "field": self.field, "ratio": round(self.ratio, 2), "needed": self.needed, "remedy": self.remedy}
+
+
+def _measured_frame(shot: PlannedShot, layer: TextPlacement) -> int:
+    """The settled frame, or the last frame before ``layer`` leaves when it has left by then."""
+    motion = layer.motion
+    end = motion.exit_start if motion.exit != "none" else shot.frames
+    frame = settled_frame(shot)
+    return frame if frame < end else max(0, end - 1)
+
+
+def plate_color(layer: TextPlacement, shot: PlannedShot) -> str:
+    """The plate a remedy gives ``layer``: the first of the shot's accent and palette that gives
+    ``PLATE_RATIO`` with the text colour, else black or white, whichever contrasts more."""
+    text = color_luminance(layer.color)
+    for candidate in (shot.background.accent, *shot.background.palette):
+        if contrast_ratio(text, color_luminance(candidate)) >= PLATE_RATIO:
+            return candidate
+    return "#000000" if contrast_ratio(text, 0.0) >= contrast_ratio(text, 1.0) else "#FFFFFF"
+
+
+class _Measure:
+    """Contrasts of ``plan``'s texts, measured in ``scaled`` (the same plan at the measuring scale)
+    over ``keyframe(shot index)``, its shots' keyframes at that scale.
+
+    Each text is measured in a still of its shot holding only the layers that reach into the area
+    sampled around it. With ``keys`` (one hashable per background, naming its pixels), results are
+    kept across plans by everything that decides them, so a text that repeats on the same scene in
+    many rows is measured once.
+    """
+
+    def __init__(
+        self, plan: ShotPlan, scaled: ShotPlan, keyframe: Callable[[int], Image.Image], source: Source, pinning: bool,
+        keys: Sequence[Hashable] | None = None,
+    ) -> None:  # fmt: skip
+        self.plan, self.scaled, self.keyframe, self.source, self.pinning = plan, scaled, keyframe, source, pinning
+        self.keys = keys
+
+    def texts(self) -> list[tuple[int, int]]:
+        """(shot index, layer index) of every text, in plan order."""
+        return [(i, j) for i, shot in enumerate(self.plan.shots) for j, layer in enumerate(shot.layers) if isinstance(layer, TextPlacement)]
+
+    def contrast(self, index: int, position: int, change: dict[str, object] | None = None) -> Contrast:
+        """The text at ``position`` of shot ``index``, with ``change`` (style fields) applied if given."""
+        shot, small = self.plan.shots[index], self.scaled.shots[index]
+        layer, small_layer = shot.layers[position], small.layers[position]
+        assert isinstance(layer, TextPlacement) and isinstance(small_layer, TextPlacement)
+        if change:
+            layer, small_layer = layer.model_copy(update=change), small_layer.model_copy(update=change)
+        frame = _measured_frame(small, small_layer)
+        area = sampled_area(small_layer)
+        # The text's own sprite matters only for its plate, shadow and stroke: its fill is never sampled.
+        backed = small_layer.plate is not None or small_layer.shadow or small_layer.stroke > 0
+        layers = tuple(
+            small_layer if j == position else other
+            for j, other in enumerate(small.layers)
+            if (backed if j == position else _reaches(small, other, frame, self.scaled.size, area))
+        )
+        needed = needed_ratio(layer)
+        key = None
+        if self.keys is not None:
+            key = (self.keys[index], self.scaled.size, small.camera, small.frames, frame, small_layer, layers)
+            if key in _RATIOS:
+                _RATIOS.move_to_end(key)
+                return Contrast(shot.id, layer, _RATIOS[key], needed)
+        width, height = self.scaled.size
+        left, top, right, bottom = area
+        clipped = (max(0, left), max(0, top), min(width, right), min(height, bottom))
+        if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
+            return Contrast(shot.id, layer, math.inf, needed)
+        ratio = 1.0
+        if layers == ((small_layer,) if backed else ()):  # only the keyframe and the text's own sprite: try the cheap bound
+            ratio = contrast_floor(self._under(index, small, frame, clipped), small_layer)
+        if ratio < needed * _ROUNDING:
+            alone = small.model_copy(update={"layers": layers})
+            still = shot_still(self.scaled, alone, frame, self.keyframe(index), self.source, self.pinning, clipped)
+            ratio = text_contrast(np.asarray(still), small_layer, clipped[:2])
+        if key is not None:
+            _RATIOS[key] = ratio
+            while len(_RATIOS) > _RATIOS_KEPT:
+                _RATIOS.popitem(last=False)
+        return Contrast(shot.id, layer, ratio, needed)
+
+    def _under(self, index: int, shot: PlannedShot, frame: int, area: tuple[int, int, int, int]) -> np.ndarray:
+        """The pixels of shot ``index``'s keyframe that the camera shows in ``area`` at ``frame``, and one more around."""
+        width, height = self.scaled.size
+        x0, y0, x1, y1 = camera_view(shot, frame, self.scaled.size).box(self.scaled.size)
+        sx, sy = (x1 - x0) / width, (y1 - y0) / height
+        left, top, right, bottom = area
+        keyframe = self.keyframe(index)
+        box = (max(0, math.floor(x0 + left * sx) - 1), max(0, math.floor(y0 + top * sy) - 1),
+               min(keyframe.width, math.ceil(x0 + right * sx) + 1), min(keyframe.height, math.ceil(y0 + bottom * sy) + 1))  # fmt: skip
+        return np.asarray(keyframe.crop(box))
+
+
+_RATIOS: collections.OrderedDict[Hashable, float] = collections.OrderedDict()  # draft measurements, most recent last
+_RATIOS_KEPT = 4096
+_ROUNDING = 1.02  # a bound this much above the need passes whatever 8-bit rounding does to the pixels
+
+
+def _reaches(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int], area: tuple[int, int, int, int]) -> bool:
+    """Whether ``layer`` (with a product's contact shadow) is drawn anywhere in ``area`` at shot-local ``frame``."""
+    (x, y, w, h), opacity = layer_rect(shot, layer, frame, canvas)
+    if isinstance(layer, ImagePlacement) and layer.shadow:
+        h *= 1 + SHADOW_MARGIN
+    left, top, right, bottom = area
+    return opacity > 0 and x < right and x + w > left and y < bottom and y + h > top
+
+
+def _remedy(measure: _Measure, index: int, position: int, failing: Contrast) -> tuple[dict[str, object], Contrast] | None:
+    """The first remedy that makes a failing ``auto`` text pass (or the plate, the strongest), or None."""
+    layer = failing.layer
+    if layer.plate is not None:
+        return None
+    if not layer.shadow:
+        change: dict[str, object] = {"shadow": True, "remedy": "shadow"}
+        result = measure.contrast(index, position, change)
+        if result.passed:
+            return change, result
+    change = {"shadow": False, "plate": plate_color(layer, measure.plan.shots[index]), "remedy": "plate"}
+    return change, measure.contrast(index, position, change)
+
+
+def _settle(measure: _Measure, only_auto: bool = False) -> tuple[ShotPlan, list[Contrast], list[Remedied]]:
+    """Every text (``only_auto``: every ``auto`` one) measured, and failing ``auto`` texts remedied.
+    Returns the plan with the remedies, each measured text's final contrast and the remedies applied."""
+    shots = list(measure.plan.shots)
+    contrasts, remedied = [], []
+    for index, position in measure.texts():
+        auto = getattr(measure.plan.shots[index].layers[position], "legibility", None) == "auto"
+        if only_auto and not auto:
+            continue
+        result = measure.contrast(index, position)
+        if not result.passed and auto:
+            fixed = _remedy(measure, index, position, result)
+            if fixed is not None:
+                change, after = fixed
+                layers = list(shots[index].layers)
+                layers[position] = after.layer
+                shots[index] = shots[index].model_copy(update={"layers": tuple(layers)})
+                remedied.append(Remedied(result.shot, result.layer.field, result.ratio, result.needed, change["remedy"]))  # type: ignore[arg-type]
+                result = after
+        contrasts.append(result)
+    return measure.plan.model_copy(update={"shots": tuple(shots)}), contrasts, remedied
+
+
+@functools.lru_cache(maxsize=64)
+def _draft_keyframe(request: KeyframeRequest) -> Image.Image:
+    (image,) = DraftRenderer().render([request])
+    return image.convert("RGB")
+
+
+def _thumbnails(plan: ShotPlan, source: Source) -> tuple[ShotPlan, Source]:
+    """``plan`` with its image layers cropped from references reduced towards their drawn size, and
+    the source of those: a reference many times larger than where it is drawn is first reduced by a
+    whole factor (box filter), so resampling it costs what its drawn size does. Crops move by less
+    than half a drawn pixel."""
+    factors: dict[ImagePlacement, int] = {}
+
+    def thumbnail(layer: ImagePlacement) -> ImagePlacement:
+        left, top, right, bottom = layer.crop
+        factor = max(1, int(min((right - left) / layer.box[2], (bottom - top) / layer.box[3]) / 2))
+        if factor == 1:
+            return layer
+        reduced = layer.model_copy(update={"crop": (left // factor, top // factor, -(-right // factor), -(-bottom // factor))})
+        factors[reduced] = factor
+        return reduced
+
+    shots = tuple(
+        shot.model_copy(update={"layers": tuple(thumbnail(item) if isinstance(item, ImagePlacement) else item for item in shot.layers)})
+        for shot in plan.shots
+    )
+
+    def reduced_source(layer: ImagePlacement) -> Image.Image | None:
+        factor = factors.get(layer, 1)
+        key = (layer.ref, factor)
+        if key not in _THUMBNAILS:
+            image = source(layer)
+            if image is None:
+                return None
+            _THUMBNAILS[key] = image if factor == 1 else image.reduce(factor)
+            while len(_THUMBNAILS) > 32:
+                _THUMBNAILS.popitem(last=False)
+        _THUMBNAILS.move_to_end(key)
+        return _THUMBNAILS[key]
+
+    return plan.model_copy(update={"shots": shots}), reduced_source
+
+
+_THUMBNAILS: collections.OrderedDict[tuple[Hashable, int], Image.Image] = collections.OrderedDict()
+
+
+def _on_draft(plan: ShotPlan, source: Source) -> _Measure:
+    scaled, source = _thumbnails(scale_plan(plan, CHECK_SHORT_SIDE / min(plan.size)), source)
+    requests = keyframe_requests(scaled, AssetResolver({}), DraftRenderer.roles)  # scenes only: no reference is read
+    return _Measure(plan, scaled, lambda index: _draft_keyframe(requests[index]), source, pinning=False, keys=requests)
+
+
+def check_on_draft(plan: ShotPlan, source: Source) -> list[Contrast]:
+    """Every text's contrast in ``plan`` on draft backgrounds, at the checking scale, in plan order."""
+    measure = _on_draft(plan, source)
+    return [measure.contrast(index, position) for index, position in measure.texts()]
+
+
+def remedy_on_draft(plan: ShotPlan, source: Source) -> ShotPlan:
+    """``plan`` with the remedy of each ``auto`` text that fails on draft backgrounds recorded in it."""
+    if not any(isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in plan.shots for layer in shot.layers):
+        return plan
+    settled, _, remedied = _settle(_on_draft(plan, source), only_auto=True)
+    for item in remedied:
+        log.debug("shot %s %s: contrast %.2f:1 on the draft, needs %g:1; remedy: %s", item.shot, item.field, item.ratio, item.needed, item.remedy)
+    return settled
+
+
+def remedy_on_keyframes(
+    plan: ShotPlan, backgrounds: Sequence[Image.Image], source: Source, pinning: bool
+) -> tuple[ShotPlan, tuple[Remedied, ...]]:
+    """Measure ``plan``'s texts on the keyframes its video is made from (full size) and remedy ``auto`` ones.
+
+    Returns the plan to draw (remedies applied) and the remedies.
+
+    Raises:
+        RenderError: a text fails and its style does not ask for a remedy, or no remedy can help it
+            (names the text, the shot and the measured ratio).
+    """
+    settled, contrasts, remedied = _settle(_Measure(plan, plan, backgrounds.__getitem__, source, pinning))
+    failing = next((c for c in contrasts if not c.passed), None)
+    if failing is not None:
+        message = f"qc: legibility: {failing.describe('the keyframe behind it', shot=False)}"
+        raise RenderError(message, field=failing.layer.field, shot=failing.shot)
+    return settled, tuple(remedied)
+
+
+def image_source(images: Sequence[ImageAsset], templates_root: Path) -> Source:
+    """References of a plan's image layers while planning: ``images`` (a product's) by source, and
+    template files under ``templates_root``; a reference that is not there (lint's sample product)
+    is left out."""
+    known = {image.source: image.path for image in images}
+
+    def source(layer: ImagePlacement) -> Image.Image | None:
+        root, _, relative = layer.ref.source.partition(":")
+        path = known.get(layer.ref.source) or (templates_root / relative if root == "templates" else None)
+        if path is None or not path.is_absolute() or not path.is_file():
+            return None
+        return _reference(path, layer.ref.source, layer.ref.sha256, Cutout(layer.ref.cutout, layer.ref.cutout_background))
+
+    return source
+
+
+@functools.lru_cache(maxsize=32)
+def _reference(path: Path, source: str, sha256: str, cutout: Cutout) -> Image.Image:
+    return apply_cutout(open_image(path, source), cutout)
