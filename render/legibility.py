@@ -37,7 +37,7 @@ from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import SHADOW_MARGIN, camera_view, keyframe_requests, layer_rect, settled_frame, shot_still
 from render.contrast import color_luminance, contrast_floor, contrast_ratio, needed_ratio, sampled_area, text_contrast
-from render.preview import scale_plan
+from render.scale import scale_plan
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from PIL import Image, ImageDraw
 
 from generator.assets import AssetResolver
-from generator.plan import BackgroundSpec, ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.plan import PlannedShot, ShotPlan, TextPlacement
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source, settled_frame
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
+from render.scale import scale_plan
 from render.text import TextLayout, draw_text, font_chain, shape_line
 
 if TYPE_CHECKING:
@@ -44,34 +45,6 @@ class Preview:
     size: tuple[int, int]
     frames: int
     clashes: tuple[Contrast, ...] = ()
-
-
-def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:
-    """``plan`` with every pixel quantity multiplied by ``factor``; sizes stay even for the encoder."""
-
-    def scaled(values: tuple[float, ...]) -> tuple[float, ...]:
-        return tuple(round(v * factor, 3) for v in values)
-
-    def even(value: int) -> int:
-        return max(2, round(value * factor / 2) * 2)
-
-    def layer(item: ImagePlacement | TextPlacement) -> ImagePlacement | TextPlacement:
-        if isinstance(item, ImagePlacement):
-            return item.model_copy(update={"box": scaled(item.box)})
-        return item.model_copy(update={
-            "box": scaled(item.box), "font_size": max(1, round(item.font_size * factor)),
-            "line_height": max(1, round(item.line_height * factor)), "stroke": round(item.stroke * factor),
-        })  # fmt: skip
-
-    def background(spec: BackgroundSpec) -> BackgroundSpec:
-        return spec.model_copy(update={"scene_size": (even(spec.scene_size[0]), even(spec.scene_size[1]))})
-
-    shots = tuple(
-        shot.model_copy(update={"layers": tuple(layer(item) for item in shot.layers), "background": background(shot.background)})
-        for shot in plan.shots
-    )
-    size = (even(plan.size[0]), even(plan.size[1]))
-    return plan.model_copy(update={"size": size, "safe_area": scaled(plan.safe_area), "shots": shots})
 
 
 def render_preview(plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, short_side: int = PREVIEW_SHORT_SIDE) -> Preview:

@@ -12,7 +12,8 @@ from generator.catalog import load_catalog
 from generator.cli import main
 from generator.plan import compile_plan
 from generator.templates import load_template
-from render.preview import PREVIEW_SHORT_SIDE, scale_plan
+from render.preview import PREVIEW_SHORT_SIDE
+from render.scale import scale_plan
 from tests.conftest import SAMPLE_CATALOG
 from tests.media import decode_hashes, probe
 
