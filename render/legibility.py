@@ -283,7 +283,8 @@ _THUMBNAILS: collections.OrderedDict[tuple[Hashable, int], Image.Image] = collec
 
 def _on_draft(plan: ShotPlan, source: Source) -> _Measure:
     scaled, source = _thumbnails(scale_plan(plan, CHECK_SHORT_SIDE / min(plan.size)), source)
-    requests = keyframe_requests(scaled, AssetResolver({}), DraftRenderer.roles)  # scenes only: no reference is read
+    # Scenes only, so no reference is read; each stands for every scene that draws the same backdrop.
+    requests = [DraftRenderer.lookalike(request) for request in keyframe_requests(scaled, AssetResolver({}), DraftRenderer.roles)]
     return _Measure(plan, scaled, lambda index: _draft_keyframe(requests[index]), source, pinning=False, keys=requests)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,20 @@ def test_a_plate_or_a_stroke_counts_as_what_is_behind_the_text() -> None:
 
 def _sample_plan(root: Path, text: str, aspect: str = "9:16") -> ShotPlan:
     return compile_plan(load_template(write_template(root, text)), sample_product(), aspect, root)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["cozy interior, oak sideboard, teal tones, soft window light", "party night, bokeh lights, {color} tones", "marble counter"]
+)
+def test_a_draft_lookalike_draws_the_same_backdrop_but_for_the_dither(prompt: str) -> None:
+    request = KeyframeRequest(prompt=prompt.format(color="teal"), negative="blurry", size=(270, 480), seed=912_345,
+                              palette=("#EEF2EE", "#C9D3CB"), accent="#2F6F62")  # fmt: skip
+    twin = DraftRenderer.lookalike(request)
+    other = DraftRenderer.lookalike(replace(request, prompt=prompt.format(color="red"), seed=7))
+    original, lookalike = (np.asarray(image, dtype=np.int16) for image in DraftRenderer().render([request, twin]))
+    assert np.abs(original - lookalike).max() <= 2  # the dither moves a pixel by under a level, before upscaling
+    seeded = "bokeh" in prompt  # where the seed places lights, it stays: the backdrops differ
+    assert (twin.seed == request.seed) is seeded and (other == twin) is not seeded
 
 
 def test_lint_reports_grey_on_navy_at_the_text_line_with_the_measured_ratio(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image
@@ -19,6 +20,12 @@ from PIL import Image
 from render.backends import KeyframeRequest
 
 _HORIZON = 0.64  # fraction of the height where wall meets floor
+# The prompt words that change a backdrop; any other word leaves it as it is.
+_MOODS = frozenset({
+    "warm", "golden", "sunset", "cozy", "cool", "tech", "blue", "ice", "minimal", "pastel", "soft", "morning", "airy",
+    "night", "neon", "dark", "moody", "bokeh", "sparkle", "party", "festive", "marble",
+})  # fmt: skip
+_SEEDED = frozenset({"bokeh", "sparkle", "party", "festive"})  # moods whose lights the seed places
 
 
 def _rgb(color: str) -> np.ndarray:
@@ -39,6 +46,15 @@ class DraftRenderer:
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
         return [self._one(request) for request in requests]
+
+    @staticmethod
+    def lookalike(request: KeyframeRequest) -> KeyframeRequest:
+        """A request whose backdrop differs from ``request``'s by the dither alone (under one 8-bit
+        level): its prompt cut to the words that change a backdrop, and its seed 0 unless a mood
+        has lights the seed places. Many rows' scenes share one; measuring on it stands for them all."""
+        words = _keywords(request.prompt) & _MOODS
+        seed = request.seed if words & _SEEDED else 0
+        return replace(request, prompt=" ".join(sorted(words)), negative="", seed=seed)
 
     def _one(self, request: KeyframeRequest) -> Image.Image:
         # Everything here is smooth, so it is computed at half resolution and upscaled; a dither
