@@ -195,8 +195,8 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
         else:
             findings.append(Finding("error", f"{_rows(whos)}: {message}", Path(file), line, column))
     for (file, line, column), failing in clashes.items():  # one per text, naming its worst row and aspect
-        worst, aspect, who = min(failing, key=lambda item: item[0].ratio)
-        message = f"{worst.layer.field}: {worst.describe(aspect=aspect)}"
+        worst, worst_aspect, who = min(failing, key=lambda item: item[0].ratio)
+        message = f"{worst.layer.field}: {worst.describe(aspect=worst_aspect)}"
         findings.append(Finding("error", f"{_rows([who, *(w for _, _, w in failing)])}: {message}", Path(file), line, column))
     findings += [Finding("warning", f"{_rows(whos)}: {message}", Path(file), line, column) for (file, line, column, message), whos in shortened.items()]
     return findings

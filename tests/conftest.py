@@ -10,13 +10,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from render.backends import KeyframeRequest
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = REPO / "catalogs" / "sample.csv"
 HEADER = ["id", "title", "description", "image_link", "price", "sale_price", "brand", "product_type", "color", "product_highlight"]
+
+
+def make_png(path: Path, size: int = 64) -> Path:
+    """A small RGBA PNG: transparent, with an opaque red circle in the middle."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((size // 4, size // 4, 3 * size // 4 - 1, 3 * size // 4 - 1), fill=(200, 30, 30, 255))
+    image.save(path)
+    return path
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Path:
+    """A feed folder holding ``images/product.png``."""
+    folder = tmp_path / "feed"
+    make_png(folder / "images" / "product.png")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -6,24 +6,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
 
 from generator.catalog import CatalogOptions, Money, Product, load_catalog, load_column_map, parse_money
 from generator.errors import CatalogError, ConfigError
+from tests.conftest import make_png
 
 HEADER = ("id", "title", "price", "sale_price", "image_link", "product_highlight")
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def make_png(path: Path, size: int = 64) -> Path:
-    """A small RGBA PNG: transparent, with an opaque red circle in the middle."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    ImageDraw.Draw(image).ellipse((size // 4, size // 4, 3 * size // 4 - 1, 3 * size // 4 - 1), fill=(200, 30, 30, 255))
-    image.save(path)
-    return path
 
 
 def csv_field(value: str) -> str:
@@ -46,14 +37,6 @@ def row(sku: str, **values: str) -> dict[str, str]:
     base = {"id": sku, "title": f"Product {sku}", "price": "24.00 USD", "image_link": "images/product.png"}
     base.update(values)
     return base
-
-
-@pytest.fixture
-def feed(tmp_path: Path) -> Path:
-    """A feed folder holding ``images/product.png``."""
-    folder = tmp_path / "feed"
-    make_png(folder / "images" / "product.png")
-    return folder
 
 
 # --- file format ---------------------------------------------------------------------------------

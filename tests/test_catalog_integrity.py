@@ -18,7 +18,7 @@ from generator.templates import make_environment
 from render.encode import EncodeSettings
 from tests.conftest import REPO
 from tests.media import probe
-from tests.test_catalog import HEADER, feed, row, write_csv  # noqa: F401 (feed is a fixture, used by name)
+from tests.test_catalog import HEADER, row, write_csv
 
 MERCHANT_11 = ("id", "title", "description", "link", "image_link", "price", "sale_price", "brand", "product_type", "color", "size")
 
@@ -178,8 +178,8 @@ def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(te
     assert f"{path}:4, row 4: 4 fields, the header has 5" == lines[4]["error"]
     assert lines[5]["reason"] == "duplicate id GOOD-1 (first at row 3)"
     assert (lines[6]["sku"], lines[6]["reason"], "video" in lines[6]) == ("OUT-1", "availability is out_of_stock", False)
-    for row in (3, 7):
-        assert probe(Path(str(lines[row]["video"]))).size == (1080, 1080)
+    for number in (3, 7):
+        assert probe(Path(str(lines[number]["video"]))).size == (1080, 1080)
     summary = json.loads((out / "run-summary.json").read_text(encoding="utf-8"))
     assert summary["catalog"] == {"format": "merchant", "container": "csv", "encoding": "utf-8", "delimiter": ","}
     assert summary["unavailable"] == [{"reason": "availability is out_of_stock", "count": 1}]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import zipfile
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -65,11 +66,11 @@ def read_workbook(path: Path, where: Path | str, sheet: str | None = None, *, ma
     return Table(source=source, columns=header, records=tuple(records), errors=tuple(errors))
 
 
-def _rows(rows: object, where: Path | str, sheet: str) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
+def _rows(rows: Iterable[Sequence[object]], where: Path | str, sheet: str) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
     header: tuple[str, ...] | None = None
     records: list[Record] = []
     errors: list[CatalogError] = []
-    for row, cells in enumerate(rows, start=1):  # type: ignore[call-overload]
+    for row, cells in enumerate(rows, start=1):
         values = [cell_text(value) for value in cells]
         while values and not values[-1].strip():
             values.pop()
