@@ -166,7 +166,9 @@ ROW_RULES = [
     # (case, overrides for the bad row, column named, phrase of the rule, set-up)
     ("missing id", {"id": ""}, "id", "id is required", None),
     ("missing title", {"title": ""}, "title", "title is required", None),
+    ("missing price", {"price": " "}, "price", "price is required and empty", None),
     ("unparsable price", {"price": "twelve dollars"}, "price", "is not a price", None),
+    ("price without a currency", {"price": "19.99"}, "price", "no currency code; write it like '19.99 USD', or give the feed's currency with --currency", None),
     ("sale above price", {"price": "20.00 USD", "sale_price": "25.00 USD"}, "sale_price", "above the price", None),
     ("sale in another currency", {"price": "20.00 USD", "sale_price": "15.00 EUR"}, "sale_price", "currency", None),
     ("missing image_link", {"image_link": ""}, "image_link", "image_link is required", None),

@@ -104,7 +104,7 @@ def _currency(text: str, markers: list[str], default: str | None) -> str:
         return codes[0]
     if not symbols:
         if default is None:
-            raise ValueError(f"{text!r} has no currency code; write it like '19.99 USD'")
+            raise ValueError(f"{text!r} has no currency code; write it like '19.99 USD', or give the feed's currency with --currency")
         return default.upper()
     shared = tuple(c for c in SYMBOLS[symbols[0]] if c in candidates)
     if len(shared) == 1:

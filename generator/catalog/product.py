@@ -45,7 +45,7 @@ class ProductBuilder:
         values = entry.values
         sku = values.get("id", "").strip()
         text = {name: one_line(values.get(name, "")) for name in _ONE_LINE}
-        for name, value in (("id", sku), ("title", text["title"])):
+        for name, value in (("id", sku), ("title", text["title"]), ("price", values.get("price", "").strip())):
             if not value:
                 raise self._error(entry, name, f"{name} is required and empty")
         price = self._money(entry, "price")
