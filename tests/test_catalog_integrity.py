@@ -192,3 +192,11 @@ def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(te
     assert result.exit_code == 1, result.output
     assert {row: line["status"] for row, line in again.items()} == {2: "failed", 3: "skipped", 4: "failed", 5: "failed", 6: "rendered", 7: "skipped"}
     assert probe(Path(str(again[6]["video"]))).size == (1080, 1080)
+
+
+def test_a_catalog_with_only_a_header_loads_empty_and_says_so(feed: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write_csv(feed / "catalog.csv", HEADER, [])
+    with caplog.at_level("WARNING", logger="generator.catalog"):
+        catalog = load_catalog(path)
+    assert (catalog.products, catalog.errors, catalog.skipped) == ((), (), ())
+    assert [record.getMessage() for record in caplog.records] == [f"{path}: no product rows, only a header"]

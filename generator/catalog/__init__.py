@@ -82,6 +82,8 @@ def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
             errors.append(exc)
     if skipped:
         log.info("%s: %d row(s) skipped as unavailable (include them with --include-unavailable)", where, len(skipped))
+    if not (products or skipped or errors):
+        log.warning("%s: no product rows, only a header", where)
     return Catalog(
         path=path, products=tuple(products), errors=tuple(sorted(errors, key=lambda e: int(str(e.context.get("row", 0))))),
         url=options.base_url, columns=columns, skipped=tuple(skipped), source=table.source,
