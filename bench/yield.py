@@ -27,6 +27,7 @@ sys.path[:0] = [str(REPO), str(REPO / "catalogs")]
 
 from make_stress import write_stress  # noqa: E402
 
+from generator.batch import settle_legibility  # noqa: E402
 from generator.catalog import load_catalog  # noqa: E402
 from generator.errors import AdgenError  # noqa: E402
 from generator.plan import TextPlacement, compile_plan  # noqa: E402
@@ -67,7 +68,7 @@ def main() -> None:
         for product in catalog.products:
             for template, aspect in combos:
                 try:
-                    plan = compile_plan(template, product, aspect, args.templates)
+                    plan = settle_legibility(compile_plan(template, product, aspect, args.templates), product, args.templates)
                 except AdgenError as exc:
                     failures[f"{template.id} {failure_reason(exc)}"].append(f"{product.sku} ({template.id} {aspect})")
                     continue

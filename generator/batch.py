@@ -182,7 +182,17 @@ def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOpti
                     error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
-            yield PlannedRow(item, template, plan)
+            yield PlannedRow(item, template, settle_legibility(plan, item, options.templates_root))
+
+
+def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) -> ShotPlan:
+    """``plan`` with the remedy of each ``auto`` text that lacks contrast on the draft backgrounds
+    recorded in it; a model's keyframes are measured again when the video is rendered."""
+    if not plan.auto_legibility:
+        return plan
+    from render.legibility import image_source, remedy_on_draft  # composites frames: loaded only when asked
+
+    return remedy_on_draft(plan, image_source((product.image,), templates_root))
 
 
 def _choose_template(product: Product, templates: dict[str, Template], options: RunOptions) -> Template:

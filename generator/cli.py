@@ -20,7 +20,9 @@ from dataclasses import replace
 import click
 from click.core import ParameterSource
 
-from generator.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch, summarize
+from generator.batch import (
+    DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch, settle_legibility, summarize,
+)
 from generator.catalog import CATALOG_FORMATS, CatalogOptions, load_catalog, load_column_map
 from generator.errors import AdgenError, ConfigError
 from generator.fetch import Fetcher, FetchSettings, is_url
@@ -298,7 +300,7 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
         aspects = declared if chosen == "all" else (chosen or declared[:1])
         assets = AssetResolver({"catalog": path.parent, "templates": root}, options.fetcher)
         for name in aspects:
-            plan = compile_plan(loaded_template, product, name, root)
+            plan = settle_legibility(compile_plan(loaded_template, product, name, root), product, root)
             stem = f"{loaded_template.id}-{safe_name(product.sku)}-{name.replace(':', 'x')}"
             result = render_preview(plan, assets, out, stem)
             click.echo(f"{result.storyboard}\n{result.video}")

@@ -160,7 +160,7 @@ def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> It
 def _plan_findings(template: Template, products: tuple[Product, ...], root: Path, sampled: bool) -> list[Finding]:
     """Plan every product in every aspect; group identical problems by template line."""
     from generator.plan import compile_plan
-    from render.legibility import Contrast, check_on_draft, image_source
+    from render.legibility import Contrast, check_on_draft, image_source, remedy_on_draft
     from render.safezone import safe_zone_violations
 
     grouped: dict[tuple[str | None, int | None, int | None, str], list[str]] = defaultdict(list)
@@ -177,10 +177,12 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
             except PlanError as exc:  # a required field is empty for this row: the row fails, not the template
                 grouped[(None, None, None, exc.message)].append(who)
                 continue
+            source = image_source((product.image,), root)
+            plan = remedy_on_draft(plan, source)
             for violation in safe_zone_violations(plan):
                 error = template.error(violation.describe(aspect), _field_path(violation.field))
                 grouped[(str(error.context["file"]), _int(error.context.get("line")), _int(error.context.get("column")), error.message)].append(who)
-            for contrast in check_on_draft(plan, image_source((product.image,), root)):
+            for contrast in check_on_draft(plan, source):
                 if not contrast.passed:
                     where = template.error("", _field_path(contrast.layer.field))
                     clashes[(str(where.context["file"]), _int(where.context.get("line")), _int(where.context.get("column")))].append((contrast, aspect, who))

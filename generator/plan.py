@@ -200,6 +200,12 @@ class ShotPlan(_Plan):
     def duration(self) -> float:
         return self.frames / self.fps
 
+    @property
+    def auto_legibility(self) -> bool:
+        """Whether a text asks for a remedy when it lacks contrast (``legibility: auto``): deciding
+        which needs the backgrounds, so it happens after planning (``generator.batch.settle_legibility``)."""
+        return any(isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in self.shots for layer in shot.layers)
+
     def shortened_texts(self) -> tuple[tuple[str, TextPlacement], ...]:
         """(shot id, layer) of every text the overflow policy shortened to fit, in plan order."""
         return tuple(
@@ -226,9 +232,6 @@ def stable_seed(*parts: str | int) -> int:
 def compile_plan(template: Template, product: Product, aspect: str, templates_root: Path) -> ShotPlan:
     """Apply ``template`` to ``product`` for ``aspect``.
 
-    Texts whose style says ``legibility: auto`` and that lack contrast on the draft backgrounds get
-    their remedy recorded (``render.legibility``).
-
     Raises:
         TemplateError: an expression failed on this product, or text cannot fit (names file and line).
         PlanError: the product lacks a field the template requires, or the aspect is not declared.
@@ -239,13 +242,7 @@ def compile_plan(template: Template, product: Product, aspect: str, templates_ro
     missing = [name for name in spec.requires if not product.field_value(name)]
     if missing:
         raise PlanError(f"template {spec.id} requires {', '.join(missing)}, empty for this product", field=missing[0])
-    plan = _PlanBuilder(template, product, aspect, templates_root).build()
-    if any(isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in plan.shots for layer in shot.layers):
-        # Imported only here: deciding remedies composites frames, which plans without them never need.
-        from render.legibility import image_source, remedy_on_draft
-
-        plan = remedy_on_draft(plan, image_source((product.image,), templates_root))
-    return plan
+    return _PlanBuilder(template, product, aspect, templates_root).build()
 
 
 def box_pixels(box: BoxSpec, area: str, aspect: str) -> tuple[float, float, float, float]:

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from generator.assets import AssetResolver
-from generator.batch import RunOptions, run_batch
+from generator.batch import RunOptions, run_batch, settle_legibility
 from generator.catalog import load_catalog
 from generator.errors import RenderError
 from generator.lint import lint_template, sample_product
@@ -142,7 +142,9 @@ def test_a_plate_or_a_stroke_counts_as_what_is_behind_the_text() -> None:
 
 
 def _sample_plan(root: Path, text: str, aspect: str = "9:16") -> ShotPlan:
-    return compile_plan(load_template(write_template(root, text)), sample_product(), aspect, root)
+    """The plan of lint's sample product, with its legibility settled as a run settles it."""
+    product = sample_product()
+    return settle_legibility(compile_plan(load_template(write_template(root, text)), product, aspect, root), product, root)
 
 
 @pytest.mark.parametrize(
