@@ -149,6 +149,7 @@ def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> It
     except jinja2.TemplateSyntaxError:
         return  # reported by the rules stage
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, (nodes.Getattr, nodes.Getitem))  # find_all is typed as yielding any node
         target = node.node
         if isinstance(target, nodes.Name) and target.name == "product" and isinstance(node, nodes.Getattr):
             yield node.attr, None

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from generator.assets import AssetRoot, ImageAsset, file_sha256, load_image_asset, resolve_ref
 from generator.catalog import Product
 from generator.errors import AssetError, PlanError
-from generator.templates import NAMED_BOXES, Background, BoxSpec, Legibility, Template, dotted
+from generator.templates import NAMED_BOXES, Background, BoxSpec, Legibility, SingleBox, Template, dotted
 from render.text import TextFitError, font_chain
 from render.textfit import FittedText, fit_or_shorten, fit_text
 
@@ -247,9 +247,8 @@ def compile_plan(template: Template, product: Product, aspect: str, templates_ro
 
 def box_pixels(box: BoxSpec, area: str, aspect: str) -> tuple[float, float, float, float]:
     """A template box (named, [x, y, w, h], or one per aspect) in canvas pixels, relative to the safe area or the whole canvas."""
-    if isinstance(box, dict):
-        box = box.get(aspect, box["default"])  # type: ignore[call-overload]
-    x, y, w, h = NAMED_BOXES[box] if isinstance(box, str) else box
+    single: SingleBox = box.get(aspect, box["default"]) if isinstance(box, dict) else box  # type: ignore[call-overload]
+    x, y, w, h = NAMED_BOXES[single] if isinstance(single, str) else single
     ax, ay, aw, ah = safe_area(aspect) if area == "safe" else (0.0, 0.0, *map(float, ASPECT_SIZES[aspect]))
     return (ax + x * aw, ay + y * ah, w * aw, h * ah)
 
