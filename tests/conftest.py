@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from render.backends import KeyframeRequest
+from render.text import find_font
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = REPO / "catalogs" / "sample.csv"
@@ -34,6 +36,29 @@ def feed(tmp_path: Path) -> Path:
     folder = tmp_path / "feed"
     make_png(folder / "images" / "product.png")
     return folder
+
+
+NOTO = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK JP", "Noto Sans CJK SC",
+        "Noto Sans Devanagari", "Noto Sans Thai", "Noto Color Emoji")
+
+
+def _installed(family: str) -> bool:
+    try:
+        find_font(family)
+    except LookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def noto() -> None:
+    """Skip when the Noto fonts are not installed; in CI (``CI`` set) their absence is a failure."""
+    missing = [family for family in NOTO if not _installed(family)]
+    if missing:
+        message = f"Noto fonts not installed: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from generator.errors import TemplateError
 from generator.lint import lint_template
 from generator.plan import PLAN_VERSION, ShotPlan, TextPlacement, compile_plan
 from generator.templates import DEFAULT_STYLES, load_template
-from render.text import TextFitError, find_font, font_chain, segments, shape_line
+from render.text import TextFitError, font_chain, segments, shape_line
 from render.textfit import ELLIPSIS, FittedText, fit_or_shorten, fit_text
 from tests.conftest import product_row
 
@@ -31,16 +31,6 @@ LONG_TITLE = (
     "Ultra Lightweight Waterproof Premium Organic Stainless Steel Insulated Travel Bottle with Leak-Proof Lid, "
     "Carrying Strap and Double-Wall Vacuum for Hiking"
 )
-
-
-@pytest.fixture
-def noto() -> None:
-    """Skip when the Noto fonts the scripts below need are not installed."""
-    for family in ("Noto Sans", "Noto Sans Arabic", "Noto Sans CJK JP", "Noto Sans Thai", "Noto Color Emoji"):
-        try:
-            find_font(family)
-        except LookupError:
-            pytest.skip(f"{family} is not installed")
 
 
 def shorten(text: str, fonts: tuple[str, ...], box: tuple[float, float], lang: str = "en", size: int = 80, min_size: int = 48) -> FittedText:

@@ -29,28 +29,7 @@ from render.text import (
 from render.textfit import fit_text
 
 REPO = Path(__file__).resolve().parent.parent
-NOTO = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK JP", "Noto Sans CJK SC",
-        "Noto Sans Devanagari", "Noto Sans Thai", "Noto Color Emoji")
 DEJAVU = ("DejaVu Sans",)
-
-
-def _installed(family: str) -> bool:
-    try:
-        find_font(family)
-    except LookupError:
-        return False
-    return True
-
-
-@pytest.fixture
-def noto() -> None:
-    """Skip when the Noto fonts are not installed; in CI (``CI`` set) their absence is a failure."""
-    missing = [family for family in NOTO if not _installed(family)]
-    if missing:
-        message = f"Noto fonts not installed: {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def chain(lang: str = "en") -> tuple[str, ...]:
