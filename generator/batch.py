@@ -8,15 +8,13 @@ row is reported in the manifest and the log; the rest of the batch goes on.
 from __future__ import annotations
 
 import collections
-import contextlib
 import shutil
 import json
 import resource
 import logging
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,6 +23,7 @@ from generator.assets import AssetResolver
 from generator.catalog import Catalog, CatalogOptions, CatalogSource, Product, SkippedRow, load_catalog
 from generator.errors import AdgenError, ConfigError
 from generator.plan import ShotPlan, compile_plan
+from generator.progress import Progress
 from generator.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
 from generator.templates import Template, discover_templates, iter_templates_for
 from generator.workers import Executor, InlineExecutor, Job, Outcome, ProcessExecutor, RenderSetup
@@ -239,7 +238,7 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     results: dict[int, RowResult] = {}
     worker_rss = 0.0
     last_manifest = time.monotonic()
-    with _Progress(len(items)) as advance, tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
+    with Progress(len(items)) as advance, tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
         # Without a keyframe cache, keyframes still live on disk for the run: derived ones need their bases.
         cache_folder = options.keyframe_cache or Path(scratch) / "keyframes"
         keyframes = KeyframeService(backend, KeyframeCache(cache_folder), retries=options.keyframe_retries)
@@ -377,45 +376,3 @@ def write_summary(
     """Replace the run summary (``run-summary.json``) with this run's."""
     data = json.dumps(summarize(results, seconds, renderer, worker_rss, catalog), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     store.put_bytes(SUMMARY_KEY, data.encode("utf-8"), "application/json")
-
-
-class _Progress:
-    """A tqdm bar on a terminal (log lines print above it); one log line per item otherwise.
-
-    Both show rows done and failed, videos per minute and the time left at that pace.
-    """
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar: Any = None
-        self.done = self.failed = self.rendered = 0
-        self.started = time.monotonic()
-        self._stack = contextlib.ExitStack()
-
-    def __enter__(self) -> Callable[[RowResult], None]:
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-            from tqdm.contrib.logging import logging_redirect_tqdm
-
-            self.bar = self._stack.enter_context(tqdm(total=self.total, unit="video", smoothing=0.05))
-            self._stack.enter_context(logging_redirect_tqdm())
-        return self._advance
-
-    def _advance(self, result: RowResult) -> None:
-        self.done += 1
-        self.failed += result.status == "failed"
-        self.rendered += result.status == "rendered"
-        minutes = (time.monotonic() - self.started) / 60
-        pace = self.rendered / minutes if minutes > 0 else 0.0
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{self.failed} failed, {pace:.1f} videos/min")
-            self.bar.update()
-        else:
-            left = f", about {(self.total - self.done) / pace:.0f} min left" if pace > 0 else ""
-            log.info(
-                "[%d/%d] row %d %s %s %s (%d failed, %.1f videos/min%s)",
-                self.done, self.total, result.row, result.sku, result.aspect or "-", result.status, self.failed, pace, left,
-            )  # fmt: skip
-
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
