@@ -58,14 +58,30 @@ def scaled_catalog(rows: int, folder: Path) -> Path:
 
 
 def plan_only(catalog: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _PLAN_CHILD, str(catalog)], cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _PLAN_CHILD, str(catalog)], cwd=REPO, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
 def render(catalog: Path, workers: int, preset: str, out: Path) -> dict[str, float]:
     started = time.perf_counter()
-    argv = [sys.executable, "-m", "generator", "run", str(catalog), "--out", str(out), "--workers", str(workers), "--preset", preset]
-    subprocess.run(argv, cwd=REPO, capture_output=True, check=True, env={**os.environ, "ADGEN_KEYFRAME_CACHE": str(out / ".cache")})
+    argv = [
+        sys.executable,
+        "-m",
+        "generator",
+        "run",
+        str(catalog),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+        "--preset",
+        preset,
+    ]
+    subprocess.run(
+        argv, cwd=REPO, capture_output=True, check=True, env={**os.environ, "ADGEN_KEYFRAME_CACHE": str(out / ".cache")}
+    )
     seconds = time.perf_counter() - started
     videos = sum(1 for _ in out.rglob("*.mp4"))
     rss = json.loads((out / "run-summary.json").read_text())["peak_rss_mb"]
@@ -89,7 +105,9 @@ def main() -> int:
                 "rows_per_second": round(result["plans"] / result["seconds"], 1), "seconds": round(result["seconds"], 2),
                 "peak_rss_mb": round(result["peak_rss_mb"], 1),
             }  # fmt: skip
-            print(f"plan {rows} rows: {result['plans'] / result['seconds']:.1f} rows/s, peak RSS {result['peak_rss_mb']:.0f} MB")
+            print(
+                f"plan {rows} rows: {result['plans'] / result['seconds']:.1f} rows/s, peak RSS {result['peak_rss_mb']:.0f} MB"
+            )
         if not args.skip_render:
             for workers in (1, 2):
                 result = render(small, workers, args.preset, Path(folder) / f"out-{workers}")

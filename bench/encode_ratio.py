@@ -38,7 +38,9 @@ def encode_only_seconds(video: Path, plan: ShotPlan, assets: AssetResolver, scra
     )
     audio = None
     if plan.audio is not None:
-        audio = AudioBed(assets.path(plan.audio.ref.source, plan.audio.ref.sha256), plan.audio.volume, plan.audio.fade_out)
+        audio = AudioBed(
+            assets.path(plan.audio.ref.source, plan.audio.ref.sha256), plan.audio.volume, plan.audio.fade_out
+        )
     argv = encode_argv(
         scratch / "encode-only.mp4", size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio,
         executable=ffmpeg, source=str(raw),
@@ -73,7 +75,9 @@ def main() -> int:
             plan = ShotPlan.from_json(Path(str(result.plan)).read_text(encoding="utf-8"))
             seconds = encode_only_seconds(Path(str(result.video)), plan, assets, scratch)
             encode_total += seconds
-            print(f"{result.sku:<10} {plan.frames:>6} {result.seconds:>8.2f} {seconds:>9.2f} {(result.seconds or 0) / seconds:>6.2f}")
+            print(
+                f"{result.sku:<10} {plan.frames:>6} {result.seconds:>8.2f} {seconds:>9.2f} {(result.seconds or 0) / seconds:>6.2f}"
+            )
         per_video = adgen_total / len(rendered)
         summary = {
             "videos": len(rendered),

@@ -63,7 +63,9 @@ def main() -> int:
             renderer = get_renderer(settings)
             assert isinstance(renderer, DiffusersRenderer)
             requests = [
-                KeyframeRequest(f"studio backdrop {i}", "", (side, side), seed=i, palette=("#000000", "#FFFFFF"), accent="#FF0000")
+                KeyframeRequest(
+                    f"studio backdrop {i}", "", (side, side), seed=i, palette=("#000000", "#FFFFFF"), accent="#FF0000"
+                )
                 for i in range(args.batch)
             ]
             renderer.render_arrays(requests[:1])  # warm-up: kernels, allocator

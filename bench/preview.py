@@ -43,8 +43,12 @@ def main() -> None:
             logged = re.search(r"in ([\d.]+) s", result.stderr)
             inside.append(float(logged.group(1)) if logged else float("nan"))
         frames = re.search(r"(\d+) frames", result.stderr)
-    print(f"template {args.template.name}, row {args.row}, aspect {args.aspect}, {frames.group(1) if frames else '?'} frames")
-    print(f"wall time per preview (fresh process): median {statistics.median(walls):.2f} s, best {min(walls):.2f} s over {args.runs} runs")
+    print(
+        f"template {args.template.name}, row {args.row}, aspect {args.aspect}, {frames.group(1) if frames else '?'} frames"
+    )
+    print(
+        f"wall time per preview (fresh process): median {statistics.median(walls):.2f} s, best {min(walls):.2f} s over {args.runs} runs"
+    )
     print(f"time inside adgen (after imports):     median {statistics.median(inside):.2f} s")
 
 

@@ -64,11 +64,15 @@ def main() -> None:
         texts = planned = 0
         started = time.perf_counter()
         for error in catalog.errors:
-            failures[f"catalog: {error.message}"].extend(f"row {error.context.get('row')} ({t.id} {a})" for t, a in combos)
+            failures[f"catalog: {error.message}"].extend(
+                f"row {error.context.get('row')} ({t.id} {a})" for t, a in combos
+            )
         for product in catalog.products:
             for template, aspect in combos:
                 try:
-                    plan = settle_legibility(compile_plan(template, product, aspect, args.templates), product, args.templates)
+                    plan = settle_legibility(
+                        compile_plan(template, product, aspect, args.templates), product, args.templates
+                    )
                 except AdgenError as exc:
                     failures[f"{template.id} {failure_reason(exc)}"].append(f"{product.sku} ({template.id} {aspect})")
                     continue
@@ -83,7 +87,9 @@ def main() -> None:
                                 remedies[f"{template.id} {layer.field}: {layer.remedy}"] += 1
         seconds = time.perf_counter() - started
     total = (len(catalog.products) + len(catalog.errors)) * len(combos)
-    print(f"stress catalog: {len(catalog.products) + len(catalog.errors)} rows x {len(combos)} template-aspects = {total} plans")
+    print(
+        f"stress catalog: {len(catalog.products) + len(catalog.errors)} rows x {len(combos)} template-aspects = {total} plans"
+    )
     print(f"first-pass yield: {planned}/{total} = {100 * planned / total:.1f} %  ({seconds:.1f} s)")
     print(f"texts shortened to fit: {sum(short.values())}/{texts} = {100 * sum(short.values()) / max(texts, 1):.1f} %")
     for where, count in short.most_common():

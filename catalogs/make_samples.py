@@ -19,12 +19,13 @@ Only a fixed-seed generator is used, so reruns are byte-identical.  The
 outputs are committed, so a clean clone needs no generation step; rerun this
 script only when the assets should change.
 """
+
 from __future__ import annotations
 
 import argparse
 import wave
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -65,7 +66,7 @@ def blur(a: Field, sigma: float) -> Field:
     for _ in range(2):
         for _ in range(3):
             c = np.cumsum(np.pad(a, ((k + 1, k), (0, 0)), mode="edge"), axis=0)
-            a = (c[2 * k + 1:] - c[:-2 * k - 1]) / (2 * k + 1)
+            a = (c[2 * k + 1 :] - c[: -2 * k - 1]) / (2 * k + 1)
         a = a.T
     return a.astype(np.float32)
 
@@ -84,8 +85,7 @@ def spline(pts: Sequence[tuple[float, float]], steps: int = 16, closed: bool = T
     t = np.linspace(0, 1, steps, endpoint=False)[:, None]
     out: Points = []
     for p0, p1, p2, p3 in zip(ext, ext[1:], ext[2:], ext[3:]):
-        seg = p1 + 0.5 * ((p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                          + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
+        seg = p1 + 0.5 * ((p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3)
         out.extend(map(tuple, seg))
     return out if closed else out + [tuple(p[-1])]
 
@@ -96,7 +96,7 @@ def rounded(pts: Sequence[tuple[float, float]], r: float, steps: int = 12) -> Po
     t = np.linspace(0, 1, steps)[:, None]
     for a, b, d in zip(np.roll(p, 1, 0), p, np.roll(p, -1, 0)):
         s, e = (b + (q - b) * min(r / np.hypot(*(q - b)), 0.5) for q in (a, d))
-        out.extend(map(tuple, (1 - t) ** 2 * s + 2 * t * (1 - t) * b + t ** 2 * e))
+        out.extend(map(tuple, (1 - t) ** 2 * s + 2 * t * (1 - t) * b + t**2 * e))
     return out
 
 
@@ -106,8 +106,7 @@ def combine(*normals: Field) -> Field:
     return unit(np.concatenate([slope, np.ones_like(slope[..., :1])], -1))
 
 
-def shade(base: Color | Field, n: Field, gloss: float = 0.45, shine: float = 60,
-          amb: float = 0.4) -> Field:
+def shade(base: Color | Field, n: Field, gloss: float = 0.45, shine: float = 60, amb: float = 0.4) -> Field:
     """Blinn-Phong: ambient + Lambert diffuse + white specular highlight."""
     diff = np.clip(n @ LIGHT, 0, 1)[..., None]
     spec = gloss * np.clip(n @ HALF, 0, 1)[..., None] ** shine
@@ -117,7 +116,7 @@ def shade(base: Color | Field, n: Field, gloss: float = 0.45, shine: float = 60,
 def metal(base: Color, n: Field, gloss: float = 0.7) -> Field:
     """Polished metal: a contrasty studio-reflection band instead of Lambert."""
     t = n[..., 0]
-    env = 0.3 + 0.9 * np.exp(-((t + 0.35) / 0.28) ** 2) + 0.45 * np.exp(-((t - 0.6) / 0.15) ** 2)
+    env = 0.3 + 0.9 * np.exp(-(((t + 0.35) / 0.28) ** 2)) + 0.45 * np.exp(-(((t - 0.6) / 0.15) ** 2))
     env *= ramp(n[..., 1], -1, 1, 1.15, 0.8)
     spec = gloss * np.clip(n @ HALF, 0, 1) ** 40
     return rgb(base) * env[..., None] + spec[..., None]
@@ -141,19 +140,16 @@ class Canvas:
         return self._mask(lambda d: d.ellipse([v * SS for v in box], fill=255))
 
     def rrect(self, box: Box, r: float) -> Field:
-        return self._mask(lambda d: d.rounded_rectangle([v * SS for v in box], r * SS,
-                                                        fill=255))
+        return self._mask(lambda d: d.rounded_rectangle([v * SS for v in box], r * SS, fill=255))
 
     def poly(self, pts: Points) -> Field:
         return self._mask(lambda d: d.polygon([(x * SS, y * SS) for x, y in pts], fill=255))
 
     def arc(self, box: Box, start: float, end: float, width: float) -> Field:
-        return self._mask(lambda d: d.arc([v * SS for v in box], start, end, 255,
-                                          round(width * SS)))
+        return self._mask(lambda d: d.arc([v * SS for v in box], start, end, 255, round(width * SS)))
 
     def line(self, pts: Points, width: float) -> Field:
-        return self._mask(lambda d: d.line([(x * SS, y * SS) for x, y in pts], 255,
-                                           round(width * SS), joint="curve"))
+        return self._mask(lambda d: d.line([(x * SS, y * SS) for x, y in pts], 255, round(width * SS), joint="curve"))
 
     def stitches(self, pts: Points, width: float, dash: float = 8, gap: float = 6) -> Field:
         """A dashed seam along the open path ``pts``."""
@@ -165,6 +161,7 @@ class Canvas:
                 q = np.linspace(m, min(m + dash, s[-1]), 4)
                 xs, ys = np.interp(q, s, p[:, 0]) * SS, np.interp(q, s, p[:, 1]) * SS
                 d.line(list(zip(xs, ys)), 255, round(width * SS))
+
         return self._mask(draw)
 
     def bevel(self, mask: Field, r: float) -> Field:
@@ -197,16 +194,17 @@ class Canvas:
         self.rgb += np.clip(rgb(color), 0, 1) * a
         self.alpha = a[..., 0] + self.alpha * (1 - a[..., 0])
 
-    def shadow(self, mask: Field, sigma: float, opacity: float,
-               dx: float = 0, dy: float = 0) -> None:
+    def shadow(self, mask: Field, sigma: float, opacity: float, dx: float = 0, dy: float = 0) -> None:
         """Soft ambient-occlusion/contact shadow cast by ``mask`` onto what is already painted."""
         shifted = np.roll(mask, (round(dy * SS), round(dx * SS)), (0, 1))
         self.rgb *= (1 - opacity * blur(shifted, sigma * SS))[..., None]
 
     def image(self) -> Image.Image:
         size = (self.size, self.size)
-        chans = [np.asarray(Image.fromarray(c).resize(size, Image.LANCZOS))
-                 for c in (*np.moveaxis(self.rgb, -1, 0), self.alpha)]
+        chans = [
+            np.asarray(Image.fromarray(c).resize(size, Image.LANCZOS))
+            for c in (*np.moveaxis(self.rgb, -1, 0), self.alpha)
+        ]
         a = np.clip(chans[3], 0, 1)
         a = np.where(a < 1 / 255, 0, a)
         col = np.stack(chans[:3], -1) / np.maximum(a, 1e-6)[..., None]
@@ -216,6 +214,7 @@ class Canvas:
 
 # --------------------------------------------------------------------------- products
 # Each function draws one asset in output-pixel coordinates (800x800; Pip 640x640).
+
 
 def lipstick(c: Canvas) -> None:
     red, gold = (200, 16, 46), (212, 160, 62)
@@ -277,8 +276,16 @@ def perfume(c: Canvas) -> None:
     amber = (236, 140, 18)
 
     def octagon(x0: float, y0: float, x1: float, y1: float, k: float) -> Points:
-        return [(x0 + k, y0), (x1 - k, y0), (x1, y0 + k), (x1, y1 - k),
-                (x1 - k, y1), (x0 + k, y1), (x0, y1 - k), (x0, y0 + k)]
+        return [
+            (x0 + k, y0),
+            (x1 - k, y0),
+            (x1, y0 + k),
+            (x1, y1 - k),
+            (x1 - k, y1),
+            (x0 + k, y1),
+            (x0, y1 - k),
+            (x0, y0 + k),
+        ]
 
     def faceted(outer: Points, inner: Points, base: Color, gloss: float) -> None:
         """A cut-glass slab: flat bevel facets around an inner face, each lit by its tilt."""
@@ -415,8 +422,7 @@ def camera(c: Canvas) -> None:
     grip = c.rrect((118, 290, 236, 586), 34) * body
     c.paint(shade(mix(violet, (0, 0, 0), 0.3), c.bevel(grip, 10), gloss=0.2), grip)
     flash = c.rrect((556, 318, 650, 358), 8)
-    c.paint(shade((236, 236, 240), c.bevel(flash, 3), gloss=0.5) * ramp(c.x, 556, 650, 1, 0.85)[..., None],
-            flash)
+    c.paint(shade((236, 236, 240), c.bevel(flash, 3), gloss=0.5) * ramp(c.x, 556, 650, 1, 0.85)[..., None], flash)
 
     def disc(r: float) -> Field:
         return c.ellipse((416 - r, 436 - r, 416 + r, 436 + r))
@@ -438,30 +444,76 @@ def sneaker(c: Canvas) -> None:
     c.paint(shade((96, 88, 92), c.bevel(lining, 6), gloss=0.1), lining)
     tab = c.poly(spline([(116, 330), (120, 282), (140, 270), (160, 284), (166, 320)]))
     c.paint(shade(rubber, combine(c.cyl(116, 166), c.bevel(tab, 4)), gloss=0.3), tab)
-    tongue = c.poly(spline([(300, 340), (312, 282), (336, 248), (366, 234), (394, 242), (408, 268),
-                            (424, 330), (380, 370)]))
+    tongue = c.poly(
+        spline([(300, 340), (312, 282), (336, 248), (366, 234), (394, 242), (408, 268), (424, 330), (380, 370)])
+    )
     c.shadow(tongue, 5, 0.4, dx=-4)
     c.paint(shade(mix(crimson, (255, 255, 255), 0.06), c.bevel(tongue, 10), gloss=0.2, shine=20), tongue)
-    upper = c.poly(spline([(126, 520), (106, 470), (102, 404), (112, 346), (132, 306), (168, 292),
-                           (214, 298), (262, 310), (302, 306), (332, 294), (420, 322), (520, 362),
-                           (600, 396), (660, 418), (708, 436), (736, 462), (734, 492), (700, 510),
-                           (500, 522), (300, 524)]))
+    upper = c.poly(
+        spline(
+            [
+                (126, 520),
+                (106, 470),
+                (102, 404),
+                (112, 346),
+                (132, 306),
+                (168, 292),
+                (214, 298),
+                (262, 310),
+                (302, 306),
+                (332, 294),
+                (420, 322),
+                (520, 362),
+                (600, 396),
+                (660, 418),
+                (708, 436),
+                (736, 462),
+                (734, 492),
+                (700, 510),
+                (500, 522),
+                (300, 524),
+            ]
+        )
+    )
     c.shadow(upper, 6, 0.45, dy=-3)
     body_n = combine(unit(c.sphere(420, 430, 420, 260) * np.float32([0.45, 0.45, 1])), c.bevel(upper, 14))
     mesh = 1 + 0.06 * np.sin((c.x + c.y) * 2 * np.pi / 6) * np.sin((c.x - c.y) * 2 * np.pi / 6)
     c.paint(shade(rgb(crimson) * mesh[..., None], body_n, gloss=0.35, shine=30), upper)
-    collar = c.line(spline([(112, 346), (132, 306), (168, 292), (214, 298), (262, 310), (302, 306),
-                            (332, 294)], closed=False), 18) * upper
+    collar = (
+        c.line(
+            spline([(112, 346), (132, 306), (168, 292), (214, 298), (262, 310), (302, 306), (332, 294)], closed=False),
+            18,
+        )
+        * upper
+    )
     c.paint(shade(mix(crimson, (255, 255, 255), 0.08), c.bevel(collar, 6), gloss=0.3), collar)
     heel = upper * c.poly(spline([(80, 560), (80, 300), (150, 300), (186, 380), (206, 460), (214, 560)]))
     toe = upper * c.poly(spline([(780, 560), (610, 560), (612, 496), (626, 450), (652, 404), (780, 380)]))
-    for panel, edge, dx in ((heel, [(150, 312), (186, 380), (206, 460), (212, 520)], 3),
-                            (toe, [(612, 514), (614, 476), (630, 440), (656, 408)], -3)):
+    for panel, edge, dx in (
+        (heel, [(150, 312), (186, 380), (206, 460), (212, 520)], 3),
+        (toe, [(612, 514), (614, 476), (630, 440), (656, 408)], -3),
+    ):
         c.shadow(panel, 4, 0.35, dx=dx)
         c.paint(shade(dark, body_n, gloss=0.45, shine=40), panel)
         c.paint((255, 200, 205), c.stitches(spline(edge, closed=False), 2.2) * upper, 0.5)
-    stripe = c.poly(spline([(150, 352), (260, 396), (400, 438), (540, 466), (660, 484), (530, 486),
-                            (380, 474), (250, 452), (140, 420)])) * upper
+    stripe = (
+        c.poly(
+            spline(
+                [
+                    (150, 352),
+                    (260, 396),
+                    (400, 438),
+                    (540, 466),
+                    (660, 484),
+                    (530, 486),
+                    (380, 474),
+                    (250, 452),
+                    (140, 420),
+                ]
+            )
+        )
+        * upper
+    )
     c.shadow(stripe, 4, 0.35, dy=3)
     c.paint(shade(white, combine(body_n, c.bevel(stripe, 4)), gloss=0.4, shine=40), stripe)
     stay_path = spline([(322, 306), (420, 334), (520, 374), (600, 406), (646, 422)], closed=False)
@@ -472,19 +524,50 @@ def sneaker(c: Canvas) -> None:
     for i in range(6):
         ex, ey = 338 + i * 50, 316 + i * 19 + i * i * 0.7
         c.paint((40, 8, 16), c.ellipse((ex - 7, ey - 6, ex + 7, ey + 8)), 0.9)
-        lace = c.poly(rounded([(ex - 5, ey + 4), (ex + 4, ey + 6), (ex + 34, ey - 28), (ex + 25, ey - 32)],
-                              4))
+        lace = c.poly(rounded([(ex - 5, ey + 4), (ex + 4, ey + 6), (ex + 34, ey - 28), (ex + 25, ey - 32)], 4))
         c.shadow(lace, 3, 0.45, dy=3)
         c.paint(shade(white, c.bevel(lace, 4), gloss=0.3), lace)
-    sole = c.poly(spline([(98, 500), (250, 500), (450, 506), (640, 500), (712, 478), (732, 490),
-                          (724, 536), (662, 570), (530, 586), (330, 592), (150, 590), (108, 574),
-                          (94, 540)]))
+    sole = c.poly(
+        spline(
+            [
+                (98, 500),
+                (250, 500),
+                (450, 506),
+                (640, 500),
+                (712, 478),
+                (732, 490),
+                (724, 536),
+                (662, 570),
+                (530, 586),
+                (330, 592),
+                (150, 590),
+                (108, 574),
+                (94, 540),
+            ]
+        )
+    )
     c.paint(shade(rubber, c.bevel(sole, 5), gloss=0.2), sole)
     treads = (np.sin(c.x * 2 * np.pi / 22) > 0.6) * (c.y > 574 + 0.04 * (c.x - 400)) * sole
     c.paint((20, 20, 24), treads, 0.6)
-    foam = c.poly(spline([(96, 488), (250, 500), (450, 510), (640, 502), (716, 474), (744, 478),
-                          (740, 510), (690, 540), (530, 566), (330, 574), (150, 572), (106, 556),
-                          (90, 520)]))
+    foam = c.poly(
+        spline(
+            [
+                (96, 488),
+                (250, 500),
+                (450, 510),
+                (640, 502),
+                (716, 474),
+                (744, 478),
+                (740, 510),
+                (690, 540),
+                (530, 566),
+                (330, 574),
+                (150, 572),
+                (106, 556),
+                (90, 520),
+            ]
+        )
+    )
     c.shadow(foam, 6, 0.45, dy=-4)
     foam_n = combine(c.bevel(foam, 10), unit(c.sphere(420, 530, 480, 120) * np.float32([0.2, 0.5, 1])))
     c.paint(shade(white, foam_n, gloss=0.25, shine=25), foam)
@@ -502,13 +585,35 @@ def handbag(c: Canvas) -> None:
     leather = rgb(emerald) * grain[..., None]
     arc_ = (c.ellipse((262, 96, 538, 372)) - c.ellipse((290, 124, 510, 344))) * (c.y < 234)
     posts = c.rrect((262, 230, 290, 316), 2) + c.rrect((510, 230, 538, 316), 2)
-    handle_n = np.where((c.y < 234)[..., None], c.ring(400, 234, 124, 124, 28),
-                        np.where((c.x < 400)[..., None], c.cyl(262, 290), c.cyl(510, 538)))
+    handle_n = np.where(
+        (c.y < 234)[..., None],
+        c.ring(400, 234, 124, 124, 28),
+        np.where((c.x < 400)[..., None], c.cyl(262, 290), c.cyl(510, 538)),
+    )
     handle = np.clip(arc_ + posts, 0, 1)
     c.paint(shade(rgb(deep) * grain[..., None], handle_n, gloss=0.4, shine=30), handle)
-    c.paint((200, 240, 220), c.stitches(spline([(276, 316), (276, 234), (290, 180), (340, 128), (400, 112),
-                                                (460, 128), (510, 180), (524, 234), (524, 316)],
-                                               closed=False), 2) * handle, 0.4)
+    c.paint(
+        (200, 240, 220),
+        c.stitches(
+            spline(
+                [
+                    (276, 316),
+                    (276, 234),
+                    (290, 180),
+                    (340, 128),
+                    (400, 112),
+                    (460, 128),
+                    (510, 180),
+                    (524, 234),
+                    (524, 316),
+                ],
+                closed=False,
+            ),
+            2,
+        )
+        * handle,
+        0.4,
+    )
     body = c.poly(rounded([(180, 316), (620, 316), (676, 712), (124, 712)], 44))
     c.shadow(body, 6, 0.5, dy=-4)
     body_n = combine(unit(c.cyl(124, 676) * np.float32([0.35, 0, 1])), c.bevel(body, 14))
@@ -541,8 +646,9 @@ def handbag(c: Canvas) -> None:
 
 def coffee_bag(c: Canvas) -> None:
     amber, cream, brown = (232, 128, 16), (246, 234, 210), (74, 42, 22)
-    bag = c.poly(rounded([(238, 112), (562, 112), (572, 300), (590, 650), (586, 722), (214, 722),
-                          (210, 650), (228, 300)], 18))
+    bag = c.poly(
+        rounded([(238, 112), (562, 112), (572, 300), (590, 650), (586, 722), (214, 722), (210, 650), (228, 300)], 18)
+    )
     for x, d in ((226, 1), (574, -1)):  # tear notches
         bag = np.clip(bag - c.poly([(x - 20 * d, 166), (x + 20 * d, 178), (x - 20 * d, 190)]), 0, 1)
     seal = c.y < 164
@@ -610,8 +716,11 @@ def honey_jar(c: Canvas) -> None:
         c.paint(gold, c.poly(hexagon(cx, cy, 18.5)))
     c.paint(ink, c.rrect((300, 546, 500, 564), 4))
     c.paint(ink, c.rrect((336, 576, 464, 586), 3), 0.7)
-    drip = c.poly(spline([(432, 226), (476, 226), (466, 244), (462, 270), (470, 298), (459, 314),
-                          (448, 298), (456, 270), (452, 244)]))
+    drip = c.poly(
+        spline(
+            [(432, 226), (476, 226), (466, 244), (462, 270), (470, 298), (459, 314), (448, 298), (456, 270), (452, 244)]
+        )
+    )
     c.paint(shade(gold, combine(c.cyl(448, 470), c.bevel(drip, 4)), gloss=0.9, shine=80), drip)
     lid = c.rrect((280, 136, 520, 236), 12)
     c.shadow(lid, 7, 0.5, dy=7)
@@ -644,8 +753,9 @@ def lamp(c: Canvas) -> None:
     hw = ramp(c.y, 100, 376, 138, 212)
     t = np.clip((c.x - 400) / hw, -0.98, 0.98)
     cone_n = unit(np.stack([t, -0.27 * np.sqrt(1 - t * t), np.sqrt(1 - t * t)], -1))
-    shade_m = np.maximum(c.poly([(262, 100), (538, 100), (612, 376), (188, 376)]),
-                         c.ellipse((188, 354, 612, 398))) * (1 - inside * (c.y < 100))
+    shade_m = np.maximum(c.poly([(262, 100), (538, 100), (612, 376), (188, 376)]), c.ellipse((188, 354, 612, 398))) * (
+        1 - inside * (c.y < 100)
+    )
     weave = 1 + 0.05 * np.sin(c.x * 2 * np.pi / 4) * np.sin(c.y * 2 * np.pi / 4)
     shade_n = combine(cone_n, c.bevel(shade_m, 4))
     c.paint(shade(rgb(teal) * weave[..., None], shade_n, gloss=0.15, shine=15), shade_m)
@@ -762,7 +872,7 @@ def music() -> np.ndarray:
 
     def add(start: float, sig: np.ndarray, gain: float) -> None:
         i = round(start * RATE)
-        buf[i:i + len(sig)] += gain * sig
+        buf[i : i + len(sig)] += gain * sig
 
     chords = [(60, 64, 67), (59, 62, 67), (57, 60, 64), (57, 60, 65)]  # C  G/B  Am  F
     roots, hat = [48, 43, 45, 41], hihat()
@@ -795,10 +905,20 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
 # --------------------------------------------------------------------------- main
 
 PRODUCTS: dict[str, Callable[[Canvas], None]] = {
-    "lipstick-ruby": lipstick, "serum-aqua": serum, "cream-rose": cream, "perfume-amber": perfume,
-    "headphones-cobalt": headphones, "phone-graphite": phone, "watch-lime": watch, "speaker-coral": speaker,
-    "sneaker-crimson": sneaker, "handbag-emerald": handbag, "coffee-bag-amber": coffee_bag,
-    "honey-jar-gold": honey_jar, "lamp-teal": lamp, "mug-tangerine": mug,
+    "lipstick-ruby": lipstick,
+    "serum-aqua": serum,
+    "cream-rose": cream,
+    "perfume-amber": perfume,
+    "headphones-cobalt": headphones,
+    "phone-graphite": phone,
+    "watch-lime": watch,
+    "speaker-coral": speaker,
+    "sneaker-crimson": sneaker,
+    "handbag-emerald": handbag,
+    "coffee-bag-amber": coffee_bag,
+    "honey-jar-gold": honey_jar,
+    "lamp-teal": lamp,
+    "mug-tangerine": mug,
 }
 
 
@@ -812,20 +932,24 @@ def studio_shot(cutout: Image.Image) -> Image.Image:
     """Flatten a cutout onto a near-white backdrop with a very subtle vignette."""
     n = cutout.width
     yy, xx = np.mgrid[0:n, 0:n] / (n - 1) - 0.5
-    bg = np.float32([245, 245, 243]) * (1 - 0.09 * (xx ** 2 + yy ** 2))[..., None]
+    bg = np.float32([245, 245, 243]) * (1 - 0.09 * (xx**2 + yy**2))[..., None]
     backdrop = Image.fromarray(np.round(bg).astype(np.uint8), "RGB")
     backdrop.paste(cutout, mask=cutout.getchannel("A"))
     return backdrop
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
-                        help="directory to write the asset tree under (default: repository root)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent,
+        help="directory to write the asset tree under (default: repository root)",
+    )
     root = parser.parse_args().root
-    images, mascots, music_dir = (root / p for p in ("catalogs/images", "templates/assets/mascots",
-                                                      "templates/assets/music"))
+    images, mascots, music_dir = (
+        root / p for p in ("catalogs/images", "templates/assets/mascots", "templates/assets/music")
+    )
     for d in (images, mascots, music_dir):
         d.mkdir(parents=True, exist_ok=True)
     for name, draw in PRODUCTS.items():

@@ -126,7 +126,7 @@ def stress_rows() -> list[dict[str, str]]:
     rows = []
     for n, spec in enumerate(specs):
         price, sale = PRICES[n % len(PRICES)]
-        row = {column: "" for column in COLUMNS}
+        row = dict.fromkeys(COLUMNS, "")
         row.update(
             id=f"STRESS-{n + 1:03d}",
             title=spec["title"],

@@ -122,9 +122,7 @@ def open_image(path: Path, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS)
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies below
             with Image.open(path) as image:
                 if image.format not in IMAGE_FORMATS:
-                    raise AssetError(
-                        f"unsupported image format {image.format}; use PNG, JPEG or WebP", path=source
-                    )
+                    raise AssetError(f"unsupported image format {image.format}; use PNG, JPEG or WebP", path=source)
                 width, height = image.size
                 if width * height > max_pixels:
                     raise AssetError(

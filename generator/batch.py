@@ -8,10 +8,10 @@ row is reported in the manifest and the log; the rest of the batch goes on.
 from __future__ import annotations
 
 import collections
-import shutil
 import json
-import resource
 import logging
+import resource
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -81,8 +81,12 @@ class RowResult:
     seconds: float | None = None
     renderer: str | None = None
     keyframe_retries: int | None = None
-    fidelity: dict[str, float] | None = None  # worst mean difference of each layer kind from its reference, 8-bit levels
-    legibility: tuple[dict[str, str | float], ...] | None = None  # remedies given to texts on the keyframes at render time
+    fidelity: dict[str, float] | None = (
+        None  # worst mean difference of each layer kind from its reference, 8-bit levels
+    )
+    legibility: tuple[dict[str, str | float], ...] | None = (
+        None  # remedies given to texts on the keyframes at render time
+    )
     video_url: str | None = None
     poster_url: str | None = None
     error: str | None = None
@@ -117,7 +121,8 @@ class PlannedRow:
     def result(self) -> RowResult:
         """This row's manifest line before rendering (status ``planned``)."""
         warnings = tuple(
-            f"shot {shot}, {layer.field}: text shortened to fit its box: {layer.text!r}" for shot, layer in self.plan.shortened_texts()
+            f"shot {shot}, {layer.field}: text shortened to fit its box: {layer.text!r}"
+            for shot, layer in self.plan.shortened_texts()
         )
         return RowResult(
             row=self.product.row, sku=self.product.sku, status="planned", template=self.template.id,
@@ -145,13 +150,17 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
         log.warning("skipping broken template: %s", error)
     if options.template_id is not None and options.template_id not in templates:
         broken = "".join(f"\n  broken: {error}" for error in errors)
-        raise ConfigError(f"unknown template {options.template_id!r}; available: {', '.join(sorted(templates)) or 'none'}{broken}")
+        raise ConfigError(
+            f"unknown template {options.template_id!r}; available: {', '.join(sorted(templates)) or 'none'}{broken}"
+        )
     if not templates:
         raise ConfigError(f"no usable templates in {options.templates_root}")
     return templates
 
 
-def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOptions) -> Iterator[PlannedRow | RowResult]:
+def plan_rows(
+    catalog: Catalog, templates: dict[str, Template], options: RunOptions
+) -> Iterator[PlannedRow | RowResult]:
     """Plans for each good row x aspect, a failed ``RowResult`` for each row that cannot be planned, and a
     skipped one, with its reason, for each row that is not for sale."""
     rows = catalog.rows()
@@ -168,9 +177,19 @@ def plan_rows(catalog: Catalog, templates: dict[str, Template], options: RunOpti
         try:
             template = _choose_template(item, templates, options)
         except AdgenError as exc:
-            yield RowResult(row=item.row, sku=item.sku, status="failed", error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message)
+            yield RowResult(
+                row=item.row,
+                sku=item.sku,
+                status="failed",
+                error=f"{catalog.name} row {item.row}: {exc}",
+                reason=exc.message,
+            )
             continue
-        aspects = template.spec.canvas.aspects if options.aspects == "all" else (options.aspects or template.spec.canvas.aspects[:1])
+        aspects = (
+            template.spec.canvas.aspects
+            if options.aspects == "all"
+            else (options.aspects or template.spec.canvas.aspects[:1])
+        )
         for aspect in aspects:
             try:
                 plan = compile_plan(template, item, aspect, options.templates_root)
@@ -233,7 +252,11 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     fetcher = options.catalog.fetcher
     assets = AssetResolver(roots, fetcher)
     stored = set() if options.force else {key for key in store.list() if key.endswith(".mp4")}
-    todo = {i: item for i, item in enumerate(items) if isinstance(item, PlannedRow) and f"{item.key_prefix}.mp4" not in stored}
+    todo = {
+        i: item
+        for i, item in enumerate(items)
+        if isinstance(item, PlannedRow) and f"{item.key_prefix}.mp4" not in stored
+    }
 
     results: dict[int, RowResult] = {}
     worker_rss = 0.0
@@ -244,7 +267,9 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
         keyframes = KeyframeService(backend, KeyframeCache(cache_folder), retries=options.keyframe_retries)
         if keyframes.cache is not None and todo:
             try:
-                keyframes.prepare(r for row in todo.values() for r in keyframe_requests(row.plan, assets, backend.roles))
+                keyframes.prepare(
+                    r for row in todo.values() for r in keyframe_requests(row.plan, assets, backend.roles)
+                )
                 log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
             except AdgenError as exc:
                 log.warning("preparing keyframes together failed (%s); rendering row by row", exc)
@@ -309,7 +334,9 @@ def _links(row: PlannedRow, store: Store, presign: int | None) -> RowResult:
 def _skipped(row: PlannedRow, store: Store, presign: int | None) -> RowResult:
     video_key, poster_key, plan_key = _keys(row)
     base = _links(row, store, presign)
-    return replace(base, status="skipped", video=store.uri(video_key), poster=store.uri(poster_key), plan=store.uri(plan_key))
+    return replace(
+        base, status="skipped", video=store.uri(video_key), poster=store.uri(poster_key), plan=store.uri(plan_key)
+    )
 
 
 def _store_row(row: PlannedRow, outcome: Outcome, job: Job, store: Store, presign: int | None) -> RowResult:
@@ -347,7 +374,11 @@ def write_manifest(store: Store, results: list[RowResult]) -> None:
 
 
 def summarize(
-    results: list[RowResult], seconds: float, renderer: str, worker_rss: float = 0.0, catalog: CatalogSource | None = None
+    results: list[RowResult],
+    seconds: float,
+    renderer: str,
+    worker_rss: float = 0.0,
+    catalog: CatalogSource | None = None,
 ) -> dict[str, Any]:
     """Counts by status, failures and unavailable rows grouped by reason (most frequent first), throughput,
     peak memory, and what the catalog was read as."""
@@ -356,7 +387,9 @@ def summarize(
     rendered = sum(1 for r in results if r.status == "rendered")
     return {
         "rows": len({r.row for r in results}),
-        "videos": {status: sum(1 for r in results if r.status == status) for status in ("rendered", "skipped", "failed")},
+        "videos": {
+            status: sum(1 for r in results if r.status == status) for status in ("rendered", "skipped", "failed")
+        },
         "failures": [{"reason": reason, "count": count} for reason, count in reasons.most_common()],
         "unavailable": [{"reason": reason, "count": count} for reason, count in unavailable.most_common()],
         "catalog": catalog.as_dict() if catalog is not None else None,
@@ -371,8 +404,18 @@ def summarize(
 
 
 def write_summary(
-    store: Store, results: list[RowResult], seconds: float, renderer: str, worker_rss: float, catalog: CatalogSource | None = None
+    store: Store,
+    results: list[RowResult],
+    seconds: float,
+    renderer: str,
+    worker_rss: float,
+    catalog: CatalogSource | None = None,
 ) -> None:
     """Replace the run summary (``run-summary.json``) with this run's."""
-    data = json.dumps(summarize(results, seconds, renderer, worker_rss, catalog), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    data = (
+        json.dumps(
+            summarize(results, seconds, renderer, worker_rss, catalog), indent=2, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
+    )
     store.put_bytes(SUMMARY_KEY, data.encode("utf-8"), "application/json")

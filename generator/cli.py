@@ -12,16 +12,22 @@ import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from dataclasses import replace
 
 import click
 from click.core import ParameterSource
 
 from generator.batch import (
-    DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows, run_batch, settle_legibility, summarize,
+    DEFAULT_TEMPLATES,
+    PlannedRow,
+    RunOptions,
+    load_templates,
+    plan_rows,
+    run_batch,
+    settle_legibility,
+    summarize,
 )
 from generator.catalog import CATALOG_FORMATS, CatalogOptions, load_catalog, load_column_map
 from generator.errors import AdgenError, ConfigError
@@ -44,7 +50,11 @@ def _catalog_location(context: click.Context, parameter: click.Parameter, value:
 
 
 def _open_catalog(
-    catalog: str | Path, columns: Path | None, currency: str | None, max_pixels: int, fetch: FetchSettings,
+    catalog: str | Path,
+    columns: Path | None,
+    currency: str | None,
+    max_pixels: int,
+    fetch: FetchSettings,
     reading: dict[str, Any],
 ) -> tuple[Path, CatalogOptions]:
     """The local catalog file and how to read it (``reading``: format, sheet, variants, include_unavailable);
@@ -111,8 +121,15 @@ def _with_reading_arguments(function: Any) -> Any:
     """Add the options of how to read a catalog; the command receives them together, as ``reading``."""
 
     @functools.wraps(function)
-    def command(*args: Any, catalog_format: str, sheet: str | None, variants: bool, include_unavailable: bool, **kwargs: Any) -> Any:
-        reading = {"format": catalog_format, "sheet": sheet, "variants": variants, "include_unavailable": include_unavailable}
+    def command(
+        *args: Any, catalog_format: str, sheet: str | None, variants: bool, include_unavailable: bool, **kwargs: Any
+    ) -> Any:
+        reading = {
+            "format": catalog_format,
+            "sheet": sheet,
+            "variants": variants,
+            "include_unavailable": include_unavailable,
+        }
         return function(*args, reading=reading, **kwargs)
 
     for decorator in reversed(_reading_arguments):
@@ -140,29 +157,60 @@ def main(verbose: bool) -> None:
 @click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
 @click.option("--out", default="out", show_default=True, help="Output folder, or s3://bucket/prefix.")
 @click.option("--force", is_flag=True, help="Render rows again whose video is already stored.")
-@click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
-              help="Worker processes rendering rows.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Worker processes rendering rows.",
+)
 @click.option("--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...).")
 @click.option("--s3-region", help="S3 region (default: the AWS configuration's).")
 @click.option("--public", is_flag=True, help="S3: make uploaded objects publicly readable.")
 @click.option("--sse", type=click.Choice(["AES256", "aws:kms"]), help="S3: server-side encryption.")
-@click.option("--presign", type=click.IntRange(min=1), metavar="SECONDS", help="Add links valid this long to the manifest.")
-@click.option("--renderer-config", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="YAML file of renderer settings (docs/models.md); the options below override it.")
-@click.option("--renderer", type=click.Choice(["draft", "diffusers"]), default="draft", show_default=True,
-              help="Keyframe backend: procedural draft, or a diffusers model.")
+@click.option(
+    "--presign", type=click.IntRange(min=1), metavar="SECONDS", help="Add links valid this long to the manifest."
+)
+@click.option(
+    "--renderer-config",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="YAML file of renderer settings (docs/models.md); the options below override it.",
+)
+@click.option(
+    "--renderer",
+    type=click.Choice(["draft", "diffusers"]),
+    default="draft",
+    show_default=True,
+    help="Keyframe backend: procedural draft, or a diffusers model.",
+)
 @click.option("--model", help="diffusers: local folder or hub id of a text-to-image or inpainting checkpoint.")
 @click.option("--inpaint-model", help="diffusers: a second, inpainting checkpoint for extended and pinned keyframes.")
-@click.option("--ip-adapter", help="diffusers: local folder or hub id of IP-Adapter weights, to condition on the mascot.")
+@click.option(
+    "--ip-adapter", help="diffusers: local folder or hub id of IP-Adapter weights, to condition on the mascot."
+)
 @click.option("--steps", type=click.IntRange(min=1), default=25, show_default=True, help="diffusers: denoising steps.")
-@click.option("--guidance", type=click.FloatRange(min=0), default=7.0, show_default=True, help="diffusers: guidance scale.")
-@click.option("--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available).")
+@click.option(
+    "--guidance", type=click.FloatRange(min=0), default=7.0, show_default=True, help="diffusers: guidance scale."
+)
+@click.option(
+    "--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available)."
+)
 @click.option("--local-files-only", is_flag=True, help="diffusers: never contact a model hub.")
-@click.option("--preset", default="medium", show_default=True, callback=lambda _, __, value: _preset(value),
-              help="x264 preset, ultrafast to veryslow: faster presets encode quicker into bigger files of the same quality.")
-@click.option("--keyframe-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_KEYFRAME_CACHE",
-              default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
-              help="Folder of cached model keyframes, shared by runs.")
+@click.option(
+    "--preset",
+    default="medium",
+    show_default=True,
+    callback=lambda _, __, value: _preset(value),
+    help="x264 preset, ultrafast to veryslow: faster presets encode quicker into bigger files of the same quality.",
+)
+@click.option(
+    "--keyframe-cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="ADGEN_KEYFRAME_CACHE",
+    default=Path.home() / ".cache" / "adgen" / "keyframes",
+    show_default=True,
+    help="Folder of cached model keyframes, shared by runs.",
+)
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, workers: int, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
@@ -227,7 +275,9 @@ def _renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSe
 @main.command()
 @_with_catalog_arguments
 @click.option("--template", "template_id", required=True, help="Template id.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout.")
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout."
+)
 def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
          currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str,
          out: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
@@ -251,7 +301,9 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
                 log.error("%s", item.error)
                 failed += 1
             elif store is not None:
-                uri = store.put_bytes(f"{item.key_prefix}.plan.json", item.plan.canonical_json().encode(), "application/json")
+                uri = store.put_bytes(
+                    f"{item.key_prefix}.plan.json", item.plan.canonical_json().encode(), "application/json"
+                )
                 log.info("wrote %s", uri)
             else:
                 click.echo(item.plan.canonical_json())
@@ -262,13 +314,21 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
 
 @main.command()
 @click.argument("template", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--catalog", "catalog", required=True, callback=lambda c, p, v: _catalog_location(c, p, v),
-              help="Catalog (a file or URL) holding the row.")
+@click.option(
+    "--catalog",
+    "catalog",
+    required=True,
+    callback=lambda c, p, v: _catalog_location(c, p, v),
+    help="Catalog (a file or URL) holding the row.",
+)
 @click.option("--row", "row", required=True, help="The row's SKU (id), or its row number in the file.")
 @click.option("--aspect", "aspect", help="Aspect(s): e.g. 9:16, 9:16,1:1 or all (default: the template's first).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("preview"), show_default=True)
-@click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="YAML mapping of canonical column names to this feed's column names.")
+@click.option(
+    "--columns",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="YAML mapping of canonical column names to this feed's column names.",
+)
 @click.option("--currency", help="ISO 4217 currency for prices written without one.")
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
@@ -290,10 +350,14 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
         loaded = load_catalog(path, options)
         product = next((p for p in loaded.products if p.sku == row or str(p.row) == row), None)
         if product is None:
-            bad = next((e for e in loaded.errors if str(e.context.get("sku")) == row or str(e.context.get("row")) == row), None)
+            bad = next(
+                (e for e in loaded.errors if str(e.context.get("sku")) == row or str(e.context.get("row")) == row), None
+            )
             skipped = next((s for s in loaded.skipped if row in (s.sku, str(s.row))), None)
             if bad is None and skipped is not None:
-                raise ConfigError(f"row {skipped.row} ({skipped.sku}) is skipped: {skipped.reason}; --include-unavailable shows it")
+                raise ConfigError(
+                    f"row {skipped.row} ({skipped.sku}) is skipped: {skipped.reason}; --include-unavailable shows it"
+                )
             raise ConfigError(str(bad) if bad else f"no row {row!r} in {loaded.name} (give a SKU or a row number)")
         declared = loaded_template.spec.canvas.aspects
         chosen = _aspects(aspect)
@@ -304,7 +368,13 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
             stem = f"{loaded_template.id}-{safe_name(product.sku)}-{name.replace(':', 'x')}"
             result = render_preview(plan, assets, out, stem)
             click.echo(f"{result.storyboard}\n{result.video}")
-        log.info("preview of %s row %s, %d frames, in %.2f s", loaded_template.id, product.row, result.frames, time.monotonic() - started)
+        log.info(
+            "preview of %s row %s, %d frames, in %.2f s",
+            loaded_template.id,
+            product.row,
+            result.frames,
+            time.monotonic() - started,
+        )
         return 0
 
     sys.exit(_guard(work))
@@ -334,10 +404,17 @@ def list_templates(templates_root: Path) -> None:
 
 @templates.command("lint")
 @click.argument("template", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--catalog", "catalog", callback=lambda c, p, v: None if v is None else _catalog_location(c, p, v),
-              help="Check every row of this catalog (a file or URL) through the template, in every aspect.")
-@click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="YAML mapping of canonical column names to this feed's column names.")
+@click.option(
+    "--catalog",
+    "catalog",
+    callback=lambda c, p, v: None if v is None else _catalog_location(c, p, v),
+    help="Check every row of this catalog (a file or URL) through the template, in every aspect.",
+)
+@click.option(
+    "--columns",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="YAML mapping of canonical column names to this feed's column names.",
+)
 @click.option("--currency", help="ISO 4217 currency for prices written without one.")
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip

@@ -33,7 +33,14 @@ from pydantic import ValidationError
 from generator.assets import Cutout, ImageAsset
 from generator.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
 from generator.errors import AdgenError, PlanError, TemplateError
-from generator.templates import Template, TemplateSpec, make_environment, read_template_data, schema_errors, template_problems
+from generator.templates import (
+    Template,
+    TemplateSpec,
+    make_environment,
+    read_template_data,
+    schema_errors,
+    template_problems,
+)
 
 # Product attributes a template can read, and the catalog columns that feed them.
 ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -46,7 +53,11 @@ ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
     "extra": (),
     "raw": (),
     "row": (),
-} | {name: (name,) for name in CANONICAL_COLUMNS if name not in ("id", "image_link", "product_highlight", "additional_image_link")}
+} | {
+    name: (name,)
+    for name in CANONICAL_COLUMNS
+    if name not in ("id", "image_link", "product_highlight", "additional_image_link")
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,11 @@ def lint_template(path: Path, catalog: Catalog | None = None, templates_root: Pa
         return findings
     products = catalog.products if catalog is not None else (sample_product(),)
     if catalog is not None and catalog.errors:
-        findings.append(Finding("warning", f"{len(catalog.errors)} catalog row(s) cannot be used (see adgen run)", Path(catalog.name)))
+        findings.append(
+            Finding(
+                "warning", f"{len(catalog.errors)} catalog row(s) cannot be used (see adgen run)", Path(catalog.name)
+            )
+        )
     return findings + _plan_findings(template, products, root, sampled=catalog is None)
 
 
@@ -153,8 +168,17 @@ def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> It
         target = node.node
         if isinstance(target, nodes.Name) and target.name == "product" and isinstance(node, nodes.Getattr):
             yield node.attr, None
-        elif isinstance(target, nodes.Getattr) and isinstance(target.node, nodes.Name) and target.node.name == "product" and target.attr == "extra":
-            key = node.attr if isinstance(node, nodes.Getattr) else (node.arg.value if isinstance(node.arg, nodes.Const) else None)
+        elif (
+            isinstance(target, nodes.Getattr)
+            and isinstance(target.node, nodes.Name)
+            and target.node.name == "product"
+            and target.attr == "extra"
+        ):
+            key = (
+                node.attr
+                if isinstance(node, nodes.Getattr)
+                else (node.arg.value if isinstance(node.arg, nodes.Const) else None)
+            )
             yield "extra", str(key) if key is not None else None
 
 
@@ -173,7 +197,14 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
             try:
                 plan = compile_plan(template, product, aspect, root)
             except TemplateError as exc:
-                grouped[(str(exc.context.get("file")), _int(exc.context.get("line")), _int(exc.context.get("column")), exc.message)].append(who)
+                grouped[
+                    (
+                        str(exc.context.get("file")),
+                        _int(exc.context.get("line")),
+                        _int(exc.context.get("column")),
+                        exc.message,
+                    )
+                ].append(who)
                 continue
             except PlanError as exc:  # a required field is empty for this row: the row fails, not the template
                 grouped[(None, None, None, exc.message)].append(who)
@@ -182,15 +213,31 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
             plan = remedy_on_draft(plan, source)
             for violation in safe_zone_violations(plan):
                 error = template.error(violation.describe(aspect), _field_path(violation.field))
-                grouped[(str(error.context["file"]), _int(error.context.get("line")), _int(error.context.get("column")), error.message)].append(who)
+                grouped[
+                    (
+                        str(error.context["file"]),
+                        _int(error.context.get("line")),
+                        _int(error.context.get("column")),
+                        error.message,
+                    )
+                ].append(who)
             for contrast in check_on_draft(plan, source):
                 if not contrast.passed:
                     where = template.error("", _field_path(contrast.layer.field))
-                    clashes[(str(where.context["file"]), _int(where.context.get("line")), _int(where.context.get("column")))].append((contrast, aspect, who))
+                    clashes[
+                        (str(where.context["file"]), _int(where.context.get("line")), _int(where.context.get("column")))
+                    ].append((contrast, aspect, who))
             for _, layer in plan.shortened_texts():
                 message = f"text too long for its box in {aspect} even at the minimum size {layer.font_size} px: shortened with an ellipsis"
                 where = template.error(message, (*_field_path(layer.field), "text"))
-                shortened[(str(where.context["file"]), _int(where.context.get("line")), _int(where.context.get("column")), message)].append(who)
+                shortened[
+                    (
+                        str(where.context["file"]),
+                        _int(where.context.get("line")),
+                        _int(where.context.get("column")),
+                        message,
+                    )
+                ].append(who)
     findings = []
     for (file, line, column, message), whos in grouped.items():
         if file is None:
@@ -200,8 +247,13 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
     for (file, line, column), failing in clashes.items():  # one per text, naming its worst row and aspect
         worst, worst_aspect, who = min(failing, key=lambda item: item[0].ratio)
         message = f"{worst.layer.field}: {worst.describe(aspect=worst_aspect)}"
-        findings.append(Finding("error", f"{_rows([who, *(w for _, _, w in failing)])}: {message}", Path(file), line, column))
-    findings += [Finding("warning", f"{_rows(whos)}: {message}", Path(file), line, column) for (file, line, column, message), whos in shortened.items()]
+        findings.append(
+            Finding("error", f"{_rows([who, *(w for _, _, w in failing)])}: {message}", Path(file), line, column)
+        )
+    findings += [
+        Finding("warning", f"{_rows(whos)}: {message}", Path(file), line, column)
+        for (file, line, column, message), whos in shortened.items()
+    ]
     return findings
 
 
@@ -237,4 +289,3 @@ def sample_product() -> Product:
         brand="Brand", product_type="Sample", color="blue", size="M",
         highlights=("First benefit", "Second benefit", "Third benefit"),
     )  # fmt: skip
-

@@ -47,6 +47,8 @@ def safe_area(aspect: str) -> tuple[float, float, float, float]:
     width, height = ASPECT_SIZES[aspect]
     top, right, bottom, left = SAFE_INSETS[aspect]
     return (left * width, top * height, (1 - left - right) * width, (1 - top - bottom) * height)
+
+
 _STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
 # Easing when a layer names none: entrances decelerate into place (a pop overshoots), exits accelerate away.
 ENTER_EASE = {"none": "linear", "fade": "ease-out-cubic", "pop": "ease-out-back"} | {
@@ -204,7 +206,11 @@ class ShotPlan(_Plan):
     def auto_legibility(self) -> bool:
         """Whether a text asks for a remedy when it lacks contrast (``legibility: auto``): deciding
         which needs the backgrounds, so it happens after planning (``generator.batch.settle_legibility``)."""
-        return any(isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in self.shots for layer in shot.layers)
+        return any(
+            isinstance(layer, TextPlacement) and layer.legibility == "auto"
+            for shot in self.shots
+            for layer in shot.layers
+        )
 
     def shortened_texts(self) -> tuple[tuple[str, TextPlacement], ...]:
         """(shot id, layer) of every text the overflow policy shortened to fit, in plan order."""
@@ -238,7 +244,9 @@ def compile_plan(template: Template, product: Product, aspect: str, templates_ro
     """
     spec = template.spec
     if aspect not in spec.canvas.aspects:
-        raise PlanError(f"template {spec.id} does not declare aspect {aspect} (declares {', '.join(spec.canvas.aspects)})")
+        raise PlanError(
+            f"template {spec.id} does not declare aspect {aspect} (declares {', '.join(spec.canvas.aspects)})"
+        )
     missing = [name for name in spec.requires if not product.field_value(name)]
     if missing:
         raise PlanError(f"template {spec.id} requires {', '.join(missing)}, empty for this product", field=missing[0])
@@ -291,7 +299,9 @@ class _PlanBuilder:
                 planned = self._shot(index, shot_id, start, variables, first=not shots)
                 shots.append(planned)
                 start += planned.frames
-        poster_id = self.spec.poster or next((s.id for s in self.spec.shots if s.product is not None), self.spec.shots[0].id)
+        poster_id = self.spec.poster or next(
+            (s.id for s in self.spec.shots if s.product is not None), self.spec.shots[0].id
+        )
         poster = next((s for s in shots if s.id == poster_id or s.id.startswith(f"{poster_id}-")), shots[-1])
         return ShotPlan(
             plan_version=PLAN_VERSION,
@@ -314,7 +324,9 @@ class _PlanBuilder:
         name, _, expression = shot.each.strip().partition(" in ")
         items = self.template.evaluate(expression.strip(), ("shots", index, "each"), base)
         if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
-            raise self.template.error(f"each must give a list, got {type(items).__name__}", ("shots", index, "each"), sku=self.product.sku)
+            raise self.template.error(
+                f"each must give a list, got {type(items).__name__}", ("shots", index, "each"), sku=self.product.sku
+            )
         return [(f"{shot.id}-{n}", {**base, name.strip(): item}) for n, item in enumerate(items, start=1)]
 
     def _frames(self, seconds: float) -> int:
@@ -339,7 +351,10 @@ class _PlanBuilder:
         transition_in = None
         if not first and transition.type != "cut" and transition.duration > 0:
             transition_in = TransitionIn(
-                type=transition.type, frames=self._frames(transition.duration), direction=transition.direction, ease=transition.ease
+                type=transition.type,
+                frames=self._frames(transition.duration),
+                direction=transition.direction,
+                ease=transition.ease,
             )
         return PlannedShot(
             id=shot_id,
@@ -347,13 +362,20 @@ class _PlanBuilder:
             frames=self._frames(shot.duration),
             seed=stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku),
             background=self._background(shot.id, shot.background, path, variables, palette),
-            camera=CameraMove(move=shot.camera.move, amount=shot.camera.amount, ease=shot.camera.ease, depth=shot.camera.depth),
+            camera=CameraMove(
+                move=shot.camera.move, amount=shot.camera.amount, ease=shot.camera.ease, depth=shot.camera.depth
+            ),
             layers=tuple(layers),
             transition_in=transition_in,
         )
 
     def _background(
-        self, shot_id: str, spec: Background, path: tuple[str | int, ...], variables: dict[str, Any], palette: tuple[str, str]
+        self,
+        shot_id: str,
+        spec: Background,
+        path: tuple[str | int, ...],
+        variables: dict[str, Any],
+        palette: tuple[str, str],
     ) -> BackgroundSpec:
         prompt = self.template.render_text(spec.prompt, (*path, "background", "prompt"), variables).strip()
         negative = self.template.render_text(spec.negative, (*path, "background", "negative"), variables).strip()
@@ -394,7 +416,12 @@ class _PlanBuilder:
             raise self.template.error(f"{exc.message}: {ref}", path) from exc
 
     def _image(
-        self, kind: Literal["product", "mascot"], layer: Any, asset: ImageAsset, path: tuple[str | int, ...], shot_seconds: float
+        self,
+        kind: Literal["product", "mascot"],
+        layer: Any,
+        asset: ImageAsset,
+        path: tuple[str | int, ...],
+        shot_seconds: float,
     ) -> ImagePlacement:
         bx, by, bw, bh = box_pixels(layer.box, layer.area, self.aspect)
         left, top, right, bottom = asset.content_box
@@ -461,4 +488,3 @@ class _PlanBuilder:
         resolved, source = self._template_file(music.ref, ("music", "ref"))
         digest = _template_file_sha256(resolved, resolved.stat().st_mtime_ns)
         return Audio(ref=AssetRef(source=source, sha256=digest), volume=music.volume, fade_out=music.fade_out)
-

@@ -92,7 +92,11 @@ def _transient(exc: BaseException) -> bool:
         return _code(exc) in _TRANSIENT_CODES or status >= 500
     return isinstance(
         exc,
-        (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError, botocore.exceptions.ResponseStreamingError),
+        (
+            botocore.exceptions.ConnectionError,
+            botocore.exceptions.HTTPClientError,
+            botocore.exceptions.ResponseStreamingError,
+        ),
     )
 
 
@@ -121,7 +125,9 @@ class S3Store:
             "s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config
         )
         self.transfer = TransferConfig(
-            multipart_threshold=settings.multipart_threshold, multipart_chunksize=settings.multipart_threshold, max_concurrency=4
+            multipart_threshold=settings.multipart_threshold,
+            multipart_chunksize=settings.multipart_threshold,
+            max_concurrency=4,
         )
         self._check_bucket()
 
@@ -139,7 +145,9 @@ class S3Store:
                 raise ConfigError(f"{self._where()}: access denied; check the credentials ({code})") from exc
             raise ConfigError(f"{self._where()}: {exc}") from exc
         except botocore.exceptions.NoCredentialsError as exc:
-            raise ConfigError(f"{self._where()}: no AWS credentials found (environment, config files or instance role)") from exc
+            raise ConfigError(
+                f"{self._where()}: no AWS credentials found (environment, config files or instance role)"
+            ) from exc
         except (botocore.exceptions.BotoCoreError, OSError) as exc:
             raise ConfigError(f"{self._where()}: cannot reach the endpoint: {exc}") from exc
 
@@ -175,7 +183,9 @@ class S3Store:
             "ContentType": content_type,
             "CacheControl": NO_CACHE if key in MUTABLE_KEYS else IMMUTABLE,
             # S3 metadata is ASCII: values are percent-encoded UTF-8.
-            "Metadata": {k: urllib.parse.quote(v, safe=" -_.:/") for k, v in {**(metadata or {}), "sha256": digest}.items()},
+            "Metadata": {
+                k: urllib.parse.quote(v, safe=" -_.:/") for k, v in {**(metadata or {}), "sha256": digest}.items()
+            },
         }
         if self.settings.public:
             extra["ACL"] = "public-read"

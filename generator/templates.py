@@ -34,7 +34,14 @@ Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Entrance = Literal["none", "fade", "pop", "slide-left", "slide-right", "slide-up", "slide-down"]
 Easing = Literal[
-    "linear", "ease-in", "ease-out", "ease-in-out", "ease-in-cubic", "ease-out-cubic", "ease-in-out-cubic", "ease-out-back"
+    "linear",
+    "ease-in",
+    "ease-out",
+    "ease-in-out",
+    "ease-in-cubic",
+    "ease-out-cubic",
+    "ease-in-out-cubic",
+    "ease-out-back",
 ]
 CameraMoveName = Literal[
     "none", "push-in", "pull-out", "pan-left", "pan-right", "pan-up", "pan-down", "parallax-left", "parallax-right"
@@ -88,7 +95,7 @@ def _check_box(value: BoxSpec) -> BoxSpec:
             raise ValueError(f"unknown box {value!r}; use one of {', '.join(NAMED_BOXES)} or [x, y, w, h]")
         return value
     x, y, w, h = value
-    if not (0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= 1.0 + 1e-9 and y + h <= 1.0 + 1e-9):
+    if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= 1.0 + 1e-9 and y + h <= 1.0 + 1e-9):
         raise ValueError(f"box {list(value)} must lie within the canvas: 0 <= x, y and x + w, y + h <= 1")
     return value
 
@@ -401,7 +408,9 @@ def _validate(model: type[_M], data: Any, path: Path, lines: Mapping[tuple[str |
         raise schema_errors(exc, model, path, lines)[0] from exc
 
 
-def schema_errors(exc: ValidationError, model: type[BaseModel], path: Path, lines: Mapping[tuple[str | int, ...], Mark]) -> list[TemplateError]:
+def schema_errors(
+    exc: ValidationError, model: type[BaseModel], path: Path, lines: Mapping[tuple[str | int, ...], Mark]
+) -> list[TemplateError]:
     """One TemplateError per schema violation, at its line and column, with a "did you mean" where one helps."""
     problems = [(_strip_union_tags(tuple(p["loc"])), p) for p in exc.errors()]
     errors = []
@@ -414,7 +423,9 @@ def schema_errors(exc: ValidationError, model: type[BaseModel], path: Path, line
         seen.add(loc)
         mark = _nearest_mark(lines, loc)
         line, column = mark if mark else (None, None)
-        errors.append(TemplateError(_schema_message(problem, loc, model), file=path, line=line, column=column, field=dotted(loc)))
+        errors.append(
+            TemplateError(_schema_message(problem, loc, model), file=path, line=line, column=column, field=dotted(loc))
+        )
     return errors
 
 
@@ -449,7 +460,11 @@ def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str
     """The field names allowed at ``loc`` inside ``model`` (list indexes and dict keys walked through)."""
     current: Any = model
     for part in loc:
-        current = _model_in(current.model_fields[part].annotation) if isinstance(part, str) and part in current.model_fields else current
+        current = (
+            _model_in(current.model_fields[part].annotation)
+            if isinstance(part, str) and part in current.model_fields
+            else current
+        )
         if current is None:
             return []
     return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
@@ -473,11 +488,15 @@ def _load_brand_kit(ref: str, template_path: Path, template_lines: Mapping[tuple
     if not kit_path.is_relative_to(root) or not kit_path.is_file():
         problem = "is outside the templates folder" if not kit_path.is_relative_to(root) else "does not exist"
         line, column = template_lines.get(("brand_kit",), (None, None))
-        raise TemplateError(f"brand kit {ref!r} {problem}", file=template_path, line=line, column=column, field="brand_kit")
+        raise TemplateError(
+            f"brand kit {ref!r} {problem}", file=template_path, line=line, column=column, field="brand_kit"
+        )
     data, lines = _parse_yaml(kit_path.read_text(encoding="utf-8"), kit_path)
     kit = _validate(BrandKit, data if data is not None else {}, kit_path, lines)
     rebased = {  # a kit's files are named relative to the kit; the template reads them relative to itself
-        name: media.model_copy(update={"ref": os.path.relpath(kit_path.parent / media.ref, template_path.parent.resolve())})
+        name: media.model_copy(
+            update={"ref": os.path.relpath(kit_path.parent / media.ref, template_path.parent.resolve())}
+        )
         for name in ("mascot", "music")
         if (media := getattr(kit, name)) is not None
     }
@@ -519,7 +538,11 @@ def discover_templates(root: Path) -> tuple[dict[str, Template], list[TemplateEr
             errors.append(exc)
             continue
         if template.id in templates:
-            errors.append(TemplateError(f"duplicate template id {template.id!r} (also in {templates[template.id].path})", file=path))
+            errors.append(
+                TemplateError(
+                    f"duplicate template id {template.id!r} (also in {templates[template.id].path})", file=path
+                )
+            )
             continue
         templates[template.id] = template
     return templates, errors
@@ -553,7 +576,9 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
             layers.append(((*where, "product"), shot.product))
         if shot.mascot is not None:
             if spec.mascot is None:
-                yield template.error("shot has a mascot but the template declares none (mascot: {ref: ...})", (*where, "mascot"))
+                yield template.error(
+                    "shot has a mascot but the template declares none (mascot: {ref: ...})", (*where, "mascot")
+                )
             layers.append(((*where, "mascot"), shot.mascot))
         for j, text in enumerate(shot.text):
             layers.append(((*where, "text", j), text))
@@ -570,7 +595,9 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
         if i > 0 and transition.type != "cut" and transition.duration >= min(shot.duration, spec.shots[i - 1].duration):
             yield template.error("transition is longer than a shot it joins", (*where, "transition", "duration"))
     if spec.poster is not None and spec.poster not in shot_ids:
-        yield template.error(f"poster names unknown shot {spec.poster!r}{_did_you_mean(spec.poster, shot_ids)}", ("poster",))
+        yield template.error(
+            f"poster names unknown shot {spec.poster!r}{_did_you_mean(spec.poster, shot_ids)}", ("poster",)
+        )
 
 
 def _layer_problems(
@@ -591,7 +618,9 @@ def _layer_problems(
             )
 
 
-def _frames_problem(template: Template, seconds: float, fps: int, path: tuple[str | int, ...]) -> Iterator[TemplateError]:
+def _frames_problem(
+    template: Template, seconds: float, fps: int, path: tuple[str | int, ...]
+) -> Iterator[TemplateError]:
     frames = seconds * fps
     if abs(frames - round(frames)) > 1e-6:
         yield template.error(
@@ -600,7 +629,9 @@ def _frames_problem(template: Template, seconds: float, fps: int, path: tuple[st
         )
 
 
-def _syntax_problem(template: Template, source: str, path: tuple[str | int, ...], expression: bool = False) -> Iterator[TemplateError]:
+def _syntax_problem(
+    template: Template, source: str, path: tuple[str | int, ...], expression: bool = False
+) -> Iterator[TemplateError]:
     try:
         if expression:
             template.env.compile_expression(source)
@@ -630,7 +661,9 @@ def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple[str | int, ...],
         loader.dispose()
 
 
-def _collect_lines(node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], Mark], file: Path) -> None:
+def _collect_lines(
+    node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], Mark], file: Path
+) -> None:
     lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()

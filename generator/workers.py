@@ -148,7 +148,9 @@ def _start(setup: RenderSetup) -> None:
 
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    keyframes = KeyframeService(_LazyRenderer(setup), KeyframeCache(setup.keyframe_cache), retries=setup.keyframe_retries)
+    keyframes = KeyframeService(
+        _LazyRenderer(setup), KeyframeCache(setup.keyframe_cache), retries=setup.keyframe_retries
+    )
     fetcher = Fetcher(setup.fetch) if setup.fetch is not None else None
     _worker = InlineExecutor(keyframes, AssetResolver(setup.roots, fetcher), setup.encode)
 
@@ -174,4 +176,3 @@ class ProcessExecutor:
         finally:
             pool.terminate()  # after close, only reaps; on an interrupt, abandons the rows in flight
             pool.join()
-

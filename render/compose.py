@@ -115,7 +115,12 @@ class CameraView:
         width, height = canvas
         left = width / 2 - (width / 2 + self.dx) / self.scale
         top = height / 2 - (height / 2 + self.dy) / self.scale
-        return (max(0.0, left), max(0.0, top), min(width, left + width / self.scale), min(height, top + height / self.scale))
+        return (
+            max(0.0, left),
+            max(0.0, top),
+            min(width, left + width / self.scale),
+            min(height, top + height / self.scale),
+        )
 
 
 def camera_view(shot: PlannedShot, frame: int, canvas: tuple[int, int]) -> CameraView:
@@ -177,11 +182,21 @@ def _away(
     if kind == "pop":
         ax, ay, aw, ah = anchor
         shrink = (1 - _POP_FROM) * away
-        return (x + (ax + aw / 2 - x) * shrink, y + (ay + ah / 2 - y) * shrink, w * (1 - shrink), h * (1 - shrink)), min(1.0, shown * 2.5)
+        return (
+            x + (ax + aw / 2 - x) * shrink,
+            y + (ay + ah / 2 - y) * shrink,
+            w * (1 - shrink),
+            h * (1 - shrink),
+        ), min(1.0, shown * 2.5)
     if kind in _SLIDES:  # the shortest move that takes the whole anchor just past the edge
         edge = _OPPOSITE[_SLIDES[kind]] if entering else _SLIDES[kind]
         ax, ay, aw, ah = anchor
-        dx, dy = {"left": (-(ax + aw), 0.0), "right": (canvas[0] - ax, 0.0), "up": (0.0, -(ay + ah)), "down": (0.0, canvas[1] - ay)}[edge]
+        dx, dy = {
+            "left": (-(ax + aw), 0.0),
+            "right": (canvas[0] - ax, 0.0),
+            "up": (0.0, -(ay + ah)),
+            "down": (0.0, canvas[1] - ay),
+        }[edge]
         return (x + dx * away, y + dy * away, w, h), 1.0
     return rect, 1.0
 
@@ -192,7 +207,9 @@ def _footprint(layer: ImagePlacement | TextPlacement) -> Rect:
     return (x, y, w, h * (1 + SHADOW_MARGIN)) if isinstance(layer, ImagePlacement) and layer.shadow else layer.box
 
 
-def layer_rect(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]) -> tuple[Rect, float]:
+def layer_rect(
+    shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]
+) -> tuple[Rect, float]:
     """Where a layer is drawn at shot-local ``frame`` (canvas pixels, fractional), and its opacity.
 
     An image layer is seen through the camera (travelling ``depth`` times as far under parallax),
@@ -278,7 +295,13 @@ class _ShotRenderer:
             if sprite.follows_camera:
                 rect, anchor = view.rect(rect, self.size, self.depth), view.rect(anchor, self.size, self.depth)
             rect, opacity = _moved(sprite.motion, rect, anchor, self.size, frame)
-            if baked == len(layers) and view.at_rest and sprite.follows_camera and opacity == 1.0 and rect == sprite.rect:
+            if (
+                baked == len(layers)
+                and view.at_rest
+                and sprite.follows_camera
+                and opacity == 1.0
+                and rect == sprite.rect
+            ):
                 baked += 1  # at rest under every moving layer: part of the world image
                 continue
             layers.append((rect, opacity))
@@ -287,7 +310,11 @@ class _ShotRenderer:
     def draw(self, state: _State) -> Image.Image:
         world = self._world(state.baked)
         view = state.view
-        frame = world.copy() if view.at_rest else world.resize(self.size, Image.Resampling.BILINEAR, box=view.box(self.size))
+        frame = (
+            world.copy()
+            if view.at_rest
+            else world.resize(self.size, Image.Resampling.BILINEAR, box=view.box(self.size))
+        )
         for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
             piece = self._cached_piece(index, rect, opacity)
             if piece is not None:
@@ -389,7 +416,9 @@ def _image_sprites(layer: ImagePlacement, source: Image.Image, shadow: bool) -> 
     return sprites
 
 
-def layer_pixels(layer: ImagePlacement, source: Image.Image, rect: Rect, canvas: tuple[int, int]) -> tuple[Image.Image, tuple[int, int]] | None:
+def layer_pixels(
+    layer: ImagePlacement, source: Image.Image, rect: Rect, canvas: tuple[int, int]
+) -> tuple[Image.Image, tuple[int, int]] | None:
     """The layer's reference resampled into ``rect`` as the compositor draws it: RGBA pixels and their origin."""
     (sprite,) = _image_sprites(layer, source, shadow=False)
     piece = _resample(sprite, rect, 1.0, canvas)
@@ -493,8 +522,11 @@ def keyframe_requests(plan: ShotPlan, assets: AssetResolver, roles: frozenset[st
         if request.size != plan.size:
             request = replace(request, size=plan.size, seed=stable_seed(background.seed, "extend"), base=request)
         pinned = tuple(
-            Reference(layer.kind, f"{layer.ref.sha256}:{layer.crop}:{layer.ref.cutout}:{layer.box}",
-                      functools.partial(_pinned, layer, assets, plan.size))  # fmt: skip
+            Reference(
+                layer.kind,
+                f"{layer.ref.sha256}:{layer.crop}:{layer.ref.cutout}:{layer.box}",
+                functools.partial(_pinned, layer, assets, plan.size),
+            )  # fmt: skip
             for layer in images
             if "pin" in roles and is_pinnable(shot, layer)
         )
@@ -539,7 +571,9 @@ class Compositor:
         self.plan = plan
         self.assets = assets
         self.pinning = "pin" in renderer.roles
-        self.backgrounds = tuple(image.convert("RGB") for image in renderer.render(keyframe_requests(plan, assets, renderer.roles)))
+        self.backgrounds = tuple(
+            image.convert("RGB") for image in renderer.render(keyframe_requests(plan, assets, renderer.roles))
+        )
         self._shots = self._renderers()
 
     def _renderers(self) -> list[_ShotRenderer]:

@@ -66,7 +66,9 @@ def _ink(layer: TextPlacement) -> np.ndarray:
     """Coverage (0..255) of ``layer``'s glyphs alone, over its snapped box."""
     _, _, width, height = text_box(layer)
     layout = TextLayout(layer.lines, layer.font_size, layer.line_height)
-    image = draw_text(layout, layer.fonts, layer.weight, (width, height), color="#FFFFFF", align=layer.align, lang=layer.lang)
+    image = draw_text(
+        layout, layer.fonts, layer.weight, (width, height), color="#FFFFFF", align=layer.align, lang=layer.lang
+    )
     return np.asarray(image.getchannel("A"))
 
 
@@ -154,4 +156,3 @@ def contrast_floor(behind: np.ndarray, layer: TextPlacement) -> float:
     if text >= lightest or text <= darkest:
         return contrast_ratio(text, lightest if text >= lightest else darkest)
     return 1.0
-

@@ -23,7 +23,6 @@ from PIL import Image
 
 from generator.errors import ConfigError, EncodeError
 
-
 _QUEUE_FRAMES = 8  # raw frames buffered between the compositor and ffmpeg (about 50 MB at 1080x1920)
 
 
@@ -147,7 +146,9 @@ def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[
             for frame in frames:
                 if frame is not last:
                     if frame.size != size or frame.mode != "RGB":
-                        raise EncodeError(f"frame is {frame.mode} {frame.size}, expected RGB {size}", argv=argv, stderr="")
+                        raise EncodeError(
+                            f"frame is {frame.mode} {frame.size}, expected RGB {size}", argv=argv, stderr=""
+                        )
                     data, last = frame.tobytes(), frame
                 if not _put(pending, data, writer):
                     break  # ffmpeg stopped reading; its exit status and stderr say why

@@ -158,7 +158,9 @@ class KeyframeService:
             return request
         base_key = request_key(self.identity, request.base)
         if base_key in self._failures:
-            self._failures[key] = RenderError(f"{self._failures[base_key].message} (the scene this keyframe derives from)")
+            self._failures[key] = RenderError(
+                f"{self._failures[base_key].message} (the scene this keyframe derives from)"
+            )
             return None
         return replace(request, base_image=self._lookup(base_key))
 

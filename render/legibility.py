@@ -75,7 +75,9 @@ class Contrast:
         on = f"its plate {layer.plate}" if layer.plate is not None else behind
         text = layer.text if len(layer.text) <= 40 else layer.text[:39] + "…"
         where = (f", shot {self.shot}" if shot else "") + (f", aspect {aspect}" if aspect is not None else "")
-        return f"contrast {_shown(self.ratio)}:1 of {layer.color} on {on}, needs {self.needed:g}:1 (text {text!r}{where})"
+        return (
+            f"contrast {_shown(self.ratio)}:1 of {layer.color} on {on}, needs {self.needed:g}:1 (text {text!r}{where})"
+        )
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,13 @@ class Remedied:
     remedy: Remedy
 
     def to_json(self) -> dict[str, str | float]:
-        return {"shot": self.shot, "field": self.field, "ratio": round(self.ratio, 2), "needed": self.needed, "remedy": self.remedy}
+        return {
+            "shot": self.shot,
+            "field": self.field,
+            "ratio": round(self.ratio, 2),
+            "needed": self.needed,
+            "remedy": self.remedy,
+        }
 
 
 def _measured_frame(shot: PlannedShot, layer: TextPlacement) -> int:
@@ -129,7 +137,12 @@ class _Measure:
 
     def texts(self) -> list[tuple[int, int]]:
         """(shot index, layer index) of every text, in plan order."""
-        return [(i, j) for i, shot in enumerate(self.plan.shots) for j, layer in enumerate(shot.layers) if isinstance(layer, TextPlacement)]
+        return [
+            (i, j)
+            for i, shot in enumerate(self.plan.shots)
+            for j, layer in enumerate(shot.layers)
+            if isinstance(layer, TextPlacement)
+        ]
 
     def contrast(self, index: int, position: int, change: dict[str, object] | None = None) -> Contrast:
         """The text at ``position`` of shot ``index``, with ``change`` (style fields) applied if given."""
@@ -160,7 +173,9 @@ class _Measure:
         if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
             return Contrast(shot.id, layer, math.inf, needed)
         ratio = 1.0
-        if layers == ((small_layer,) if backed else ()):  # only the keyframe and the text's own sprite: try the cheap bound
+        if layers == (
+            (small_layer,) if backed else ()
+        ):  # only the keyframe and the text's own sprite: try the cheap bound
             ratio = contrast_floor(self._under(index, small, frame, clipped), small_layer)
         if ratio < needed * _ROUNDING:
             alone = small.model_copy(update={"layers": layers})
@@ -189,7 +204,13 @@ _RATIOS_KEPT = 4096
 _ROUNDING = 1.02  # a bound this much above the need passes whatever 8-bit rounding does to the pixels
 
 
-def _reaches(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int], area: tuple[int, int, int, int]) -> bool:
+def _reaches(
+    shot: PlannedShot,
+    layer: ImagePlacement | TextPlacement,
+    frame: int,
+    canvas: tuple[int, int],
+    area: tuple[int, int, int, int],
+) -> bool:
     """Whether ``layer`` (with a product's contact shadow) is drawn anywhere in ``area`` at shot-local ``frame``."""
     (x, y, w, h), opacity = layer_rect(shot, layer, frame, canvas)
     if isinstance(layer, ImagePlacement) and layer.shadow:
@@ -198,7 +219,9 @@ def _reaches(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: in
     return opacity > 0 and x < right and x + w > left and y < bottom and y + h > top
 
 
-def _remedy(measure: _Measure, index: int, position: int, failing: Contrast) -> tuple[dict[str, object], Contrast] | None:
+def _remedy(
+    measure: _Measure, index: int, position: int, failing: Contrast
+) -> tuple[dict[str, object], Contrast] | None:
     """The first remedy that makes a failing ``auto`` text pass (or the plate, the strongest), or None."""
     layer = failing.layer
     if layer.plate is not None:
@@ -229,7 +252,9 @@ def _settle(measure: _Measure, only_auto: bool = False) -> tuple[ShotPlan, list[
                 layers = list(shots[index].layers)
                 layers[position] = after.layer
                 shots[index] = shots[index].model_copy(update={"layers": tuple(layers)})
-                remedied.append(Remedied(result.shot, result.layer.field, result.ratio, result.needed, change["remedy"]))  # type: ignore[arg-type]
+                remedied.append(
+                    Remedied(result.shot, result.layer.field, result.ratio, result.needed, change["remedy"])
+                )  # type: ignore[arg-type]
                 result = after
         contrasts.append(result)
     return measure.plan.model_copy(update={"shots": tuple(shots)}), contrasts, remedied
@@ -253,12 +278,18 @@ def _thumbnails(plan: ShotPlan, source: Source) -> tuple[ShotPlan, Source]:
         factor = max(1, int(min((right - left) / layer.box[2], (bottom - top) / layer.box[3]) / 2))
         if factor == 1:
             return layer
-        reduced = layer.model_copy(update={"crop": (left // factor, top // factor, -(-right // factor), -(-bottom // factor))})
+        reduced = layer.model_copy(
+            update={"crop": (left // factor, top // factor, -(-right // factor), -(-bottom // factor))}
+        )
         factors[reduced] = factor
         return reduced
 
     shots = tuple(
-        shot.model_copy(update={"layers": tuple(thumbnail(item) if isinstance(item, ImagePlacement) else item for item in shot.layers)})
+        shot.model_copy(
+            update={
+                "layers": tuple(thumbnail(item) if isinstance(item, ImagePlacement) else item for item in shot.layers)
+            }
+        )
         for shot in plan.shots
     )
 
@@ -284,7 +315,10 @@ _THUMBNAILS: collections.OrderedDict[tuple[Hashable, int], Image.Image] = collec
 def _on_draft(plan: ShotPlan, source: Source) -> _Measure:
     scaled, source = _thumbnails(scale_plan(plan, CHECK_SHORT_SIDE / min(plan.size)), source)
     # Scenes only, so no reference is read; each stands for every scene that draws the same backdrop.
-    requests = [DraftRenderer.lookalike(request) for request in keyframe_requests(scaled, AssetResolver({}), DraftRenderer.roles)]
+    requests = [
+        DraftRenderer.lookalike(request)
+        for request in keyframe_requests(scaled, AssetResolver({}), DraftRenderer.roles)
+    ]
     return _Measure(plan, scaled, lambda index: _draft_keyframe(requests[index]), source, pinning=False, keys=requests)
 
 
@@ -296,11 +330,20 @@ def check_on_draft(plan: ShotPlan, source: Source) -> list[Contrast]:
 
 def remedy_on_draft(plan: ShotPlan, source: Source) -> ShotPlan:
     """``plan`` with the remedy of each ``auto`` text that fails on draft backgrounds recorded in it."""
-    if not any(isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in plan.shots for layer in shot.layers):
+    if not any(
+        isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in plan.shots for layer in shot.layers
+    ):
         return plan
     settled, _, remedied = _settle(_on_draft(plan, source), only_auto=True)
     for item in remedied:
-        log.debug("shot %s %s: contrast %.2f:1 on the draft, needs %g:1; remedy: %s", item.shot, item.field, item.ratio, item.needed, item.remedy)
+        log.debug(
+            "shot %s %s: contrast %.2f:1 on the draft, needs %g:1; remedy: %s",
+            item.shot,
+            item.field,
+            item.ratio,
+            item.needed,
+            item.remedy,
+        )
     return settled
 
 
@@ -334,7 +377,9 @@ def image_source(images: Sequence[ImageAsset], templates_root: Path) -> Source:
         path = known.get(layer.ref.source) or (templates_root / relative if root == "templates" else None)
         if path is None or not path.is_absolute() or not path.is_file():
             return None
-        return _reference(path, layer.ref.source, layer.ref.sha256, Cutout(layer.ref.cutout, layer.ref.cutout_background))
+        return _reference(
+            path, layer.ref.source, layer.ref.sha256, Cutout(layer.ref.cutout, layer.ref.cutout_background)
+        )
 
     return source
 

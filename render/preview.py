@@ -47,7 +47,9 @@ class Preview:
     clashes: tuple[Contrast, ...] = ()
 
 
-def render_preview(plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, short_side: int = PREVIEW_SHORT_SIDE) -> Preview:
+def render_preview(
+    plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, short_side: int = PREVIEW_SHORT_SIDE
+) -> Preview:
     """Write ``<stem>.storyboard.png`` and ``<stem>.draft.mp4`` for ``plan`` into ``out``.
 
     Texts that lack contrast with what is behind them are logged as warnings and outlined in red.
@@ -60,7 +62,9 @@ def render_preview(plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, 
     storyboard = out / f"{stem}.storyboard.png"
     audio = None
     if small.audio is not None:
-        audio = AudioBed(assets.path(small.audio.ref.source, small.audio.ref.sha256), small.audio.volume, small.audio.fade_out)
+        audio = AudioBed(
+            assets.path(small.audio.ref.source, small.audio.ref.sha256), small.audio.volume, small.audio.fade_out
+        )
     argv = encode_argv(
         video, size=small.size, fps=small.fps, frames=small.frames, audio=audio,
         settings=EncodeSettings(crf=28, preset="ultrafast"), executable=ffmpeg_executable(),
@@ -71,18 +75,24 @@ def render_preview(plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, 
     clashes = tuple(c for c in check_on_draft(plan, lambda layer: layer_source(layer, assets)) if not c.passed)
     for clash in clashes:
         log.warning("%s: %s", clash.layer.field, clash.describe(aspect=plan.aspect))
-    draw_storyboard(small, stills, frozenset((c.shot, c.layer.field) for c in clashes)).save(storyboard, "PNG", optimize=False)
+    draw_storyboard(small, stills, frozenset((c.shot, c.layer.field) for c in clashes)).save(
+        storyboard, "PNG", optimize=False
+    )
     return Preview(storyboard=storyboard, video=video, size=small.size, frames=small.frames, clashes=clashes)
 
 
-def _keeping(frames: Iterator[Image.Image], wanted: dict[int, PlannedShot], stills: dict[str, Image.Image]) -> Iterator[Image.Image]:
+def _keeping(
+    frames: Iterator[Image.Image], wanted: dict[int, PlannedShot], stills: dict[str, Image.Image]
+) -> Iterator[Image.Image]:
     for number, frame in enumerate(frames):
         if number in wanted:
             stills[wanted[number].id] = frame.copy()
         yield frame
 
 
-def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image], clashes: frozenset[tuple[str, str]] = frozenset()) -> Image.Image:
+def draw_storyboard(
+    plan: ShotPlan, stills: dict[str, Image.Image], clashes: frozenset[tuple[str, str]] = frozenset()
+) -> Image.Image:
     """The shots side by side, each annotated: UI zones shaded, text boxes outlined (in red for the
     (shot id, field) pairs in ``clashes``), caption below."""
     width, height = plan.size
@@ -104,12 +114,22 @@ def draw_storyboard(plan: ShotPlan, stills: dict[str, Image.Image], clashes: fro
         rows += [f"“{text.text}”" for text in shot.layers if isinstance(text, TextPlacement)]
         for number, row in enumerate(rows[:_CAPTION_LINES]):
             text = _clip(row, fonts, size, width)
-            strip = draw_text(TextLayout((text,), size, line), fonts, "regular", (width, line), color="#EBEBF0", align="left", lang=lang)
+            strip = draw_text(
+                TextLayout((text,), size, line),
+                fonts,
+                "regular",
+                (width, line),
+                color="#EBEBF0",
+                align="left",
+                lang=lang,
+            )
             sheet.paste(strip, (left, gap + height + 6 + number * line), strip)
     return sheet
 
 
-def _annotated(frame: Image.Image, plan: ShotPlan, shot: PlannedShot, clashes: frozenset[tuple[str, str]]) -> Image.Image:
+def _annotated(
+    frame: Image.Image, plan: ShotPlan, shot: PlannedShot, clashes: frozenset[tuple[str, str]]
+) -> Image.Image:
     overlay = Image.new("RGBA", frame.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     width, height = frame.size
@@ -121,7 +141,11 @@ def _annotated(frame: Image.Image, plan: ShotPlan, shot: PlannedShot, clashes: f
         if isinstance(layer, TextPlacement):
             bx, by, bw, bh = layer.box
             clash = (shot.id, layer.field) in clashes
-            draw.rectangle((bx, by, bx + bw - 1, by + bh - 1), outline=_CLASH_OUTLINE if clash else _BOX_OUTLINE, width=2 if clash else 1)
+            draw.rectangle(
+                (bx, by, bx + bw - 1, by + bh - 1),
+                outline=_CLASH_OUTLINE if clash else _BOX_OUTLINE,
+                width=2 if clash else 1,
+            )
     return Image.alpha_composite(frame, overlay)
 
 

@@ -164,7 +164,9 @@ def decode_frames(path: Path, frames: Sequence[int], size: tuple[int, int], exec
     width, height = size
     if result.returncode != 0 or len(result.stdout) != len(wanted) * width * height * 3:
         raise EncodeError(
-            f"qc: decoding {len(wanted)} frames for checking failed", argv=argv, stderr=result.stderr.decode("utf-8", "replace")
+            f"qc: decoding {len(wanted)} frames for checking failed",
+            argv=argv,
+            stderr=result.stderr.decode("utf-8", "replace"),
         )
     pixels = np.frombuffer(result.stdout, dtype=np.uint8).reshape(len(wanted), height, width, 3)
     return dict(zip(wanted, pixels))
@@ -185,7 +187,12 @@ def _moves(shot: PlannedShot) -> bool:
         return True
     for layer in shot.layers:
         motion = layer.motion
-        if motion.enter != "none" and motion.frames > 0 and motion.start + motion.frames > first + 1 and motion.start <= last:
+        if (
+            motion.enter != "none"
+            and motion.frames > 0
+            and motion.start + motion.frames > first + 1
+            and motion.start <= last
+        ):
             return True
         if motion.exit != "none" and motion.exit_frames > 0:
             return True
@@ -200,7 +207,9 @@ def _at_rest(shot: PlannedShot, layer: ImagePlacement) -> int | None:
     return frame if frame >= max(_settled(shot), motion.start + motion.frames - 1) else None
 
 
-def check_pictures(path: Path, plan: ShotPlan, source: Callable[[ImagePlacement], Image.Image], executable: str) -> list[LayerCheck]:
+def check_pictures(
+    path: Path, plan: ShotPlan, source: Callable[[ImagePlacement], Image.Image], executable: str
+) -> list[LayerCheck]:
     """Decode the frames that show each product and mascot at rest and each moving shot's ends, and check them.
 
     A product or mascot is sampled in the last frame where it rests: fully in, not yet leaving.
@@ -228,7 +237,10 @@ def check_pictures(path: Path, plan: ShotPlan, source: Callable[[ImagePlacement]
     for shot, first, last in frozen_pairs:
         a, b = decoded[first][::4, ::4].astype(np.int16), decoded[last][::4, ::4].astype(np.int16)
         if float(np.percentile(np.abs(a - b), 99.9)) <= FROZEN_LEVEL:  # compression noise aside, nothing changed
-            raise RenderError(f"qc: shot {shot.id} is frozen: frames {first} and {last} are the same, yet its plan moves", shot=shot.id)
+            raise RenderError(
+                f"qc: shot {shot.id} is frozen: frames {first} and {last} are the same, yet its plan moves",
+                shot=shot.id,
+            )
     checks = []
     for number, shot, layer in samples:
         check = _layer_check(decoded[number], plan, shot, layer, source(layer), number - shot.start)
@@ -267,7 +279,9 @@ def _layer_check(
         (ox, oy, ow, oh), opacity = layer_rect(shot, other, local, plan.size)
         if opacity == 0.0:
             continue
-        inside[max(0, int(oy) - y0) : max(0, int(oy + oh) + 1 - y0), max(0, int(ox) - x0) : max(0, int(ox + ow) + 1 - x0)] = False
+        inside[
+            max(0, int(oy) - y0) : max(0, int(oy + oh) + 1 - y0), max(0, int(ox) - x0) : max(0, int(ox + ow) + 1 - x0)
+        ] = False
     if inside.sum() < 64:
         return None
     region = frame[y0 : y0 + height, x0 : x0 + width].astype(np.int16)
@@ -276,4 +290,3 @@ def _layer_check(
         kind=layer.kind, shot=shot.id, frame=shot.start + local,
         error=round(float(np.abs(difference).mean()), 2), cast=round(float(np.abs(difference.mean(axis=0)).max()), 2),
     )  # fmt: skip
-

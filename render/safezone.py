@@ -26,7 +26,11 @@ class SafeZoneViolation:
     over: tuple[float, float, float, float]  # pixels beyond the safe area: top, right, bottom, left
 
     def describe(self, aspect: str) -> str:
-        sides = [f"{px:.0f} px past the {side}" for px, side in zip(self.over, ("top", "right", "bottom", "left")) if px > _TOLERANCE]
+        sides = [
+            f"{px:.0f} px past the {side}"
+            for px, side in zip(self.over, ("top", "right", "bottom", "left"))
+            if px > _TOLERANCE
+        ]
         listed = sides[0] if len(sides) == 1 else ", ".join(sides[:-1]) + " and " + sides[-1]
         return (f"{self.field} ({self.kind}) reaches {listed} of the {aspect} safe zone, where platform UI covers it"
                 f" (from frame {self.frame} of shot {self.shot})")  # fmt: skip

@@ -30,7 +30,9 @@ def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:
         return spec.model_copy(update={"scene_size": (even(spec.scene_size[0]), even(spec.scene_size[1]))})
 
     shots = tuple(
-        shot.model_copy(update={"layers": tuple(layer(item) for item in shot.layers), "background": background(shot.background)})
+        shot.model_copy(
+            update={"layers": tuple(layer(item) for item in shot.layers), "background": background(shot.background)}
+        )
         for shot in plan.shots
     )
     size = (even(plan.size[0]), even(plan.size[1]))

@@ -244,8 +244,16 @@ def font_chain(family: str, weight: str = "regular", fallback: Sequence[str] = (
     """
     _lookup(family, weight, fallback=False)
     cjk = f"Noto Sans CJK {_cjk_variant(lang)}"
-    defaults = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", cjk, "Noto Sans Devanagari", "Noto Sans Thai",
-                "Noto Color Emoji", "DejaVu Sans")
+    defaults = (
+        "Noto Sans",
+        "Noto Sans Arabic",
+        "Noto Sans Hebrew",
+        cjk,
+        "Noto Sans Devanagari",
+        "Noto Sans Thai",
+        "Noto Color Emoji",
+        "DejaVu Sans",
+    )
     chain = {family.lower(): family}
     for name in (*fallback, *defaults):
         if name.lower() not in chain and name.lower() in _font_index():
@@ -289,7 +297,9 @@ def _pil_font(face: _Face, size: int) -> ImageFont.FreeTypeFont:
 # --- Segmentation and font runs ----------------------------------------------------------------
 
 
-def segments(breaker: type[CharacterBreaker | LineBreaker | WordBreaker], text: str, lang: str) -> list[tuple[int, int]]:
+def segments(
+    breaker: type[CharacterBreaker | LineBreaker | WordBreaker], text: str, lang: str
+) -> list[tuple[int, int]]:
     """ICU segments of ``text`` as Python index ranges (ICU counts UTF-16 code units)."""
     if not text:
         return []
@@ -489,7 +499,9 @@ def _bitmap_sprite(run: GlyphRun, strike: int, size: int, lang: str) -> tuple[Im
     ascent, descent = font.getmetrics()
     sprite = Image.new("RGBA", (max(1, math.ceil(run.width * strike / size)), ascent + descent), (0, 0, 0, 0))
     draw = ImageDraw.Draw(sprite)
-    draw.text((0, ascent), run.text, font=font, anchor="ls", direction=run.direction, language=lang, embedded_color=True)
+    draw.text(
+        (0, ascent), run.text, font=font, anchor="ls", direction=run.direction, language=lang, embedded_color=True
+    )
     scale = size / strike
     scaled = (max(1, round(sprite.width * scale)), max(1, round(sprite.height * scale)))
     # Resample premultiplied so transparent pixels do not darken the edges.
@@ -518,8 +530,18 @@ def _paint(
             info = _face_info(face)
             if info.strike is None:
                 font = _pil_font(face, size)
-                draw.text((x, baseline), run.text, fill, font, anchor="ls", direction=run.direction, language=lang,
-                          stroke_width=stroke, stroke_fill=stroke_fill, embedded_color=info.color and colour)
+                draw.text(
+                    (x, baseline),
+                    run.text,
+                    fill,
+                    font,
+                    anchor="ls",
+                    direction=run.direction,
+                    language=lang,
+                    stroke_width=stroke,
+                    stroke_fill=stroke_fill,
+                    embedded_color=info.color and colour,
+                )
             else:
                 sprite, ascent = _bitmap_sprite(run, info.strike, size, lang)
                 if not colour:
@@ -568,8 +590,12 @@ def draw_text(
         text_left = min(left for left, _, _ in lines)
         text_right = max(left + sum(run.width for run in runs) for left, _, runs in lines)
         pad_x, pad_y = font_size * 0.45, font_size * 0.22
-        rect = (max(0.0, text_left - pad_x), max(0.0, top - pad_y),
-                min(width - 1.0, text_right + pad_x), min(height - 1.0, top + block + pad_y))
+        rect = (
+            max(0.0, text_left - pad_x),
+            max(0.0, top - pad_y),
+            min(width - 1.0, text_right + pad_x),
+            min(height - 1.0, top + block + pad_y),
+        )
         ImageDraw.Draw(image).rounded_rectangle(rect, radius=font_size * 0.35, fill=_hex(plate))
     if shadow:
         shade = Image.new("RGBA", size, (0, 0, 0, 0))

@@ -50,7 +50,9 @@ def paragraphs(text: str) -> list[str]:
     return [p for p in (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()) if p]
 
 
-def _wrap(paragraph: str, breaks: list[int], fits: Callable[[str], bool], clusters: list[int] | None = None) -> list[str] | None:
+def _wrap(
+    paragraph: str, breaks: list[int], fits: Callable[[str], bool], clusters: list[int] | None = None
+) -> list[str] | None:
     """Greedy fill at the break offsets (each a possible line end); None when one piece alone does not fit.
 
     With ``clusters`` (grapheme cluster ends), a piece too wide for a line of its own is broken
@@ -104,7 +106,9 @@ def _best_layout(
         line_height = round(size * line_spacing)
         wrapped_lines: list[str] = []
         for paragraph, ends, inside in zip(lines, breaks, clusters):
-            wrapped = _wrap(paragraph, ends, lambda line: em_width(line, families, weight, lang) * size <= width, inside)
+            wrapped = _wrap(
+                paragraph, ends, lambda line: em_width(line, families, weight, lang) * size <= width, inside
+            )
             if wrapped is None:
                 return None
             wrapped_lines.extend(wrapped)
@@ -250,13 +254,17 @@ def fit_or_shorten(
         raise MissingGlyphError((ELLIPSIS,), families)
 
     def layout(candidate: tuple[str, ...]) -> TextLayout | None:
-        return _best_layout(candidate, families, weight, (min_size, min_size), line_spacing, box, lang, break_words=True)
+        return _best_layout(
+            candidate, families, weight, (min_size, min_size), line_spacing, box, lang, break_words=True
+        )
 
     def word_ends(paragraph: str) -> list[int]:  # where a line may break and a word ends (ICU's dictionary for CJK)
         words = {end for _, end in segments(WordBreaker, paragraph, lang)}
         return [end for _, end in segments(LineBreaker, paragraph, lang) if end in words]
 
-    words = [(index, end) for index, paragraph in enumerate(texts) for end in word_ends(paragraph)][:-1]  # not the whole text
+    words = [(index, end) for index, paragraph in enumerate(texts) for end in word_ends(paragraph)][
+        :-1
+    ]  # not the whole text
     found = _longest(_candidates(texts, words), layout)
     # The word after the kept text may be too long for any line: then it is cut between grapheme
     # clusters, rather than left out with everything after it.

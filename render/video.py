@@ -49,7 +49,9 @@ def render_video(
     # 2. Text legibility on a model's keyframes (draft ones are those lint and planning measure on).
     remedies: tuple[Remedied, ...] = ()
     if renderer.name != DraftRenderer.name:
-        drawn, remedies = remedy_on_keyframes(plan, compositor.backgrounds, lambda layer: layer_source(layer, assets), compositor.pinning)
+        drawn, remedies = remedy_on_keyframes(
+            plan, compositor.backgrounds, lambda layer: layer_source(layer, assets), compositor.pinning
+        )
         if remedies:
             compositor = compositor.restyled(drawn)
     # 3. Audio bed, checked against the plan's hash.
@@ -60,7 +62,13 @@ def render_video(
     # 4. Stream frames into ffmpeg, keeping the poster frame on the way.
     executable = ffmpeg_executable()
     argv = encode_argv(
-        video_path, size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio, settings=settings, executable=executable
+        video_path,
+        size=plan.size,
+        fps=plan.fps,
+        frames=plan.frames,
+        audio=audio,
+        settings=settings,
+        executable=executable,
     )
     encode_video(_with_poster(compositor.frames(), plan.poster_frame, poster_path), argv, size=plan.size)
     # 5. Verify what was written before anyone stores it: the file, then the pictures in it.

@@ -6,8 +6,8 @@ import csv
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +18,18 @@ from render.text import find_font
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = REPO / "catalogs" / "sample.csv"
-HEADER = ["id", "title", "description", "image_link", "price", "sale_price", "brand", "product_type", "color", "product_highlight"]
+HEADER = [
+    "id",
+    "title",
+    "description",
+    "image_link",
+    "price",
+    "sale_price",
+    "brand",
+    "product_type",
+    "color",
+    "product_highlight",
+]
 
 
 def make_png(path: Path, size: int = 64) -> Path:
@@ -38,8 +49,16 @@ def feed(tmp_path: Path) -> Path:
     return folder
 
 
-NOTO = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK JP", "Noto Sans CJK SC",
-        "Noto Sans Devanagari", "Noto Sans Thai", "Noto Color Emoji")
+NOTO = (
+    "Noto Sans",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans Devanagari",
+    "Noto Sans Thai",
+    "Noto Color Emoji",
+)
 
 
 def _installed(family: str) -> bool:

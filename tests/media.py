@@ -26,7 +26,9 @@ class StreamInfo:
 def probe(path: Path) -> StreamInfo:
     """Stream facts as ffmpeg's demuxer reports them."""
     result = subprocess.run([ffmpeg_executable(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
-    video = re.search(r"Video: (\w+) \(([^)]+)\)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d+)x(\d+).*?, ([\d.]+) fps", result.stderr)
+    video = re.search(
+        r"Video: (\w+) \(([^)]+)\)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d+)x(\d+).*?, ([\d.]+) fps", result.stderr
+    )
     assert video, result.stderr
     audio = re.search(r"Audio: (\w+)", result.stderr)
     return StreamInfo(

@@ -61,7 +61,11 @@ class FaultProxy:
 
     def count(self, method: str, suffix: str = "", answer: str = "forwarded") -> int:
         """Requests with this method whose path (query left out) ends with ``suffix``, answered so."""
-        return sum(1 for r in self.requests if r.method == method and r.path.split("?")[0].endswith(suffix) and r.answer == answer)
+        return sum(
+            1
+            for r in self.requests
+            if r.method == method and r.path.split("?")[0].endswith(suffix) and r.answer == answer
+        )
 
     def _decide(self, method: str, path: str) -> str | None:
         with self._lock:
@@ -124,7 +128,10 @@ class FaultProxy:
             def _reply(self, status: int, headers: dict[str, str], data: bytes) -> None:
                 self.send_response(status)
                 if self.command != "HEAD":  # a HEAD answer keeps the object's length and has no body
-                    headers = {**{k: v for k, v in headers.items() if k.lower() != "content-length"}, "Content-Length": str(len(data))}
+                    headers = {
+                        **{k: v for k, v in headers.items() if k.lower() != "content-length"},
+                        "Content-Length": str(len(data)),
+                    }
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()

@@ -26,7 +26,8 @@ WriteCatalog = Callable[..., Path]
 
 def _run(catalog: Path, out: Path, templates_root: Path, *extra: str) -> tuple[int, list[dict[str, object]], str]:
     result = CliRunner().invoke(
-        main, ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "quick", *extra]
+        main,
+        ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "quick", *extra],
     )
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     return result.exit_code, manifest, result.output
@@ -52,7 +53,17 @@ def test_plan_json_is_byte_identical_across_processes(write_catalog: WriteCatalo
     outputs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        command = [sys.executable, "-m", "generator", "plan", str(catalog), "--template", "quick", "--templates", str(templates_root)]
+        command = [
+            sys.executable,
+            "-m",
+            "generator",
+            "plan",
+            str(catalog),
+            "--template",
+            "quick",
+            "--templates",
+            str(templates_root),
+        ]
         outputs.append(subprocess.run(command, env=env, capture_output=True, check=True).stdout)
     assert outputs[0] == outputs[1]
     plans = [ShotPlan.from_json(line) for line in outputs[0].decode().splitlines()]
@@ -97,7 +108,9 @@ def test_hostile_rows_fail_alone_with_their_reason_and_the_batch_goes_on(
     for sku, (row, reason) in expected_errors.items():
         line = by_sku[sku]
         assert line["status"] == "failed" and line["row"] == row
-        assert f"row {row}" in str(line["error"]) and "image_link" in str(line["error"]) and reason in str(line["error"])
+        assert (
+            f"row {row}" in str(line["error"]) and "image_link" in str(line["error"]) and reason in str(line["error"])
+        )
         assert f"row {row}" in output
     for sku, title in (("INJECT-1", "{{ 7*7 }}"), ("INJECT-2", '{% for x in range(3) %}x{% endfor %}"; rm -rf /')):
         plan = ShotPlan.from_json(Path(str(by_sku[sku]["plan"])).read_text(encoding="utf-8"))
@@ -105,7 +118,9 @@ def test_hostile_rows_fail_alone_with_their_reason_and_the_batch_goes_on(
         assert title in texts
 
 
-def test_other_aspect_renders_at_its_own_size(write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path) -> None:
+def test_other_aspect_renders_at_its_own_size(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
     catalog = write_catalog([product_row("SKU-1")])
     code, manifest, _ = _run(catalog, tmp_path / "out", templates_root, "--aspect", "1:1")
     assert code == 0
@@ -117,7 +132,9 @@ def test_other_aspect_renders_at_its_own_size(write_catalog: WriteCatalog, templ
 def test_render_failure_fails_that_row_only_and_leaves_no_output_under_its_keys(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
-    catalog = write_catalog([product_row("OK-1", color="teal"), product_row("BROKEN", color="cursed"), product_row("OK-2", color="teal")])
+    catalog = write_catalog(
+        [product_row("OK-1", color="teal"), product_row("BROKEN", color="cursed"), product_row("OK-2", color="teal")]
+    )
     store = LocalStore(tmp_path / "out")
     options = RunOptions(template_id="quick", templates_root=templates_root)
     report = run_batch(catalog, store, options, renderer=CrashingRenderer("cursed", RenderError("backend crashed")))
@@ -140,7 +157,9 @@ def test_configuration_errors_exit_2_and_write_nothing(
 ) -> None:
     catalog = write_catalog([product_row("SKU-1")])
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), *args])
+    result = CliRunner().invoke(
+        main, ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), *args]
+    )
     assert result.exit_code == 2
     assert message in result.output
     assert not out.exists()

@@ -79,10 +79,7 @@ def test_blank_line_between_rows_keeps_spreadsheet_numbering(feed: Path) -> None
     # A spreadsheet shows an empty line as an empty row, so the row after it is row 4.
     path = feed / "catalog.csv"
     path.write_text(
-        "id,title,price,image_link\n"
-        "A1,One,1.00 USD,images/product.png\n"
-        "\n"
-        "A3,Three,3.00 USD,images/product.png\n",
+        "id,title,price,image_link\nA1,One,1.00 USD,images/product.png\n\nA3,Three,3.00 USD,images/product.png\n",
         encoding="utf-8",
     )
 
@@ -168,7 +165,13 @@ ROW_RULES = [
     ("missing title", {"title": ""}, "title", "title is required", None),
     ("missing price", {"price": " "}, "price", "price is required and empty", None),
     ("unparsable price", {"price": "twelve dollars"}, "price", "is not a price", None),
-    ("price without a currency", {"price": "19.99"}, "price", "no currency code; write it like '19.99 USD', or give the feed's currency with --currency", None),
+    (
+        "price without a currency",
+        {"price": "19.99"},
+        "price",
+        "no currency code; write it like '19.99 USD', or give the feed's currency with --currency",
+        None,
+    ),
     ("sale above price", {"price": "20.00 USD", "sale_price": "25.00 USD"}, "sale_price", "above the price", None),
     ("sale in another currency", {"price": "20.00 USD", "sale_price": "15.00 EUR"}, "sale_price", "currency", None),
     ("missing image_link", {"image_link": ""}, "image_link", "image_link is required", None),
@@ -247,7 +250,13 @@ def test_column_map_lets_a_feed_with_its_own_headers_load(feed: Path) -> None:
         feed / "catalog.csv",
         ("SKU", "Product Name", "Cost", "Picture", "Bullets"),
         [
-            {"SKU": "S1", "Product Name": "Mapped", "Cost": "9.50 USD", "Picture": "images/product.png", "Bullets": "x|y"},
+            {
+                "SKU": "S1",
+                "Product Name": "Mapped",
+                "Cost": "9.50 USD",
+                "Picture": "images/product.png",
+                "Bullets": "x|y",
+            },
             {"SKU": "S2", "Product Name": "Bad", "Cost": "cheap", "Picture": "images/product.png"},
         ],
     )
@@ -340,7 +349,9 @@ def test_product_highlight_is_split_into_highlights(feed: Path, text: str) -> No
 
 def test_discount_is_the_fraction_off_for_a_sale(feed: Path) -> None:
     path = write_csv(
-        feed / "catalog.csv", HEADER, [row("SALE", price="40.00 USD", sale_price="30.00 USD"), row("FULL", price="40.00 USD")]
+        feed / "catalog.csv",
+        HEADER,
+        [row("SALE", price="40.00 USD", sale_price="30.00 USD"), row("FULL", price="40.00 USD")],
     )
 
     sale, full = load_catalog(path).products
@@ -396,7 +407,9 @@ def test_unmapped_columns_are_kept_as_extra_text(feed: Path) -> None:
         ("1.500 KWD", None, "1.500", "KWD"),  # three decimals: the dot is decimal
     ],
 )
-def test_parse_money_reads_symbols_and_separators_per_value(text: str, default: str | None, amount: str, currency: str) -> None:
+def test_parse_money_reads_symbols_and_separators_per_value(
+    text: str, default: str | None, amount: str, currency: str
+) -> None:
     money = parse_money(text, default)
 
     assert (money.amount, money.currency) == (Decimal(amount), currency)
@@ -422,7 +435,9 @@ def test_parse_money_reads_symbols_and_separators_per_value(text: str, default: 
         ("USD", None, "'USD' is not a price like '19.99 USD'"),
     ],
 )  # fmt: skip
-def test_parse_money_refuses_ambiguous_negative_and_garbage_prices(text: str, default: str | None, message: str) -> None:
+def test_parse_money_refuses_ambiguous_negative_and_garbage_prices(
+    text: str, default: str | None, message: str
+) -> None:
     with pytest.raises(ValueError) as caught:
         parse_money(text, default)
 

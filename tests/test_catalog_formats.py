@@ -23,7 +23,19 @@ from generator.errors import CatalogError
 from generator.plan import compile_plan
 from generator.templates import load_template
 
-MERCHANT = ("id", "title", "description", "image_link", "additional_image_link", "price", "sale_price", "brand", "product_type", "color", "size")
+MERCHANT = (
+    "id",
+    "title",
+    "description",
+    "image_link",
+    "additional_image_link",
+    "price",
+    "sale_price",
+    "brand",
+    "product_type",
+    "color",
+    "size",
+)
 # The products every format below describes: (id, title, description, images, price, sale price, brand, type, color, size).
 PRODUCTS = [
     ("TEE-1", "Classic Tee", "Soft cotton tee.\n\nWash cold.", ["tee", "tee-back", "tee-side"], "25.00", "19.99", "Acme", "Apparel > Tops", "Red", "M"),
@@ -115,15 +127,26 @@ def write_meta(feed: Path) -> tuple[Path, CatalogOptions]:
 def _items(tag: str, plain: Callable[[dict[str, str]], str]) -> str:
     items = []
     for row in merchant_rows():
-        google = "".join(f"<g:{k}>{escape(row[k])}</g:{k}>" for k in ("id", "image_link", "price", "sale_price", "brand", "product_type", "color", "size"))
-        extra = "".join(f"<g:additional_image_link>{link}</g:additional_image_link>" for link in row["additional_image_link"].split(",") if link)
-        shipping = "<g:shipping><g:country>DE</g:country><g:price>4.95 EUR</g:price></g:shipping>"  # nested: not a column
+        google = "".join(
+            f"<g:{k}>{escape(row[k])}</g:{k}>"
+            for k in ("id", "image_link", "price", "sale_price", "brand", "product_type", "color", "size")
+        )
+        extra = "".join(
+            f"<g:additional_image_link>{link}</g:additional_image_link>"
+            for link in row["additional_image_link"].split(",")
+            if link
+        )
+        shipping = (
+            "<g:shipping><g:country>DE</g:country><g:price>4.95 EUR</g:price></g:shipping>"  # nested: not a column
+        )
         items.append(f"<{tag}>\n{google}{extra}\n{plain(row)}{shipping}</{tag}>\n")
     return "".join(items)
 
 
 def write_rss(feed: Path) -> tuple[Path, CatalogOptions]:
-    body = _items("item", lambda r: f"<title>{escape(r['title'])}</title><description>{escape(r['description'])}</description>")
+    body = _items(
+        "item", lambda r: f"<title>{escape(r['title'])}</title><description>{escape(r['description'])}</description>"
+    )
     path = feed / "feed.xml"
     path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">\n'
                     f"<channel><title>Shop</title><link>https://shop.example</link>\n{body}</channel></rss>\n", encoding="utf-8")  # fmt: skip
@@ -151,7 +174,9 @@ def write_european(feed: Path) -> tuple[Path, CatalogOptions]:
 
 def write_unicode_text(feed: Path) -> tuple[Path, CatalogOptions]:
     path = feed / "export.txt"
-    path.write_bytes(codecs.BOM_UTF16_LE + delimited(merchant_rows(), MERCHANT, delimiter="\t", newline="\r\n").encode("utf-16-le"))
+    path.write_bytes(
+        codecs.BOM_UTF16_LE + delimited(merchant_rows(), MERCHANT, delimiter="\t", newline="\r\n").encode("utf-16-le")
+    )
     return path, CatalogOptions()
 
 
@@ -173,8 +198,14 @@ FORMATS = {
     "meta": (write_meta, {"format": "meta", "container": "csv", "encoding": "utf-8", "delimiter": ","}),
     "rss": (write_rss, {"format": "merchant-xml", "container": "xml", "encoding": "utf-8"}),
     "atom": (write_atom, {"format": "merchant-xml", "container": "xml", "encoding": "utf-8"}),
-    "semicolon-windows-1252": (write_european, {"format": "merchant", "container": "csv", "encoding": "windows-1252", "delimiter": ";"}),
-    "utf-16-tab": (write_unicode_text, {"format": "merchant", "container": "csv", "encoding": "utf-16", "delimiter": "\t"}),
+    "semicolon-windows-1252": (
+        write_european,
+        {"format": "merchant", "container": "csv", "encoding": "windows-1252", "delimiter": ";"},
+    ),
+    "utf-16-tab": (
+        write_unicode_text,
+        {"format": "merchant", "container": "csv", "encoding": "utf-16", "delimiter": "\t"},
+    ),
     "xlsx": (write_xlsx, {"format": "merchant", "container": "xlsx", "sheet": "Products"}),
 }
 
@@ -230,7 +261,11 @@ def test_shopify_variants_give_one_product_each_with_options_in_the_title(feed: 
     assert [(p.row, p.sku, p.title) for p in catalog.products] == [
         (2, "TEE-1", "Classic Tee - Red / M"), (3, "TEE-2", "Classic Tee - Blue / L"), (5, "CAFE-1", "Café Machine"), (6, "CAP-1", "Wool Cap - Grey / One size")
     ]  # fmt: skip
-    assert (tee.price, tee.sale_price, tee.image.source) == (Money(Decimal("25.00"), "EUR"), Money(Decimal("19.99"), "EUR"), "catalog:images/tee.png")
+    assert (tee.price, tee.sale_price, tee.image.source) == (
+        Money(Decimal("25.00"), "EUR"),
+        Money(Decimal("19.99"), "EUR"),
+        "catalog:images/tee.png",
+    )
     assert (blue.price, blue.sale_price, blue.color, blue.size) == (Money(Decimal("22.00"), "EUR"), None, "Blue", "L")
     assert blue.image.source == "catalog:images/tee-blue.png"
     assert blue.additional_images == ("images/tee.png", "images/tee-back.png", "images/tee-side.png")
@@ -244,12 +279,17 @@ def test_shopify_export_without_a_currency_is_refused_naming_the_file_and_option
     with pytest.raises(CatalogError) as caught:
         load_catalog(path)
 
-    assert str(caught.value) == f"{path}: a Shopify export has no currency; pass --currency (for example --currency USD)"
+    assert (
+        str(caught.value) == f"{path}: a Shopify export has no currency; pass --currency (for example --currency USD)"
+    )
 
 
 def test_xml_item_errors_give_the_item_number_and_its_line(feed: Path) -> None:
     path, _ = write_atom(feed)
-    path.write_text(path.read_text(encoding="utf-8").replace("<g:price>15.00 EUR</g:price>", "<g:price>free</g:price>"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("<g:price>15.00 EUR</g:price>", "<g:price>free</g:price>"),
+        encoding="utf-8",
+    )
 
     catalog = load_catalog(path)
 
@@ -280,13 +320,27 @@ LAUGHS = "".join(f'<!ENTITY lol{n} "{("&lol%d;" % (n - 1)) * 10}">\n' for n in r
 @pytest.mark.parametrize(
     ("doctype", "message", "line"),
     [
-        ('<!DOCTYPE rss [\n<!ENTITY lol0 "lol">\n' + LAUGHS + "]>", "the feed declares the entity 'lol0'; feeds with entities are refused", 3),
-        ('<!DOCTYPE rss [\n<!ENTITY secret SYSTEM "{uri}">\n]>', "the feed declares the entity 'secret'; feeds with entities are refused", 3),
-        ('<!DOCTYPE rss SYSTEM "{uri}">', "the feed refers to the external '{uri}'; external references are refused", 2),
+        (
+            '<!DOCTYPE rss [\n<!ENTITY lol0 "lol">\n' + LAUGHS + "]>",
+            "the feed declares the entity 'lol0'; feeds with entities are refused",
+            3,
+        ),
+        (
+            '<!DOCTYPE rss [\n<!ENTITY secret SYSTEM "{uri}">\n]>',
+            "the feed declares the entity 'secret'; feeds with entities are refused",
+            3,
+        ),
+        (
+            '<!DOCTYPE rss SYSTEM "{uri}">',
+            "the feed refers to the external '{uri}'; external references are refused",
+            2,
+        ),
     ],
     ids=["billion-laughs", "external-entity", "external-dtd"],
 )
-def test_hostile_feeds_are_refused_at_once_without_expanding_or_opening_anything(tmp_path: Path, doctype: str, message: str, line: int) -> None:
+def test_hostile_feeds_are_refused_at_once_without_expanding_or_opening_anything(
+    tmp_path: Path, doctype: str, message: str, line: int
+) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("do not read", encoding="utf-8")
     uri = secret.as_uri()
@@ -371,7 +425,7 @@ def test_text_in_no_known_encoding_is_refused_naming_line_and_byte(tmp_path: Pat
 
 
 def test_utf8_text_with_a_bad_byte_is_refused_rather_than_garbled(tmp_path: Path) -> None:
-    data = "id,title,price,image_link\nA1,Crème,1 EUR,a.png\n".encode("utf-8") + b"A2,Caf\xe9,1 EUR,a.png\n"
+    data = "id,title,price,image_link\nA1,Crème,1 EUR,a.png\n".encode() + b"A2,Caf\xe9,1 EUR,a.png\n"
     path = tmp_path / "catalog.csv"
     path.write_bytes(data)
 
@@ -379,4 +433,7 @@ def test_utf8_text_with_a_bad_byte_is_refused_rather_than_garbled(tmp_path: Path
         load_catalog(path)
 
     offset = data.index(b"\xe9")
-    assert caught.value.message == f"not valid UTF-8 (line 3, byte {offset}: 0xe9), though the rest of the file is UTF-8; fix or re-export it"
+    assert (
+        caught.value.message
+        == f"not valid UTF-8 (line 3, byte {offset}: 0xe9), though the rest of the file is UTF-8; fix or re-export it"
+    )

@@ -20,18 +20,43 @@ from tests.conftest import REPO
 from tests.media import probe
 from tests.test_catalog import HEADER, row, write_csv
 
-MERCHANT_11 = ("id", "title", "description", "link", "image_link", "price", "sale_price", "brand", "product_type", "color", "size")
+MERCHANT_11 = (
+    "id",
+    "title",
+    "description",
+    "link",
+    "image_link",
+    "price",
+    "sale_price",
+    "brand",
+    "product_type",
+    "color",
+    "size",
+)
 
 
 @pytest.mark.parametrize("bad_row", [2, 3])
-@pytest.mark.parametrize(("bad_title", "fields"), [("Lip balm, cherry", 12), (None, 10)], ids=["comma-in-title", "field-missing"])
-def test_row_with_a_wrong_field_count_fails_alone_and_nothing_shifts(feed: Path, bad_row: int, bad_title: str | None, fields: int) -> None:
-    good = {"title": "Good", "price": "5.00 USD", "image_link": "images/product.png", "brand": "Acme", "color": "red", "size": "M"}
+@pytest.mark.parametrize(
+    ("bad_title", "fields"), [("Lip balm, cherry", 12), (None, 10)], ids=["comma-in-title", "field-missing"]
+)
+def test_row_with_a_wrong_field_count_fails_alone_and_nothing_shifts(
+    feed: Path, bad_row: int, bad_title: str | None, fields: int
+) -> None:
+    good = {
+        "title": "Good",
+        "price": "5.00 USD",
+        "image_link": "images/product.png",
+        "brand": "Acme",
+        "color": "red",
+        "size": "M",
+    }
     lines = [",".join(MERCHANT_11)]
     for number, sku in enumerate(["A2", "A3", "A4"], start=2):
         values = [{**good, "id": sku}.get(name, "") for name in MERCHANT_11]
         if number == bad_row:
-            values = [*values[:1], bad_title, *values[2:]] if bad_title else values[:-1]  # unquoted comma, or one field short
+            values = (
+                [*values[:1], bad_title, *values[2:]] if bad_title else values[:-1]
+            )  # unquoted comma, or one field short
         lines.append(",".join(values))
     path = feed / "catalog.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -39,7 +64,11 @@ def test_row_with_a_wrong_field_count_fails_alone_and_nothing_shifts(feed: Path,
     catalog = load_catalog(path)
 
     (error,) = catalog.errors
-    assert (error.message, error.context["row"], error.context["line"]) == (f"{fields} fields, the header has 11", bad_row, bad_row)
+    assert (error.message, error.context["row"], error.context["line"]) == (
+        f"{fields} fields, the header has 11",
+        bad_row,
+        bad_row,
+    )
     assert f"row {bad_row}: {fields} fields, the header has 11" in str(error)
     assert [(p.row, p.sku, p.title, p.brand, p.size) for p in catalog.products] == [
         (n, f"A{n}", "Good", "Acme", "M") for n in (2, 3, 4) if n != bad_row
@@ -59,7 +88,11 @@ def test_unclosed_quote_names_the_line_it_opens_on_and_later_rows_are_read(feed:
     catalog = load_catalog(path)
 
     (error,) = catalog.errors
-    assert (error.message, error.context["row"], error.context["line"]) == ("a quoted field opens on line 4 and is never closed", 3, 4)
+    assert (error.message, error.context["row"], error.context["line"]) == (
+        "a quoted field opens on line 4 and is never closed",
+        3,
+        4,
+    )
     assert [(p.row, p.sku, p.title) for p in catalog.products] == [(2, "A2", "Multi line title"), (4, "A5", "Fine")]
 
 
@@ -77,23 +110,33 @@ def test_quote_that_closes_rows_later_fails_its_row_and_the_rows_it_swallowed_ar
 
     (error,) = catalog.errors
     assert (error.context["row"], error.context["line"]) == (2, 2)
-    assert error.message == 'text follows the closing quote of a quoted field on line 4 (a quote inside a field is written twice: "")'
+    assert (
+        error.message
+        == 'text follows the closing quote of a quoted field on line 4 (a quote inside a field is written twice: "")'
+    )
     assert [(p.row, p.sku, p.title) for p in catalog.products] == [(3, "A3", "Swallowed"), (4, "A4", "Quoted")]
 
 
 def test_row_spanning_lines_with_too_few_fields_suggests_a_missing_quote(feed: Path) -> None:
     path = feed / "catalog.csv"
-    path.write_text('id,title,price,image_link\nA2,"Two\nlines",1.00 USD\nA4,Fine,4.00 USD,images/product.png\n', encoding="utf-8")
+    path.write_text(
+        'id,title,price,image_link\nA2,"Two\nlines",1.00 USD\nA4,Fine,4.00 USD,images/product.png\n', encoding="utf-8"
+    )
 
     catalog = load_catalog(path)
 
     (error,) = catalog.errors
-    assert error.message == "3 fields, the header has 4 (the row runs from line 2 to line 3 inside quotes; is a quote missing?)"
+    assert (
+        error.message
+        == "3 fields, the header has 4 (the row runs from line 2 to line 3 inside quotes; is a quote missing?)"
+    )
     assert [(p.row, p.sku) for p in catalog.products] == [(3, "A4")]
 
 
 def test_duplicate_id_fails_the_later_row_naming_the_first(feed: Path) -> None:
-    path = write_csv(feed / "catalog.csv", HEADER, [row("A1"), row("B1"), row("A1", title="Again"), row("A1", title="Third")])
+    path = write_csv(
+        feed / "catalog.csv", HEADER, [row("A1"), row("B1"), row("A1", title="Again"), row("A1", title="Third")]
+    )
 
     catalog = load_catalog(path)
 
@@ -106,7 +149,11 @@ def test_duplicate_id_fails_the_later_row_naming_the_first(feed: Path) -> None:
 @pytest.mark.parametrize("availability", ["out of stock", "out_of_stock", "OUT_OF_STOCK", "discontinued"])
 def test_unavailable_rows_are_skipped_with_their_reason_unless_included(feed: Path, availability: str) -> None:
     header = (*HEADER, "availability")
-    rows = [row("IN", availability="in stock"), row("OUT", availability=availability), row("PRE", availability="preorder")]
+    rows = [
+        row("IN", availability="in stock"),
+        row("OUT", availability=availability),
+        row("PRE", availability="preorder"),
+    ]
     path = write_csv(feed / "catalog.csv", header, rows)
 
     catalog = load_catalog(path)
@@ -127,11 +174,21 @@ def test_text_is_tidied_for_display_and_raw_values_stay_for_templates(feed: Path
 
     (product,) = load_catalog(path).products
 
-    assert (product.title, product.brand, product.description) == ("Lip balm cherry", "Acme Labs", "First line\n\nSecond line")
+    assert (product.title, product.brand, product.description) == (
+        "Lip balm cherry",
+        "Acme Labs",
+        "First line\n\nSecond line",
+    )
     assert product.highlights == ("Long wear", "Vegan formula")
     assert product.extra == {"material": "silk\nwool"}
-    assert (product.raw["title"], product.raw["description"], product.raw["material"]) == (title, description, "silk \n wool")
-    rendered = make_environment("en_US").from_string("[{{ product.raw.title }}]|{{ product.title }}").render(product=product)
+    assert (product.raw["title"], product.raw["description"], product.raw["material"]) == (
+        title,
+        description,
+        "silk \n wool",
+    )
+    rendered = (
+        make_environment("en_US").from_string("[{{ product.raw.title }}]|{{ product.title }}").render(product=product)
+    )
     assert rendered == f"[{title}]|Lip balm cherry"
 
 
@@ -151,7 +208,9 @@ def test_delimiter_is_sniffed_even_when_values_hold_commas(feed: Path, delimiter
     assert catalog.source is not None and catalog.source.delimiter == delimiter
 
 
-def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(templates_root: Path, tmp_path: Path) -> None:
+def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(
+    templates_root: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "feed"
     shutil.copytree(REPO / "catalogs" / "images", folder / "images")
     path = folder / "catalog.csv"
@@ -167,17 +226,32 @@ def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(te
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    options = RunOptions(template_id="quick", aspects=("1:1",), templates_root=templates_root, encode=EncodeSettings(preset="ultrafast"))
+    options = RunOptions(
+        template_id="quick", aspects=("1:1",), templates_root=templates_root, encode=EncodeSettings(preset="ultrafast")
+    )
 
     report = run_batch(path, LocalStore(out), options)
 
-    lines = {line["row"]: line for line in map(json.loads, (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines())}
-    assert {row: line["status"] for row, line in lines.items()} == {2: "failed", 3: "rendered", 4: "failed", 5: "failed", 6: "skipped", 7: "rendered"}
+    lines = {
+        line["row"]: line for line in map(json.loads, (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines())
+    }
+    assert {row: line["status"] for row, line in lines.items()} == {
+        2: "failed",
+        3: "rendered",
+        4: "failed",
+        5: "failed",
+        6: "skipped",
+        7: "rendered",
+    }
     assert report.exit_code == 1
     assert f"{path}:2, row 2: 6 fields, the header has 5" == lines[2]["error"]
     assert f"{path}:4, row 4: 4 fields, the header has 5" == lines[4]["error"]
     assert lines[5]["reason"] == "duplicate id GOOD-1 (first at row 3)"
-    assert (lines[6]["sku"], lines[6]["reason"], "video" in lines[6]) == ("OUT-1", "availability is out_of_stock", False)
+    assert (lines[6]["sku"], lines[6]["reason"], "video" in lines[6]) == (
+        "OUT-1",
+        "availability is out_of_stock",
+        False,
+    )
     for number in (3, 7):
         assert probe(Path(str(lines[number]["video"]))).size == (1080, 1080)
     summary = json.loads((out / "run-summary.json").read_text(encoding="utf-8"))
@@ -188,9 +262,18 @@ def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(te
             "--preset", "ultrafast", "--workers", "1", "--include-unavailable"]  # fmt: skip
     result = CliRunner().invoke(main, args)
 
-    again = {line["row"]: line for line in map(json.loads, (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines())}
+    again = {
+        line["row"]: line for line in map(json.loads, (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines())
+    }
     assert result.exit_code == 1, result.output
-    assert {row: line["status"] for row, line in again.items()} == {2: "failed", 3: "skipped", 4: "failed", 5: "failed", 6: "rendered", 7: "skipped"}
+    assert {row: line["status"] for row, line in again.items()} == {
+        2: "failed",
+        3: "skipped",
+        4: "failed",
+        5: "failed",
+        6: "rendered",
+        7: "skipped",
+    }
     assert probe(Path(str(again[6]["video"]))).size == (1080, 1080)
 
 

@@ -19,11 +19,15 @@ def test_templates_list_prints_one_template_per_line_id_first() -> None:
     result = CliRunner().invoke(main, ["templates", "list"])
     assert result.exit_code == 0
     ids = [line.split("\t")[0] for line in result.output.splitlines()]
-    shipped = sorted(yaml.safe_load(p.read_text())["id"] for p in (REPO / "templates").glob("*/*.yaml") if p.parent.name != "kits")
+    shipped = sorted(
+        yaml.safe_load(p.read_text())["id"] for p in (REPO / "templates").glob("*/*.yaml") if p.parent.name != "kits"
+    )
     assert ids == shipped
 
 
-def test_plan_prints_one_canonical_plan_per_row_and_reports_bad_rows(write_catalog: WriteCatalog, templates_root: Path) -> None:
+def test_plan_prints_one_canonical_plan_per_row_and_reports_bad_rows(
+    write_catalog: WriteCatalog, templates_root: Path
+) -> None:
     catalog = write_catalog([product_row("A"), product_row("BAD", price="free"), product_row("B")])
     result = CliRunner().invoke(main, ["plan", str(catalog), "--template", "quick", "--templates", str(templates_root)])
     assert result.exit_code == 1
@@ -34,11 +38,25 @@ def test_plan_prints_one_canonical_plan_per_row_and_reports_bad_rows(write_catal
     assert "row 3" in result.stderr and "price" in result.stderr
 
 
-def test_plan_out_writes_plan_files_under_the_output_layout(write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path) -> None:
+def test_plan_out_writes_plan_files_under_the_output_layout(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
     catalog = write_catalog([product_row("A")])
     out = tmp_path / "plans"
     result = CliRunner().invoke(
-        main, ["plan", str(catalog), "--template", "quick", "--templates", str(templates_root), "--out", str(out), "--aspect", "all"]
+        main,
+        [
+            "plan",
+            str(catalog),
+            "--template",
+            "quick",
+            "--templates",
+            str(templates_root),
+            "--out",
+            str(out),
+            "--aspect",
+            "all",
+        ],
     )
     assert result.exit_code == 0
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.plan.json"))
@@ -47,7 +65,9 @@ def test_plan_out_writes_plan_files_under_the_output_layout(write_catalog: Write
     assert {p.aspect for p in plans} == {"9:16", "1:1"}
 
 
-def test_column_map_lets_a_feed_with_its_own_names_run(write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path) -> None:
+def test_column_map_lets_a_feed_with_its_own_names_run(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
     catalog = write_catalog([product_row("A")])
     text = catalog.read_text().replace("title,", "Product Name,", 1).replace("price,", "Cost,", 1)
     catalog.write_text(text)

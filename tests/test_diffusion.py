@@ -22,7 +22,9 @@ WriteCatalog = Callable[..., Path]
 
 
 def _settings(model: Path) -> RendererSettings:
-    return RendererSettings(name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu", local_files_only=True)
+    return RendererSettings(
+        name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu", local_files_only=True
+    )
 
 
 def _counted(model: Path, poison: str | None = None) -> tuple[DiffusersRenderer, CountingPipeline]:
@@ -52,15 +54,21 @@ def test_sample_rows_render_with_a_local_model_and_the_bad_row_fails_alone(tiny_
 def test_shared_scenes_render_once_and_a_second_run_renders_none(
     tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
-    catalog = write_catalog([product_row("A", color="red"), product_row("B", color="blue"), product_row("C", color="green")])
+    catalog = write_catalog(
+        [product_row("A", color="red"), product_row("B", color="blue"), product_row("C", color="green")]
+    )
     options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache")
     renderer, counter = _counted(tiny_model)
     report = run_batch(catalog, LocalStore(tmp_path / "first"), options, renderer=renderer)
     assert report.exit_code == 0
     # quick.yaml: the hook's scene names the product's colour, the hero's scene is the same for all.
     assert sorted(counter.prompts) == sorted(
-        ["soft pastel studio, red tones", "soft pastel studio, blue tones", "soft pastel studio, green tones",
-         "marble counter, product photography"]  # fmt: skip
+        [
+            "soft pastel studio, red tones",
+            "soft pastel studio, blue tones",
+            "soft pastel studio, green tones",
+            "marble counter, product photography",
+        ]  # fmt: skip
     )
     again, recount = _counted(tiny_model)
     assert run_batch(catalog, LocalStore(tmp_path / "second"), options, renderer=again).exit_code == 0
@@ -71,7 +79,9 @@ def test_keyframes_in_a_batch_equal_keyframes_one_by_one(tiny_model: Path) -> No
     renderer = get_renderer(_settings(tiny_model))
     assert isinstance(renderer, DiffusersRenderer)
     requests = [
-        KeyframeRequest(prompt=p, negative="blurry", size=(1080, 1920), seed=s, palette=("#000000", "#FFFFFF"), accent="#FF0000")
+        KeyframeRequest(
+            prompt=p, negative="blurry", size=(1080, 1920), seed=s, palette=("#000000", "#FFFFFF"), accent="#FF0000"
+        )
         for p, s in (("night studio", 1), ("marble counter", 2), ("soft pastel", 3))
     ]
     together = renderer.render_arrays(requests)
@@ -87,7 +97,10 @@ def test_generation_keeps_the_canvas_aspect_at_model_resolution(tiny_model: Path
     native = renderer.pipeline.unet.config.sample_size * renderer.pipeline.vae_scale_factor
     width, height = renderer.generation_size((1080, 1920))
     assert width == native and height % 8 == 0 and abs(height / width - 1920 / 1080) < 0.15
-    assert renderer.render([KeyframeRequest("x", "", (1080, 1920), 1, ("#000000", "#FFFFFF"), "#FF0000")])[0].size == (1080, 1920)
+    assert renderer.render([KeyframeRequest("x", "", (1080, 1920), 1, ("#000000", "#FFFFFF"), "#FF0000")])[0].size == (
+        1080,
+        1920,
+    )
 
 
 class _BlackFirst:
@@ -115,8 +128,12 @@ class _BlackFirst:
 def test_black_keyframes_are_retried_then_fail_only_their_row(
     tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
-    catalog = write_catalog([product_row("OK", color="teal"), product_row("NAN", color="cursed"), product_row("OK2", color="teal")])
-    options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache", keyframe_retries=2)
+    catalog = write_catalog(
+        [product_row("OK", color="teal"), product_row("NAN", color="cursed"), product_row("OK2", color="teal")]
+    )
+    options = RunOptions(
+        template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache", keyframe_retries=2
+    )
     renderer, counter = _counted(tiny_model, poison="cursed")
     report = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=renderer)
     by_sku = {r.sku: r for r in report.results}
@@ -142,7 +159,12 @@ def test_a_backend_crash_fails_the_rows_that_need_it_not_the_run(
 ) -> None:
     catalog = write_catalog([product_row("OK", color="teal"), product_row("BOOM", color="boom")])
     options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache")
-    report = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=CrashingRenderer("boom", RuntimeError("CUDA out of memory"), cacheable=True))
+    report = run_batch(
+        catalog,
+        LocalStore(tmp_path / "out"),
+        options,
+        renderer=CrashingRenderer("boom", RuntimeError("CUDA out of memory"), cacheable=True),
+    )
     by_sku = {r.sku: r for r in report.results}
     assert by_sku["OK"].status == "rendered"
     assert by_sku["BOOM"].status == "failed" and "RuntimeError: CUDA out of memory" in str(by_sku["BOOM"].error)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,9 @@ def tiny_inpainting_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _renderer(model: Path, **settings: Any) -> DiffusersRenderer:
     renderer = get_renderer(
-        RendererSettings(name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu", local_files_only=True, **settings)
+        RendererSettings(
+            name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu", local_files_only=True, **settings
+        )
     )
     assert isinstance(renderer, DiffusersRenderer)
     return renderer
@@ -58,7 +60,9 @@ def _plan(write_catalog: WriteCatalog, templates_root: Path, aspect: str, **row:
     return plan, AssetResolver({"catalog": path.parent, "templates": templates_root})
 
 
-def _expected(reference: Image.Image, layer: ImagePlacement, rect: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+def _expected(
+    reference: Image.Image, layer: ImagePlacement, rect: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """The reference under the plan's transform: its crop mapped onto ``rect`` (premultiplied bilinear).
 
     Returns RGB, the opaque inside eroded by ``RIM`` (a boolean mask) and the top-left pixel.
@@ -71,7 +75,9 @@ def _expected(reference: Image.Image, layer: ImagePlacement, rect: tuple[float, 
     padded.paste(crop, (pad, pad))
     sx, sy = crop.width / w, crop.height / h
     box = (pad + (x0 - x) * sx, pad + (y0 - y) * sy, pad + (x1 - x) * sx, pad + (y1 - y) * sy)
-    pixels = np.asarray(padded.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("RGBA"), dtype=np.int16)
+    pixels = np.asarray(
+        padded.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("RGBA"), dtype=np.int16
+    )
     opaque = pixels[..., 3] == 255
     inside = opaque.copy()
     for axis in (0, 1):  # erode by RIM pixels in both directions along each axis
@@ -143,7 +149,9 @@ def test_a_pinned_keyframe_keeps_the_layers_exactly_and_generates_the_scene_arou
     assert float(np.abs(keyframe - scene)[outside].mean()) > 2.0
 
 
-def test_another_aspect_shows_the_same_scene_extended(tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path) -> None:
+def test_another_aspect_shows_the_same_scene_extended(
+    tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path
+) -> None:
     plan, assets = _plan(write_catalog, templates_root, "1:1")
     renderer = _renderer(tiny_model)
     service = KeyframeService(renderer)
@@ -151,7 +159,9 @@ def test_another_aspect_shows_the_same_scene_extended(tiny_model: Path, write_ca
     assert reveal.role == "extend" and reveal.base is not None and reveal.base.size == (1080, 1920)
     square, tall = (np.asarray(image, dtype=np.int16) for image in service.render([reveal, reveal.base]))
     # The 9:16 scene sits whole in the middle of the square, 608 pixels wide; the margins are new.
-    fitted = np.asarray(Image.fromarray(tall.astype(np.uint8)).resize((608, 1080), Image.Resampling.LANCZOS), dtype=np.int16)
+    fitted = np.asarray(
+        Image.fromarray(tall.astype(np.uint8)).resize((608, 1080), Image.Resampling.LANCZOS), dtype=np.int16
+    )
     left = (1080 - 608) // 2
     middle = square[:, left + 40 : left + 608 - 40]
     assert np.array_equal(middle[40:-40], fitted[40:-40, 40:-40])
@@ -164,7 +174,9 @@ def test_scenes_render_once_per_template_and_pins_once_per_product_and_aspect(
 ) -> None:
     images = ["images/lipstick-ruby.png", "images/serum-aqua.png", "images/cream-rose.png"]
     catalog = write_catalog([product_row(f"P{i}", image_link=image) for i, image in enumerate(images)])
-    options = RunOptions(template_id="still", aspects="all", templates_root=templates_root, keyframe_cache=tmp_path / "cache")
+    options = RunOptions(
+        template_id="still", aspects="all", templates_root=templates_root, keyframe_cache=tmp_path / "cache"
+    )
     renderer = _renderer(tiny_model)
     scenes, inpaints = CountingPipeline(renderer.pipeline), CountingPipeline(renderer.inpaint)
     renderer.pipeline, renderer.inpaint = scenes, inpaints
@@ -207,7 +219,9 @@ def test_an_inpainting_checkpoint_alone_renders_every_role(
     assert len(list(out.glob("still/A/*.mp4"))) == 2
 
 
-def test_a_second_inpainting_model_is_loaded_for_the_inpainting_roles(tiny_model: Path, tiny_inpainting_model: Path) -> None:
+def test_a_second_inpainting_model_is_loaded_for_the_inpainting_roles(
+    tiny_model: Path, tiny_inpainting_model: Path
+) -> None:
     alone = _renderer(tiny_model)
     assert alone.inpaint.unet is alone.pipeline.unet  # derived: the same weights, latent blending
     both = _renderer(tiny_model, inpaint_model=str(tiny_inpainting_model))
@@ -219,7 +233,9 @@ def test_renderer_settings_come_from_a_file_and_command_line_options_win(
     tiny_model: Path, write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     config = tmp_path / "renderer.yaml"
-    config.write_text(f"name: diffusers\nmodel: {tiny_model}\nsteps: 40\ndevice: cpu\nlocal_files_only: true\n", encoding="utf-8")
+    config.write_text(
+        f"name: diffusers\nmodel: {tiny_model}\nsteps: 40\ndevice: cpu\nlocal_files_only: true\n", encoding="utf-8"
+    )
     catalog = write_catalog([product_row("A")])
     out = tmp_path / "out"
     args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "still",
@@ -246,12 +262,18 @@ def test_the_mascot_conditions_the_shots_that_show_it_through_an_ip_adapter(
     (product,) = load_catalog(path).rows()
     plan = compile_plan(load_template(templates_root / "test" / "quick.yaml"), product, "9:16", templates_root)  # type: ignore[arg-type]
     assets = AssetResolver({"catalog": path.parent, "templates": templates_root})
-    renderer = _renderer(tiny_model, ip_adapter=str(tiny_ip_adapter), ip_adapter_subfolder="", ip_adapter_weight="ip-adapter.safetensors")
+    renderer = _renderer(
+        tiny_model, ip_adapter=str(tiny_ip_adapter), ip_adapter_subfolder="", ip_adapter_weight="ip-adapter.safetensors"
+    )
     assert "subject" in renderer.roles and "subject" not in _renderer(tiny_model).roles
     hook, hero = keyframe_requests(plan, assets, renderer.roles)
-    assert hook.subject is not None and hook.subject.kind == "mascot" and hero.subject is None  # the hook shows the mascot
+    assert (
+        hook.subject is not None and hook.subject.kind == "mascot" and hero.subject is None
+    )  # the hook shows the mascot
     mascot = hook.subject.image
-    other = replace(hook, subject=Reference("mascot", "a-different-mascot", lambda: ImageOps.invert(mascot.convert("RGB"))))
+    other = replace(
+        hook, subject=Reference("mascot", "a-different-mascot", lambda: ImageOps.invert(mascot.convert("RGB")))
+    )
     first, again, changed = (renderer.render_arrays([r])[0] for r in (hook, hook, other))
     assert np.array_equal(first, again)
     assert float(np.abs(first - changed).max()) > 0.01  # the reference really conditions the pixels

@@ -45,7 +45,9 @@ def test_argv_without_audio_has_no_audio_stream(tmp_path: Path) -> None:
 
 def test_encoded_file_is_checked_against_its_plan(tmp_path: Path) -> None:
     out = tmp_path / "v.mp4"
-    argv = encode_argv(out, size=(64, 48), fps=30, frames=12, audio=AudioBed(MUSIC, 1.0, 0.2), executable=ffmpeg_executable())
+    argv = encode_argv(
+        out, size=(64, 48), fps=30, frames=12, audio=AudioBed(MUSIC, 1.0, 0.2), executable=ffmpeg_executable()
+    )
     encode_video(_frames(12, (64, 48)), argv, size=(64, 48))
     layout = read_layout(out)
     assert layout.top_level.index("moov") < layout.top_level.index("mdat")

@@ -100,7 +100,12 @@ def test_product_pixels_appear_in_the_hero_shot_only_after_the_entrance(sample_r
 
 def test_jpeg_product_is_cut_out_and_recorded_in_the_plan(sample_run: tuple[Result, Path, Path]) -> None:
     _, plan = _rendered(sample_run[1], "ELE-005")
-    layers = [layer for shot in plan.shots for layer in shot.layers if isinstance(layer, ImagePlacement) and layer.kind == "product"]
+    layers = [
+        layer
+        for shot in plan.shots
+        for layer in shot.layers
+        if isinstance(layer, ImagePlacement) and layer.kind == "product"
+    ]
     assert layers and {layer.ref.cutout for layer in layers} == {"light-background"}
     assert layers[0].ref.cutout_background is not None and min(layers[0].ref.cutout_background) > 200
 

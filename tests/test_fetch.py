@@ -123,7 +123,10 @@ def test_a_url_catalog_renders_its_rows_and_a_bad_image_link_fails_its_row_alone
     assert {sku: line["status"] for sku, line in manifest.items()} == {
         "REL": "rendered", "ABS": "rendered", "HTML": "failed", "GONE": "failed",
     }  # fmt: skip
-    assert f"{feed}, row 4, sku HTML, column image_link: {web.url}/page.html: is text/html, not an image" in manifest["HTML"]["error"]
+    assert (
+        f"{feed}, row 4, sku HTML, column image_link: {web.url}/page.html: is text/html, not an image"
+        in manifest["HTML"]["error"]
+    )
     assert manifest["GONE"]["reason"] == f"{web.url}/images/none.png: HTTP 404 Not Found"
     plan = ShotPlan.from_json((out / manifest["REL"]["plan"].removeprefix(f"{out}/")).read_text())
     product = next(layer.ref for shot in plan.shots for layer in shot.layers if getattr(layer, "kind", "") == "product")
@@ -168,7 +171,9 @@ def test_a_download_that_breaks_a_rule_is_an_asset_error_naming_the_url_and_the_
     url = url if "://" in url else web.url + url
     with pytest.raises(AssetError) as caught:
         fetcher(tmp_path, **settings).fetch(url, "image")
-    assert caught.value.message.startswith(f"{url}: ") and re.search(message, caught.value.message), caught.value.message
+    assert caught.value.message.startswith(f"{url}: ") and re.search(message, caught.value.message), (
+        caught.value.message
+    )
     leftovers = [p for p in (tmp_path / "fetch").rglob("*") if p.is_file()]
     assert leftovers == []  # nothing half-written stays in the cache
 
@@ -183,7 +188,10 @@ def test_a_second_fetch_is_served_from_the_cache_and_the_resolver_fetches_again_
     assert fetcher(tmp_path).fetch(url, "image") == first  # a new fetcher: the index is on disk
     assert web.requests["/images/watch-lime.png"] == before + 1
     assert first == tmp_path / "fetch" / "objects" / digest[:2] / digest
-    assert json.loads(next((tmp_path / "fetch" / "urls").glob("*.json")).read_text()) == {"sha256": digest, "content_type": "image/png"}
+    assert json.loads(next((tmp_path / "fetch" / "urls").glob("*.json")).read_text()) == {
+        "sha256": digest,
+        "content_type": "image/png",
+    }
     resolver = AssetResolver({}, fetcher(tmp_path))
     first.write_bytes(b"corrupted")  # a cached object is hashed again when read
     assert file_sha256(resolver.path(url, digest)) == digest
@@ -200,9 +208,13 @@ def test_catalog_urls_are_downloaded_again_and_their_failures_are_catalog_errors
     web.routes["/again.csv"] = Route(content_type="text/csv", body=catalog_csv([product_row("A")]))
     web.routes["/catalog.png"] = Route(body=(IMAGES / "serum-aqua.png").read_bytes())
     before = web.requests["/again.csv"]
-    assert fetcher(tmp_path).fetch(f"{web.url}/again.csv", "catalog") == fetcher(tmp_path).fetch(f"{web.url}/again.csv", "catalog")
+    assert fetcher(tmp_path).fetch(f"{web.url}/again.csv", "catalog") == fetcher(tmp_path).fetch(
+        f"{web.url}/again.csv", "catalog"
+    )
     assert web.requests["/again.csv"] == before + 2  # a feed changes under the same URL
-    with pytest.raises(CatalogError, match=r"catalog.png: is image/png, not a catalog \(CSV, TSV, XML feed or workbook\)"):
+    with pytest.raises(
+        CatalogError, match=r"catalog.png: is image/png, not a catalog \(CSV, TSV, XML feed or workbook\)"
+    ):
         fetcher(tmp_path).fetch(f"{web.url}/catalog.png", "catalog")
 
 
@@ -211,7 +223,10 @@ def test_image_urls_in_a_local_catalog_need_a_fetcher(write_catalog: Any, web: W
     plain = load_catalog(path)
     assert [p.sku for p in plain.products] == ["B"] and "no fetcher" in plain.errors[0].message
     fetched = load_catalog(path, CatalogOptions(fetcher=fetcher(tmp_path)))
-    assert [p.image.source for p in fetched.products] == [f"{web.url}/images/serum-aqua.png", "catalog:images/lipstick-ruby.png"]
+    assert [p.image.source for p in fetched.products] == [
+        f"{web.url}/images/serum-aqua.png",
+        "catalog:images/lipstick-ruby.png",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -273,9 +288,17 @@ def test_an_s3_catalog_plans_rows_whose_images_are_s3_objects(
     assert result.exit_code == 1, result.output
     plans = [ShotPlan.from_json(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [p.product["sku"] for p in plans] == ["REL", "ABS"]
-    sources = {layer.ref.source for p in plans for shot in p.shots for layer in shot.layers if getattr(layer, "kind", "") == "product"}
+    sources = {
+        layer.ref.source
+        for p in plans
+        for shot in p.shots
+        for layer in shot.layers
+        if getattr(layer, "kind", "") == "product"
+    }
     assert sources == {f"s3://{bucket}/images/lipstick-ruby.png", f"s3://{bucket}/images/cream-rose.png"}
-    assert f"{url}, row 4, sku GONE, column image_link: s3://{bucket}/images/none.png: HTTP 404 NoSuchKey" in result.stderr
+    assert (
+        f"{url}, row 4, sku GONE, column image_link: s3://{bucket}/images/none.png: HTTP 404 NoSuchKey" in result.stderr
+    )
     assert f"s3://{bucket}/images/untyped.png: is binary/octet-stream, not an image" in result.stderr
 
 
@@ -285,7 +308,9 @@ def test_s3_images_resolve_by_hash_in_a_fresh_cache(bucket: str, tmp_path: Path)
     catalog_dir = tmp_path / "local"
     catalog_dir.mkdir()
     (catalog_dir / "c.csv").write_bytes(catalog_csv([product_row("S3", image_link=url)]))
-    catalog = load_catalog(catalog_dir / "c.csv", CatalogOptions(fetcher=Fetcher(FetchSettings(cache=tmp_path / "one"))))
+    catalog = load_catalog(
+        catalog_dir / "c.csv", CatalogOptions(fetcher=Fetcher(FetchSettings(cache=tmp_path / "one")))
+    )
     assert catalog.products[0].image.sha256 == digest
     resolver = AssetResolver({}, Fetcher(FetchSettings(cache=tmp_path / "two")))  # e.g. a worker on another machine
     assert file_sha256(resolver.path(url, digest)) == digest

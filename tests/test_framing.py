@@ -28,7 +28,10 @@ LARGEST_EMPTY_BAND = 0.3  # of the safe area's height: no wider strip across it 
 def _text_lines(layer: TextPlacement) -> list[tuple[float, float]]:
     """(width, height) in pixels of the strip each of the layer's lines covers."""
     return [
-        (sum(run.width for run in shape_line(line, layer.fonts, layer.weight, layer.font_size, layer.lang)), layer.line_height)
+        (
+            sum(run.width for run in shape_line(line, layer.fonts, layer.weight, layer.font_size, layer.lang)),
+            layer.line_height,
+        )
         for line in layer.lines
     ]
 
@@ -104,4 +107,6 @@ def test_no_wide_empty_band_across_a_product_shot(plans: list[tuple[Template, Pr
             _, y, _, h = image.box
             spans = [(y, y + h), *(_text_rows(text) for text in texts)]
             gap = _largest_gap(spans, safe_top, safe_top + safe_height)
-            assert gap <= LARGEST_EMPTY_BAND * safe_height, f"{template.id} {plan.aspect} {shot.id} {product.sku}: {gap:.0f} px"
+            assert gap <= LARGEST_EMPTY_BAND * safe_height, (
+                f"{template.id} {plan.aspect} {shot.id} {product.sku}: {gap:.0f} px"
+            )

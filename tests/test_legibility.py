@@ -28,8 +28,8 @@ from generator.templates import load_template
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source, settled_frame, shot_still, text_box
-from render.encode import EncodeSettings, ffmpeg_executable
 from render.contrast import color_luminance, contrast_ratio, needed_ratio, text_contrast
+from render.encode import EncodeSettings, ffmpeg_executable
 from render.legibility import check_on_draft, image_source, plate_color, remedy_on_keyframes
 from render.preview import render_preview
 from render.qc import decode_frames
@@ -64,9 +64,27 @@ def text_layer(color: str, size: int = 64, text: str = "Legible words", **style:
     """A text at (40, 40) in a 600x120 box, drawn alone by the tests."""
     fields: dict[str, object] = {"stroke": 0, "shadow": False, "plate": None} | style
     return TextPlacement(
-        field="shots[0].text[0]", text=text, lines=(text,), fonts=font_chain("DejaVu Sans", "bold", (), "en"), lang="en",
-        weight="bold", font_size=size, line_height=round(size * 1.15), color=color, align="left", box=(40.0, 40.0, 600.0, 120.0),
-        motion=Motion(enter="none", start=0, frames=0, ease="linear", exit="none", exit_start=30, exit_frames=0, exit_ease="linear"),
+        field="shots[0].text[0]",
+        text=text,
+        lines=(text,),
+        fonts=font_chain("DejaVu Sans", "bold", (), "en"),
+        lang="en",
+        weight="bold",
+        font_size=size,
+        line_height=round(size * 1.15),
+        color=color,
+        align="left",
+        box=(40.0, 40.0, 600.0, 120.0),
+        motion=Motion(
+            enter="none",
+            start=0,
+            frames=0,
+            ease="linear",
+            exit="none",
+            exit_start=30,
+            exit_frames=0,
+            exit_ease="linear",
+        ),
         **fields,  # type: ignore[arg-type]
     )
 
@@ -88,7 +106,9 @@ def flat(color: tuple[int, int, int], size: tuple[int, int] = (700, 220)) -> np.
 def test_contrast_ratio_matches_published_wcag_values() -> None:
     white, black = color_luminance("#FFFFFF"), color_luminance("#000000")
     assert contrast_ratio(white, black) == pytest.approx(21.0)
-    assert round(contrast_ratio(color_luminance("#767676"), white), 2) == 4.54  # the lightest grey that passes AA on white
+    assert (
+        round(contrast_ratio(color_luminance("#767676"), white), 2) == 4.54
+    )  # the lightest grey that passes AA on white
     assert round(contrast_ratio(color_luminance("#777777"), white), 2) == 4.48
 
 
@@ -144,11 +164,18 @@ def test_a_plate_or_a_stroke_counts_as_what_is_behind_the_text() -> None:
 def _sample_plan(root: Path, text: str, aspect: str = "9:16") -> ShotPlan:
     """The plan of lint's sample product, with its legibility settled as a run settles it."""
     product = sample_product()
-    return settle_legibility(compile_plan(load_template(write_template(root, text)), product, aspect, root), product, root)
+    return settle_legibility(
+        compile_plan(load_template(write_template(root, text)), product, aspect, root), product, root
+    )
 
 
 @pytest.mark.parametrize(
-    "prompt", ["cozy interior, oak sideboard, teal tones, soft window light", "party night, bokeh lights, {color} tones", "marble counter"]
+    "prompt",
+    [
+        "cozy interior, oak sideboard, teal tones, soft window light",
+        "party night, bokeh lights, {color} tones",
+        "marble counter",
+    ],
 )
 def test_a_draft_lookalike_draws_the_same_backdrop_but_for_the_dither(prompt: str) -> None:
     request = KeyframeRequest(prompt=prompt.format(color="teal"), negative="blurry", size=(270, 480), seed=912_345,
@@ -191,7 +218,10 @@ def test_with_legibility_auto_the_same_text_passes_lint_and_its_plan_records_the
 
 
 def test_the_shadow_is_tried_first_and_the_plate_only_when_the_shadow_is_not_enough(tmp_path: Path) -> None:
-    text = GREY_ON_NAVY.replace('was: {size: 64, min_size: 40, color: "#8A8F99"}', "big: {weight: bold, size: 96, min_size: 48, color: \"#FFFFFF\", shadow: false, legibility: auto}")
+    text = GREY_ON_NAVY.replace(
+        'was: {size: 64, min_size: 40, color: "#8A8F99"}',
+        'big: {weight: bold, size: 96, min_size: 48, color: "#FFFFFF", shadow: false, legibility: auto}',
+    )
     plan = _sample_plan(tmp_path / "templates", text.replace("style: was", "style: big"))
     layer = plan.shots[0].layers[0]
     assert isinstance(layer, TextPlacement) and layer.remedy is None  # white on the dark draft reads well
@@ -203,12 +233,20 @@ def test_the_shadow_is_tried_first_and_the_plate_only_when_the_shadow_is_not_eno
     light = [Image.new("RGB", plan.size, (200, 200, 200))]
     plated, (remedied,) = remedy_on_keyframes(plan, light, lambda layer: None, pinning=False)
     after = plated.shots[0].layers[0]
-    assert isinstance(after, TextPlacement) and (remedied.remedy, after.remedy, after.shadow) == ("plate", "plate", False)
+    assert isinstance(after, TextPlacement) and (remedied.remedy, after.remedy, after.shadow) == (
+        "plate",
+        "plate",
+        False,
+    )
     assert after.plate == "#1B2A4A"  # the accent contrasts too little with white text; the first palette colour enough
 
 
-def test_without_auto_a_failing_text_on_the_keyframes_is_a_render_error_naming_text_shot_and_ratio(tmp_path: Path) -> None:
-    plan = _sample_plan(tmp_path / "templates", GREY_ON_NAVY.replace('color: "#8A8F99"}', 'color: "#8A8F99", shadow: false}'))
+def test_without_auto_a_failing_text_on_the_keyframes_is_a_render_error_naming_text_shot_and_ratio(
+    tmp_path: Path,
+) -> None:
+    plan = _sample_plan(
+        tmp_path / "templates", GREY_ON_NAVY.replace('color: "#8A8F99"}', 'color: "#8A8F99", shadow: false}')
+    )
     keyframe = [Image.new("RGB", plan.size, (0x8A, 0x8F, 0x99))]  # the text's own colour: 1:1, by definition
     with pytest.raises(RenderError) as caught:
         remedy_on_keyframes(plan, keyframe, lambda layer: None, pinning=False)
@@ -230,7 +268,9 @@ def test_a_still_of_a_settled_frame_is_the_videos_frame(tmp_path: Path, template
         still = shot_still(plan, shot, frame, compositor.backgrounds[index], lambda layer: layer_source(layer, assets))
         assert np.array_equal(np.asarray(still), frames[shot.start + frame]), shot.id
         area = (100, 700, 900, 1000)
-        part = shot_still(plan, shot, frame, compositor.backgrounds[index], lambda layer: layer_source(layer, assets), area=area)
+        part = shot_still(
+            plan, shot, frame, compositor.backgrounds[index], lambda layer: layer_source(layer, assets), area=area
+        )
         assert np.abs(np.asarray(part, dtype=np.int16) - frames[shot.start + frame][700:1000, 100:900]).max() <= 1
 
 
@@ -290,7 +330,9 @@ shots:
 """
 
 
-def _render(tmp_path: Path, write_catalog: Callable[[list[dict[str, str]]], Path], legibility: str) -> tuple[Path, list[dict[str, object]]]:
+def _render(
+    tmp_path: Path, write_catalog: Callable[[list[dict[str, str]]], Path], legibility: str
+) -> tuple[Path, list[dict[str, object]]]:
     root = tmp_path / "templates"
     write_template(root, CREAM_PRICE % legibility, name="cream")
     catalog = write_catalog([product_row("P-1", price="24.00 USD")])
@@ -310,7 +352,9 @@ def test_on_a_models_keyframe_auto_text_gets_its_plate_at_render_time_and_the_ma
     assert isinstance(layer, TextPlacement) and layer.remedy is None  # on the draft it read well: nothing in the plan
     (remedy,) = line["legibility"]  # type: ignore[misc]
     assert remedy["shot"] == "deal" and remedy["field"] == "shots[0].text[0]" and remedy["remedy"] == "plate"
-    assert 1.0 <= remedy["ratio"] < 3 and remedy["needed"] == 3.0  # only the text's own shadow lies between cream and cream
+    assert (
+        1.0 <= remedy["ratio"] < 3 and remedy["needed"] == 3.0
+    )  # only the text's own shadow lies between cream and cream
     plate = plate_color(layer, plan.shots[0])
     assert plate == "#101018"  # the accent is too light for cream text; the first palette colour contrasts
     number = plan.shots[0].start + settled_frame(plan.shots[0])
@@ -319,7 +363,9 @@ def test_on_a_models_keyframe_auto_text_gets_its_plate_at_render_time_and_the_ma
     x, y, width, height = text_box(drawn)
     sprite = np.asarray(draw_text(TextLayout(drawn.lines, drawn.font_size, drawn.line_height), drawn.fonts, drawn.weight,
                                   (width, height), color=drawn.color, align=drawn.align, plate=drawn.plate))  # fmt: skip
-    on_plate = (sprite[..., 3] == 255) & (np.abs(sprite[..., :3].astype(np.int16) - [0x10, 0x10, 0x18]).max(axis=2) == 0)
+    on_plate = (sprite[..., 3] == 255) & (
+        np.abs(sprite[..., :3].astype(np.int16) - [0x10, 0x10, 0x18]).max(axis=2) == 0
+    )
     assert on_plate.sum() > 0.1 * width * height
     decoded = frame[y : y + height, x : x + width].astype(np.int16)[on_plate]
     assert (np.abs(decoded - [0x10, 0x10, 0x18]).max(axis=1) <= 12).mean() > 0.95  # the plate, not the cream keyframe

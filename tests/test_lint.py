@@ -67,7 +67,9 @@ def test_unknown_field_inside_a_layer(tmp_path: Path) -> None:
 
 def test_wrong_type(tmp_path: Path) -> None:
     text = BASE.replace("duration: 2.0", "duration: long")
-    assert lint(tmp_path, text) == ["T:7:5: error: duration: input should be a valid number, unable to parse string as a number"]
+    assert lint(tmp_path, text) == [
+        "T:7:5: error: duration: input should be a valid number, unable to parse string as a number"
+    ]
 
 
 def test_duration_that_is_not_whole_frames(tmp_path: Path) -> None:
@@ -124,7 +126,9 @@ def test_expression_that_fails_on_a_row_names_the_row(tmp_path: Path, write_cata
     ]
 
 
-def test_column_the_template_requires_that_the_catalog_lacks(tmp_path: Path, write_catalog: Callable[..., Path]) -> None:
+def test_column_the_template_requires_that_the_catalog_lacks(
+    tmp_path: Path, write_catalog: Callable[..., Path]
+) -> None:
     text = BASE.replace("requires: [title, price, image_link]", "requires: [title, price, image_link, gtin]")
     catalog = write_catalog([product_row("A")])
     findings = lint(tmp_path, text, catalog)
@@ -180,7 +184,16 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert f"{bad}:7:5: error: 2.05 s is 61.5 frames" in failed.output
 
 
-@pytest.mark.parametrize("name", ["beauty/beauty-launch", "electronics/tech-spotlight", "fashion/street-drop", "food/fresh-market", "home/cozy-home"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "beauty/beauty-launch",
+        "electronics/tech-spotlight",
+        "fashion/street-drop",
+        "food/fresh-market",
+        "home/cozy-home",
+    ],
+)
 def test_shipped_templates_lint_clean_against_the_sample_catalog(name: str, templates_root: Path) -> None:
     from tests.conftest import SAMPLE_CATALOG
 

@@ -20,10 +20,28 @@ from PIL import Image
 from generator.assets import AssetResolver, Cutout, file_sha256
 from generator.errors import RenderError
 from generator.plan import (
-    AssetRef, BackgroundSpec, CameraMove, ImagePlacement, Motion, PlannedShot, ShotPlan, TextPlacement, TransitionIn,
+    AssetRef,
+    BackgroundSpec,
+    CameraMove,
+    ImagePlacement,
+    Motion,
+    PlannedShot,
+    ShotPlan,
+    TextPlacement,
+    TransitionIn,
 )  # fmt: skip
 from render.backends import KeyframeRequest
-from render.compose import EASINGS, CameraView, Compositor, camera_view, ease, is_pinnable, layer_pixels, layer_rect, layer_source
+from render.compose import (
+    EASINGS,
+    CameraView,
+    Compositor,
+    camera_view,
+    ease,
+    is_pinnable,
+    layer_pixels,
+    layer_rect,
+    layer_source,
+)
 from render.encode import encode_argv, encode_video, ffmpeg_executable
 from render.qc import LayerCheck, check_pictures
 
@@ -94,12 +112,16 @@ def _motion(shot_frames: int, enter: str = "none", frames: int = 0, ease: str = 
 
 
 def _layer(ref: AssetRef, box: Box, motion: Motion) -> ImagePlacement:
-    return ImagePlacement(kind="product", field="shots[0].product", ref=ref, crop=(0, 0, 32, 32), box=box, shadow=False, motion=motion)
+    return ImagePlacement(
+        kind="product", field="shots[0].product", ref=ref, crop=(0, 0, 32, 32), box=box, shadow=False, motion=motion
+    )
 
 
 def _shot(frames: int, *layers: ImagePlacement, move: str = "none", amount: float = 0.0, camera_ease: str = "ease-in-out",
           depth: float = 1.6, transition: TransitionIn | None = None) -> PlannedShot:  # fmt: skip
-    background = BackgroundSpec(prompt="p", negative="", palette=("#000000", "#000000"), accent="#000000", seed=0, scene_size=SIZE)
+    background = BackgroundSpec(
+        prompt="p", negative="", palette=("#000000", "#000000"), accent="#000000", seed=0, scene_size=SIZE
+    )
     return PlannedShot(
         id="s", start=0, frames=frames, seed=0, background=background, layers=layers, transition_in=transition,
         camera=CameraMove(move=move, amount=amount, ease=camera_ease, depth=depth),
@@ -119,7 +141,9 @@ def _plan(*shots: PlannedShot) -> ShotPlan:
     )  # fmt: skip
 
 
-def _frames(plan: ShotPlan, keyframes: Sequence[Image.Image], assets: AssetResolver | None = None, workers: int = 2) -> list[Image.Image]:
+def _frames(
+    plan: ShotPlan, keyframes: Sequence[Image.Image], assets: AssetResolver | None = None, workers: int = 2
+) -> list[Image.Image]:
     return list(Compositor(plan, Backdrops(keyframes), assets or AssetResolver({})).frames(workers))
 
 
@@ -170,7 +194,9 @@ def test_a_slow_camera_move_glides_without_stepping(move: str, amount: float) ->
 
 def test_a_slow_slide_entrance_glides_without_stepping(product: tuple[AssetResolver, AssetRef]) -> None:
     assets, ref = product
-    layer = _layer(ref, (40.0, 150.0, 32.0, 32.0), _motion(90, "slide-right", 90))  # 0.8 px a frame, from past the left edge
+    layer = _layer(
+        ref, (40.0, 150.0, 32.0, 32.0), _motion(90, "slide-right", 90)
+    )  # 0.8 px a frame, from past the left edge
     shot = _shot(90, layer)
     frames = _frames(_plan(shot), [_flat(0)], assets)
     rects = [layer_rect(shot, layer, n, SIZE)[0] for n in range(90)]
@@ -184,14 +210,18 @@ def test_a_slow_slide_entrance_glides_without_stepping(product: tuple[AssetResol
     snapped = []
     for n in shown:
         x, y, w, h = rects[n]
-        image, origin = layer_pixels(layer, source, (float(round(x)), float(round(y)), w, h), SIZE) or pytest.fail("off canvas")
+        image, origin = layer_pixels(layer, source, (float(round(x)), float(round(y)), w, h), SIZE) or pytest.fail(
+            "off canvas"
+        )
         canvas = _flat(0)
         canvas.paste(image, origin, image)
         snapped.append(_centroid(canvas))
     assert _jerk(snapped) > 4 * SMOOTH
 
 
-def test_parallax_moves_the_product_depth_times_as_far_as_the_background(product: tuple[AssetResolver, AssetRef]) -> None:
+def test_parallax_moves_the_product_depth_times_as_far_as_the_background(
+    product: tuple[AssetResolver, AssetRef],
+) -> None:
     assets, ref = product
     layer = _layer(ref, (180.0, 180.0, 48.0, 48.0), _motion(40))
     shot = _shot(40, layer, move="parallax-left", amount=0.05, depth=2.0)
@@ -244,7 +274,9 @@ def test_frames_past_the_end_of_a_shot_hold_its_last_view() -> None:
 def test_exits_fade_out_slide_off_and_pop_away(product: tuple[AssetResolver, AssetRef]) -> None:
     assets, ref = product
     fade = _layer(ref, (20.0, 40.0, 32.0, 32.0), _motion(30, exit="fade", exit_frames=10, exit_ease="ease-in-cubic"))
-    slide = _layer(ref, (140.0, 40.0, 32.0, 32.0), _motion(30, exit="slide-left", exit_frames=10, exit_ease="ease-in-cubic"))
+    slide = _layer(
+        ref, (140.0, 40.0, 32.0, 32.0), _motion(30, exit="slide-left", exit_frames=10, exit_ease="ease-in-cubic")
+    )
     pop = _layer(ref, (240.0, 40.0, 32.0, 32.0), _motion(30, exit="pop", exit_frames=10, exit_ease="ease-in-cubic"))
     shot = _shot(30, fade, slide, pop)
     frames = _frames(_plan(shot), [_flat(60)], assets)
@@ -304,7 +336,9 @@ BLEND = 6  # frames: the blend's progress goes in sevenths, so edges fall betwee
 MID = 3  # the blend frame checked, at progress 4/7
 
 
-def _transition(kind: str, direction: str, outgoing: Image.Image, incoming: Image.Image) -> tuple[list[Image.Image], int]:
+def _transition(
+    kind: str, direction: str, outgoing: Image.Image, incoming: Image.Image
+) -> tuple[list[Image.Image], int]:
     """Two 12-frame shots joined by a linear ``kind`` transition; the frames and the first one of the second shot."""
     transition = TransitionIn(type=kind, frames=BLEND, direction=direction, ease="linear")
     return _frames(_plan(_shot(12), _shot(12, transition=transition)), [outgoing, incoming]), 12
@@ -318,7 +352,9 @@ def _levels(frame: Image.Image) -> np.ndarray:
     return np.asarray(frame, dtype=np.float64)[:, :, 0]
 
 
-def _ends_approach_the_shots(frames: list[Image.Image], start: int, outgoing: Image.Image, incoming: Image.Image) -> None:
+def _ends_approach_the_shots(
+    frames: list[Image.Image], start: int, outgoing: Image.Image, incoming: Image.Image
+) -> None:
     a, b = _levels(outgoing), _levels(incoming)
     first, last, mid = (_levels(frames[start + k]) for k in (0, BLEND - 1, MID))
     assert np.abs(first - a).mean() < np.abs(first - b).mean() and np.abs(last - b).mean() < np.abs(last - a).mean()
@@ -388,9 +424,17 @@ def test_unknown_names_in_a_plan_are_refused() -> None:
 
 def test_composing_a_plan_twice_gives_the_same_bytes(product: tuple[AssetResolver, AssetRef]) -> None:
     assets, ref = product
-    entering = _layer(ref, (60.0, 60.0, 40.0, 40.0), _motion(16, "pop", 6, "ease-out-back", exit="slide-down", exit_frames=4))
+    entering = _layer(
+        ref, (60.0, 60.0, 40.0, 40.0), _motion(16, "pop", 6, "ease-out-back", exit="slide-down", exit_frames=4)
+    )
     first = _shot(16, entering, move="parallax-right", amount=0.04, depth=1.5)
-    second = _shot(16, entering, move="push-in", amount=0.05, transition=TransitionIn(type="wipe", frames=5, direction="up", ease="ease-in-out"))
+    second = _shot(
+        16,
+        entering,
+        move="push-in",
+        amount=0.05,
+        transition=TransitionIn(type="wipe", frames=5, direction="up", ease="ease-in-out"),
+    )
     plan = _plan(first, second)
     keyframes = [_blob((100.0, 200.0), floor=30), _blob((200.0, 100.0), floor=90)]
     once, again = _frames(plan, keyframes, assets, workers=1), _frames(plan, keyframes, assets, workers=4)

@@ -33,7 +33,9 @@ LONG_TITLE = (
 )
 
 
-def shorten(text: str, fonts: tuple[str, ...], box: tuple[float, float], lang: str = "en", size: int = 80, min_size: int = 48) -> FittedText:
+def shorten(
+    text: str, fonts: tuple[str, ...], box: tuple[float, float], lang: str = "en", size: int = 80, min_size: int = 48
+) -> FittedText:
     return fit_or_shorten(text, fonts, "bold" if fonts == BOLD else "regular", size, min_size, 1.15, box, lang)
 
 
@@ -145,7 +147,9 @@ def test_arabic_stays_shaped_and_right_to_left_with_the_ellipsis_at_its_end(noto
     assert {run.direction for run in runs} == {"rtl"}
     assert {run.family for run in runs if ELLIPSIS not in run.text} == {"Noto Sans Arabic"}
     assert 0 not in [g for run in runs for g in run.glyphs]
-    assert runs[0].clusters[0] == last.index(ELLIPSIS), "the ellipsis is drawn leftmost: the end of a right-to-left line"
+    assert runs[0].clusters[0] == last.index(ELLIPSIS), (
+        "the ellipsis is drawn leftmost: the end of a right-to-left line"
+    )
     joined = shape_line(head.split(" ")[-1], fonts, "regular", 48, "ar")  # the last kept word keeps its joined forms
     alone = [g for ch in head.split(" ")[-1] for run in shape_line(ch, fonts, "regular", 48, "ar") for g in run.glyphs]
     assert [g for run in joined for g in run.glyphs] != alone
@@ -200,14 +204,18 @@ def test_catalog_text_shrinks_by_default_and_literal_text_is_an_error(tmp_path: 
     title, literal = template.spec.shots[0].text
     assert (template.overflow(title), template.overflow(literal)) == ("shrink", "error")
     assert template.overflow(title.model_copy(update={"style": "strict"})) == "error"  # the style's policy
-    assert template.overflow(literal.model_copy(update={"overflow": "shrink", "style": "strict"})) == "shrink"  # the layer's wins
+    assert (
+        template.overflow(literal.model_copy(update={"overflow": "shrink", "style": "strict"})) == "shrink"
+    )  # the layer's wins
 
 
 def test_shortening_is_recorded_in_the_plan(tmp_path: Path, write_catalog: WriteCatalog, templates_root: Path) -> None:
     path = write(tmp_path, BASE.replace("Free shipping on every order today", "{{ product.brand }}"))
     (product,) = load_catalog(write_catalog([product_row("LONG", title=LONG_TITLE)])).products
     plan = compile_plan(load_template(path), product, "9:16", templates_root)
-    title = next(layer for layer in plan.shots[0].layers if isinstance(layer, TextPlacement) and layer.field.endswith("text[0]"))
+    title = next(
+        layer for layer in plan.shots[0].layers if isinstance(layer, TextPlacement) and layer.field.endswith("text[0]")
+    )
     assert plan.plan_version == PLAN_VERSION == 4
     assert title.shortened_from == LONG_TITLE
     assert LONG_TITLE.startswith(kept(title.text)) and " ".join(title.lines) == title.text
@@ -219,7 +227,11 @@ def test_shortening_is_recorded_in_the_plan(tmp_path: Path, write_catalog: Write
 def test_lint_warns_about_shortened_text_with_its_rows(tmp_path: Path, write_catalog: WriteCatalog) -> None:
     path = write(tmp_path, BASE.replace("Free shipping on every order today", "{{ product.brand }}"))
     rows = [product_row("A"), product_row("L1", title=LONG_TITLE), product_row("L2", title=LONG_TITLE + " and more")]
-    warnings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path, load_catalog(write_catalog(rows))) if f.severity == "warning"]
+    warnings = [
+        str(f).replace(f"{path}:", "T:")
+        for f in lint_template(path, load_catalog(write_catalog(rows)))
+        if f.severity == "warning"
+    ]
     size = DEFAULT_STYLES["headline"].min_size
     assert warnings == [
         f"T:13:10: warning: row 3 (sku L1) (and 1 more row): text too long for its box in 9:16 even at the minimum size"
@@ -232,7 +244,10 @@ def test_literal_text_and_overflow_error_keep_the_exact_lint_error(tmp_path: Pat
     path = write(tmp_path, strict)
     catalog = load_catalog(write_catalog([product_row("A"), product_row("LONG", title=LONG_TITLE)]))
     findings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path, catalog)]
-    assert any(f.startswith("T:13:10: error: row 3 (sku LONG): text ") and f.endswith("even at the minimum size 56 px") for f in findings)
+    assert any(
+        f.startswith("T:13:10: error: row 3 (sku LONG): text ") and f.endswith("even at the minimum size 56 px")
+        for f in findings
+    )
     literal = "T:14:10: error: row 2 (sku A): text 'Free shipping on every order today' does not fit"
     assert any(f.startswith(literal) for f in findings), findings
     with pytest.raises(TemplateError, match="does not fit") as caught:
@@ -240,14 +255,21 @@ def test_literal_text_and_overflow_error_keep_the_exact_lint_error(tmp_path: Pat
     assert (caught.value.context["line"], caught.value.context["sku"]) == (13, "LONG")
 
 
-def test_the_manifest_counts_each_rows_warnings(tmp_path: Path, write_catalog: WriteCatalog, templates_root: Path) -> None:
+def test_the_manifest_counts_each_rows_warnings(
+    tmp_path: Path, write_catalog: WriteCatalog, templates_root: Path
+) -> None:
     catalog = write_catalog([product_row("SHORT"), product_row("LONG", title=LONG_TITLE)])
     out = tmp_path / "out"
     args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "quick"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    lines = {line["sku"]: line for line in map(json.loads, (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines())}
-    assert {sku: (line["status"], line["warnings"]) for sku, line in lines.items()} == {"SHORT": ("rendered", 0), "LONG": ("rendered", 1)}
+    lines = {
+        line["sku"]: line for line in map(json.loads, (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines())
+    }
+    assert {sku: (line["status"], line["warnings"]) for sku, line in lines.items()} == {
+        "SHORT": ("rendered", 0),
+        "LONG": ("rendered", 1),
+    }
     (message,) = lines["LONG"]["warning_messages"]
     plan = ShotPlan.from_json(Path(str(lines["LONG"]["plan"])).read_text(encoding="utf-8"))
     ((shot, layer),) = plan.shortened_texts()

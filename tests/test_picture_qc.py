@@ -35,7 +35,9 @@ def _still(write_catalog: WriteCatalog, templates_root: Path) -> tuple[ShotPlan,
 
 
 def _encode(frames: list[Image.Image], plan: ShotPlan, out: Path) -> Path:
-    argv = encode_argv(out, size=plan.size, fps=plan.fps, frames=plan.frames, audio=None, executable=ffmpeg_executable())
+    argv = encode_argv(
+        out, size=plan.size, fps=plan.fps, frames=plan.frames, audio=None, executable=ffmpeg_executable()
+    )
     encode_video(frames, argv, size=plan.size)
     return out
 
@@ -83,7 +85,9 @@ def test_a_video_encoded_with_the_wrong_colour_matrix_fails_product_fidelity(
         _check(bad, plan, assets)
 
 
-def test_a_product_away_from_its_planned_place_fails(write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path) -> None:
+def test_a_product_away_from_its_planned_place_fails(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
     plan, assets = _still(write_catalog, templates_root)
     video = _encode(list(Compositor(plan, DraftRenderer(), assets).frames()), plan, tmp_path / "v.mp4")
     shots = []

@@ -31,11 +31,17 @@ def beauty(templates_root: Path) -> Template:
 
 
 def _texts(plan: ShotPlan, shot_prefix: str) -> list[str]:
-    return [l.text for s in plan.shots if s.id.startswith(shot_prefix) for l in s.layers if isinstance(l, TextPlacement)]
+    return [
+        l.text for s in plan.shots if s.id.startswith(shot_prefix) for l in s.layers if isinstance(l, TextPlacement)
+    ]
 
 
-def test_frames_are_whole_contiguous_and_add_up(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
-    (product,) = _products(write_catalog, product_row("A", sale_price="19.00 USD", product_highlight="One|Two|Three|Four"))
+def test_frames_are_whole_contiguous_and_add_up(
+    write_catalog: WriteCatalog, beauty: Template, templates_root: Path
+) -> None:
+    (product,) = _products(
+        write_catalog, product_row("A", sale_price="19.00 USD", product_highlight="One|Two|Three|Four")
+    )
     plan = compile_plan(beauty, product, "9:16", templates_root)
     start = 0
     for shot in plan.shots:
@@ -46,7 +52,9 @@ def test_frames_are_whole_contiguous_and_add_up(write_catalog: WriteCatalog, bea
     assert 10 <= plan.duration <= 20
 
 
-def test_each_repeats_a_shot_per_item_and_when_drops_it(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+def test_each_repeats_a_shot_per_item_and_when_drops_it(
+    write_catalog: WriteCatalog, beauty: Template, templates_root: Path
+) -> None:
     on_sale, regular = _products(
         write_catalog,
         product_row("SALE", sale_price="18.00 USD", product_highlight="Long wear|Vegan"),
@@ -61,7 +69,9 @@ def test_each_repeats_a_shot_per_item_and_when_drops_it(write_catalog: WriteCata
     assert _texts(sale_plan, "cta")[0] == "$18.00"
 
 
-def test_plan_is_fully_resolved_and_round_trips(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+def test_plan_is_fully_resolved_and_round_trips(
+    write_catalog: WriteCatalog, beauty: Template, templates_root: Path
+) -> None:
     (product,) = _products(write_catalog, product_row("A"))
     plan = compile_plan(beauty, product, "9:16", templates_root)
     text = plan.canonical_json()
@@ -72,22 +82,34 @@ def test_plan_is_fully_resolved_and_round_trips(write_catalog: WriteCatalog, bea
     assert '"source":"catalog:images/lipstick-ruby.png"' in text
 
 
-def test_seeds_come_from_template_version_shot_and_product(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+def test_seeds_come_from_template_version_shot_and_product(
+    write_catalog: WriteCatalog, beauty: Template, templates_root: Path
+) -> None:
     first, second = _products(write_catalog, product_row("A"), product_row("B"))
     plan_a = compile_plan(beauty, first, "9:16", templates_root)
     plan_b = compile_plan(beauty, second, "9:16", templates_root)
     for shot in plan_a.shots:
         assert shot.seed == stable_seed("beauty-launch", beauty.spec.version, shot.id, "A")
     assert [s.seed for s in plan_a.shots] != [s.seed for s in plan_b.shots]
-    variants = {stable_seed("t", 1, "s", "p"), stable_seed("t", 2, "s", "p"), stable_seed("t", 1, "s2", "p"), stable_seed("t2", 1, "s", "p")}
+    variants = {
+        stable_seed("t", 1, "s", "p"),
+        stable_seed("t", 2, "s", "p"),
+        stable_seed("t", 1, "s2", "p"),
+        stable_seed("t2", 1, "s", "p"),
+    }
     assert len(variants) == 4 and all(0 <= v < 2**31 for v in variants)
 
 
-def test_row_position_does_not_change_the_plan(write_catalog: WriteCatalog, beauty: Template, templates_root: Path) -> None:
+def test_row_position_does_not_change_the_plan(
+    write_catalog: WriteCatalog, beauty: Template, templates_root: Path
+) -> None:
     filler, product = _products(write_catalog, product_row("FILLER"), product_row("A"))
     (alone,) = load_catalog(write_catalog([product_row("A")], name="alone.csv")).products
     assert product.row != alone.row
-    assert compile_plan(beauty, product, "9:16", templates_root).sha256 == compile_plan(beauty, alone, "9:16", templates_root).sha256
+    assert (
+        compile_plan(beauty, product, "9:16", templates_root).sha256
+        == compile_plan(beauty, alone, "9:16", templates_root).sha256
+    )
 
 
 def test_text_that_cannot_fit_even_at_minimum_size_names_the_line_and_row(
@@ -108,10 +130,14 @@ def test_text_that_cannot_fit_even_at_minimum_size_names_the_line_and_row(
 
 def test_a_long_title_shrinks_before_it_fails(write_catalog: WriteCatalog, templates_root: Path) -> None:
     quick = load_template(templates_root / "test" / "quick.yaml")
-    short, long = _products(write_catalog, product_row("S", title="Lipstick"), product_row("L", title="Velvet matte lipstick " * 3))
+    short, long = _products(
+        write_catalog, product_row("S", title="Lipstick"), product_row("L", title="Velvet matte lipstick " * 3)
+    )
     size = {p.sku: _texts(compile_plan(quick, p, "9:16", templates_root), "hook")[0] for p in (short, long)}
     layers = {
-        p.sku: next(l for l in compile_plan(quick, p, "9:16", templates_root).shots[0].layers if isinstance(l, TextPlacement))
+        p.sku: next(
+            l for l in compile_plan(quick, p, "9:16", templates_root).shots[0].layers if isinstance(l, TextPlacement)
+        )
         for p in (short, long)
     }
     assert size["L"].startswith("Velvet")
@@ -129,7 +155,9 @@ def test_missing_required_field_and_undeclared_aspect_are_plan_errors(
         compile_plan(quick, no_brand, "16:9", templates_root)
 
 
-def test_expression_failing_on_a_product_names_the_template_line(write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path) -> None:
+def test_expression_failing_on_a_product_names_the_template_line(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "templates"
     shutil.copytree(templates_root, root)
     source = (root / "test" / "quick.yaml").read_text()
@@ -154,7 +182,9 @@ def test_scenes_that_read_the_same_share_their_seed_across_products(
     write_catalog: WriteCatalog, templates_root: Path
 ) -> None:
     quick = load_template(templates_root / "test" / "quick.yaml")
-    red, also_red, blue = _products(write_catalog, product_row("A", color="red"), product_row("B", color="red"), product_row("C", color="blue"))
+    red, also_red, blue = _products(
+        write_catalog, product_row("A", color="red"), product_row("B", color="red"), product_row("C", color="blue")
+    )
     plans = [compile_plan(quick, p, "9:16", templates_root) for p in (red, also_red, blue)]
     hooks = [plan.shots[0].background for plan in plans]
     heroes = [plan.shots[1].background for plan in plans]

@@ -39,7 +39,9 @@ def test_preview_writes_a_storyboard_and_a_draft_video(tmp_path: Path, templates
     for index in range(len(plan.shots)):  # the platform UI band above the safe area is shaded red in every panel
         left = gap + index * (width + gap)
         ui = sheet[gap + 2 : gap + int(small.safe_area[1]) - 2, left + 2 : left + width - 2]
-        safe = sheet[gap + int(small.safe_area[1]) + 4 : gap + int(small.safe_area[1]) + 20, left + 2 : left + width - 2]
+        safe = sheet[
+            gap + int(small.safe_area[1]) + 4 : gap + int(small.safe_area[1]) + 20, left + 2 : left + width - 2
+        ]
         assert ui[..., 0].mean() - ui[..., 1].mean() > safe[..., 0].mean() - safe[..., 1].mean() + 15
 
 

@@ -78,7 +78,9 @@ def _run(s3: S3, catalog: Path, templates_root: Path, *extra: str) -> Any:
 def test_a_run_uploads_every_output_with_its_type_metadata_and_size_and_a_second_uploads_none(
     s3: S3, write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
-    catalog = write_catalog([product_row("SKU-1"), product_row("SKU 2/ü", color="blue"), product_row("BAD", price="free")])
+    catalog = write_catalog(
+        [product_row("SKU-1"), product_row("SKU 2/ü", color="blue"), product_row("BAD", price="free")]
+    )
     result = _run(s3, catalog, templates_root, "--presign", "600")
     assert result.exit_code == 1, result.output  # the bad row fails, alone
     objects = s3.objects("ads/")
@@ -205,7 +207,9 @@ def test_a_killed_run_is_completed_by_the_next_without_duplicates(
     videos = sorted(key for key in s3.objects("ads/") if key.endswith(".mp4"))
     assert [key.split("/")[2] for key in videos] == skus  # one video per row, none twice
     manifest = [json.loads(line) for line in s3.get("ads/manifest.jsonl").decode().splitlines()]
-    assert sorted(m["status"] for m in manifest) == sorted(["skipped"] * len(first) + ["rendered"] * (len(skus) - len(first)))
+    assert sorted(m["status"] for m in manifest) == sorted(
+        ["skipped"] * len(first) + ["rendered"] * (len(skus) - len(first))
+    )
     for key in videos:
         video = tmp_path / "v.mp4"
         video.write_bytes(s3.get(key))

@@ -11,8 +11,8 @@ import jinja2
 import jsonschema
 import pytest
 import yaml
-from jinja2.sandbox import SecurityError
 from click.testing import CliRunner
+from jinja2.sandbox import SecurityError
 from PIL import Image, ImageDraw
 
 from generator.assets import load_image_asset
@@ -490,6 +490,8 @@ def test_the_printed_json_schema_accepts_every_shipped_and_test_template(templat
      ({"version": "two"}, "version: 'two' is not of type 'integer'"),
      ({"shots": []}, "shots: [] should be non-empty")],
 )  # fmt: skip
-def test_the_json_schema_rejects_unknown_fields_wrong_types_and_empty_shots(templates_root: Path, change: dict[str, object], expected: str) -> None:
+def test_the_json_schema_rejects_unknown_fields_wrong_types_and_empty_shots(
+    templates_root: Path, change: dict[str, object], expected: str
+) -> None:
     document = {**yaml.safe_load((templates_root / "test" / "quick.yaml").read_text(encoding="utf-8")), **change}
     assert any(expected in error for error in _schema_errors(document)), _schema_errors(document)

@@ -59,8 +59,14 @@ def test_font_chain_orders_families_and_picks_the_cjk_variant_by_language(noto: 
     assert "No Such Font" not in ja and len(set(ja)) == len(ja)
     assert ja.index("Noto Sans Arabic") < ja.index("Noto Sans CJK JP") < ja.index("Noto Color Emoji")
     variants = {lang: next(f for f in chain(lang) if "CJK" in f) for lang in ("ja", "ko", "zh", "zh_TW", "zh-HK", "en")}
-    assert variants == {"ja": "Noto Sans CJK JP", "ko": "Noto Sans CJK KR", "zh": "Noto Sans CJK SC",
-                        "zh_TW": "Noto Sans CJK TC", "zh-HK": "Noto Sans CJK HK", "en": "Noto Sans CJK SC"}
+    assert variants == {
+        "ja": "Noto Sans CJK JP",
+        "ko": "Noto Sans CJK KR",
+        "zh": "Noto Sans CJK SC",
+        "zh_TW": "Noto Sans CJK TC",
+        "zh-HK": "Noto Sans CJK HK",
+        "en": "Noto Sans CJK SC",
+    }
 
 
 def test_an_uninstalled_primary_family_or_weight_is_a_lookup_error(noto: None) -> None:
@@ -83,7 +89,9 @@ def test_adgen_font_path_is_searched_first(tmp_path: Path) -> None:
     shutil.copy(find_font("DejaVu Sans"), tmp_path / "Copy.ttf")
     script = "from render.text import find_font; print(find_font('DejaVu Sans'))"
     env = {**os.environ, "ADGEN_FONT_PATH": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "Copy.ttf")
 
@@ -278,7 +286,9 @@ def test_mixed_scripts_draw_every_run_in_its_own_font(noto: None) -> None:
     fonts = chain("ja")
     runs = shape_line(line, fonts, "regular", 60, "ja")
     assert [(run.family, run.text) for run in runs] == [
-        ("Noto Sans", "Sale "), ("Noto Sans CJK JP", "セール "), ("Noto Sans Arabic", "تخفيض")
+        ("Noto Sans", "Sale "),
+        ("Noto Sans CJK JP", "セール "),
+        ("Noto Sans Arabic", "تخفيض"),
     ]
     assert 0 not in glyphs(runs)
     layout = TextLayout((line,), 60, 70)
@@ -309,8 +319,9 @@ def test_measured_width_matches_the_drawn_text() -> None:
 def test_drawing_is_deterministic(noto: None) -> None:
     layout = fit_text("New drop 🔥 عرض خاص 今日 Nike", chain(), "bold", 64, 30, 1.2, (500.0, 300.0))
     first, second = (
-        draw_text(layout, chain(), "bold", (500, 300), color="#FFFFFF", align="center", stroke=3, shadow=True,
-                  plate="#E4572E")
+        draw_text(
+            layout, chain(), "bold", (500, 300), color="#FFFFFF", align="center", stroke=3, shadow=True, plate="#E4572E"
+        )
         for _ in range(2)
     )
     assert first.tobytes() == second.tobytes()
@@ -318,8 +329,9 @@ def test_drawing_is_deterministic(noto: None) -> None:
 
 @pytest.mark.parametrize(("align", "side"), [("start", "right"), ("end", "left"), ("left", "left"), ("right", "right")])
 def test_start_and_end_follow_the_line_direction(noto: None, align: str, side: str) -> None:
-    image = draw_text(TextLayout(("عرض خاص",), 48, 56), chain("ar"), "regular", (600, 80), color="#FFFFFF",
-                      align=align, lang="ar")
+    image = draw_text(
+        TextLayout(("عرض خاص",), 48, 56), chain("ar"), "regular", (600, 80), color="#FFFFFF", align=align, lang="ar"
+    )
     columns = np.flatnonzero(ink(image).any(axis=0))
     assert (columns[-1] >= 590) if side == "right" else (columns[0] <= 10)
     assert (columns[0] > 300) if side == "right" else (columns[-1] < 300)

@@ -60,7 +60,9 @@ def vertical_run(tmp_path_factory: pytest.TempPathFactory, templates_root: Path)
         writer.writeheader()
         writer.writerows(rows)
     out = folder / "out"
-    options = RunOptions(aspects="all", templates_root=templates_root, encode=EncodeSettings(preset="ultrafast"), workers=1)
+    options = RunOptions(
+        aspects="all", templates_root=templates_root, encode=EncodeSettings(preset="ultrafast"), workers=1
+    )
     report = run_batch(catalog, LocalStore(out), options, renderer=FlatRenderer())
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     assert report.count("failed") == 0, [line.get("error") for line in lines if line["status"] == "failed"]
@@ -69,7 +71,9 @@ def vertical_run(tmp_path_factory: pytest.TempPathFactory, templates_root: Path)
     return lines
 
 
-def test_every_vertical_renders_in_every_aspect_it_declares(vertical_run: list[dict[str, object]], templates_root: Path) -> None:
+def test_every_vertical_renders_in_every_aspect_it_declares(
+    vertical_run: list[dict[str, object]], templates_root: Path
+) -> None:
     templates, _ = discover_templates(templates_root)
     expected = {(t.id, aspect) for t in templates.values() if t.id in VERTICALS for aspect in t.spec.canvas.aspects}
     assert {(line["template"], line["aspect"]) for line in vertical_run} == expected
@@ -88,7 +92,9 @@ def _at_rest(shot: PlannedShot) -> int:
     """A shot-local frame past the blend and every entrance, before any exit."""
     blend = shot.transition_in.frames if shot.transition_in is not None else 0
     entered = max((layer.motion.start + layer.motion.frames for layer in shot.layers), default=0)
-    leaving = min((layer.motion.exit_start for layer in shot.layers if layer.motion.exit != "none"), default=shot.frames)
+    leaving = min(
+        (layer.motion.exit_start for layer in shot.layers if layer.motion.exit != "none"), default=shot.frames
+    )
     frame = max(blend, entered)
     assert frame < leaving, shot.id
     return frame

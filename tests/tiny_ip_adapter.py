@@ -58,7 +58,9 @@ def _state_dict(shapes: list[tuple[int, int]], cross_attention_dim: int) -> dict
     }
     for index, (hidden_size, width) in enumerate(shapes):
         if width != cross_attention_dim:
-            raise ValueError(f"the UNet's cross-attention width is {width}, not cross_attention_dim={cross_attention_dim}")
+            raise ValueError(
+                f"the UNet's cross-attention width is {width}, not cross_attention_dim={cross_attention_dim}"
+            )
         state[f"ip_adapter.{2 * index + 1}.to_k_ip.weight"] = _random(hidden_size, width)
         state[f"ip_adapter.{2 * index + 1}.to_v_ip.weight"] = _random(hidden_size, width)
     return state
@@ -71,7 +73,9 @@ def _save_image_encoder(folder: Path) -> None:
         image_size=IMAGE_SIZE, patch_size=8,
     )  # fmt: skip
     CLIPVisionModelWithProjection(config).save_pretrained(folder)
-    processor = CLIPImageProcessor(size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
+    processor = CLIPImageProcessor(
+        size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}
+    )
     processor.save_pretrained(folder)
 
 

@@ -69,8 +69,15 @@ def build_tiny_sd(folder: Path, *, inpainting: bool = False) -> Path:
         tokenizer = _tokenizer(Path(source))
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
-            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=16, intermediate_size=32,
-            num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=32,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=16,
+            intermediate_size=32,
+            num_attention_heads=2,
+            num_hidden_layers=2,
+            vocab_size=len(tokenizer),
+            max_position_embeddings=32,
         )  # fmt: skip
     )
     scheduler = DDIMScheduler(

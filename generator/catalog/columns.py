@@ -56,7 +56,9 @@ def map_columns(where: Path | str, present: tuple[str, ...], column_map: Mapping
         source = column_map.get(canonical)
         if source is not None:
             if source not in present:
-                raise CatalogError(f"column map names {source!r} for {canonical}, but the file has no such column", file=where)
+                raise CatalogError(
+                    f"column map names {source!r} for {canonical}, but the file has no such column", file=where
+                )
             mapping[canonical] = source
         elif canonical in normalised:
             mapping[canonical] = normalised[canonical]
@@ -70,7 +72,9 @@ def map_columns(where: Path | str, present: tuple[str, ...], column_map: Mapping
     return mapping
 
 
-def column_entries(table: Table, column_map: Mapping[str, str], where: Path | str) -> tuple[list[Entry], tuple[str, ...]]:
+def column_entries(
+    table: Table, column_map: Mapping[str, str], where: Path | str
+) -> tuple[list[Entry], tuple[str, ...]]:
     """An entry per record of a Merchant, Meta or XML table, and the catalog's column names.
 
     The names are the canonical ones it has, then its other columns as written.

@@ -43,7 +43,10 @@ def sniff_delimiter(lines: list[str]) -> str:
     best, best_score = ",", (0, 1)
     for delimiter in DELIMITERS:
         try:
-            sample = [fields for _, fields in zip(range(_SNIFF_RECORDS), csv.reader(lines[:_SNIFF_LINES], delimiter=delimiter))]
+            sample = [
+                fields
+                for _, fields in zip(range(_SNIFF_RECORDS), csv.reader(lines[:_SNIFF_LINES], delimiter=delimiter))
+            ]
         except csv.Error:
             continue
         if not sample or len(sample[0]) < 2:
@@ -55,7 +58,9 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _records(lines: list[str], delimiter: str, where: Path | str) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
+def _records(
+    lines: list[str], delimiter: str, where: Path | str
+) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
     """The header and each data record of ``lines``, or an error for each record that cannot be read.
 
     ``csv`` reads strictly, so a quote in the wrong place stops it. The record it was reading
@@ -100,7 +105,11 @@ def _unreadable(exc: csv.Error, lines: list[str], first: int, last: int, delimit
     if opened is not None:
         return f"a quoted field opens on line {first + opened} and is never closed", first + opened, first + opened
     if "expected after" in str(exc):
-        return f'text follows the closing quote of a quoted field on line {last} (a quote inside a field is written twice: "")', first, first
+        return (
+            f'text follows the closing quote of a quoted field on line {last} (a quote inside a field is written twice: "")',
+            first,
+            first,
+        )
     return f"cannot read this row: {exc}", first, first
 
 
@@ -111,8 +120,14 @@ def _record(
     if not any(field.strip() for field in fields):
         return None
     if len(fields) != len(header):
-        hint = f" (the row runs from line {first} to line {last} inside quotes; is a quote missing?)" if last > first else ""
-        return CatalogError(f"{len(fields)} fields, the header has {len(header)}{hint}", file=where, row=row, line=first)
+        hint = (
+            f" (the row runs from line {first} to line {last} inside quotes; is a quote missing?)"
+            if last > first
+            else ""
+        )
+        return CatalogError(
+            f"{len(fields)} fields, the header has {len(header)}{hint}", file=where, row=row, line=first
+        )
     return Record(row=row, values={name: value for name, value in zip(header, fields) if name}, line=first)
 
 

@@ -81,7 +81,10 @@ def _markers(text: str, part: str) -> list[str]:
             markers.append(token)
             continue
         # a symbol written against a code or another symbol, such as "US$" handled above or "€EUR"
-        split = next((s for s in sorted(SYMBOLS, key=len, reverse=True) if token.startswith(s) and _CODE.match(token[len(s) :])), None)
+        split = next(
+            (s for s in sorted(SYMBOLS, key=len, reverse=True) if token.startswith(s) and _CODE.match(token[len(s) :])),
+            None,
+        )
         if split is None:
             raise ValueError(f"{text!r} is not a price like '19.99 USD' ({token!r} is not a currency)")
         markers += [split, token[len(split) :]]
@@ -104,7 +107,9 @@ def _currency(text: str, markers: list[str], default: str | None) -> str:
         return codes[0]
     if not symbols:
         if default is None:
-            raise ValueError(f"{text!r} has no currency code; write it like '19.99 USD', or give the feed's currency with --currency")
+            raise ValueError(
+                f"{text!r} has no currency code; write it like '19.99 USD', or give the feed's currency with --currency"
+            )
         return default.upper()
     shared = tuple(c for c in SYMBOLS[symbols[0]] if c in candidates)
     if len(shared) == 1:

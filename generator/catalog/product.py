@@ -32,7 +32,9 @@ class ProductBuilder:
         self.path = path
         self.options = options
         self.where: Path | str = options.base_url or path
-        self.roots = [AssetRoot("catalog", path.parent)] + [AssetRoot(f"root{i}", root) for i, root in enumerate(options.asset_roots)]
+        self.roots = [AssetRoot("catalog", path.parent)] + [
+            AssetRoot(f"root{i}", root) for i, root in enumerate(options.asset_roots)
+        ]
         self.images: dict[str, ImageAsset] = {}  # by URL or source
         self.paths: dict[str, ImageAsset] = {}  # by local link as written
 
@@ -83,7 +85,9 @@ class ProductBuilder:
             color=text["color"],
             size=text["size"],
             vertical=text["vertical"].lower(),
-            highlights=tuple(one_line(h) for h in _LIST_SEPARATORS.split(values.get("product_highlight", "")) if h.strip()),
+            highlights=tuple(
+                one_line(h) for h in _LIST_SEPARATORS.split(values.get("product_highlight", "")) if h.strip()
+            ),
             custom_labels=tuple(one_line(values.get(f"custom_label_{i}", "")) for i in range(5)),
             additional_images=tuple(a.strip() for a in values.get("additional_image_link", "").split(",") if a.strip()),
             extra={name: block(value) for name, value in entry.extra.items() if name not in used},
@@ -94,7 +98,9 @@ class ProductBuilder:
 
     def _error(self, entry: Entry, column: str, message: str) -> CatalogError:
         sku = entry.values.get("id", "").strip() or None
-        return CatalogError(message, file=self.where, row=entry.row, sku=sku, column=entry.columns.get(column, column), line=entry.line)
+        return CatalogError(
+            message, file=self.where, row=entry.row, sku=sku, column=entry.columns.get(column, column), line=entry.line
+        )
 
     def _money(self, entry: Entry, column: str) -> Money:
         try:

@@ -35,21 +35,33 @@ _ALIASES = {
     "variant_image": ("variant image", "variant image url"),
     **{f"option{n}_{part}": (f"option{n} {part}",) for n in (1, 2, 3) for part in ("name", "value")},
 }  # fmt: skip
-_CANONICAL = {"title": "title", "body": "description", "vendor": "brand", "type": "product_type", "category": "google_product_category"}
+_CANONICAL = {
+    "title": "title",
+    "body": "description",
+    "vendor": "brand",
+    "type": "product_type",
+    "category": "google_product_category",
+}
 _VARIANT_KEYS = ("sku", "price", "compare_at", "option1_value", "option2_value", "option3_value")
 _UNPUBLISHED = frozenset({"false", "no", "0"})
 _UNAVAILABLE_STATUS = frozenset({"draft", "archived"})
 _NO_OPTION = "Default Title"  # Shopify's option value for a product without options
 
 
-def shopify_entries(table: Table, options: CatalogOptions, where: Path | str) -> tuple[list[Entry], list[CatalogError], tuple[str, ...]]:
+def shopify_entries(
+    table: Table, options: CatalogOptions, where: Path | str
+) -> tuple[list[Entry], list[CatalogError], tuple[str, ...]]:
     """The entries of a Shopify export, an error per row or product that cannot be one, and the column names.
 
     Raises:
         CatalogError: no currency is given, or a column Shopify always writes is missing.
     """
     names = _resolve(table.columns)
-    missing = [label for key, label in (("handle", "Handle"), ("title", "Title"), ("price", "Variant Price")) if key not in names]
+    missing = [
+        label
+        for key, label in (("handle", "Handle"), ("title", "Title"), ("price", "Variant Price"))
+        if key not in names
+    ]
     if missing:
         raise CatalogError(f"not a Shopify product export: no column {', '.join(missing)}", file=where)
     if options.default_currency is None:
@@ -86,7 +98,9 @@ def _resolve(columns: tuple[str, ...]) -> dict[str, str]:
     return resolved
 
 
-def _product(handle: str, records: list[Record], names: Mapping[str, str], options: CatalogOptions, where: Path | str) -> list[Entry]:
+def _product(
+    handle: str, records: list[Record], names: Mapping[str, str], options: CatalogOptions, where: Path | str
+) -> list[Entry]:
     def get(record: Record, key: str) -> str:
         return record.values.get(names[key], "").strip() if key in names else ""
 
@@ -96,17 +110,31 @@ def _product(handle: str, records: list[Record], names: Mapping[str, str], optio
                            column=names["title"])  # fmt: skip
     variants = [r for r in records if any(get(r, key) for key in _VARIANT_KEYS)]
     if not variants:
-        raise CatalogError(f"{handle!r} has no variant with a price", file=where, row=product.row, column=names["price"])
-    positioned = [(get(r, "image_position"), index, get(r, "image")) for index, r in enumerate(records) if get(r, "image")]
-    images = sorted((int(position) if position.isdigit() else len(records) + 1, index, src) for position, index, src in positioned)
+        raise CatalogError(
+            f"{handle!r} has no variant with a price", file=where, row=product.row, column=names["price"]
+        )
+    positioned = [
+        (get(r, "image_position"), index, get(r, "image")) for index, r in enumerate(records) if get(r, "image")
+    ]
+    images = sorted(
+        (int(position) if position.isdigit() else len(records) + 1, index, src) for position, index, src in positioned
+    )
     gallery = list(dict.fromkeys(src for _, _, src in images))  # by Image Position, rows without one last
     status, published = get(product, "status").lower(), get(product, "published").lower()
-    unavailable = f"status is {status}" if status in _UNAVAILABLE_STATUS else "not published" if published in _UNPUBLISHED else None
+    unavailable = (
+        f"status is {status}"
+        if status in _UNAVAILABLE_STATUS
+        else "not published"
+        if published in _UNPUBLISHED
+        else None
+    )
     option_names = [get(product, f"option{n}_name") for n in (1, 2, 3)]
     used = set(names.values())
     entries = []
     for variant in variants if options.variants else variants[:1]:
-        values: dict[str, str] = {_CANONICAL[key]: product.values.get(names[key], "") for key in _CANONICAL if key in names}
+        values: dict[str, str] = {
+            _CANONICAL[key]: product.values.get(names[key], "") for key in _CANONICAL if key in names
+        }
         columns = {canonical: names[key] for key, canonical in _CANONICAL.items() if key in names}
         chosen = [get(variant, f"option{n}_value") for n in (1, 2, 3)]
         shown = [value for value in chosen if value and value != _NO_OPTION]
@@ -135,7 +163,12 @@ def _product(handle: str, records: list[Record], names: Mapping[str, str], optio
 
 
 def _prices(
-    variant: Record, names: Mapping[str, str], values: dict[str, str], columns: dict[str, str], options: CatalogOptions, where: Path | str
+    variant: Record,
+    names: Mapping[str, str],
+    values: dict[str, str],
+    columns: dict[str, str],
+    options: CatalogOptions,
+    where: Path | str,
 ) -> None:
     """Set ``price`` and ``sale_price`` (and the columns they came from) of a variant."""
     price = variant.values.get(names["price"], "")
@@ -146,7 +179,9 @@ def _prices(
     try:
         regular = parse_money(compare, options.default_currency)
     except ValueError as exc:
-        raise CatalogError(str(exc), file=where, row=variant.row, sku=values.get("id") or None, column=names["compare_at"]) from None
+        raise CatalogError(
+            str(exc), file=where, row=variant.row, sku=values.get("id") or None, column=names["compare_at"]
+        ) from None
     try:
         current = parse_money(price, options.default_currency)
     except ValueError:

@@ -23,7 +23,9 @@ _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
 _SHOPIFY_HANDLES = frozenset({"handle", "url handle"})
 _SHOPIFY_VARIANTS = frozenset({"variant sku", "variant price", "sku", "price"})
-_META_COLUMNS = frozenset({"fb_product_category", "quantity_to_sell_on_facebook", "rich_text_description", "visibility"})
+_META_COLUMNS = frozenset(
+    {"fb_product_category", "quantity_to_sell_on_facebook", "rich_text_description", "visibility"}
+)
 
 
 def read_table(path: Path, options: CatalogOptions, where: Path | str) -> Table:
@@ -43,7 +45,9 @@ def read_table(path: Path, options: CatalogOptions, where: Path | str) -> Table:
         raise CatalogError("an Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV", file=where)
     workbook = head.startswith(_ZIP)
     if options.sheet is not None and not workbook:
-        raise CatalogError(f"a sheet ({options.sheet!r}) was given, but the catalog is not an .xlsx workbook", file=where)
+        raise CatalogError(
+            f"a sheet ({options.sheet!r}) was given, but the catalog is not an .xlsx workbook", file=where
+        )
     if looks_like_xml(head):
         if options.format not in ("auto", "merchant-xml"):
             raise CatalogError(f"the catalog is an XML feed (merchant-xml), not {options.format}", file=where)

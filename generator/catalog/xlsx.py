@@ -26,7 +26,9 @@ from generator.errors import CatalogError
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
 
-def read_workbook(path: Path, where: Path | str, sheet: str | None = None, *, max_unpacked: int = MAX_UNPACKED_BYTES) -> Table:
+def read_workbook(
+    path: Path, where: Path | str, sheet: str | None = None, *, max_unpacked: int = MAX_UNPACKED_BYTES
+) -> Table:
     """The table on ``sheet`` (default: the first) of the workbook at ``path``; its dialect is not yet told.
 
     Raises:
@@ -66,7 +68,9 @@ def read_workbook(path: Path, where: Path | str, sheet: str | None = None, *, ma
     return Table(source=source, columns=header, records=tuple(records), errors=tuple(errors))
 
 
-def _rows(rows: Iterable[Sequence[object]], where: Path | str, sheet: str) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
+def _rows(
+    rows: Iterable[Sequence[object]], where: Path | str, sheet: str
+) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
     header: tuple[str, ...] | None = None
     records: list[Record] = []
     errors: list[CatalogError] = []
@@ -95,7 +99,9 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f") if value.is_integer() else format(Decimal(repr(value)), "f")
+        return (
+            format(Decimal(repr(value)).normalize(), "f") if value.is_integer() else format(Decimal(repr(value)), "f")
+        )
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     return str(value)

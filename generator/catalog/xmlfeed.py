@@ -32,7 +32,13 @@ from generator.errors import CatalogError
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-_PLAIN = {"title": "title", "link": "link", "description": "description", "summary": "description", "content": "description"}
+_PLAIN = {
+    "title": "title",
+    "link": "link",
+    "description": "description",
+    "summary": "description",
+    "content": "description",
+}
 _JOINERS = {"additional_image_link": ",", "product_highlight": "\n"}
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -63,15 +69,25 @@ def read_feed(path: Path, where: Path | str) -> Table:
         try:
             parser.parse(handle)
         except EntitiesForbidden as exc:
-            raise _refused(f"the feed declares the entity {exc.name!r}; feeds with entities are refused", parser, where) from exc
+            raise _refused(
+                f"the feed declares the entity {exc.name!r}; feeds with entities are refused", parser, where
+            ) from exc
         except ExternalReferenceForbidden as exc:
             message = f"the feed refers to the external {exc.sysid!r}; external references are refused"
             raise _refused(message, parser, where) from exc
         except SAXParseException as exc:
-            raise CatalogError(f"not well-formed XML: {exc.getMessage()}", file=where, line=exc.getLineNumber()) from exc
+            raise CatalogError(
+                f"not well-formed XML: {exc.getMessage()}", file=where, line=exc.getLineNumber()
+            ) from exc
         except _NotAFeed as exc:
             raise _refused(str(exc), parser, where) from None
-    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+    encoding = (
+        declared.group(1).decode("ascii").lower()
+        if declared
+        else "utf-16"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        else "utf-8"
+    )
     source = CatalogSource(format="merchant-xml", container="xml", encoding=encoding)
     return Table(source=source, columns=tuple(handler.columns), records=tuple(handler.records), errors=())
 

@@ -138,13 +138,17 @@ def load_renderer_settings(path: Path, **overrides: Any) -> RendererSettings:
     if root is None:
         return replace(RendererSettings(), **overrides)
     if not isinstance(root, yaml.MappingNode):
-        raise ConfigError("renderer settings are a mapping of setting names to values", file=path, line=root.start_mark.line + 1)
+        raise ConfigError(
+            "renderer settings are a mapping of setting names to values", file=path, line=root.start_mark.line + 1
+        )
     known = {f.name for f in fields(RendererSettings)}
     lines = {}
     for key, _ in root.value:
         lines[key.value] = key.start_mark.line + 1
         if key.value not in known:
-            raise ConfigError(f"unknown setting {key.value!r}; known: {', '.join(sorted(known))}", file=path, line=lines[key.value])
+            raise ConfigError(
+                f"unknown setting {key.value!r}; known: {', '.join(sorted(known))}", file=path, line=lines[key.value]
+            )
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
         settings = TypeAdapter(RendererSettings).validate_python(data)

@@ -88,7 +88,9 @@ class DiffusersRenderer:
 
         assert settings.model is not None
         if settings.steps * settings.pin_strength < 1:
-            raise ConfigError(f"steps × pin_strength must be at least 1 (steps {settings.steps}, pin_strength {settings.pin_strength})")
+            raise ConfigError(
+                f"steps × pin_strength must be at least 1 (steps {settings.steps}, pin_strength {settings.pin_strength})"
+            )
         self.settings = settings
         self.device = _pick_device(settings.device)
         if self.device == "cuda":
@@ -114,13 +116,21 @@ class DiffusersRenderer:
                 self._load_ip_adapter(pipeline)
             self.roles |= {"subject"}
         # 3. Without an inpainting checkpoint, inpaint with the text-to-image weights (shared, not copied).
-        self.inpaint: Any = inpaint if inpaint is not None else diffusers.AutoPipelineForInpainting.from_pipe(self.pipeline)
+        self.inpaint: Any = (
+            inpaint if inpaint is not None else diffusers.AutoPipelineForInpainting.from_pipe(self.pipeline)
+        )
         self.inpaint.set_progress_bar_config(disable=True)
-        fingerprints = [_model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
+        fingerprints = [
+            _model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m
+        ]
         self.identity = (
             f"diffusers:{'+'.join(fingerprints)}:steps={settings.steps}:guidance={settings.guidance}"
             f":resolution={settings.resolution}:pin={settings.pin_strength}"
-            + (f":ip={settings.ip_adapter_subfolder}/{settings.ip_adapter_weight}@{settings.ip_adapter_scale}" if settings.ip_adapter else "")
+            + (
+                f":ip={settings.ip_adapter_subfolder}/{settings.ip_adapter_weight}@{settings.ip_adapter_scale}"
+                if settings.ip_adapter
+                else ""
+            )
         )
 
     def _load(self, auto: Any, model: str) -> Any:
@@ -156,7 +166,10 @@ class DiffusersRenderer:
         native = self.settings.resolution or sample * pipeline.vae_scale_factor
         width, height = size
         scale = native / min(width, height)
-        return (max(multiple, math.floor(width * scale / multiple) * multiple), max(multiple, math.floor(height * scale / multiple) * multiple))
+        return (
+            max(multiple, math.floor(width * scale / multiple) * multiple),
+            max(multiple, math.floor(height * scale / multiple) * multiple),
+        )
 
     def render_arrays(self, requests: Sequence[KeyframeRequest]) -> list[np.ndarray]:
         """Keyframes as float32 RGB arrays in [0, 1] at their generation size, in request order.
@@ -263,7 +276,15 @@ def _inpaint_inputs(request: KeyframeRequest) -> tuple[Image.Image, Image.Image]
         init = ImageOps.fit(base, request.size, Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(feather * 2))
         init.paste(base.resize(placed, Image.Resampling.LANCZOS), origin)
         keep = Image.new("L", request.size, 0)
-        keep.paste(255, (origin[0] + feather, origin[1] + feather, origin[0] + placed[0] - feather, origin[1] + placed[1] - feather))
+        keep.paste(
+            255,
+            (
+                origin[0] + feather,
+                origin[1] + feather,
+                origin[0] + placed[0] - feather,
+                origin[1] + placed[1] - feather,
+            ),
+        )
         return init, keep.filter(ImageFilter.BoxBlur(feather / 2))
     init = base.resize(request.size, Image.Resampling.LANCZOS).convert("RGBA")
     alpha = Image.new("L", request.size, 0)
@@ -272,5 +293,9 @@ def _inpaint_inputs(request: KeyframeRequest) -> tuple[Image.Image, Image.Image]
         init.alpha_composite(image)
         alpha = ImageChops.lighter(alpha, image.getchannel("A"))
     # Eroded by half the rim (a box blur is 255 only where its whole window is), then feathered.
-    inner = alpha.point(lambda v: 255 if v == 255 else 0).filter(ImageFilter.BoxBlur(feather / 2)).point(lambda v: 255 if v == 255 else 0)
+    inner = (
+        alpha.point(lambda v: 255 if v == 255 else 0)
+        .filter(ImageFilter.BoxBlur(feather / 2))
+        .point(lambda v: 255 if v == 255 else 0)
+    )
     return init.convert("RGB"), inner.filter(ImageFilter.BoxBlur(feather / 2))

@@ -111,7 +111,10 @@ class DraftRenderer:
                 cx, cy, radius = rng.uniform(0.05, 0.95), rng.uniform(0.05, _HORIZON - 0.05), rng.uniform(0.02, 0.07)
                 # Only the disc's bounding rows and columns are touched.
                 x0, x1 = max(0, int((cx - radius) * width)), min(width, int((cx + radius) * width) + 2)
-                y0, y1 = max(0, int((cy - radius / aspect) * height)), min(height, int((cy + radius / aspect) * height) + 2)
+                y0, y1 = (
+                    max(0, int((cy - radius / aspect) * height)),
+                    min(height, int((cy + radius / aspect) * height) + 2),
+                )
                 dx, dy = x[:, x0:x1] - cx, (y[y0:y1] - cy) * aspect
                 disc = np.clip(1.2 - np.hypot(dx, dy) / radius, 0, 1)[..., None]
                 image[y0:y1, x0:x1] += tint * disc
