@@ -29,8 +29,8 @@ SAMPLE = REPO / "catalogs" / "sample.csv"
 _PLAN_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from generator.batch import RunOptions, load_templates, plan_rows
-from generator.catalog import load_catalog
+from generator.orchestration.batch import RunOptions, load_templates, plan_rows
+from generator.planning.catalog import load_catalog
 started = time.perf_counter()
 options = RunOptions()
 planned = sum(1 for _ in plan_rows(load_catalog(Path(sys.argv[1])), load_templates(options), options))

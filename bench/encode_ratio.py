@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.assets import AssetResolver
-from generator.batch import DEFAULT_TEMPLATES, RunOptions, run_batch
-from generator.plan import ShotPlan
-from generator.store import LocalStore
+from generator.orchestration.batch import DEFAULT_TEMPLATES, RunOptions, run_batch
+from generator.orchestration.store import LocalStore
+from generator.planning.assets import AssetResolver
+from generator.planning.plan import ShotPlan
 from render.encode import AudioBed, encode_argv, ffmpeg_executable
 
 REPO = Path(__file__).resolve().parent.parent

@@ -27,11 +27,11 @@ sys.path[:0] = [str(REPO), str(REPO / "catalogs")]
 
 from make_stress import write_stress  # noqa: E402
 
-from generator.batch import settle_legibility  # noqa: E402
-from generator.catalog import load_catalog  # noqa: E402
-from generator.errors import AdgenError  # noqa: E402
-from generator.plan import TextPlacement, compile_plan  # noqa: E402
-from generator.templates import discover_templates  # noqa: E402
+from generator.core.errors import AdgenError  # noqa: E402
+from generator.orchestration.batch import settle_legibility  # noqa: E402
+from generator.planning.catalog import load_catalog  # noqa: E402
+from generator.planning.plan import TextPlacement, compile_plan  # noqa: E402
+from generator.planning.templates import discover_templates  # noqa: E402
 
 
 def shortened(layer: TextPlacement) -> bool:

@@ -1,5 +1,5 @@
 """``python -m generator`` is the ``adgen`` command."""
 
-from generator.cli import main
+from generator.orchestration.cli import main
 
 main()

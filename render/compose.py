@@ -36,9 +36,10 @@ from types import MappingProxyType
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from generator.assets import AssetResolver, Cutout
-from generator.errors import RenderError
-from generator.plan import ImagePlacement, Motion, PlannedShot, ShotPlan, TextPlacement, stable_seed
+from generator.core.errors import RenderError
+from generator.core.identity import stable_seed
+from generator.planning.assets import AssetResolver, Cutout
+from generator.planning.plan import ImagePlacement, Motion, PlannedShot, ShotPlan, TextPlacement
 from render.backends import KeyframeRequest, Reference, Renderer
 from render.text import TextLayout, draw_text
 

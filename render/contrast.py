@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from generator.plan import TextPlacement
+from generator.planning.plan import TextPlacement
 from render.compose import text_box
 from render.text import TextLayout, draw_text
 

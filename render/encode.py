@@ -21,7 +21,7 @@ from typing import IO
 import ffmpeg
 from PIL import Image
 
-from generator.errors import ConfigError, EncodeError
+from generator.core.errors import ConfigError, EncodeError
 
 _QUEUE_FRAMES = 8  # raw frames buffered between the compositor and ffmpeg (about 50 MB at 1080x1920)
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from generator.errors import RenderError
-from generator.plan import stable_seed
+from generator.core.errors import RenderError
+from generator.core.identity import stable_seed
 from render.backends import KeyframeRequest, Renderer
 
 _CHUNK = 8  # keyframes asked of the backend at once

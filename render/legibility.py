@@ -30,9 +30,9 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from generator.assets import AssetResolver, Cutout, ImageAsset, apply_cutout, open_image
-from generator.errors import RenderError
-from generator.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.core.errors import RenderError
+from generator.planning.assets import AssetResolver, Cutout, ImageAsset, apply_cutout, open_image
+from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import SHADOW_MARGIN, camera_view, keyframe_requests, layer_rect, settled_frame, shot_still

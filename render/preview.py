@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
-from generator.assets import AssetResolver
-from generator.plan import PlannedShot, ShotPlan, TextPlacement
+from generator.planning.assets import AssetResolver
+from generator.planning.plan import PlannedShot, ShotPlan, TextPlacement
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source, settled_frame
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable

@@ -19,8 +19,8 @@ import ffmpeg
 import numpy as np
 from PIL import Image
 
-from generator.errors import EncodeError, RenderError
-from generator.plan import ImagePlacement, PlannedShot, ShotPlan
+from generator.core.errors import EncodeError, RenderError
+from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan
 from render.compose import layer_pixels, layer_rect
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.compose import SHADOW_MARGIN, Rect, layer_rect
 
 _TOLERANCE = 0.5  # pixels: rounding of boxes to the plan's 1/1000 px

@@ -14,7 +14,7 @@ The pipeline, one line of text at a time:
 4. **Shaping.** Each run of one font, level and script is shaped by HarfBuzz (contextual Arabic
    forms, Indic conjuncts, ligatures) and the runs are put in visual order (rule L2). Shaping is
    done once per line in ems and scaled to any size.
-5. **Wrapping.** ``render.textfit`` fills lines at these break opportunities, measuring each line
+5. **Wrapping.** ``generator.planning.textfit`` fills lines at these break opportunities, measuring each line
    as the sum of its shaped runs (``em_width``), shrinks the text to fit its box and, where the
    template allows, shortens it.
 6. **Drawing.** ``draw_text`` draws each run with its own font at its measured place; Pillow's

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from generator.assets import AssetResolver
-from generator.plan import ShotPlan
+from generator.planning.assets import AssetResolver
+from generator.planning.plan import ShotPlan
 from render.backends import Renderer
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source

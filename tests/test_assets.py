@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFile
 
-from generator.assets import (
+from generator.core.errors import AssetError
+from generator.planning.assets import (
     DEFAULT_MAX_PIXELS,
     AssetResolver,
     AssetRoot,
@@ -21,7 +22,6 @@ from generator.assets import (
     open_image,
     resolve_ref,
 )
-from generator.errors import AssetError
 
 # --- helpers -------------------------------------------------------------------------------------
 

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from generator.batch import RunOptions, run_batch
-from generator.cli import main
-from generator.errors import RenderError
-from generator.plan import ShotPlan, TextPlacement
-from generator.store import LocalStore
+from generator.core.errors import RenderError
+from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.cli import main
+from generator.orchestration.store import LocalStore
+from generator.planning.plan import ShotPlan, TextPlacement
 from tests.conftest import CrashingRenderer, product_row
 from tests.media import decode_hashes, probe
 

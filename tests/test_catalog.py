@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.catalog import CatalogOptions, Money, Product, load_catalog, load_column_map, parse_money
-from generator.errors import CatalogError, ConfigError
+from generator.core.errors import CatalogError, ConfigError
+from generator.planning.catalog import CatalogOptions, Money, Product, load_catalog, load_column_map, parse_money
 from tests.conftest import make_png
 
 HEADER = ("id", "title", "price", "sale_price", "image_link", "product_highlight")

@@ -17,11 +17,11 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from generator.catalog import Catalog, CatalogOptions, Money, Product, load_catalog
-from generator.catalog.xlsx import read_workbook
-from generator.errors import CatalogError
-from generator.plan import compile_plan
-from generator.templates import load_template
+from generator.core.errors import CatalogError
+from generator.planning.catalog import Catalog, CatalogOptions, Money, Product, load_catalog
+from generator.planning.catalog.xlsx import read_workbook
+from generator.planning.plan import compile_plan
+from generator.planning.templates import load_template
 
 MERCHANT = (
     "id",

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.batch import RunOptions, run_batch
-from generator.catalog import CatalogOptions, Money, load_catalog
-from generator.cli import main
-from generator.store import LocalStore
-from generator.templates import make_environment
+from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.cli import main
+from generator.orchestration.store import LocalStore
+from generator.planning.catalog import CatalogOptions, Money, load_catalog
+from generator.planning.templates import make_environment
 from render.encode import EncodeSettings
 from tests.conftest import REPO
 from tests.media import probe
@@ -279,7 +279,7 @@ def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(
 
 def test_a_catalog_with_only_a_header_loads_empty_and_says_so(feed: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = write_csv(feed / "catalog.csv", HEADER, [])
-    with caplog.at_level("WARNING", logger="generator.catalog"):
+    with caplog.at_level("WARNING", logger="generator.planning.catalog"):
         catalog = load_catalog(path)
     assert (catalog.products, catalog.errors, catalog.skipped) == ((), (), ())
     assert [record.getMessage() for record in caplog.records] == [f"{path}: no product rows, only a header"]

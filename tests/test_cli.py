@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from generator.cli import main
-from generator.plan import ShotPlan
+from generator.orchestration.cli import main
+from generator.planning.plan import ShotPlan
 from tests.conftest import REPO, product_row
 
 WriteCatalog = Callable[..., Path]

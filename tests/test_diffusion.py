@@ -10,9 +10,9 @@ import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
-from generator.batch import RunOptions, run_batch
-from generator.cli import main
-from generator.store import LocalStore
+from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.cli import main
+from generator.orchestration.store import LocalStore
 from render.backends import KeyframeRequest, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 from render.backends.draft import DraftRenderer

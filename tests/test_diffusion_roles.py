@@ -18,13 +18,13 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageOps
 
-from generator.assets import AssetResolver
-from generator.batch import RunOptions, run_batch
-from generator.catalog import load_catalog
-from generator.cli import main
-from generator.plan import ImagePlacement, PlannedShot, ShotPlan, compile_plan
-from generator.store import LocalStore
-from generator.templates import load_template
+from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.cli import main
+from generator.orchestration.store import LocalStore
+from generator.planning.assets import AssetResolver
+from generator.planning.catalog import load_catalog
+from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, compile_plan
+from generator.planning.templates import load_template
 from render.backends import Reference, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 from render.compose import Compositor, keyframe_requests, layer_rect

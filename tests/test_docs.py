@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.lint import lint_template
-from generator.templates import BrandKit, TemplateSpec, load_template, template_schema
+from generator.planning.lint import lint_template
+from generator.planning.templates import BrandKit, TemplateSpec, load_template, template_schema
 from tests.conftest import REPO
 
 DOC = REPO / "docs" / "templates.md"

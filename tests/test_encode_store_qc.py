@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator.errors import EncodeError, RenderError, StoreError
-from generator.plan import ShotPlan
-from generator.store import LocalStore, safe_name
+from generator.core.errors import EncodeError, RenderError, StoreError
+from generator.orchestration.store import LocalStore, safe_name
+from generator.planning.plan import ShotPlan
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import check_video, read_layout
 from tests.conftest import REPO

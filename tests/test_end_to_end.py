@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from generator.cli import main
-from generator.plan import ImagePlacement, ShotPlan
+from generator.orchestration.cli import main
+from generator.planning.plan import ImagePlacement, ShotPlan
 from tests.conftest import REPO, sample_subset
 from tests.media import decode_frame, decode_hashes, probe, top_level_boxes
 

@@ -20,12 +20,14 @@ import pytest
 from click.testing import CliRunner
 from moto.server import ThreadedMotoServer
 
-from generator.assets import AssetResolver, Cutout
-from generator.catalog import CatalogOptions, load_catalog
-from generator.cli import main
-from generator.errors import AssetError, CatalogError
-from generator.fetch import Fetcher, FetchSettings, file_sha256, join_url
-from generator.plan import ShotPlan
+from generator.core.errors import AssetError, CatalogError
+from generator.core.identity import file_sha256
+from generator.core.urls import join_url
+from generator.orchestration.cli import main
+from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.planning.assets import AssetResolver, Cutout
+from generator.planning.catalog import CatalogOptions, load_catalog
+from generator.planning.plan import ShotPlan
 from tests.conftest import HEADER, REPO, product_row
 
 IMAGES = REPO / "catalogs" / "images"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.catalog import Product, load_catalog
-from generator.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement, compile_plan
-from generator.templates import Template, discover_templates
+from generator.planning.catalog import Product, load_catalog
+from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement, compile_plan
+from generator.planning.templates import Template, discover_templates
 from render.text import shape_line
 from tests.conftest import SAMPLE_CATALOG
 

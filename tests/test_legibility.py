@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.assets import AssetResolver
-from generator.batch import RunOptions, run_batch, settle_legibility
-from generator.catalog import load_catalog
-from generator.errors import RenderError
-from generator.lint import lint_template, sample_product
-from generator.plan import Motion, ShotPlan, TextPlacement, compile_plan
-from generator.store import LocalStore
-from generator.templates import load_template
+from generator.core.errors import RenderError
+from generator.orchestration.batch import RunOptions, run_batch, settle_legibility
+from generator.orchestration.store import LocalStore
+from generator.planning.assets import AssetResolver
+from generator.planning.catalog import load_catalog
+from generator.planning.lint import lint_template, sample_product
+from generator.planning.plan import Motion, ShotPlan, TextPlacement, compile_plan
+from generator.planning.templates import load_template
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source, settled_frame, shot_still, text_box

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.catalog import load_catalog
-from generator.cli import main
-from generator.lint import lint_template
-from generator.plan import box_pixels
+from generator.orchestration.cli import main
+from generator.planning.catalog import load_catalog
+from generator.planning.lint import lint_template
+from generator.planning.plan import box_pixels
 from render.text import font_chain
 from tests.conftest import product_row
 

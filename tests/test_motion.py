@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.assets import AssetResolver, Cutout, file_sha256
-from generator.errors import RenderError
-from generator.plan import (
+from generator.core.errors import RenderError
+from generator.core.identity import file_sha256
+from generator.planning.assets import AssetResolver, Cutout
+from generator.planning.plan import (  # fmt: skip
     AssetRef,
     BackgroundSpec,
     CameraMove,
@@ -29,7 +30,7 @@ from generator.plan import (
     ShotPlan,
     TextPlacement,
     TransitionIn,
-)  # fmt: skip
+)
 from render.backends import KeyframeRequest
 from render.compose import (
     EASINGS,

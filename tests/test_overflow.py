@@ -15,14 +15,14 @@ import pytest
 from click.testing import CliRunner
 from icu4py.breakers import CharacterBreaker, LineBreaker, WordBreaker
 
-from generator.catalog import load_catalog
-from generator.cli import main
-from generator.errors import TemplateError
-from generator.lint import lint_template
-from generator.plan import PLAN_VERSION, ShotPlan, TextPlacement, compile_plan
-from generator.templates import DEFAULT_STYLES, load_template
+from generator.core.errors import TemplateError
+from generator.orchestration.cli import main
+from generator.planning.catalog import load_catalog
+from generator.planning.lint import lint_template
+from generator.planning.plan import PLAN_VERSION, ShotPlan, TextPlacement, compile_plan
+from generator.planning.templates import DEFAULT_STYLES, load_template
+from generator.planning.textfit import ELLIPSIS, FittedText, fit_or_shorten, fit_text
 from render.text import TextFitError, font_chain, segments, shape_line
-from render.textfit import ELLIPSIS, FittedText, fit_or_shorten, fit_text
 from tests.conftest import product_row
 
 WriteCatalog = Callable[..., Path]

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.assets import AssetResolver
-from generator.batch import RunOptions, run_batch
-from generator.catalog import load_catalog
-from generator.errors import RenderError
-from generator.plan import ImagePlacement, ShotPlan, compile_plan
-from generator.store import LocalStore
-from generator.templates import load_template
+from generator.core.errors import RenderError
+from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.store import LocalStore
+from generator.planning.assets import AssetResolver
+from generator.planning.catalog import load_catalog
+from generator.planning.plan import ImagePlacement, ShotPlan, compile_plan
+from generator.planning.templates import load_template
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source
 from render.encode import encode_argv, encode_video, ffmpeg_executable

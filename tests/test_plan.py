@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.catalog import Product, load_catalog
-from generator.errors import PlanError, TemplateError
-from generator.plan import ShotPlan, TextPlacement, compile_plan, stable_seed
-from generator.templates import Template, load_template
+from generator.core.errors import PlanError, TemplateError
+from generator.core.identity import stable_seed
+from generator.planning.catalog import Product, load_catalog
+from generator.planning.plan import ShotPlan, TextPlacement, compile_plan
+from generator.planning.templates import Template, load_template
 from tests.conftest import product_row
 
 WriteCatalog = Callable[..., Path]
@@ -171,7 +172,7 @@ def test_expression_failing_on_a_product_names_the_template_line(
 
 def test_planning_never_imports_torch_or_the_compositor() -> None:
     code = (
-        "import sys, generator.cli, generator.batch, generator.plan;"
+        "import sys, generator.orchestration.cli, generator.orchestration.batch, generator.planning.plan;"
         "bad = [m for m in ('torch', 'diffusers', 'render.compose', 'render.encode') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

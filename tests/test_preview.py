@@ -8,10 +8,10 @@ import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
-from generator.catalog import load_catalog
-from generator.cli import main
-from generator.plan import compile_plan
-from generator.templates import load_template
+from generator.orchestration.cli import main
+from generator.planning.catalog import load_catalog
+from generator.planning.plan import compile_plan
+from generator.planning.templates import load_template
 from render.preview import PREVIEW_SHORT_SIDE
 from render.scale import scale_plan
 from tests.conftest import SAMPLE_CATALOG

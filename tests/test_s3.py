@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 from moto.server import ThreadedMotoServer
 
-from generator.cli import main
-from generator.errors import StoreError
-from generator.s3store import IMMUTABLE, NO_CACHE, S3Settings, S3Store
-from generator.store import safe_name
+from generator.core.errors import StoreError
+from generator.orchestration.cli import main
+from generator.orchestration.s3store import IMMUTABLE, NO_CACHE, S3Settings, S3Store
+from generator.orchestration.store import safe_name
 from tests.conftest import REPO, product_row
 from tests.media import decode_hashes
 from tests.s3_proxy import FaultProxy

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from jinja2.sandbox import SecurityError
 from PIL import Image, ImageDraw
 
-from generator.assets import load_image_asset
-from generator.catalog import Money, Product
-from generator.cli import main
-from generator.errors import TemplateError
-from generator.templates import Template, discover_templates, load_template, make_environment
+from generator.core.errors import TemplateError
+from generator.orchestration.cli import main
+from generator.planning.assets import load_image_asset
+from generator.planning.catalog import Money, Product
+from generator.planning.templates import Template, discover_templates, load_template, make_environment
 
 REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

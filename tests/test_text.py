@@ -15,6 +15,7 @@ import pytest
 from icu4py.breakers import LineBreaker
 from PIL import Image, ImageDraw, ImageFont
 
+from generator.planning.textfit import fit_text
 from render.text import (
     GlyphRun,
     MissingGlyphError,
@@ -26,7 +27,6 @@ from render.text import (
     missing_glyphs,
     shape_line,
 )
-from render.textfit import fit_text
 
 REPO = Path(__file__).resolve().parent.parent
 DEJAVU = ("DejaVu Sans",)

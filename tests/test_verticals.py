@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.batch import RunOptions, run_batch
-from generator.plan import ASPECT_SIZES, PlannedShot, ShotPlan, TextPlacement
-from generator.store import LocalStore
-from generator.templates import discover_templates
+from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.store import LocalStore
+from generator.planning.plan import ASPECT_SIZES, PlannedShot, ShotPlan, TextPlacement
+from generator.planning.templates import discover_templates
 from render.backends import KeyframeRequest
 from render.encode import EncodeSettings, ffmpeg_executable
 from render.qc import decode_frames

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import main
+from generator.orchestration.cli import main
 from tests.conftest import REPO, product_row
 from tests.media import decode_hashes
 

@@ -21,7 +21,7 @@ import yaml
 from PIL import Image
 from pydantic import TypeAdapter, ValidationError
 
-from generator.errors import ConfigError
+from generator.core.errors import ConfigError
 
 Role = Literal["scene", "extend", "pin"]
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
-from generator.errors import ConfigError
+from generator.core.errors import ConfigError
 from render.backends import KeyframeRequest, RendererSettings
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image
 
-from generator.assets import AssetResolver
-from generator.errors import AdgenError
-from generator.fetch import Fetcher, FetchSettings
-from generator.plan import ShotPlan
+from generator.core.errors import AdgenError
+from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.planning.assets import AssetResolver
+from generator.planning.plan import ShotPlan
 from render.backends import KeyframeRequest, Renderer, RendererSettings
 
 if TYPE_CHECKING:

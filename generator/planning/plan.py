@@ -17,12 +17,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generator.assets import AssetRoot, ImageAsset, file_sha256, load_image_asset, resolve_ref
-from generator.catalog import Product
-from generator.errors import AssetError, PlanError
-from generator.templates import NAMED_BOXES, Background, BoxSpec, Legibility, SingleBox, Template, dotted
+from generator.core.errors import AssetError, PlanError
+from generator.core.identity import file_sha256, stable_seed
+from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
+from generator.planning.catalog import Product
+from generator.planning.templates import NAMED_BOXES, Background, BoxSpec, Legibility, SingleBox, Template, dotted
+from generator.planning.textfit import FittedText, fit_or_shorten, fit_text
 from render.text import TextFitError, font_chain
-from render.textfit import FittedText, fit_or_shorten, fit_text
 
 PLAN_VERSION = 4
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
@@ -205,7 +206,7 @@ class ShotPlan(_Plan):
     @property
     def auto_legibility(self) -> bool:
         """Whether a text asks for a remedy when it lacks contrast (``legibility: auto``): deciding
-        which needs the backgrounds, so it happens after planning (``generator.batch.settle_legibility``)."""
+        which needs the backgrounds, so it happens after planning (``generator.orchestration.batch.settle_legibility``)."""
         return any(
             isinstance(layer, TextPlacement) and layer.legibility == "auto"
             for shot in self.shots
@@ -222,17 +223,6 @@ class ShotPlan(_Plan):
     @classmethod
     def from_json(cls, text: str) -> ShotPlan:
         return cls.model_validate_json(text)
-
-
-def stable_seed(*parts: str | int) -> int:
-    """A 31-bit seed from a stable hash of ``parts``: the same on every machine and run.
-
-    A shot's seed hashes (template id, version, shot id, sku). A background's hashes the template
-    shot and the resolved scene description instead of the sku, so a scene that reads the same for
-    several products is the same scene, rendered once and shared.
-    """
-    key = "\x1f".join(str(part) for part in parts).encode("utf-8")
-    return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") & 0x7FFFFFFF
 
 
 def compile_plan(template: Template, product: Product, aspect: str, templates_root: Path) -> ShotPlan:

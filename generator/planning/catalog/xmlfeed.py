@@ -26,9 +26,9 @@ from xml.sax.handler import ContentHandler, feature_namespaces
 from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.sax import make_parser
 
-from generator.catalog.model import CatalogSource
-from generator.catalog.table import Record, Table
-from generator.errors import CatalogError
+from generator.core.errors import CatalogError
+from generator.planning.catalog.model import CatalogSource
+from generator.planning.catalog.table import Record, Table
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"

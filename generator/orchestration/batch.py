@@ -19,14 +19,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from generator.assets import AssetResolver
-from generator.catalog import Catalog, CatalogOptions, CatalogSource, Product, SkippedRow, load_catalog
-from generator.errors import AdgenError, ConfigError
-from generator.plan import ShotPlan, compile_plan
-from generator.progress import Progress
-from generator.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
-from generator.templates import Template, discover_templates, iter_templates_for
-from generator.workers import Executor, InlineExecutor, Job, Outcome, ProcessExecutor, RenderSetup
+from generator.core.errors import AdgenError, ConfigError
+from generator.orchestration.executors import Executor, InlineExecutor, Job, Outcome, ProcessExecutor, RenderSetup
+from generator.orchestration.progress import Progress
+from generator.orchestration.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
+from generator.planning.assets import AssetResolver
+from generator.planning.catalog import Catalog, CatalogOptions, CatalogSource, Product, SkippedRow, load_catalog
+from generator.planning.plan import ShotPlan, compile_plan
+from generator.planning.templates import Template, discover_templates, iter_templates_for
 
 if TYPE_CHECKING:
     from render.encode import EncodeSettings
@@ -34,7 +34,7 @@ from render.backends import Renderer, RendererSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 
 

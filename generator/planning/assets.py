@@ -2,7 +2,7 @@
 
 A reference is a path written in a catalog or template. It is resolved relative to the file that
 names it and must stay inside one of the allowed roots after symlinks are followed; a URL
-reference (``generator.fetch``) is its own source and is found by content hash in the fetch
+reference (``generator.orchestration.fetch``) is its own source and is found by content hash in the fetch
 cache. Images are
 checked against a pixel limit *before* decoding (decompression bombs are refused), then decoded
 fully so that truncated or corrupt files fail here, at the row that names them, not mid-render.
@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from generator.errors import AssetError
-from generator.fetch import Fetcher, file_sha256, is_url
+from generator.core.errors import AssetError
+from generator.core.identity import file_sha256
+from generator.core.urls import is_url
+from generator.orchestration.fetch import Fetcher
 
 DEFAULT_MAX_PIXELS = 40_000_000
 IMAGE_FORMATS = {"PNG", "JPEG", "WEBP"}

@@ -15,7 +15,37 @@ _LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _WHITESPACE = re.compile(r"\s+")
 _BLOCK_TAGS = frozenset(
-    ["address", "article", "aside", "blockquote", "div", "dl", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "ul"]
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "div",
+        "dl",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "ul",
+    ]
 )
 _LINE_TAGS = frozenset({"br", "li", "dt", "dd", "tr"})
 _SKIPPED_TAGS = frozenset({"script", "style", "template", "head", "title"})

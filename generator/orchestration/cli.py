@@ -19,7 +19,9 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from generator.batch import (
+from generator.core.errors import AdgenError, ConfigError
+from generator.core.urls import is_url
+from generator.orchestration.batch import (
     DEFAULT_TEMPLATES,
     PlannedRow,
     RunOptions,
@@ -29,12 +31,11 @@ from generator.batch import (
     settle_legibility,
     summarize,
 )
-from generator.catalog import CATALOG_FORMATS, CatalogOptions, load_catalog, load_column_map
-from generator.errors import AdgenError, ConfigError
-from generator.fetch import Fetcher, FetchSettings, is_url
-from generator.plan import ASPECT_SIZES
-from generator.store import MANIFEST_KEY, LocalStore, Store, safe_name
-from generator.templates import template_schema
+from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.orchestration.store import MANIFEST_KEY, LocalStore, Store, safe_name
+from generator.planning.catalog import CATALOG_FORMATS, CatalogOptions, load_catalog, load_column_map
+from generator.planning.plan import ASPECT_SIZES
+from generator.planning.templates import template_schema
 from render.backends import RendererSettings, load_renderer_settings
 
 log = logging.getLogger("adgen")
@@ -241,7 +242,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
 def _open_store(out: str, endpoint: str | None, region: str | None, public: bool, sse: str | None) -> Store:
     """A LocalStore for a folder, an S3Store for ``s3://bucket/prefix`` (S3 options need the latter)."""
     if out.startswith("s3://"):
-        from generator.s3store import S3Settings, S3Store, parse_s3_uri
+        from generator.orchestration.s3store import S3Settings, S3Store, parse_s3_uri
 
         bucket, prefix = parse_s3_uri(out)
         return S3Store(bucket, prefix, S3Settings(endpoint_url=endpoint, region=region, public=public, sse=sse))
@@ -336,9 +337,9 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
 def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, out: Path, columns: Path | None,
             currency: str | None, templates_root: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
     """Storyboard PNG and low-resolution draft MP4 of TEMPLATE for one catalog row, in seconds."""
-    from generator.assets import AssetResolver
-    from generator.plan import compile_plan
-    from generator.templates import load_template
+    from generator.planning.assets import AssetResolver
+    from generator.planning.plan import compile_plan
+    from generator.planning.templates import load_template
     from render.preview import render_preview
 
     def work() -> int:
@@ -425,7 +426,7 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
 
     Exits 1 if there is an error, 0 if there are only warnings or nothing.
     """
-    from generator.lint import lint_template
+    from generator.planning.lint import lint_template
 
     def work() -> int:
         loaded = None

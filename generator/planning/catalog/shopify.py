@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from generator.catalog.model import CatalogOptions
-from generator.catalog.money import parse_money
-from generator.catalog.table import Entry, Record, Table
-from generator.errors import CatalogError
+from generator.core.errors import CatalogError
+from generator.planning.catalog.model import CatalogOptions
+from generator.planning.catalog.money import parse_money
+from generator.planning.catalog.table import Entry, Record, Table
 
 _ALIASES = {
     "handle": ("handle", "url handle"), "title": ("title",), "body": ("body (html)", "description"),

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from generator.catalog.model import CANONICAL_COLUMNS, REQUIRED_COLUMNS
-from generator.catalog.table import Entry, Table
-from generator.errors import CatalogError, ConfigError
+from generator.core.errors import CatalogError, ConfigError
+from generator.planning.catalog.model import CANONICAL_COLUMNS, REQUIRED_COLUMNS
+from generator.planning.catalog.table import Entry, Table
 
 _UNAVAILABLE = frozenset({"out of stock", "discontinued"})
 _META_STATUS_UNAVAILABLE = frozenset({"archived"})

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.catalog.model import CatalogSource
-from generator.errors import CatalogError
+from generator.core.errors import CatalogError
+from generator.planning.catalog.model import CatalogSource
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ import csv
 import io
 from pathlib import Path
 
-from generator.catalog.encoding import decode_text
-from generator.catalog.model import CatalogSource
-from generator.catalog.table import Record, Table, header_names
-from generator.errors import CatalogError
+from generator.core.errors import CatalogError
+from generator.planning.catalog.encoding import decode_text
+from generator.planning.catalog.model import CatalogSource
+from generator.planning.catalog.table import Record, Table, header_names
 
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_LINES = 200

@@ -30,10 +30,10 @@ import jinja2
 from jinja2 import nodes
 from pydantic import ValidationError
 
-from generator.assets import Cutout, ImageAsset
-from generator.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
-from generator.errors import AdgenError, PlanError, TemplateError
-from generator.templates import (
+from generator.core.errors import AdgenError, PlanError, TemplateError
+from generator.planning.assets import Cutout, ImageAsset
+from generator.planning.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
+from generator.planning.templates import (
     Template,
     TemplateSpec,
     make_environment,
@@ -184,7 +184,7 @@ def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> It
 
 def _plan_findings(template: Template, products: tuple[Product, ...], root: Path, sampled: bool) -> list[Finding]:
     """Plan every product in every aspect; group identical problems by template line."""
-    from generator.plan import compile_plan
+    from generator.planning.plan import compile_plan
     from render.legibility import Contrast, check_on_draft, image_source, remedy_on_draft
     from render.safezone import safe_zone_violations
 

@@ -27,9 +27,9 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from generator.errors import ConfigError, StoreError
-from generator.fetch import file_sha256
-from generator.store import MUTABLE_KEYS, Metadata
+from generator.core.errors import ConfigError, StoreError
+from generator.core.identity import file_sha256
+from generator.orchestration.store import MUTABLE_KEYS, Metadata
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from generator.catalog.columns import column_entries, load_column_map
-from generator.catalog.model import (
+from generator.core.errors import CatalogError
+from generator.planning.catalog.columns import column_entries, load_column_map
+from generator.planning.catalog.model import (
     CANONICAL_COLUMNS,
     CATALOG_FORMATS,
     REQUIRED_COLUMNS,
@@ -31,11 +32,10 @@ from generator.catalog.model import (
     Product,
     SkippedRow,
 )
-from generator.catalog.money import Money, parse_money
-from generator.catalog.product import ProductBuilder
-from generator.catalog.shopify import shopify_entries
-from generator.catalog.source import read_table
-from generator.errors import CatalogError
+from generator.planning.catalog.money import Money, parse_money
+from generator.planning.catalog.product import ProductBuilder
+from generator.planning.catalog.shopify import shopify_entries
+from generator.planning.catalog.source import read_table
 
 __all__ = [
     "CANONICAL_COLUMNS", "CATALOG_FORMATS", "REQUIRED_COLUMNS", "Catalog", "CatalogFormat", "CatalogOptions",

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from generator.catalog.delimited import read_delimited
-from generator.catalog.model import CatalogOptions
-from generator.catalog.table import Table
-from generator.catalog.xlsx import read_workbook
-from generator.catalog.xmlfeed import looks_like_xml, read_feed
-from generator.errors import CatalogError
+from generator.core.errors import CatalogError
+from generator.planning.catalog.delimited import read_delimited
+from generator.planning.catalog.model import CatalogOptions
+from generator.planning.catalog.table import Table
+from generator.planning.catalog.xlsx import read_workbook
+from generator.planning.catalog.xmlfeed import looks_like_xml, read_feed
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls

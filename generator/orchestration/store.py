@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
-from generator.errors import StoreError
+from generator.core.errors import StoreError
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

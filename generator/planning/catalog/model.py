@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from generator.assets import DEFAULT_MAX_PIXELS, ImageAsset
-from generator.catalog.money import Money
-from generator.errors import CatalogError
-from generator.fetch import Fetcher
+from generator.core.errors import CatalogError
+from generator.orchestration.fetch import Fetcher
+from generator.planning.assets import DEFAULT_MAX_PIXELS, ImageAsset
+from generator.planning.catalog.money import Money
 
 CANONICAL_COLUMNS = (
     "id", "title", "description", "link", "image_link", "additional_image_link", "price",
@@ -30,7 +30,7 @@ class Product:
     """One validated catalog row; the only product data templates and plans see.
 
     ``row`` is the spreadsheet row number (header = 1; in an XML feed, the item's number).
-    Text fields are tidied for display (``generator.catalog.text``); ``raw`` keeps every value
+    Text fields are tidied for display (``generator.planning.catalog.text``); ``raw`` keeps every value
     exactly as read, by canonical name or, for other columns, by the column's own name.
     ``highlights`` come from the ``product_highlight`` column, split on ``|``, ``;`` or newlines.
     ``extra`` keeps every other column as text.

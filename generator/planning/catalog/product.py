@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from generator.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
-from generator.catalog.model import CatalogOptions, Product
-from generator.catalog.money import Money, parse_money
-from generator.catalog.table import Entry
-from generator.catalog.text import block, html_to_text, one_line
-from generator.errors import AssetError, CatalogError
-from generator.fetch import is_url, join_url
+from generator.core.errors import AssetError, CatalogError
+from generator.core.urls import is_url, join_url
+from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
+from generator.planning.catalog.model import CatalogOptions, Product
+from generator.planning.catalog.money import Money, parse_money
+from generator.planning.catalog.table import Entry
+from generator.planning.catalog.text import block, html_to_text, one_line
 
 _LIST_SEPARATORS = re.compile(r"\s*[|;\n]\s*")
 _ONE_LINE = (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from generator.errors import CatalogError
+from generator.core.errors import CatalogError
 
 log = logging.getLogger(__name__)
 

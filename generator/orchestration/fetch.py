@@ -33,11 +33,12 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from generator.errors import AssetError, CatalogError
+from generator.core.errors import AssetError, CatalogError
+from generator.core.identity import file_sha256
+from generator.core.urls import SCHEMES
 
 Kind = Literal["image", "catalog"]
 
-SCHEMES = ("https", "http", "s3")
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 CATALOG_TYPES = frozenset({
@@ -47,22 +48,6 @@ CATALOG_TYPES = frozenset({
 })  # fmt: skip
 _CHUNK = 64 * 1024
 _MB = 1024 * 1024
-
-
-def is_url(ref: str) -> bool:
-    """Whether ``ref`` is a URL this module fetches (``https``, ``http`` or ``s3``), not a local path."""
-    return "://" in ref and urllib.parse.urlsplit(ref.strip()).scheme.lower() in SCHEMES
-
-
-def join_url(base: str, ref: str) -> str:
-    """``ref`` relative to the URL ``base``; for ``s3://`` the join is done on the key path."""
-    ref = ref.strip()
-    if is_url(ref):
-        return ref
-    parts = urllib.parse.urlsplit(base)
-    if parts.scheme.lower() == "s3":
-        return f"s3://{parts.netloc}{urllib.parse.urljoin(parts.path or '/', ref)}"
-    return urllib.parse.urljoin(base, ref)
 
 
 @dataclass(frozen=True)
@@ -367,15 +352,6 @@ def _media_type(header: str) -> str:
 
 def _size(count: int) -> str:
     return f"{count / _MB:g} MB" if count >= _MB else f"{count} bytes"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from generator.catalog.model import CatalogSource
-from generator.catalog.table import Record, Table, header_names
-from generator.errors import CatalogError
+from generator.core.errors import CatalogError
+from generator.planning.catalog.model import CatalogSource
+from generator.planning.catalog.table import Record, Table, header_names
 
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 

@@ -26,8 +26,8 @@ from babel.numbers import format_currency, format_percent
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from generator.catalog import Money
-from generator.errors import TemplateError
+from generator.core.errors import TemplateError
+from generator.planning.catalog import Money
 
 Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
@@ -60,7 +60,7 @@ SingleBox = str | RelativeBox
 # A box, or one per aspect: {"default": hero, "16:9": [0.05, 0.1, 0.45, 0.8]}.
 BoxSpec = SingleBox | dict[Literal["default", "9:16", "1:1", "4:5", "16:9"], SingleBox]
 
-# Named boxes, as fractions of the aspect's safe area (x, y, w, h); see generator.plan.SAFE_INSETS.
+# Named boxes, as fractions of the aspect's safe area (x, y, w, h); see generator.planning.plan.SAFE_INSETS.
 NAMED_BOXES: Mapping[str, RelativeBox] = {
     "top": (0.04, 0.02, 0.92, 0.16),
     "upper": (0.04, 0.16, 0.92, 0.16),
