@@ -30,7 +30,8 @@ from make_stress import write_stress  # noqa: E402
 from generator.core.errors import AdgenError  # noqa: E402
 from generator.orchestration.batch import settle_legibility  # noqa: E402
 from generator.planning.catalog import load_catalog  # noqa: E402
-from generator.planning.plan import TextPlacement, compile_plan  # noqa: E402
+from generator.planning.plan.compile import compile_plan  # noqa: E402
+from generator.planning.plan.types import TextPlacement  # noqa: E402
 from generator.planning.templates import discover_templates  # noqa: E402
 
 

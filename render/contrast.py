@@ -20,9 +20,10 @@ import math
 
 import numpy as np
 
-from generator.planning.plan import TextPlacement
+from generator.core.shaping import TextLayout
+from generator.planning.plan.types import TextPlacement
 from render.compose import text_box
-from render.text import TextLayout, draw_text
+from render.text import draw_text
 
 LARGE_TEXT_PX = 32  # 24 pt on the output canvas
 SMALL_TEXT_RATIO = 4.5
@@ -77,7 +78,10 @@ def _box_sum(values: np.ndarray, reach: int) -> np.ndarray:
     padded = np.pad(values.astype(np.float64), ((0, 0),) * (values.ndim - 2) + ((reach + 1, reach), (reach + 1, reach)))
     total = padded.cumsum(axis=-2).cumsum(axis=-1)
     span = 2 * reach + 1
-    return total[..., span:, span:] - total[..., :-span, span:] - total[..., span:, :-span] + total[..., :-span, :-span]
+    corners = (
+        total[..., span:, span:] - total[..., :-span, span:] - total[..., span:, :-span] + total[..., :-span, :-span]
+    )
+    return np.asarray(corners)
 
 
 def _dilated(mask: np.ndarray, reach: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Legibility of a plan's texts: each measured against what is behind it, and remedies for those that fail.
 
-A text is measured (``render.contrast``) in its shot's settled frame (``compose.settled_frame``:
+A text is measured (``render.contrast``) in its shot's settled frame (``plan.timeline.settled_frame``:
 every layer has entered, past any blend), or, for a text that has left by then, in the last frame
 before it leaves. The frame is composited as the video shows it: keyframe, products, mascot, other
 texts, and the text's own plate, shadow and stroke all count as behind it; only its fill does not.
@@ -25,17 +25,18 @@ import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from PIL import Image
 
 from generator.core.errors import RenderError
-from generator.planning.assets import AssetResolver, Cutout, ImageAsset, apply_cutout, open_image
-from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.core.images import AssetResolver, Cutout, apply_cutout, open_image
+from generator.planning.plan.timeline import footprint_rect, settled_frame
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
-from render.compose import SHADOW_MARGIN, camera_view, keyframe_requests, layer_rect, settled_frame, shot_still
+from render.compose import keyframe_requests, shot_still
 from render.contrast import color_luminance, contrast_floor, contrast_ratio, needed_ratio, sampled_area, text_contrast
 from render.scale import scale_plan
 
@@ -102,8 +103,7 @@ class Remedied:
 
 def _measured_frame(shot: PlannedShot, layer: TextPlacement) -> int:
     """The settled frame, or the last frame before ``layer`` leaves when it has left by then."""
-    motion = layer.motion
-    end = motion.exit_start if motion.exit != "none" else shot.frames
+    end = layer.motion.leaves(shot.frames)
     frame = settled_frame(shot)
     return frame if frame < end else max(0, end - 1)
 
@@ -190,7 +190,7 @@ class _Measure:
     def _under(self, index: int, shot: PlannedShot, frame: int, area: tuple[int, int, int, int]) -> np.ndarray:
         """The pixels of shot ``index``'s keyframe that the camera shows in ``area`` at ``frame``, and one more around."""
         width, height = self.scaled.size
-        x0, y0, x1, y1 = camera_view(shot, frame, self.scaled.size).box(self.scaled.size)
+        x0, y0, x1, y1 = shot.camera.view(frame, shot.frames, self.scaled.size).box(self.scaled.size)
         sx, sy = (x1 - x0) / width, (y1 - y0) / height
         left, top, right, bottom = area
         keyframe = self.keyframe(index)
@@ -212,27 +212,23 @@ def _reaches(
     area: tuple[int, int, int, int],
 ) -> bool:
     """Whether ``layer`` (with a product's contact shadow) is drawn anywhere in ``area`` at shot-local ``frame``."""
-    (x, y, w, h), opacity = layer_rect(shot, layer, frame, canvas)
-    if isinstance(layer, ImagePlacement) and layer.shadow:
-        h *= 1 + SHADOW_MARGIN
+    (x, y, w, h), opacity = footprint_rect(shot, layer, frame, canvas)
     left, top, right, bottom = area
     return opacity > 0 and x < right and x + w > left and y < bottom and y + h > top
 
 
-def _remedy(
-    measure: _Measure, index: int, position: int, failing: Contrast
-) -> tuple[dict[str, object], Contrast] | None:
-    """The first remedy that makes a failing ``auto`` text pass (or the plate, the strongest), or None."""
+def _remedy(measure: _Measure, index: int, position: int, failing: Contrast) -> tuple[Remedy, Contrast] | None:
+    """The first remedy that makes a failing ``auto`` text pass (or the plate, the strongest), and the
+    text's contrast with it (its layer has the remedy recorded); None for a text on its own plate."""
     layer = failing.layer
     if layer.plate is not None:
         return None
     if not layer.shadow:
-        change: dict[str, object] = {"shadow": True, "remedy": "shadow"}
-        result = measure.contrast(index, position, change)
+        result = measure.contrast(index, position, {"shadow": True, "remedy": "shadow"})
         if result.passed:
-            return change, result
+            return "shadow", result
     change = {"shadow": False, "plate": plate_color(layer, measure.plan.shots[index]), "remedy": "plate"}
-    return change, measure.contrast(index, position, change)
+    return "plate", measure.contrast(index, position, change)
 
 
 def _settle(measure: _Measure, only_auto: bool = False) -> tuple[ShotPlan, list[Contrast], list[Remedied]]:
@@ -248,13 +244,11 @@ def _settle(measure: _Measure, only_auto: bool = False) -> tuple[ShotPlan, list[
         if not result.passed and auto:
             fixed = _remedy(measure, index, position, result)
             if fixed is not None:
-                change, after = fixed
+                remedy, after = fixed
                 layers = list(shots[index].layers)
                 layers[position] = after.layer
                 shots[index] = shots[index].model_copy(update={"layers": tuple(layers)})
-                remedied.append(
-                    Remedied(result.shot, result.layer.field, result.ratio, result.needed, change["remedy"])
-                )  # type: ignore[arg-type]
+                remedied.append(Remedied(result.shot, result.layer.field, result.ratio, result.needed, remedy))
                 result = after
         contrasts.append(result)
     return measure.plan.model_copy(update={"shots": tuple(shots)}), contrasts, remedied
@@ -366,7 +360,17 @@ def remedy_on_keyframes(
     return settled, tuple(remedied)
 
 
-def image_source(images: Sequence[ImageAsset], templates_root: Path) -> Source:
+class _Image(Protocol):
+    """A product's image as planning found it (``generator.planning.assets.ImageAsset``)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+def image_source(images: Sequence[_Image], templates_root: Path) -> Source:
     """References of a plan's image layers while planning: ``images`` (a product's) by source, and
     template files under ``templates_root``; a reference that is not there (lint's sample product)
     is left out."""

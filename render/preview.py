@@ -9,27 +9,28 @@ outlined, and the shot's id, timing and texts written under it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
-from generator.planning.assets import AssetResolver
-from generator.planning.plan import PlannedShot, ShotPlan, TextPlacement
+from generator.core.fonts import font_chain
+from generator.core.images import AssetResolver
+from generator.core.shaping import TextLayout, shape_line
+from generator.planning.plan.timeline import settled_frame
+from generator.planning.plan.types import PlannedShot, ShotPlan, TextPlacement
 from render.backends.draft import DraftRenderer
-from render.compose import Compositor, layer_source, settled_frame
-from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
+from render.compose import Compositor, layer_source
+from render.encode import EncodeSettings, ffmpeg_executable
+from render.legibility import Contrast, check_on_draft
 from render.scale import scale_plan
-from render.text import TextLayout, draw_text, font_chain, shape_line
-
-if TYPE_CHECKING:
-    from render.legibility import Contrast
+from render.text import draw_text
+from render.video import FrameTap, encode_plan
 
 log = logging.getLogger(__name__)
 
 PREVIEW_SHORT_SIDE = 360  # pixels on the preview's short side (a third of the full 1080)
+PREVIEW_SETTINGS = EncodeSettings(crf=28, preset="ultrafast")
 _CAPTION_LINES = 5
 _UI_SHADE = (255, 40, 40, 70)
 _BOX_OUTLINE = (255, 220, 0, 255)
@@ -54,24 +55,18 @@ def render_preview(
 
     Texts that lack contrast with what is behind them are logged as warnings and outlined in red.
     """
-    from render.legibility import check_on_draft  # not at the top: it scales plans with this module
-
     small = scale_plan(plan, short_side / min(plan.size))
     out.mkdir(parents=True, exist_ok=True)
     video = out / f"{stem}.draft.mp4"
     storyboard = out / f"{stem}.storyboard.png"
-    audio = None
-    if small.audio is not None:
-        audio = AudioBed(
-            assets.path(small.audio.ref.source, small.audio.ref.sha256), small.audio.volume, small.audio.fade_out
-        )
-    argv = encode_argv(
-        video, size=small.size, fps=small.fps, frames=small.frames, audio=audio,
-        settings=EncodeSettings(crf=28, preset="ultrafast"), executable=ffmpeg_executable(),
-    )  # fmt: skip
-    wanted = {shot.start + settled_frame(shot): shot for shot in small.shots}
     stills: dict[str, Image.Image] = {}
-    encode_video(_keeping(Compositor(small, DraftRenderer(), assets).frames(), wanted, stills), argv, size=small.size)
+
+    def keep(shot: PlannedShot) -> FrameTap:
+        return lambda frame: stills.__setitem__(shot.id, frame.copy())
+
+    taps = {shot.start + settled_frame(shot): keep(shot) for shot in small.shots}
+    compositor = Compositor(small, DraftRenderer(), assets)
+    encode_plan(compositor, assets, video, PREVIEW_SETTINGS, ffmpeg_executable(), taps)
     clashes = tuple(c for c in check_on_draft(plan, lambda layer: layer_source(layer, assets)) if not c.passed)
     for clash in clashes:
         log.warning("%s: %s", clash.layer.field, clash.describe(aspect=plan.aspect))
@@ -79,15 +74,6 @@ def render_preview(
         storyboard, "PNG", optimize=False
     )
     return Preview(storyboard=storyboard, video=video, size=small.size, frames=small.frames, clashes=clashes)
-
-
-def _keeping(
-    frames: Iterator[Image.Image], wanted: dict[int, PlannedShot], stills: dict[str, Image.Image]
-) -> Iterator[Image.Image]:
-    for number, frame in enumerate(frames):
-        if number in wanted:
-            stills[wanted[number].id] = frame.copy()
-        yield frame
 
 
 def draw_storyboard(

@@ -20,8 +20,9 @@ import numpy as np
 from PIL import Image
 
 from generator.core.errors import EncodeError, RenderError
-from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan
-from render.compose import layer_pixels, layer_rect
+from generator.planning.plan.timeline import layer_rect, settled_frame
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan
+from render.compose import layer_pixels
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
 
@@ -172,47 +173,27 @@ def decode_frames(path: Path, frames: Sequence[int], size: tuple[int, int], exec
     return dict(zip(wanted, pixels))
 
 
-def _settled(shot: PlannedShot) -> int:
-    """Shot-local index of the shot's first frame not blended with the shot before."""
-    return min(shot.frames - 1, shot.transition_in.frames if shot.transition_in is not None else 0)
-
-
 def _moves(shot: PlannedShot) -> bool:
-    """Whether the plan changes anything between the shot's first settled frame and its last:
-    a camera move, an entrance still running at the first, or an exit."""
-    first, last = _settled(shot), shot.frames - 1
-    if first >= last:
+    """Whether the plan changes anything between the shot's settled frame and its last: a camera
+    move or an exit (every entrance is over by the settled frame)."""
+    if settled_frame(shot) >= shot.frames - 1:
         return False
-    if shot.camera.move != "none" and shot.camera.amount > 0:
-        return True
-    for layer in shot.layers:
-        motion = layer.motion
-        if (
-            motion.enter != "none"
-            and motion.frames > 0
-            and motion.start + motion.frames > first + 1
-            and motion.start <= last
-        ):
-            return True
-        if motion.exit != "none" and motion.exit_frames > 0:
-            return True
-    return False
+    return shot.camera.moves or any(layer.motion.exits and layer.motion.exit_frames > 0 for layer in shot.layers)
 
 
 def _at_rest(shot: PlannedShot, layer: ImagePlacement) -> int | None:
-    """Shot-local last frame where ``layer`` has fully entered, not begun its exit, and is not blended
-    with the shot before; None when there is no such frame."""
-    motion = layer.motion
-    frame = min(shot.frames, motion.exit_start) - 1
-    return frame if frame >= max(_settled(shot), motion.start + motion.frames - 1) else None
+    """Shot-local last frame before ``layer`` begins to leave, when the shot has settled by then; else None."""
+    frame = layer.motion.leaves(shot.frames) - 1
+    return frame if frame >= settled_frame(shot) else None
 
 
 def check_pictures(
     path: Path, plan: ShotPlan, source: Callable[[ImagePlacement], Image.Image], executable: str
 ) -> list[LayerCheck]:
-    """Decode the frames that show each product and mascot at rest and each moving shot's ends, and check them.
+    """Decode the frames that show each product and mascot at rest and each moving shot's settled and last
+    frames (``plan.timeline.settled_frame``), and check them.
 
-    A product or mascot is sampled in the last frame where it rests: fully in, not yet leaving.
+    A product or mascot is sampled in the last frame before it leaves, when its shot has settled by then.
 
     ``source`` gives a layer's reference image (RGBA, cutout applied). Returns every layer check made.
 
@@ -229,7 +210,7 @@ def check_pictures(
             if rest is not None and layer_rect(shot, layer, rest, plan.size)[1] == 1.0:
                 samples.append((shot.start + rest, shot, layer))
         if _moves(shot):
-            frozen_pairs.append((shot, shot.start + _settled(shot), shot.start + shot.frames - 1))
+            frozen_pairs.append((shot, shot.start + settled_frame(shot), shot.start + shot.frames - 1))
     wanted = [n for n, _, _ in samples] + [n for _, a, b in frozen_pairs for n in (a, b)]
     if not wanted:
         return []
@@ -238,8 +219,7 @@ def check_pictures(
         a, b = decoded[first][::4, ::4].astype(np.int16), decoded[last][::4, ::4].astype(np.int16)
         if float(np.percentile(np.abs(a - b), 99.9)) <= FROZEN_LEVEL:  # compression noise aside, nothing changed
             raise RenderError(
-                f"qc: shot {shot.id} is frozen: frames {first} and {last} are the same, yet its plan moves",
-                shot=shot.id,
+                f"qc: the shot is frozen: frames {first} and {last} are the same, yet its plan moves", shot=shot.id
             )
     checks = []
     for number, shot, layer in samples:
@@ -250,9 +230,10 @@ def check_pictures(
         if not check.passed:
             what = "product fidelity" if layer.kind == "product" else "mascot similarity"
             raise RenderError(
-                f"qc: {what} failed in frame {number}: mean difference {check.error:.1f}/255 (limit {FIDELITY_ERROR:g}), "
+                f"qc: {what} failed: mean difference {check.error:.1f}/255 (limit {FIDELITY_ERROR:g}), "
                 f"colour cast {check.cast:.1f}/255 (limit {FIDELITY_CAST:g})",
                 shot=shot.id,
+                frame=number,
             )
     return checks
 

@@ -6,7 +6,7 @@ side; both scale the plan, not the frames, so text is laid out and drawn at the 
 
 from __future__ import annotations
 
-from generator.planning.plan import BackgroundSpec, ImagePlacement, ShotPlan, TextPlacement
+from generator.planning.plan.types import BackgroundSpec, ImagePlacement, ShotPlan, TextPlacement
 
 
 def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:

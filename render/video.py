@@ -1,21 +1,30 @@
-"""One plan to one checked MP4 and poster: composite, stream into ffmpeg, verify."""
+"""One plan to one checked MP4 and poster: composite, stream into ffmpeg, verify.
+
+``encode_plan`` is the pipeline every video of a plan goes through, full renders and draft
+previews (``render.preview``) alike: a compositor's frames, in order, streamed into ffmpeg with the
+plan's audio bed. The two differ only in the plan's scale, the backend and the encode settings.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from PIL import Image
 
-from generator.planning.assets import AssetResolver
-from generator.planning.plan import ShotPlan
+from generator.core.images import AssetResolver
+from generator.planning.plan.types import ShotPlan
 from render.backends import Renderer
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.legibility import Remedied, remedy_on_keyframes
 from render.qc import LayerCheck, check_pictures, check_video
+
+FrameTap = Callable[[Image.Image], None]  # sees one frame on its way to the encoder
+FULL_SETTINGS = EncodeSettings()  # x264's own balance of speed and size at high quality
 
 
 @dataclass(frozen=True)
@@ -27,13 +36,41 @@ class VideoChecks:
     legibility: tuple[Remedied, ...] = ()
 
 
+def encode_plan(
+    compositor: Compositor,
+    assets: AssetResolver,
+    video_path: Path,
+    settings: EncodeSettings,
+    executable: str,
+    taps: Mapping[int, FrameTap] = MappingProxyType({}),
+) -> None:
+    """Stream ``compositor``'s frames into ``video_path`` (H.264 MP4) with its plan's audio bed.
+
+    ``taps`` maps frame numbers to what sees that frame on the way (a poster, a storyboard still).
+
+    Raises:
+        EncodeError: ffmpeg failed.
+        AssetError: the audio file is missing or changed since planning.
+    """
+    plan = compositor.plan
+    audio = None
+    if plan.audio is not None:  # checked against the plan's hash
+        path = assets.path(plan.audio.ref.source, plan.audio.ref.sha256)
+        audio = AudioBed(path, plan.audio.volume, plan.audio.fade_out)
+    argv = encode_argv(
+        video_path, size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio, settings=settings,
+        executable=executable,
+    )  # fmt: skip
+    encode_video(_tapped(compositor.frames(), taps), argv, size=plan.size)
+
+
 def render_video(
     plan: ShotPlan,
     renderer: Renderer,
     assets: AssetResolver,
     video_path: Path,
     poster_path: Path,
-    settings: EncodeSettings = EncodeSettings(),
+    settings: EncodeSettings = FULL_SETTINGS,
 ) -> VideoChecks:
     """Render ``plan`` to ``video_path`` (H.264 MP4) and its poster frame to ``poster_path`` (JPEG).
 
@@ -54,31 +91,21 @@ def render_video(
         )
         if remedies:
             compositor = compositor.restyled(drawn)
-    # 3. Audio bed, checked against the plan's hash.
-    audio = None
-    if plan.audio is not None:
-        path = assets.path(plan.audio.ref.source, plan.audio.ref.sha256)
-        audio = AudioBed(path, plan.audio.volume, plan.audio.fade_out)
-    # 4. Stream frames into ffmpeg, keeping the poster frame on the way.
+    # 3. Stream frames into ffmpeg, keeping the poster frame on the way.
     executable = ffmpeg_executable()
-    argv = encode_argv(
-        video_path,
-        size=plan.size,
-        fps=plan.fps,
-        frames=plan.frames,
-        audio=audio,
-        settings=settings,
-        executable=executable,
-    )
-    encode_video(_with_poster(compositor.frames(), plan.poster_frame, poster_path), argv, size=plan.size)
-    # 5. Verify what was written before anyone stores it: the file, then the pictures in it.
+
+    def poster(frame: Image.Image) -> None:
+        frame.save(poster_path, "JPEG", quality=88)
+
+    encode_plan(compositor, assets, video_path, settings, executable, {plan.poster_frame: poster})
+    # 4. Verify what was written before anyone stores it: the file, then the pictures in it.
     check_video(video_path, plan)
     layers = check_pictures(video_path, compositor.plan, lambda layer: layer_source(layer, assets), executable)
     return VideoChecks(tuple(layers), remedies)
 
 
-def _with_poster(frames: Iterator[Image.Image], index: int, poster_path: Path) -> Iterator[Image.Image]:
+def _tapped(frames: Iterator[Image.Image], taps: Mapping[int, FrameTap]) -> Iterator[Image.Image]:
     for number, frame in enumerate(frames):
-        if number == index:
-            frame.save(poster_path, "JPEG", quality=88)
+        if number in taps:
+            taps[number](frame)
         yield frame

@@ -12,16 +12,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFile
 
 from generator.core.errors import AssetError
-from generator.planning.assets import (
-    DEFAULT_MAX_PIXELS,
-    AssetResolver,
-    AssetRoot,
-    Cutout,
-    apply_cutout,
-    load_image_asset,
-    open_image,
-    resolve_ref,
-)
+from generator.core.images import DEFAULT_MAX_PIXELS, AssetResolver, Cutout, apply_cutout, open_image
+from generator.planning.assets import AssetRoot, load_image_asset, resolve_ref
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -290,7 +282,7 @@ def test_product_on_light_background_is_keyed_out(tmp_path: Path) -> None:
     assert max(abs(a - b) for a, b in zip(asset.cutout.background, BACKGROUND)) <= 3
     for corner in [(0, 0), (0, -1), (-1, 0), (-1, -1)]:
         assert alpha[corner] == 0
-    left, top, right, bottom = OBJECT_BOX
+    left, top, _, bottom = OBJECT_BOX
     assert alpha[(top + bottom) // 2, left + 4] == 255  # solid part of the product
 
 

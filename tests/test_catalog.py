@@ -213,8 +213,8 @@ def test_image_path_escaping_the_catalog_folder_is_a_row_error(feed: Path, tmp_p
 
     assert [p.sku for p in catalog.products] == ["A2"]
     (error,) = catalog.errors
-    assert (error.context["row"], error.context["column"]) == (2, "image_link")
-    assert "escapes" in error.message
+    assert (error.context["row"], error.context["column"], error.context["path"]) == (2, "image_link", "../outside.png")
+    assert "escapes" in error.message and f"(path: ../outside.png, rule: paths stay inside {feed}" in str(error)
 
 
 def test_asset_roots_option_allows_images_in_another_folder(feed: Path, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from PIL import Image
 from generator.core.errors import CatalogError
 from generator.planning.catalog import Catalog, CatalogOptions, Money, Product, load_catalog
 from generator.planning.catalog.xlsx import read_workbook
-from generator.planning.plan import compile_plan
+from generator.planning.plan.compile import compile_plan
 from generator.planning.templates import load_template
 
 MERCHANT = (
@@ -246,7 +246,7 @@ def test_unavailable_products_of_each_format_are_skipped_with_their_reason(feed:
     ]  # fmt: skip
     (skipped,) = load_catalog(*write_meta(feed)).skipped
     assert (skipped.row, skipped.sku, skipped.reason) == (5, "OLD-1", "status is archived")
-    path, options = write_shopify(feed)
+    path, _ = write_shopify(feed)
     included = load_catalog(path, CatalogOptions(default_currency="EUR", include_unavailable=True))
     assert [p.sku for p in included.products] == ["TEE-1", "CAFE-1", "CAP-1", "HAT-1", "SCARF-1"]
 
@@ -314,7 +314,7 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
 
 sys.addaudithook(_audit)  # hooks cannot be removed; this one only records while a test watches a path
 
-LAUGHS = "".join(f'<!ENTITY lol{n} "{("&lol%d;" % (n - 1)) * 10}">\n' for n in range(1, 10))
+LAUGHS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">\n' for n in range(1, 10))
 
 
 @pytest.mark.parametrize(
@@ -374,7 +374,7 @@ def test_a_document_that_is_not_a_feed_is_refused(tmp_path: Path) -> None:
 
 
 def test_sheet_option_picks_a_sheet_and_a_missing_one_is_named(feed: Path) -> None:
-    path, options = write_xlsx(feed)
+    path, _ = write_xlsx(feed)
 
     with pytest.raises(CatalogError) as caught:
         load_catalog(path, CatalogOptions(default_currency="EUR", sheet="Stock"))
@@ -419,7 +419,7 @@ def test_text_in_no_known_encoding_is_refused_naming_line_and_byte(tmp_path: Pat
 
     offset = data.index(b"\x81")
     assert caught.value.message == (
-        f"cannot tell the text encoding: not UTF-8 (line 2, byte {offset}: 0x81) and not Windows-1252 or Latin-1 text; save the catalog as UTF-8"
+        f"cannot tell the text encoding: not UTF-8 (byte {offset}: 0x81) and not Windows-1252 or Latin-1 text; save the catalog as UTF-8"
     )
     assert caught.value.context["line"] == 2
 
@@ -435,5 +435,6 @@ def test_utf8_text_with_a_bad_byte_is_refused_rather_than_garbled(tmp_path: Path
     offset = data.index(b"\xe9")
     assert (
         caught.value.message
-        == f"not valid UTF-8 (line 3, byte {offset}: 0xe9), though the rest of the file is UTF-8; fix or re-export it"
+        == f"not valid UTF-8 (byte {offset}: 0xe9), though the rest of the file is UTF-8; fix or re-export it"
     )
+    assert caught.value.context["line"] == 3

@@ -141,8 +141,8 @@ def test_duplicate_id_fails_the_later_row_naming_the_first(feed: Path) -> None:
     catalog = load_catalog(path)
 
     assert [(p.row, p.sku, p.title) for p in catalog.products] == [(2, "A1", "Product A1"), (3, "B1", "Product B1")]
-    assert [(e.context["row"], e.context["column"], e.message) for e in catalog.errors] == [
-        (4, "id", "duplicate id A1 (first at row 2)"), (5, "id", "duplicate id A1 (first at row 2)")
+    assert [(e.context["row"], e.context["column"], e.context["sku"], e.message) for e in catalog.errors] == [
+        (4, "id", "A1", "duplicate id (first at row 2)"), (5, "id", "A1", "duplicate id (first at row 2)")
     ]  # fmt: skip
 
 
@@ -246,7 +246,7 @@ def test_bad_rows_fail_alone_unavailable_ones_are_skipped_and_the_rest_render(
     assert report.exit_code == 1
     assert f"{path}:2, row 2: 6 fields, the header has 5" == lines[2]["error"]
     assert f"{path}:4, row 4: 4 fields, the header has 5" == lines[4]["error"]
-    assert lines[5]["reason"] == "duplicate id GOOD-1 (first at row 3)"
+    assert lines[5]["reason"] == "duplicate id (first at row 3)"
     assert (lines[6]["sku"], lines[6]["reason"], "video" in lines[6]) == (
         "OUT-1",
         "availability is out_of_stock",

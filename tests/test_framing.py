@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from generator.core.shaping import shape_line
 from generator.planning.catalog import Product, load_catalog
-from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement, compile_plan
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from generator.planning.templates import Template, discover_templates
-from render.text import shape_line
 from tests.conftest import SAMPLE_CATALOG
 
 SHIPPED = ("beauty-launch", "tech-spotlight", "street-drop", "fresh-market", "cozy-home")

@@ -18,23 +18,28 @@ import pytest
 from PIL import Image
 
 from generator.core.errors import RenderError
+from generator.core.fonts import font_chain
+from generator.core.images import AssetResolver
+from generator.core.shaping import TextLayout
 from generator.orchestration.batch import RunOptions, run_batch, settle_legibility
 from generator.orchestration.store import LocalStore
-from generator.planning.assets import AssetResolver
 from generator.planning.catalog import load_catalog
 from generator.planning.lint import lint_template, sample_product
-from generator.planning.plan import Motion, ShotPlan, TextPlacement, compile_plan
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.effects import Motion
+from generator.planning.plan.timeline import settled_frame
+from generator.planning.plan.types import ShotPlan, TextPlacement
 from generator.planning.templates import load_template
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
-from render.compose import Compositor, layer_source, settled_frame, shot_still, text_box
+from render.compose import Compositor, layer_source, shot_still, text_box
 from render.contrast import color_luminance, contrast_ratio, needed_ratio, text_contrast
 from render.encode import EncodeSettings, ffmpeg_executable
 from render.legibility import check_on_draft, image_source, plate_color, remedy_on_keyframes
 from render.preview import render_preview
 from render.qc import decode_frames
-from render.text import TextLayout, draw_text, font_chain
-from tests.conftest import REPO, SAMPLE_CATALOG, product_row
+from render.text import draw_text
+from tests.conftest import DRAFT_LEGIBILITY, REPO, SAMPLE_CATALOG, product_row, stored_plan
 
 GREY_ON_NAVY = """\
 id: clash
@@ -194,7 +199,7 @@ def test_lint_reports_grey_on_navy_at_the_text_line_with_the_measured_ratio(tmp_
     plan = _sample_plan(root, GREY_ON_NAVY)
     (measured,) = check_on_draft(plan, image_source((), root))
     assert measured.ratio < 3 and measured.needed == 3.0
-    findings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path)]
+    findings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path, legibility=DRAFT_LEGIBILITY)]
     assert findings == [
         f"T:13:9: error: the sample product: shots[0].text[0]: contrast {int(measured.ratio * 10) / 10:.1f}:1 of #8A8F99 on the "
         "background behind it, needs 3:1 (text 'was $49.99', shot sale, aspect 9:16)"
@@ -205,7 +210,7 @@ def test_with_legibility_auto_the_same_text_passes_lint_and_its_plan_records_the
     root = tmp_path / "templates"
     text = GREY_ON_NAVY.replace('color: "#8A8F99"}', 'color: "#8A8F99", legibility: auto}')
     path = write_template(root, text)
-    assert lint_template(path) == []
+    assert lint_template(path, legibility=DRAFT_LEGIBILITY) == []
     plan = _sample_plan(root, text)
     (layer,) = plan.shots[0].layers
     assert isinstance(layer, TextPlacement)
@@ -347,7 +352,7 @@ def test_on_a_models_keyframe_auto_text_gets_its_plate_at_render_time_and_the_ma
 ) -> None:
     out, (line,) = _render(tmp_path, write_catalog, ", legibility: auto")
     assert line["status"] == "rendered", line.get("error")
-    plan = ShotPlan.from_json((out / str(line["plan"])).read_text(encoding="utf-8"))
+    plan = stored_plan(Path(str(line["job"])))
     layer = plan.shots[0].layers[0]
     assert isinstance(layer, TextPlacement) and layer.remedy is None  # on the draft it read well: nothing in the plan
     (remedy,) = line["legibility"]  # type: ignore[misc]
@@ -381,4 +386,4 @@ def test_on_a_models_keyframe_text_without_auto_fails_the_row_and_nothing_is_sto
     assert "field shots[0].text[0], shot deal: qc: legibility: " in error and "(text '$24.00')" in error
     ratio = float(re.search(r"contrast ([0-9.]+):1 of #FFF4D6 on the keyframe behind it, needs 3:1", error).group(1))  # type: ignore[union-attr]
     assert ratio < 3
-    assert not [p for p in out.rglob("*") if p.suffix in (".mp4", ".jpg") or p.name.endswith(".plan.json")]
+    assert not [p for p in out.rglob("*") if p.suffix in (".mp4", ".jpg", ".json") and p.name != "run-summary.json"]

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from generator.core.fonts import font_chain
 from generator.orchestration.cli import main
 from generator.planning.catalog import load_catalog
 from generator.planning.lint import lint_template
-from generator.planning.plan import box_pixels
-from render.text import font_chain
-from tests.conftest import product_row
+from generator.planning.plan.compile import box_pixels
+from tests.conftest import DRAFT_LEGIBILITY, product_row
 
 BASE = """\
 id: lint-test
@@ -40,7 +40,9 @@ def write(tmp_path: Path, text: str, name: str = "broken") -> Path:
 def lint(tmp_path: Path, text: str, catalog: Path | None = None) -> list[str]:
     path = write(tmp_path, text)
     loaded = load_catalog(catalog) if catalog is not None else None
-    return [str(finding).replace(f"{path}:", "T:") for finding in lint_template(path, loaded)]
+    return [
+        str(finding).replace(f"{path}:", "T:") for finding in lint_template(path, loaded, legibility=DRAFT_LEGIBILITY)
+    ]
 
 
 def test_a_good_template_has_no_findings(tmp_path: Path) -> None:
@@ -197,5 +199,7 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
 def test_shipped_templates_lint_clean_against_the_sample_catalog(name: str, templates_root: Path) -> None:
     from tests.conftest import SAMPLE_CATALOG
 
-    findings = lint_template(templates_root / f"{name}.yaml", load_catalog(SAMPLE_CATALOG), templates_root)
+    findings = lint_template(
+        templates_root / f"{name}.yaml", load_catalog(SAMPLE_CATALOG), templates_root, legibility=DRAFT_LEGIBILITY
+    )
     assert [str(f) for f in findings if f.severity == "error"] == []

@@ -19,30 +19,14 @@ from PIL import Image
 
 from generator.core.errors import RenderError
 from generator.core.identity import file_sha256
-from generator.planning.assets import AssetResolver, Cutout
-from generator.planning.plan import (  # fmt: skip
-    AssetRef,
-    BackgroundSpec,
-    CameraMove,
-    ImagePlacement,
-    Motion,
-    PlannedShot,
-    ShotPlan,
-    TextPlacement,
-    TransitionIn,
-)
+from generator.core.images import AssetResolver, Cutout
+from generator.planning.plan.camera import CameraView, Pan, Parallax, Pull, Push, Still, camera_move
+from generator.planning.plan.effects import LAYER_MOVES, POP_FROM, Appear, Easing, Fade, Motion, Pop, Slide
+from generator.planning.plan.timeline import is_pinnable, layer_rect, settled_frame
+from generator.planning.plan.transitions import Crossfade, SlideOver, Transition, Wipe, Zoom, transition
+from generator.planning.plan.types import AssetRef, BackgroundSpec, ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends import KeyframeRequest
-from render.compose import (
-    EASINGS,
-    CameraView,
-    Compositor,
-    camera_view,
-    ease,
-    is_pinnable,
-    layer_pixels,
-    layer_rect,
-    layer_source,
-)
+from render.compose import Compositor, layer_pixels, layer_source
 from render.encode import encode_argv, encode_video, ffmpeg_executable
 from render.qc import LayerCheck, check_pictures
 
@@ -118,14 +102,14 @@ def _layer(ref: AssetRef, box: Box, motion: Motion) -> ImagePlacement:
     )
 
 
-def _shot(frames: int, *layers: ImagePlacement, move: str = "none", amount: float = 0.0, camera_ease: str = "ease-in-out",
-          depth: float = 1.6, transition: TransitionIn | None = None) -> PlannedShot:  # fmt: skip
+def _shot(frames: int, *layers: ImagePlacement | TextPlacement, move: str = "none", amount: float = 0.0,
+          camera_ease: str = "ease-in-out", depth: float = 1.6, transition: Transition | None = None) -> PlannedShot:  # fmt: skip
     background = BackgroundSpec(
         prompt="p", negative="", palette=("#000000", "#000000"), accent="#000000", seed=0, scene_size=SIZE
     )
     return PlannedShot(
         id="s", start=0, frames=frames, seed=0, background=background, layers=layers, transition_in=transition,
-        camera=CameraMove(move=move, amount=amount, ease=camera_ease, depth=depth),
+        camera=camera_move(move, amount, camera_ease, depth),
     )  # fmt: skip
 
 
@@ -142,6 +126,10 @@ def _plan(*shots: PlannedShot) -> ShotPlan:
     )  # fmt: skip
 
 
+def _view(shot: PlannedShot, frame: int) -> CameraView:
+    return shot.camera.view(frame, shot.frames, SIZE)
+
+
 def _frames(
     plan: ShotPlan, keyframes: Sequence[Image.Image], assets: AssetResolver | None = None, workers: int = 2
 ) -> list[Image.Image]:
@@ -151,13 +139,14 @@ def _frames(
 # Easing ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(EASINGS))
-def test_each_easing_runs_from_0_to_1_and_only_ease_out_back_overshoots(name: str) -> None:
-    curve = EASINGS[name]
+@pytest.mark.parametrize("easing", list(Easing))
+def test_each_easing_runs_from_0_to_1_and_only_ease_out_back_overshoots(easing: Easing) -> None:
+    curve = easing.curve
     assert curve(0.0) == pytest.approx(0.0, abs=1e-12) and curve(1.0) == pytest.approx(1.0, abs=1e-12)
-    assert ease(name, 0.0) == 0.0 and ease(name, 1.0) == 1.0 and ease(name, -0.5) == 0.0 and ease(name, 1.5) == 1.0
+    assert easing.apply(0.0) == 0.0 and easing.apply(1.0) == 1.0
+    assert easing.apply(-0.5) == 0.0 and easing.apply(1.5) == 1.0
     values = np.array([curve(t) for t in np.linspace(0, 1, 401)])
-    if name == "ease-out-back":
+    if easing is Easing.EASE_OUT_BACK:
         assert values.max() > 1.05 and values.min() >= -1e-12
     else:
         assert np.all(np.diff(values) >= 0) and values.max() <= 1.0
@@ -165,7 +154,7 @@ def test_each_easing_runs_from_0_to_1_and_only_ease_out_back_overshoots(name: st
 
 def test_ease_in_out_is_the_sine_curve_the_camera_always_used() -> None:
     for t in np.linspace(0, 1, 11):
-        assert ease("ease-in-out", float(t)) == pytest.approx(0.5 - 0.5 * math.cos(math.pi * t), abs=1e-15)
+        assert Easing.EASE_IN_OUT.apply(float(t)) == pytest.approx(0.5 - 0.5 * math.cos(math.pi * t), abs=1e-15)
 
 
 # The camera -----------------------------------------------------------------------------------------
@@ -189,7 +178,7 @@ def test_a_slow_camera_move_glides_without_stepping(move: str, amount: float) ->
     assert _travel(track) > 4.0  # the blob really moves: 4.4 px for the push, 9.6 px for the pan
     assert _jerk(track) < SMOOTH
     # The same measurement catches a camera snapped to whole pixels.
-    views = [camera_view(plan.shots[0], frame, SIZE) for frame in range(60)]
+    views = [_view(plan.shots[0], frame) for frame in range(60)]
     assert _jerk([_centroid(frame) for frame in _snapped(keyframe, views)]) > 4 * SMOOTH
 
 
@@ -258,15 +247,15 @@ def test_a_pan_moves_the_picture_against_the_way_the_camera_turns(move: str, dir
 
 def test_an_overshooting_easing_never_takes_the_camera_past_the_keyframe() -> None:
     shot = _shot(12, move="pan-left", amount=0.05, camera_ease="ease-out-back")
-    views = [camera_view(shot, frame, SIZE) for frame in range(12)]
+    views = [_view(shot, frame) for frame in range(12)]
     assert max(abs(view.dx) for view in views) == pytest.approx(0.025 * SIZE[0]) and views[-1] == views[-2] == views[-3]
     assert len(_frames(_plan(shot), [_blob((160.0, 160.0))])) == 12
 
 
 def test_frames_past_the_end_of_a_shot_hold_its_last_view() -> None:
     shot = _shot(20, move="pull-out", amount=0.1, camera_ease="ease-out-cubic")
-    assert camera_view(shot, 0, SIZE) == CameraView(1.1) and camera_view(shot, 19, SIZE) == CameraView()
-    assert camera_view(shot, 25, SIZE) == camera_view(shot, 19, SIZE)
+    assert _view(shot, 0) == CameraView(1.1) and _view(shot, 19) == CameraView()
+    assert _view(shot, 25) == _view(shot, 19)
 
 
 # Entrances and exits --------------------------------------------------------------------------------
@@ -341,8 +330,8 @@ def _transition(
     kind: str, direction: str, outgoing: Image.Image, incoming: Image.Image
 ) -> tuple[list[Image.Image], int]:
     """Two 12-frame shots joined by a linear ``kind`` transition; the frames and the first one of the second shot."""
-    transition = TransitionIn(type=kind, frames=BLEND, direction=direction, ease="linear")
-    return _frames(_plan(_shot(12), _shot(12, transition=transition)), [outgoing, incoming]), 12
+    joining = transition(kind, BLEND, direction, "linear")
+    return _frames(_plan(_shot(12), _shot(12, transition=joining)), [outgoing, incoming]), 12
 
 
 def _progress(index: int) -> float:
@@ -414,10 +403,110 @@ def test_a_zoom_transition_enlarges_the_outgoing_shot_as_it_fades() -> None:
     assert all(a > b for a, b in itertools.pairwise(peaks))  # fading out
 
 
-def test_unknown_names_in_a_plan_are_refused() -> None:
-    plan = _plan(_shot(10), _shot(10, transition=TransitionIn(type="spin", frames=3, direction="left", ease="linear")))
-    with pytest.raises(RenderError, match="unknown transition 'spin'"):
-        Compositor(plan, Backdrops([_flat(0), _flat(0)]), AssetResolver({}))
+# Effects, applied directly -------------------------------------------------------------------------
+
+REST: Box = (100.0, 120.0, 40.0, 30.0)
+ANCHOR: Box = (100.0, 120.0, 40.0, 36.0)  # the layer with its contact shadow
+
+
+@pytest.mark.parametrize("move", list(LAYER_MOVES.values()), ids=list(LAYER_MOVES))
+def test_every_entrance_and_exit_leaves_a_layer_at_rest_when_no_way_has_gone(move: Appear | Fade | Pop | Slide) -> None:
+    for entering in (True, False):
+        assert move.apply(REST, ANCHOR, SIZE, 0.0, 1.0, entering=entering) == (REST, 1.0)
+    assert LAYER_MOVES[move.name] is move
+
+
+def test_a_fade_only_changes_opacity_and_a_pop_shrinks_about_the_anchor_centre() -> None:
+    assert Appear().apply(REST, ANCHOR, SIZE, 1.0, 0.0, entering=True) == (REST, 1.0)
+    assert Fade().apply(REST, ANCHOR, SIZE, 0.25, 0.75, entering=True) == (REST, 0.75)
+    assert Fade().apply(REST, ANCHOR, SIZE, 1.0, 0.0, entering=False) == (REST, 0.0)
+    (x, y, w, h), opacity = Pop().apply(REST, ANCHOR, SIZE, 1.0, 0.2, entering=True)
+    assert (w, h) == pytest.approx((POP_FROM * REST[2], POP_FROM * REST[3])) and opacity == pytest.approx(0.5)
+    centre = (ANCHOR[0] + ANCHOR[2] / 2, ANCHOR[1] + ANCHOR[3] / 2)
+    # Every corner of the rect keeps its place relative to the anchor's centre, scaled by POP_FROM.
+    assert (x - centre[0], y - centre[1]) == pytest.approx(
+        ((REST[0] - centre[0]) * POP_FROM, (REST[1] - centre[1]) * POP_FROM)
+    )
+
+
+@pytest.mark.parametrize("side", ["left", "right", "up", "down"])
+def test_a_slide_takes_the_whole_anchor_just_past_an_edge(side: str) -> None:
+    slide = LAYER_MOVES[f"slide-{side}"]
+    assert isinstance(slide, Slide) and slide.side == side
+    width, height = SIZE
+
+    def anchor_after(entering: bool) -> Box:
+        (x, y, _, _), opacity = slide.apply(REST, ANCHOR, SIZE, 1.0, 0.0, entering=entering)
+        assert opacity == 1.0
+        return (ANCHOR[0] + x - REST[0], ANCHOR[1] + y - REST[1], ANCHOR[2], ANCHOR[3])
+
+    # Where each edge is reached: the anchor's far side on it, (x, y, w, h) -> touching value.
+    past = {
+        "left": lambda a: a[0] + a[2],
+        "right": lambda a: a[0] - width,
+        "up": lambda a: a[1] + a[3],
+        "down": lambda a: a[1] - height,
+    }
+    opposite = {"left": "right", "right": "left", "up": "down", "down": "up"}
+    assert past[opposite[side]](anchor_after(entering=True)) == pytest.approx(0.0)  # came from the other edge
+    assert past[side](anchor_after(entering=False)) == pytest.approx(0.0)  # leaves off the edge it travels to
+
+
+def test_a_motion_hides_the_layer_before_its_start_then_enters_rests_and_exits() -> None:
+    motion = Motion(enter="fade", start=2, frames=4, ease="linear", exit="fade", exit_start=10, exit_frames=4,
+                    exit_ease="linear")  # fmt: skip
+    opacities = [motion.apply(REST, ANCHOR, SIZE, frame)[1] for frame in range(16)]
+    assert opacities[:2] == [0.0, 0.0]
+    assert opacities[2:6] == pytest.approx([0.25, 0.5, 0.75, 1.0])  # linear: a quarter more each frame
+    assert opacities[6:10] == [1.0] * 4 and list(motion.shown(16)) == [6, 7, 8, 9] and motion.leaves(16) == 10
+    assert opacities[10:14] == pytest.approx([0.75, 0.5, 0.25, 0.0]) and opacities[14:] == [0.0, 0.0]
+
+
+def test_each_camera_move_views_the_keyframe_as_it_names() -> None:
+    width, _ = SIZE
+    amount, last = 0.1, 9
+    still = Still(amount=amount, ease=Easing.LINEAR, depth=1.0)
+    assert not still.moves and {still.view(frame, last + 1, SIZE) for frame in range(12)} == {CameraView()}
+    push = Push(amount=amount, ease=Easing.LINEAR, depth=1.0)
+    pull = Pull(amount=amount, ease=Easing.LINEAR, depth=1.0)
+    assert push.view(0, last + 1, SIZE) == pull.view(last, last + 1, SIZE) == CameraView(1.0)
+    assert push.view(last, last + 1, SIZE) == pull.view(0, last + 1, SIZE) == CameraView(1 + amount)
+    pan = Pan(move="pan-left", amount=amount, ease=Easing.LINEAR, depth=2.0)
+    # Zoomed by 1 + amount, from one margin to the other: the picture travels right under a left pan.
+    assert pan.view(0, last + 1, SIZE) == CameraView(1 + amount, -amount / 2 * width, 0.0)
+    assert pan.view(last, last + 1, SIZE) == CameraView(1 + amount, amount / 2 * width, 0.0)
+    parallax = Parallax(move="parallax-left", amount=amount, ease=Easing.LINEAR, depth=2.0)
+    assert parallax.view(4, last + 1, SIZE) == pan.view(4, last + 1, SIZE)
+    assert (pan.layer_depth, parallax.layer_depth, push.layer_depth) == (1.0, 2.0, 1.0)
+    assert not Push(amount=0.0, ease=Easing.LINEAR, depth=1.0).moves
+
+
+def test_each_transition_blends_two_frames_as_it_names() -> None:
+    before, after = _flat(40), _blob((160.0, 160.0))
+    linear = {"frames": 6, "direction": "left", "ease": Easing.LINEAR}
+    crossfade, zoom = Crossfade(**linear), Zoom(**linear)
+    assert [crossfade.progress(local, 6) for local in range(6)] == pytest.approx([(k + 1) / 7 for k in range(6)])
+    assert crossfade.apply(before, after, 0.25).tobytes() == Image.blend(before, after, 0.25).tobytes()
+    assert zoom.apply(before, after, 1.0).tobytes() == after.tobytes()
+    wipe = Wipe(**linear)
+    assert wipe.apply(before, after, 1.0).tobytes() == after.tobytes()
+    assert wipe.apply(before, after, 0.0).tobytes() == before.tobytes()
+    half = SlideOver(**linear).apply(before.copy(), after, 0.5)  # travelling left: in from the right, half way
+    assert np.array_equal(_levels(half)[:, : SIZE[0] // 2], _levels(before)[:, : SIZE[0] // 2])
+    assert np.array_equal(_levels(half)[:, SIZE[0] // 2 :], _levels(after)[:, : SIZE[0] // 2])
+
+
+def test_the_settled_frame_is_past_the_blend_and_every_entrance_within_the_shot() -> None:
+    motion = _motion(30, "fade", 10, start=2)
+    layer = TextPlacement(
+        field="shots[0].text[0]", text="Hi", lines=("Hi",), fonts=("DejaVu Sans",), lang="en", weight="bold", font_size=40,
+        line_height=48, color="#ffffff", align="center", stroke=0, shadow=False, plate=None, box=(40.0, 250.0, 240.0, 50.0),
+        motion=motion,
+    )  # fmt: skip
+    assert settled_frame(_shot(30)) == 0
+    assert settled_frame(_shot(30, layer)) == motion.start + motion.frames
+    assert settled_frame(_shot(30, layer, transition=transition("wipe", 20, "up", "linear"))) == 20
+    assert settled_frame(_shot(8, layer)) == 7
 
 
 # Determinism ----------------------------------------------------------------------------------------
@@ -434,7 +523,7 @@ def test_composing_a_plan_twice_gives_the_same_bytes(product: tuple[AssetResolve
         entering,
         move="push-in",
         amount=0.05,
-        transition=TransitionIn(type="wipe", frames=5, direction="up", ease="ease-in-out"),
+        transition=transition("wipe", 5, "up", "ease-in-out"),
     )
     plan = _plan(first, second)
     keyframes = [_blob((100.0, 200.0), floor=30), _blob((200.0, 100.0), floor=90)]

@@ -16,14 +16,16 @@ from click.testing import CliRunner
 from icu4py.breakers import CharacterBreaker, LineBreaker, WordBreaker
 
 from generator.core.errors import TemplateError
+from generator.core.fonts import font_chain
+from generator.core.shaping import TextFitError, segments, shape_line
 from generator.orchestration.cli import main
 from generator.planning.catalog import load_catalog
 from generator.planning.lint import lint_template
-from generator.planning.plan import PLAN_VERSION, ShotPlan, TextPlacement, compile_plan
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.types import PLAN_VERSION, ShotPlan, TextPlacement
 from generator.planning.templates import DEFAULT_STYLES, load_template
 from generator.planning.textfit import ELLIPSIS, FittedText, fit_or_shorten, fit_text
-from render.text import TextFitError, font_chain, segments, shape_line
-from tests.conftest import product_row
+from tests.conftest import DRAFT_LEGIBILITY, product_row, stored_plan
 
 WriteCatalog = Callable[..., Path]
 BOLD = font_chain("DejaVu Sans", "bold")
@@ -229,7 +231,7 @@ def test_lint_warns_about_shortened_text_with_its_rows(tmp_path: Path, write_cat
     rows = [product_row("A"), product_row("L1", title=LONG_TITLE), product_row("L2", title=LONG_TITLE + " and more")]
     warnings = [
         str(f).replace(f"{path}:", "T:")
-        for f in lint_template(path, load_catalog(write_catalog(rows)))
+        for f in lint_template(path, load_catalog(write_catalog(rows)), legibility=DRAFT_LEGIBILITY)
         if f.severity == "warning"
     ]
     size = DEFAULT_STYLES["headline"].min_size
@@ -243,7 +245,7 @@ def test_literal_text_and_overflow_error_keep_the_exact_lint_error(tmp_path: Pat
     strict = BASE.replace("style: headline, box: lower", "style: strict, box: lower")
     path = write(tmp_path, strict)
     catalog = load_catalog(write_catalog([product_row("A"), product_row("LONG", title=LONG_TITLE)]))
-    findings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path, catalog)]
+    findings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path, catalog, legibility=DRAFT_LEGIBILITY)]
     assert any(
         f.startswith("T:13:10: error: row 3 (sku LONG): text ") and f.endswith("even at the minimum size 56 px")
         for f in findings
@@ -271,7 +273,7 @@ def test_the_manifest_counts_each_rows_warnings(
         "LONG": ("rendered", 1),
     }
     (message,) = lines["LONG"]["warning_messages"]
-    plan = ShotPlan.from_json(Path(str(lines["LONG"]["plan"])).read_text(encoding="utf-8"))
+    plan = stored_plan(Path(str(lines["LONG"]["job"])))
     ((shot, layer),) = plan.shortened_texts()
     assert message == f"shot {shot}, {layer.field}: text shortened to fit its box: {layer.text!r}"
     assert layer.shortened_from == LONG_TITLE

@@ -12,11 +12,12 @@ import pytest
 from PIL import Image
 
 from generator.core.errors import RenderError
+from generator.core.images import AssetResolver
 from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.store import LocalStore
-from generator.planning.assets import AssetResolver
 from generator.planning.catalog import load_catalog
-from generator.planning.plan import ImagePlacement, ShotPlan, compile_plan
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.types import ImagePlacement, ShotPlan
 from generator.planning.templates import load_template
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source
@@ -81,8 +82,9 @@ def test_a_video_encoded_with_the_wrong_colour_matrix_fails_product_fidelity(
          "-r", str(plan.fps), "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(bad)],
         input=raw, check=True,
     )  # fmt: skip
-    with pytest.raises(RenderError, match=r"qc: product fidelity failed in frame \d+: .*colour cast"):
+    with pytest.raises(RenderError, match=r"qc: product fidelity failed: .*colour cast") as caught:
         _check(bad, plan, assets)
+    assert isinstance(caught.value.context["frame"], int) and "frame " in str(caught.value)
 
 
 def test_a_product_away_from_its_planned_place_fails(
@@ -111,5 +113,6 @@ def test_a_shot_whose_plan_moves_but_whose_frames_do_not_is_frozen(
     table = plan.shots[0]  # a push-in: every frame differs from the one before
     assert not np.array_equal(np.asarray(frames[0]), np.asarray(frames[table.frames - 1]))
     stuck = [frames[0]] * table.frames + frames[table.frames :]
-    with pytest.raises(RenderError, match="qc: shot table is frozen"):
+    with pytest.raises(RenderError, match="qc: the shot is frozen") as caught:
         _check(_encode(stuck, plan, tmp_path / "v.mp4"), plan, assets)
+    assert str(caught.value).startswith("shot table: qc: the shot is frozen")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from generator.orchestration.cli import main
 from generator.planning.catalog import load_catalog
-from generator.planning.plan import compile_plan
+from generator.planning.plan.compile import compile_plan
 from generator.planning.templates import load_template
 from render.preview import PREVIEW_SHORT_SIDE
 from render.scale import scale_plan

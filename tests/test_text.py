@@ -15,18 +15,10 @@ import pytest
 from icu4py.breakers import LineBreaker
 from PIL import Image, ImageDraw, ImageFont
 
+from generator.core.fonts import find_font, font_chain
+from generator.core.shaping import GlyphRun, MissingGlyphError, TextFitError, TextLayout, missing_glyphs, shape_line
 from generator.planning.textfit import fit_text
-from render.text import (
-    GlyphRun,
-    MissingGlyphError,
-    TextFitError,
-    TextLayout,
-    draw_text,
-    find_font,
-    font_chain,
-    missing_glyphs,
-    shape_line,
-)
+from render.text import draw_text
 
 REPO = Path(__file__).resolve().parent.parent
 DEJAVU = ("DejaVu Sans",)
@@ -70,7 +62,7 @@ def test_font_chain_orders_families_and_picks_the_cjk_variant_by_language(noto: 
 
 
 def test_an_uninstalled_primary_family_or_weight_is_a_lookup_error(noto: None) -> None:
-    with pytest.raises(LookupError, match="installed families: .*DejaVu Sans"):
+    with pytest.raises(LookupError, match=r"installed families: .*DejaVu Sans"):
         font_chain("No Such Font")
     with pytest.raises(LookupError, match="bold"):
         find_font("Noto Color Emoji", "bold")  # as a primary family, a missing bold is an error...
@@ -87,7 +79,7 @@ def test_collections_index_every_face(noto: None) -> None:
 
 def test_adgen_font_path_is_searched_first(tmp_path: Path) -> None:
     shutil.copy(find_font("DejaVu Sans"), tmp_path / "Copy.ttf")
-    script = "from render.text import find_font; print(find_font('DejaVu Sans'))"
+    script = "from generator.core.fonts import find_font; print(find_font('DejaVu Sans'))"
     env = {**os.environ, "ADGEN_FONT_PATH": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, check=False

@@ -17,15 +17,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generator.core.geometry import ASPECT_SIZES
 from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.store import LocalStore
-from generator.planning.plan import ASPECT_SIZES, PlannedShot, ShotPlan, TextPlacement
+from generator.planning.plan.timeline import settled_frame
+from generator.planning.plan.types import PlannedShot, TextPlacement
+from generator.planning.safezone import safe_zone_violations
 from generator.planning.templates import discover_templates
 from render.backends import KeyframeRequest
 from render.encode import EncodeSettings, ffmpeg_executable
 from render.qc import decode_frames
-from render.safezone import safe_zone_violations
-from tests.conftest import SAMPLE_CATALOG
+from tests.conftest import SAMPLE_CATALOG, stored_plan
 from tests.media import count_frames, probe
 
 MAGENTA = (255, 0, 255)
@@ -60,9 +62,7 @@ def vertical_run(tmp_path_factory: pytest.TempPathFactory, templates_root: Path)
         writer.writeheader()
         writer.writerows(rows)
     out = folder / "out"
-    options = RunOptions(
-        aspects="all", templates_root=templates_root, encode=EncodeSettings(preset="ultrafast"), workers=1
-    )
+    options = RunOptions(aspects="all", templates_root=templates_root, encode=EncodeSettings(preset="ultrafast"))
     report = run_batch(catalog, LocalStore(out), options, renderer=FlatRenderer())
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     assert report.count("failed") == 0, [line.get("error") for line in lines if line["status"] == "failed"]
@@ -81,7 +81,7 @@ def test_every_vertical_renders_in_every_aspect_it_declares(
     for line in vertical_run:
         out = line["out"]
         assert isinstance(out, Path)
-        plan = ShotPlan.from_json((out / str(line["plan"])).read_text(encoding="utf-8"))
+        plan = stored_plan(Path(str(line["job"])))
         video = out / str(line["video"])
         assert probe(video).size == ASPECT_SIZES[str(line["aspect"])] == plan.size
         assert count_frames(video) == plan.frames
@@ -89,14 +89,9 @@ def test_every_vertical_renders_in_every_aspect_it_declares(
 
 
 def _at_rest(shot: PlannedShot) -> int:
-    """A shot-local frame past the blend and every entrance, before any exit."""
-    blend = shot.transition_in.frames if shot.transition_in is not None else 0
-    entered = max((layer.motion.start + layer.motion.frames for layer in shot.layers), default=0)
-    leaving = min(
-        (layer.motion.exit_start for layer in shot.layers if layer.motion.exit != "none"), default=shot.frames
-    )
-    frame = max(blend, entered)
-    assert frame < leaving, shot.id
+    """The shot's settled frame (past the blend and every entrance), asserted to be before any exit."""
+    frame = settled_frame(shot)
+    assert frame < min((layer.motion.leaves(shot.frames) for layer in shot.layers), default=shot.frames), shot.id
     return frame
 
 
@@ -104,7 +99,7 @@ def test_text_and_products_stay_inside_the_safe_zone_on_decoded_frames(vertical_
     for line in vertical_run:
         out = line["out"]
         assert isinstance(out, Path)
-        plan = ShotPlan.from_json((out / str(line["plan"])).read_text(encoding="utf-8"))
+        plan = stored_plan(Path(str(line["job"])))
         assert safe_zone_violations(plan) == []
         numbers = [shot.start + _at_rest(shot) for shot in plan.shots]
         frames = decode_frames(out / str(line["video"]), numbers, plan.size, ffmpeg_executable())

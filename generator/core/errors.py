@@ -11,11 +11,27 @@
     ├── RenderError                 compositing or a renderer backend (shot, frame)
     │   └── EncodeError             ffmpeg failed (argv, stderr tail)
     └── StoreError                  output storage (key)
+
+``str()`` of any error reads ``<location>: <message> (<other context>)``, for example
+``catalog.csv:8, row 7, column price: price must be positive (rule: a number above 0)``; callers pass
+context as keyword arguments and never paste it into the message.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
+from typing import Any
+
+LOCATION_KEYS = ("row", "sku", "column", "field", "shot", "frame", "key")
+"""Context printed, in this order, after ``file:line`` in front of the message."""
+
+
+def _text(value: object) -> str:
+    """A context value as it reads in a message: sequences (an argv, a list of aspects) joined by spaces."""
+    if isinstance(value, (list, tuple)):
+        return shlex.join(str(item) for item in value)
+    return str(value)
 
 
 class AdgenError(Exception):
@@ -23,7 +39,8 @@ class AdgenError(Exception):
 
     Attributes:
         message: what went wrong and which rule was broken.
-        context: ordered ``name -> value`` pairs that locate the error (file, row, column, ...).
+        context: ordered ``name -> value`` pairs; the location (file, line, row, column, ...) and anything
+            else that explains the error (path, url, rule, ...). ``None`` values are dropped.
     """
 
     exit_code = 2
@@ -33,22 +50,49 @@ class AdgenError(Exception):
         self.context = {k: v for k, v in context.items() if v is not None}
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild from message and context, so an error crossing a process boundary keeps both.
+        return _rebuild, (type(self), self.__dict__)
+
     def location(self) -> str:
-        """The context as a compact prefix such as ``catalog.csv row 7, column price``."""
+        """The locating context as a compact prefix such as ``catalog.csv:8, row 7, column price``."""
         parts: list[str] = []
-        where = self.context.get("file")
-        if where is not None:
-            line = self.context.get("line")
-            where = f"{where}:{line}" if line is not None else str(where)
-            parts.append(str(where))
-        for key in ("row", "sku", "column", "field", "shot", "frame", "key"):
-            if key in self.context:
-                parts.append(f"{key} {self.context[key]}")
+        file, line = self.context.get("file"), self.context.get("line")
+        if file is not None:
+            parts.append(f"{file}:{line}" if line is not None else str(file))
+        elif line is not None:
+            parts.append(f"line {line}")
+        parts.extend(f"{key} {_text(self.context[key])}" for key in LOCATION_KEYS if key in self.context)
         return ", ".join(parts)
 
+    def details(self) -> str:
+        """The rest of the context, in the order given, such as ``path: a.png, rule: PNG, JPEG or WebP``.
+
+        A value spanning several lines is left out here and printed on lines of its own by ``str()``.
+        """
+        located = {"file", "line", *LOCATION_KEYS}
+        return ", ".join(
+            f"{key}: {_text(value)}"
+            for key, value in self.context.items()
+            if key not in located and "\n" not in _text(value)
+        )
+
     def __str__(self) -> str:
-        where = self.location()
-        return f"{where}: {self.message}" if where else self.message
+        where, details = self.location(), self.details()
+        text = f"{where}: {self.message}" if where else self.message
+        if details:
+            text = f"{text} ({details})"
+        for key, value in self.context.items():
+            if "\n" in _text(value):
+                text = f"{text}\n{key}:\n{_text(value)}"
+        return text
+
+
+def _rebuild(cls: type[AdgenError], state: dict[str, Any]) -> AdgenError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, str(error))
+    return error
 
 
 class ConfigError(AdgenError):

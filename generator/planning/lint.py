@@ -11,7 +11,8 @@ Checks, in order (a stage runs only when the ones before it left a template to c
    text too long for its box even at the minimum size, a glyph no font has); without one, for a
    sample product. Each plan's text and product must stay inside the aspect's safe zone in every
    frame where they are fully shown. Text the ``shrink`` overflow policy shortened is a warning.
-   Each text must contrast enough with what is behind it (``render.legibility``, on draft backgrounds).
+   Each text must contrast enough with what is behind it, on draft backgrounds: rendering measures
+   that (``render.legibility``), so the caller passes it in as a ``LegibilityCheck``.
 
 Errors make ``adgen templates lint`` exit 1; warnings are printed and it exits 0.
 """
@@ -20,18 +21,19 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 import jinja2
 from jinja2 import nodes
 from pydantic import ValidationError
 
 from generator.core.errors import AdgenError, PlanError, TemplateError
-from generator.planning.assets import Cutout, ImageAsset
+from generator.core.images import Cutout
+from generator.planning.assets import ImageAsset
 from generator.planning.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
 from generator.planning.templates import (
     Template,
@@ -41,6 +43,9 @@ from generator.planning.templates import (
     schema_errors,
     template_problems,
 )
+
+if TYPE_CHECKING:
+    from generator.planning.plan.types import ShotPlan, TextPlacement
 
 # Product attributes a template can read, and the catalog columns that feed them.
 ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -58,6 +63,44 @@ ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
     for name in CANONICAL_COLUMNS
     if name not in ("id", "image_link", "product_highlight", "additional_image_link")
 }
+
+
+_Source = TypeVar("_Source")
+
+
+class TextContrast(Protocol):
+    """One text's contrast in one plan, as a ``LegibilityCheck`` measured it."""
+
+    @property
+    def passed(self) -> bool: ...
+
+    @property
+    def ratio(self) -> float: ...
+
+    @property
+    def layer(self) -> TextPlacement: ...
+
+    def describe(self, *, aspect: str | None) -> str:
+        """The measurement for a message: ratio, colours, the ratio needed, the text, shot and ``aspect``."""
+        ...
+
+
+@dataclass(frozen=True)
+class LegibilityCheck(Generic[_Source]):
+    """How lint measures texts' contrast on draft backgrounds; rendering implements it, and the
+    caller passes it in: ``LegibilityCheck(image_source, remedy_on_draft, check_on_draft)`` of
+    ``render.legibility``.
+
+    Attributes:
+        source: where a plan's reference images are read: a product's ``images`` and the template
+            files under the templates folder.
+        remedy: ``plan`` with the remedy of each ``auto`` text that fails recorded in it.
+        check: every text's contrast in ``plan``, in plan order.
+    """
+
+    source: Callable[[Sequence[ImageAsset], Path], _Source]
+    remedy: Callable[[ShotPlan, _Source], ShotPlan]
+    check: Callable[[ShotPlan, _Source], Sequence[TextContrast]]
 
 
 @dataclass(frozen=True)
@@ -84,7 +127,13 @@ class Finding:
         )  # fmt: skip
 
 
-def lint_template(path: Path, catalog: Catalog | None = None, templates_root: Path | None = None) -> list[Finding]:
+def lint_template(
+    path: Path,
+    catalog: Catalog | None = None,
+    templates_root: Path | None = None,
+    *,
+    legibility: LegibilityCheck[_Source],
+) -> list[Finding]:
     """All findings for the template at ``path``, errors and warnings, in the order of the stages above."""
     root = templates_root or path.parent.parent
     try:
@@ -107,7 +156,7 @@ def lint_template(path: Path, catalog: Catalog | None = None, templates_root: Pa
                 "warning", f"{len(catalog.errors)} catalog row(s) cannot be used (see adgen run)", Path(catalog.name)
             )
         )
-    return findings + _plan_findings(template, products, root, sampled=catalog is None)
+    return findings + _plan_findings(template, products, root, legibility, sampled=catalog is None)
 
 
 def _field_findings(template: Template, catalog: Catalog | None) -> list[Finding]:
@@ -182,14 +231,19 @@ def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> It
             yield "extra", str(key) if key is not None else None
 
 
-def _plan_findings(template: Template, products: tuple[Product, ...], root: Path, sampled: bool) -> list[Finding]:
+def _plan_findings(
+    template: Template,
+    products: tuple[Product, ...],
+    root: Path,
+    legibility: LegibilityCheck[_Source],
+    sampled: bool,
+) -> list[Finding]:
     """Plan every product in every aspect; group identical problems by template line."""
-    from generator.planning.plan import compile_plan
-    from render.legibility import Contrast, check_on_draft, image_source, remedy_on_draft
-    from render.safezone import safe_zone_violations
+    from generator.planning.plan.compile import compile_plan
+    from generator.planning.safezone import safe_zone_violations
 
     grouped: dict[tuple[str | None, int | None, int | None, str], list[str]] = defaultdict(list)
-    clashes: dict[tuple[str, int | None, int | None], list[tuple[Contrast, str, str]]] = defaultdict(list)
+    clashes: dict[tuple[str, int | None, int | None], list[tuple[TextContrast, str, str]]] = defaultdict(list)
     shortened: dict[tuple[str, int | None, int | None, str], list[str]] = defaultdict(list)
     for product in products:
         who = "the sample product" if sampled else f"row {product.row} (sku {product.sku})"
@@ -209,8 +263,8 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
             except PlanError as exc:  # a required field is empty for this row: the row fails, not the template
                 grouped[(None, None, None, exc.message)].append(who)
                 continue
-            source = image_source((product.image,), root)
-            plan = remedy_on_draft(plan, source)
+            source = legibility.source((product.image,), root)
+            plan = legibility.remedy(plan, source)
             for violation in safe_zone_violations(plan):
                 error = template.error(violation.describe(aspect), _field_path(violation.field))
                 grouped[
@@ -221,7 +275,7 @@ def _plan_findings(template: Template, products: tuple[Product, ...], root: Path
                         error.message,
                     )
                 ].append(who)
-            for contrast in check_on_draft(plan, source):
+            for contrast in legibility.check(plan, source):
                 if not contrast.passed:
                     where = template.error("", _field_path(contrast.layer.field))
                     clashes[

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from bidi import get_base_level
 from icu4py.breakers import CharacterBreaker, LineBreaker, WordBreaker
 
-from render.text import MissingGlyphError, TextFitError, TextLayout, em_width, missing_glyphs, notdef_clusters, segments
+from generator.core.shaping import (
+    MissingGlyphError,
+    TextFitError,
+    TextLayout,
+    em_width,
+    missing_glyphs,
+    notdef_clusters,
+    segments,
+)
 
 ELLIPSIS = "\u2026"
 # Left off before an ellipsis: spaces, dashes, opening brackets and quotes, connectors, and other

@@ -68,7 +68,7 @@ def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
     for entry in entries:
         sku = entry.values.get("id", "").strip()
         if sku in first_rows:
-            errors.append(CatalogError(f"duplicate id {sku} (first at row {first_rows[sku]})", file=where, row=entry.row, sku=sku,
+            errors.append(CatalogError(f"duplicate id (first at row {first_rows[sku]})", file=where, row=entry.row, sku=sku,
                                        column=entry.columns.get("id", "id"), line=entry.line))  # fmt: skip
             continue
         if sku:

@@ -31,7 +31,7 @@ def decode_text(data: bytes, where: Path | str) -> tuple[str, str]:
 
     Raises:
         CatalogError: the encoding cannot be decided, or a BOM's encoding does not decode; the
-            message gives the line and byte offset where decoding failed.
+            error names the line, and its message the byte offset, where decoding failed.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -41,7 +41,7 @@ def decode_text(data: bytes, where: Path | str) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         failure = exc
     line = data.count(b"\n", 0, failure.start) + 1
-    where_failed = f"line {line}, byte {failure.start}: 0x{data[failure.start]:02x}"
+    where_failed = f"byte {failure.start}: 0x{data[failure.start]:02x}"
     if _has_utf8_characters(data):
         raise CatalogError(f"not valid UTF-8 ({where_failed}), though the rest of the file is UTF-8; fix or re-export it",
                            file=where, line=line) from failure  # fmt: skip
@@ -68,4 +68,4 @@ def _decode(data: bytes, encoding: str, where: Path | str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        raise CatalogError(f"not valid {encoding} text (line {line}, byte {exc.start})", file=where, line=line) from exc
+        raise CatalogError(f"not valid {encoding} text (byte {exc.start})", file=where, line=line) from exc

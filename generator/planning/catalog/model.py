@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Literal
 
 from generator.core.errors import CatalogError
-from generator.orchestration.fetch import Fetcher
-from generator.planning.assets import DEFAULT_MAX_PIXELS, ImageAsset
+from generator.core.images import DEFAULT_MAX_PIXELS
+from generator.core.urls import UrlFetcher
+from generator.planning.assets import ImageAsset
 from generator.planning.catalog.money import Money
 
 CANONICAL_COLUMNS = (
@@ -151,7 +152,7 @@ class CatalogOptions:
     default_currency: str | None = None
     asset_roots: tuple[Path, ...] = ()
     max_pixels: int = DEFAULT_MAX_PIXELS
-    fetcher: Fetcher | None = None
+    fetcher: UrlFetcher | None = None
     base_url: str | None = None
     format: CatalogFormat = "auto"
     sheet: str | None = None

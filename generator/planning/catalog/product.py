@@ -1,7 +1,7 @@
 """One entry validated into a ``Product``: required fields, exact prices, a loaded image, tidy text.
 
 An ``image_link`` that is an ``https://``, ``http://`` or ``s3://`` URL is downloaded through the
-options' ``Fetcher``; in a catalog that was itself fetched (``base_url``), relative links are
+options' ``fetcher`` (a ``UrlFetcher``); in a catalog that was itself fetched (``base_url``), relative links are
 joined against the catalog's URL, so every image of a remote catalog is remote too. Rows sharing
 an image share one validated asset.
 """
@@ -66,8 +66,7 @@ class ProductBuilder:
         try:
             image = self._image(link)
         except AssetError as exc:
-            error = self._error(entry, "image_link", exc.message if is_url(link) else f"{exc.message}: {link}")
-            raise error from exc
+            raise self._error(entry, "image_link", exc.message, **{**exc.context, "path": link}) from exc
         description = values.get("description", "")
         used = set(entry.columns.values())
         return Product(
@@ -96,11 +95,10 @@ class ProductBuilder:
             raw={**entry.extra, **values},
         )
 
-    def _error(self, entry: Entry, column: str, message: str) -> CatalogError:
+    def _error(self, entry: Entry, column: str, message: str, **context: object) -> CatalogError:
         sku = entry.values.get("id", "").strip() or None
-        return CatalogError(
-            message, file=self.where, row=entry.row, sku=sku, column=entry.columns.get(column, column), line=entry.line
-        )
+        column = entry.columns.get(column, column)
+        return CatalogError(message, file=self.where, row=entry.row, sku=sku, column=column, line=entry.line, **context)
 
     def _money(self, entry: Entry, column: str) -> Money:
         try:
@@ -124,10 +122,5 @@ class ProductBuilder:
     def _remote_image(self, url: str) -> ImageAsset:
         """Download ``url`` and validate it; the asset's source is the URL, its sha256 the content hash."""
         if self.options.fetcher is None:
-            raise AssetError(f"{url}: image URLs are not enabled here (no fetcher); use a local path", path=url)
-        try:
-            return load_image_asset(self.options.fetcher.fetch(url, "image"), url, max_pixels=self.options.max_pixels)
-        except AssetError as exc:
-            if exc.message.startswith(url):
-                raise
-            raise AssetError(f"{url}: {exc.message}", path=url) from exc
+            raise AssetError("image URLs are not enabled here (no fetcher); use a local path", path=url)
+        return load_image_asset(self.options.fetcher.fetch(url, "image"), url, max_pixels=self.options.max_pixels)

@@ -56,7 +56,7 @@ def read_feed(path: Path, where: Path | str) -> Table:
 
     Raises:
         CatalogError: the feed declares entities or refers to an external DTD, is not well-formed
-            XML, or is not an RSS or Atom feed; the message gives the line.
+            XML, or is not an RSS or Atom feed; the error names the line.
     """
     handler = _FeedHandler()
     parser = make_parser()

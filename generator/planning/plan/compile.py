@@ -1,228 +1,40 @@
-"""Shot plans: a template applied to one product and aspect, fully resolved and frame-exact.
+"""Compiling a plan: a template applied to one product and aspect, every expression and default resolved.
 
-A plan holds no expression and no default left to resolve: integer frame counts that add up to
-``frames``, pixel boxes, wrapped text lines with their font size, seeds and content hashes of every
-reference. Its canonical JSON (sorted keys, no whitespace) is the same bytes on every machine, and
-its sha256 is the plan's identity, used for output keys, caching and resume. The catalog row number
-is deliberately not part of a plan: moving a row must not re-render it.
+Frame counts come from seconds (whole by construction: the template loader checked them), boxes
+from the template's named or relative boxes in the aspect's safe area, text is laid out (and, by
+the overflow policy, shortened) here, and every reference is resolved to a content hash.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
 
 from generator.core.errors import AssetError, PlanError
+from generator.core.fonts import font_chain
+from generator.core.geometry import ASPECT_SIZES, Aspect, Rect, safe_area
 from generator.core.identity import file_sha256, stable_seed
+from generator.core.shaping import TextFitError
 from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
 from generator.planning.catalog import Product
-from generator.planning.templates import NAMED_BOXES, Background, BoxSpec, Legibility, SingleBox, Template, dotted
+from generator.planning.plan.camera import camera_move
+from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
+from generator.planning.plan.transitions import transition
+from generator.planning.plan.types import (
+    PLAN_VERSION,
+    AssetRef,
+    Audio,
+    BackgroundSpec,
+    ImagePlacement,
+    PlannedShot,
+    ShotPlan,
+    TextPlacement,
+)
+from generator.planning.templates import NAMED_BOXES, Background, BoxSpec, SingleBox, Template, dotted
 from generator.planning.textfit import FittedText, fit_or_shorten, fit_text
-from render.text import TextFitError, font_chain
-
-PLAN_VERSION = 4
-ASPECT_SIZES: dict[str, tuple[int, int]] = {
-    "9:16": (1080, 1920),
-    "1:1": (1080, 1080),
-    "4:5": (1080, 1350),
-    "16:9": (1920, 1080),
-}
-# Where platform UI covers the picture, as fractions of the canvas (top, right, bottom, left): on
-# 9:16 placements (Reels, TikTok, Shorts) the account bar above and the caption, buttons and
-# progress bar below; in feeds a thin margin; on 16:9 the player's controls at the bottom.
-SAFE_INSETS: dict[str, tuple[float, float, float, float]] = {
-    "9:16": (0.12, 0.06, 0.20, 0.06),
-    "1:1": (0.05, 0.05, 0.05, 0.05),
-    "4:5": (0.05, 0.05, 0.06, 0.05),
-    "16:9": (0.05, 0.05, 0.10, 0.05),
-}
-
-
-def safe_area(aspect: str) -> tuple[float, float, float, float]:
-    """The part of ``aspect``'s canvas no platform UI covers: (x, y, w, h) in pixels."""
-    width, height = ASPECT_SIZES[aspect]
-    top, right, bottom, left = SAFE_INSETS[aspect]
-    return (left * width, top * height, (1 - left - right) * width, (1 - top - bottom) * height)
-
 
 _STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
-# Easing when a layer names none: entrances decelerate into place (a pop overshoots), exits accelerate away.
-ENTER_EASE = {"none": "linear", "fade": "ease-out-cubic", "pop": "ease-out-back"} | {
-    f"slide-{side}": "ease-out-cubic" for side in ("left", "right", "up", "down")
-}
-EXIT_EASE = {"none": "linear", "fade": "ease-in-cubic", "pop": "ease-in-cubic"} | {
-    f"slide-{side}": "ease-in-cubic" for side in ("left", "right", "up", "down")
-}
-
-
-class _Plan(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AssetRef(_Plan):
-    """A file by machine-independent source and content hash, with how its alpha is made."""
-
-    source: str
-    sha256: str
-    cutout: Literal["alpha", "light-background", "opaque"] = "alpha"
-    cutout_background: tuple[int, int, int] | None = None
-
-
-class Motion(_Plan):
-    """A layer's entrance (``enter`` over ``frames`` frames from shot-local ``start``) and exit
-    (``exit`` over ``exit_frames`` frames from shot-local ``exit_start``), each with its easing."""
-
-    enter: str
-    start: int
-    frames: int
-    ease: str
-    exit: str
-    exit_start: int
-    exit_frames: int
-    exit_ease: str
-
-
-class ImagePlacement(_Plan):
-    """A product or mascot image: ``crop`` (source pixels) drawn into ``box`` (x, y, w, h canvas pixels).
-
-    ``field`` names the template field it comes from (``shots[1].product``), for messages."""
-
-    kind: Literal["product", "mascot"]
-    field: str
-    ref: AssetRef
-    crop: tuple[int, int, int, int]
-    box: tuple[float, float, float, float]
-    shadow: bool
-    motion: Motion
-
-
-class TextPlacement(_Plan):
-    """Resolved text: its lines as wrapped at ``font_size``, centred vertically in ``box``.
-
-    ``text`` is what is shown; when the overflow policy had to shorten it (with an ellipsis) to fit
-    at the minimum size, ``shortened_from`` holds the whole text."""
-
-    kind: Literal["text"] = "text"
-    field: str
-    text: str
-    lines: tuple[str, ...]
-    fonts: tuple[str, ...]
-    lang: str
-    weight: str
-    font_size: int
-    line_height: int
-    color: str
-    align: str
-    stroke: int
-    shadow: bool
-    plate: str | None
-    box: tuple[float, float, float, float]
-    motion: Motion
-    shortened_from: str | None = None
-    # ``check``: failing contrast is an error; ``auto``: it gets ``remedy`` (a shadow, or a plate), whose
-    # result ``shadow`` and ``plate`` hold (render.legibility).
-    legibility: Legibility = "check"
-    remedy: Literal["shadow", "plate"] | None = None
-
-
-Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
-
-
-class BackgroundSpec(_Plan):
-    """A shot's scene. It is composed for ``scene_size`` (the template's first aspect); a plan for
-    another aspect shows that same scene, extended to its own canvas."""
-
-    prompt: str
-    negative: str
-    palette: tuple[str, str]
-    accent: str
-    seed: int
-    scene_size: tuple[int, int]
-
-
-class CameraMove(_Plan):
-    move: str
-    amount: float
-    ease: str
-    depth: float
-
-
-class TransitionIn(_Plan):
-    type: str
-    frames: int
-    direction: str
-    ease: str
-
-
-class PlannedShot(_Plan):
-    id: str
-    start: int
-    frames: int
-    seed: int
-    background: BackgroundSpec
-    camera: CameraMove
-    layers: tuple[Layer, ...]
-    transition_in: TransitionIn | None
-
-
-class Audio(_Plan):
-    ref: AssetRef
-    volume: float
-    fade_out: float
-
-
-class ShotPlan(_Plan):
-    """The contract between planning and rendering; see the module docstring."""
-
-    plan_version: int
-    template: dict[str, str | int]
-    product: dict[str, str]
-    aspect: str
-    size: tuple[int, int]
-    safe_area: tuple[float, float, float, float]
-    fps: int
-    frames: int
-    poster_frame: int
-    shots: tuple[PlannedShot, ...]
-    audio: Audio | None
-
-    def canonical_json(self) -> str:
-        """Sorted keys, no whitespace, UTF-8 text: identical bytes for identical plans."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-    @functools.cached_property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
-
-    @property
-    def duration(self) -> float:
-        return self.frames / self.fps
-
-    @property
-    def auto_legibility(self) -> bool:
-        """Whether a text asks for a remedy when it lacks contrast (``legibility: auto``): deciding
-        which needs the backgrounds, so it happens after planning (``generator.orchestration.batch.settle_legibility``)."""
-        return any(
-            isinstance(layer, TextPlacement) and layer.legibility == "auto"
-            for shot in self.shots
-            for layer in shot.layers
-        )
-
-    def shortened_texts(self) -> tuple[tuple[str, TextPlacement], ...]:
-        """(shot id, layer) of every text the overflow policy shortened to fit, in plan order."""
-        return tuple(
-            (shot.id, layer) for shot in self.shots for layer in shot.layers
-            if isinstance(layer, TextPlacement) and layer.shortened_from is not None
-        )  # fmt: skip
-
-    @classmethod
-    def from_json(cls, text: str) -> ShotPlan:
-        return cls.model_validate_json(text)
 
 
 def compile_plan(template: Template, product: Product, aspect: str, templates_root: Path) -> ShotPlan:
@@ -243,9 +55,9 @@ def compile_plan(template: Template, product: Product, aspect: str, templates_ro
     return _PlanBuilder(template, product, aspect, templates_root).build()
 
 
-def box_pixels(box: BoxSpec, area: str, aspect: str) -> tuple[float, float, float, float]:
+def box_pixels(box: BoxSpec, area: str, aspect: Aspect) -> Rect:
     """A template box (named, [x, y, w, h], or one per aspect) in canvas pixels, relative to the safe area or the whole canvas."""
-    single: SingleBox = box.get(aspect, box["default"]) if isinstance(box, dict) else box  # type: ignore[call-overload]
+    single: SingleBox = box.get(aspect, box["default"]) if isinstance(box, dict) else box
     x, y, w, h = NAMED_BOXES[single] if isinstance(single, str) else single
     ax, ay, aw, ah = safe_area(aspect) if area == "safe" else (0.0, 0.0, *map(float, ASPECT_SIZES[aspect]))
     return (ax + x * aw, ay + y * ah, w * aw, h * ah)
@@ -254,6 +66,11 @@ def box_pixels(box: BoxSpec, area: str, aspect: str) -> tuple[float, float, floa
 def _r(value: float) -> float:
     """Round a coordinate for the plan: 1/1000 pixel, and never a negative zero."""
     return round(value, 3) + 0.0
+
+
+def _rounded(rect: Rect) -> Rect:
+    x, y, w, h = rect
+    return (_r(x), _r(y), _r(w), _r(h))
 
 
 @functools.lru_cache(maxsize=64)
@@ -267,7 +84,7 @@ def _template_file_sha256(path: Path, mtime_ns: int) -> str:
 
 
 class _PlanBuilder:
-    def __init__(self, template: Template, product: Product, aspect: str, templates_root: Path) -> None:
+    def __init__(self, template: Template, product: Product, aspect: Aspect, templates_root: Path) -> None:
         self.template = template
         self.spec = template.spec
         self.product = product
@@ -299,7 +116,7 @@ class _PlanBuilder:
             product={"sku": self.product.sku},
             aspect=self.aspect,
             size=self.size,
-            safe_area=tuple(_r(v) for v in safe_area(self.aspect)),  # type: ignore[arg-type]
+            safe_area=_rounded(safe_area(self.aspect)),
             fps=self.fps,
             frames=start,
             poster_frame=poster.start + poster.frames - 1,
@@ -337,24 +154,17 @@ class _PlanBuilder:
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
             if text:
                 layers.append(self._text(text, text_layer, (*path, "text", j), shot.duration))
-        transition = shot.transition or self.spec.transition
+        joining = shot.transition or self.spec.transition
         transition_in = None
-        if not first and transition.type != "cut" and transition.duration > 0:
-            transition_in = TransitionIn(
-                type=transition.type,
-                frames=self._frames(transition.duration),
-                direction=transition.direction,
-                ease=transition.ease,
-            )
+        if not first and joining.type != "cut" and joining.duration > 0:
+            transition_in = transition(joining.type, self._frames(joining.duration), joining.direction, joining.ease)
         return PlannedShot(
             id=shot_id,
             start=start,
             frames=self._frames(shot.duration),
             seed=stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku),
             background=self._background(shot.id, shot.background, path, variables, palette),
-            camera=CameraMove(
-                move=shot.camera.move, amount=shot.camera.amount, ease=shot.camera.ease, depth=shot.camera.depth
-            ),
+            camera=camera_move(shot.camera.move, shot.camera.amount, shot.camera.ease, shot.camera.depth),
             layers=tuple(layers),
             transition_in=transition_in,
         )
@@ -377,16 +187,17 @@ class _PlanBuilder:
         )  # fmt: skip
 
     def _motion(self, layer: Any, shot_seconds: float) -> Motion:
-        exit_frames = self._frames(layer.exit_duration) if layer.exit != "none" else 0
+        enter, leave = LAYER_MOVES[layer.enter], LAYER_MOVES[layer.exit]
+        exit_frames = 0 if isinstance(leave, Appear) else self._frames(layer.exit_duration)
         return Motion(
-            enter=layer.enter,
+            enter=enter,
             start=self._frames(layer.delay),
             frames=self._frames(layer.enter_duration),
-            ease=layer.ease or ENTER_EASE[layer.enter],
-            exit=layer.exit,
+            ease=Easing(layer.ease) if layer.ease else enter.enter_ease,  # a layer naming none: the move's own
+            exit=leave,
             exit_start=self._frames(shot_seconds) - exit_frames,
             exit_frames=exit_frames,
-            exit_ease=layer.exit_ease or EXIT_EASE[layer.exit],
+            exit_ease=Easing(layer.exit_ease) if layer.exit_ease else leave.exit_ease,
         )
 
     def _template_file(self, ref: str, path: tuple[str | int, ...]) -> tuple[Path, str]:
@@ -426,7 +237,7 @@ class _PlanBuilder:
             ref=AssetRef(
                 source=asset.source,
                 sha256=asset.sha256,
-                cutout=asset.cutout.method,  # type: ignore[arg-type]
+                cutout=asset.cutout.method,
                 cutout_background=asset.cutout.background,
             ),
             crop=asset.content_box,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
-from render.compose import SHADOW_MARGIN, Rect, layer_rect
+from generator.core.geometry import Rect
+from generator.planning.plan.timeline import footprint_rect
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 
 _TOLERANCE = 0.5  # pixels: rounding of boxes to the plan's 1/1000 px
 
@@ -45,7 +46,7 @@ def safe_zone_violations(plan: ShotPlan) -> list[SafeZoneViolation]:
                 continue
             worst: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
             first = None
-            for frame in _shown(shot, layer):
+            for frame in layer.motion.shown(shot.frames):
                 over = _overreach(_rect(shot, layer, frame, plan.size), plan.safe_area)
                 if max(over) > _TOLERANCE:
                     first = frame if first is None else first
@@ -55,18 +56,10 @@ def safe_zone_violations(plan: ShotPlan) -> list[SafeZoneViolation]:
     return violations
 
 
-def _shown(shot: PlannedShot, layer: ImagePlacement | TextPlacement) -> range:
-    """Shot-local frames where ``layer`` has fully entered and not begun to leave."""
-    motion = layer.motion
-    end = motion.exit_start if motion.exit != "none" else shot.frames
-    return range(min(motion.start + motion.frames, end), end)
-
-
 def _rect(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]) -> Rect:
     if isinstance(layer, TextPlacement):
         return layer.box  # text is drawn in screen space
-    (x, y, w, h), _ = layer_rect(shot, layer, frame, canvas)
-    return (x, y, w, h * (1 + SHADOW_MARGIN)) if layer.shadow else (x, y, w, h)  # its contact shadow included
+    return footprint_rect(shot, layer, frame, canvas)[0]  # its contact shadow included
 
 
 def _overreach(rect: Rect, safe: Rect) -> tuple[float, float, float, float]:

@@ -1,0 +1,172 @@
+"""Shot plans: a template applied to one product and aspect, fully resolved and frame-exact.
+
+A plan holds no expression and no default left to resolve: integer frame counts that add up to
+``frames``, pixel boxes, wrapped text lines with their font size, seeds and content hashes of every
+reference. Every name in it (aspect, layer kind, camera move, entrance, exit, easing, transition,
+cutout, alignment) is one of a closed set, checked when a plan is built or loaded. Its canonical
+JSON (sorted keys, no whitespace) is the same bytes on every machine, and its sha256 is the plan's
+identity, used for output keys, caching and resume. The catalog row number is deliberately not
+part of a plan: moving a row must not re-render it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from generator.core.geometry import Aspect, Rect
+from generator.planning.plan.camera import CameraMove
+from generator.planning.plan.effects import Motion
+from generator.planning.plan.transitions import Transition
+
+PLAN_VERSION = 4
+Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+# ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
+Legibility = Literal["check", "auto"]
+
+
+class _Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AssetRef(_Plan):
+    """A file by machine-independent source and content hash, with how its alpha is made."""
+
+    source: str
+    sha256: str
+    cutout: Literal["alpha", "light-background", "opaque"] = "alpha"
+    cutout_background: tuple[int, int, int] | None = None
+
+
+class ImagePlacement(_Plan):
+    """A product or mascot image: ``crop`` (source pixels) drawn into ``box`` (x, y, w, h canvas pixels).
+
+    ``field`` names the template field it comes from (``shots[1].product``), for messages."""
+
+    kind: Literal["product", "mascot"]
+    field: str
+    ref: AssetRef
+    crop: tuple[int, int, int, int]
+    box: Rect
+    shadow: bool
+    motion: Motion
+
+
+class TextPlacement(_Plan):
+    """Resolved text: its lines as wrapped at ``font_size``, centred vertically in ``box``.
+
+    ``text`` is what is shown; when the overflow policy had to shorten it (with an ellipsis) to fit
+    at the minimum size, ``shortened_from`` holds the whole text."""
+
+    kind: Literal["text"] = "text"
+    field: str
+    text: str
+    lines: tuple[str, ...]
+    fonts: tuple[str, ...]
+    lang: str
+    weight: Literal["regular", "bold"]
+    font_size: int
+    line_height: int
+    color: Color
+    align: Literal["left", "center", "right", "start", "end"]
+    stroke: int
+    shadow: bool
+    plate: Color | None
+    box: Rect
+    motion: Motion
+    shortened_from: str | None = None
+    # ``auto`` texts that lack contrast get ``remedy``, whose result ``shadow`` and ``plate`` hold (render.legibility).
+    legibility: Legibility = "check"
+    remedy: Literal["shadow", "plate"] | None = None
+
+
+Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
+
+
+class BackgroundSpec(_Plan):
+    """A shot's scene. It is composed for ``scene_size`` (the template's first aspect); a plan for
+    another aspect shows that same scene, extended to its own canvas."""
+
+    prompt: str
+    negative: str
+    palette: tuple[Color, Color]
+    accent: Color
+    seed: int
+    scene_size: tuple[int, int]
+
+
+class PlannedShot(_Plan):
+    id: str
+    start: int
+    frames: int
+    seed: int
+    background: BackgroundSpec
+    camera: CameraMove
+    layers: tuple[Layer, ...]
+    transition_in: Transition | None
+
+
+class Audio(_Plan):
+    ref: AssetRef
+    volume: float
+    fade_out: float
+
+
+class ShotPlan(_Plan):
+    """The contract between planning and rendering; see the module docstring."""
+
+    plan_version: int
+    template: dict[str, str | int]
+    product: dict[str, str]
+    aspect: Aspect
+    size: tuple[int, int]
+    safe_area: Rect
+    fps: int
+    frames: int
+    poster_frame: int
+    shots: tuple[PlannedShot, ...]
+    audio: Audio | None
+
+    def canonical_json(self) -> str:
+        """Sorted keys, no whitespace, UTF-8 text: identical bytes for identical plans."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+    @property
+    def auto_legibility(self) -> bool:
+        """Whether a text asks for a remedy when it lacks contrast (``legibility: auto``): deciding
+        which needs the backgrounds, so it happens after planning (``generator.orchestration.batch.settle_legibility``)."""
+        return any(
+            isinstance(layer, TextPlacement) and layer.legibility == "auto"
+            for shot in self.shots
+            for layer in shot.layers
+        )
+
+    def shortened_texts(self) -> tuple[tuple[str, TextPlacement], ...]:
+        """(shot id, layer) of every text the overflow policy shortened to fit, in plan order."""
+        return tuple(
+            (shot.id, layer) for shot in self.shots for layer in shot.layers
+            if isinstance(layer, TextPlacement) and layer.shortened_from is not None
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str) -> ShotPlan:
+        """A plan from its JSON.
+
+        Raises:
+            pydantic.ValidationError: a field is missing, has the wrong type or names something
+                unknown (a camera move, entrance, easing, transition, layer kind...); its location
+                is in the error.
+        """
+        return cls.model_validate_json(text)

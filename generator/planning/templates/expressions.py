@@ -1,0 +1,40 @@
+"""The sandbox template expressions run in, with adgen's filters (``money``, ``percent``, ``truncate``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import jinja2
+from babel.numbers import format_currency, format_percent
+from jinja2.sandbox import SandboxedEnvironment
+
+from generator.planning.catalog import Money
+
+
+def make_environment(locale: str) -> SandboxedEnvironment:
+    """A sandbox with StrictUndefined and adgen's filters bound to ``locale``."""
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+    def money(value: Money) -> str:
+        if not isinstance(value, Money):
+            raise jinja2.TemplateRuntimeError(f"money expects a price, got {type(value).__name__}")
+        return format_currency(value.amount, value.currency, locale=locale)
+
+    def percent(value: Decimal | float | None, digits: int = 0) -> str:
+        if value is None:
+            raise jinja2.TemplateRuntimeError("percent got none (is there a sale?)")
+        pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+        return format_percent(value, format=pattern, locale=locale)
+
+    def truncate(value: str, length: int = 40, end: str = "…") -> str:
+        text = str(value)
+        if len(text) <= length:
+            return text
+        keep = max(0, length - len(end))
+        cut = text[:keep]
+        if not text[keep].isspace() and " " in cut:  # never end on half a word
+            cut = cut[: cut.rfind(" ")]
+        return cut.rstrip() + end
+
+    env.filters.update(money=money, percent=percent, truncate=truncate)
+    return env

@@ -1,0 +1,106 @@
+"""Rules a template must keep beyond its schema: whole frames, timings inside shots, known styles, expression syntax."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import jinja2
+
+from generator.core.errors import TemplateError
+from generator.planning.templates.schema import did_you_mean
+from generator.planning.templates.spec import MascotLayer, ProductLayer, TextLayer
+from generator.planning.templates.template import Template
+
+
+def template_problems(template: Template) -> Iterator[TemplateError]:
+    """Every rule a validated template breaks beyond its schema, in file order."""
+    spec = template.spec
+    fps = spec.canvas.fps
+    styles = template.styles
+    shot_ids: set[str] = set()
+    for name, style in spec.styles.items():
+        if style.min_size > style.size:
+            yield template.error(f"min_size {style.min_size} is above size {style.size}", ("styles", name, "min_size"))
+    for i, shot in enumerate(spec.shots):
+        where = ("shots", i)
+        if shot.id in shot_ids:
+            yield template.error(f"duplicate shot id {shot.id!r}", (*where, "id"))
+        shot_ids.add(shot.id)
+        yield from _frames_problem(template, shot.duration, fps, (*where, "duration"))
+        for expr_field in ("when", "each"):
+            expression = getattr(shot, expr_field)
+            if expression is not None:
+                yield from _syntax_problem(template, expression, (*where, expr_field), expression=True)
+        if shot.each is not None and not re.match(r"^\s*[A-Za-z_]\w*\s+in\s+\S", shot.each):
+            yield template.error("each must read 'NAME in EXPRESSION'", (*where, "each"))
+        yield from _syntax_problem(template, shot.background.prompt, (*where, "background", "prompt"))
+        yield from _syntax_problem(template, shot.background.negative, (*where, "background", "negative"))
+        layers: list[tuple[tuple[str | int, ...], ProductLayer | MascotLayer | TextLayer]] = []
+        if shot.product is not None:
+            layers.append(((*where, "product"), shot.product))
+        if shot.mascot is not None:
+            if spec.mascot is None:
+                yield template.error(
+                    "shot has a mascot but the template declares none (mascot: {ref: ...})", (*where, "mascot")
+                )
+            layers.append(((*where, "mascot"), shot.mascot))
+        for j, text in enumerate(shot.text):
+            layers.append(((*where, "text", j), text))
+            yield from _syntax_problem(template, text.text, (*where, "text", j, "text"))
+            if text.style not in styles:
+                yield template.error(
+                    f"unknown style {text.style!r}{did_you_mean(text.style, styles)}; defined: {', '.join(sorted(styles))}",
+                    (*where, "text", j, "style"),
+                )
+        for layer_path, layer in layers:
+            yield from _layer_problems(template, layer, shot.duration, layer_path)
+        transition = shot.transition or spec.transition
+        yield from _frames_problem(template, transition.duration, fps, (*where, "transition", "duration"))
+        if i > 0 and transition.type != "cut" and transition.duration >= min(shot.duration, spec.shots[i - 1].duration):
+            yield template.error("transition is longer than a shot it joins", (*where, "transition", "duration"))
+    if spec.poster is not None and spec.poster not in shot_ids:
+        yield template.error(
+            f"poster names unknown shot {spec.poster!r}{did_you_mean(spec.poster, shot_ids)}", ("poster",)
+        )
+
+
+def _layer_problems(
+    template: Template, layer: ProductLayer | MascotLayer | TextLayer, shot_seconds: float, path: tuple[str | int, ...]
+) -> Iterator[TemplateError]:
+    fps = template.spec.canvas.fps
+    yield from _frames_problem(template, layer.enter_duration, fps, (*path, "enter_duration"))
+    yield from _frames_problem(template, layer.delay, fps, (*path, "delay"))
+    if layer.delay >= shot_seconds:
+        yield template.error(f"delay {layer.delay} s is not within the shot's {shot_seconds} s", (*path, "delay"))
+    if layer.exit != "none":
+        yield from _frames_problem(template, layer.exit_duration, fps, (*path, "exit_duration"))
+        busy = layer.delay + layer.enter_duration + layer.exit_duration
+        if busy > shot_seconds + 1e-9:
+            yield template.error(
+                f"delay + enter_duration + exit_duration is {busy:g} s, longer than the shot's {shot_seconds} s",
+                (*path, "exit_duration"),
+            )
+
+
+def _frames_problem(
+    template: Template, seconds: float, fps: int, path: tuple[str | int, ...]
+) -> Iterator[TemplateError]:
+    frames = seconds * fps
+    if abs(frames - round(frames)) > 1e-6:
+        yield template.error(
+            f"{seconds} s is {frames:g} frames at {fps} fps; use a whole number of frames (a multiple of 1/{fps} s)",
+            path,
+        )
+
+
+def _syntax_problem(
+    template: Template, source: str, path: tuple[str | int, ...], expression: bool = False
+) -> Iterator[TemplateError]:
+    try:
+        if expression:
+            template.env.compile_expression(source)
+        else:
+            template.env.from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        yield template.error(f"syntax error: {exc.message}", path)

@@ -1,0 +1,232 @@
+"""The template language: pydantic models of a template file and a brand kit, every default written here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
+Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Entrance = Literal["none", "fade", "pop", "slide-left", "slide-right", "slide-up", "slide-down"]
+Easing = Literal[
+    "linear",
+    "ease-in",
+    "ease-out",
+    "ease-in-out",
+    "ease-in-cubic",
+    "ease-out-cubic",
+    "ease-in-out-cubic",
+    "ease-out-back",
+]
+CameraMoveName = Literal[
+    "none", "push-in", "pull-out", "pan-left", "pan-right", "pan-up", "pan-down", "parallax-left", "parallax-right"
+]
+Direction = Literal["left", "right", "up", "down"]
+# What text too long for its box at the minimum size does: ``shrink`` shortens it with an ellipsis
+# (recorded in the plan, warned about), ``error`` fails the row. Unset: ``shrink`` for text that
+# reads a variable (a catalog value, an ``each`` item), ``error`` for literal text.
+Overflow = Literal["shrink", "error"]
+# What text that lacks contrast with what is behind it does: ``check`` makes it an error, ``auto``
+# gives it a shadow, or if that is not enough a plate, and records the remedy in the plan.
+Legibility = Literal["check", "auto"]
+RelativeBox = tuple[float, float, float, float]
+SingleBox = str | RelativeBox
+# A box, or one per aspect: {"default": hero, "16:9": [0.05, 0.1, 0.45, 0.8]}.
+BoxSpec = SingleBox | dict[Literal["default", "9:16", "1:1", "4:5", "16:9"], SingleBox]
+
+# Named boxes, as fractions of the aspect's safe area (x, y, w, h); see generator.planning.plan.SAFE_INSETS.
+NAMED_BOXES: Mapping[str, RelativeBox] = {
+    "top": (0.04, 0.02, 0.92, 0.16),
+    "upper": (0.04, 0.16, 0.92, 0.16),
+    "center": (0.10, 0.24, 0.80, 0.44),
+    "lower": (0.04, 0.66, 0.92, 0.15),
+    "bottom": (0.08, 0.82, 0.84, 0.14),
+    "lower-left": (0.04, 0.50, 0.44, 0.32),
+    "lower-right": (0.52, 0.50, 0.44, 0.32),
+    "hero": (0.08, 0.20, 0.84, 0.42),
+}
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_box(value: BoxSpec) -> BoxSpec:
+    if isinstance(value, dict):
+        if "default" not in value:
+            raise ValueError("a box per aspect needs a 'default' for the aspects it does not name")
+        for box in value.values():
+            _check_box(box)
+        return value
+    if isinstance(value, str):
+        if value not in NAMED_BOXES:
+            raise ValueError(f"unknown box {value!r}; use one of {', '.join(NAMED_BOXES)} or [x, y, w, h]")
+        return value
+    x, y, w, h = value
+    if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= 1.0 + 1e-9 and y + h <= 1.0 + 1e-9):
+        raise ValueError(f"box {list(value)} must lie within the canvas: 0 <= x, y and x + w, y + h <= 1")
+    return value
+
+
+class Canvas(_Spec):
+    """Frame rate and the aspects a template renders (first one is the default)."""
+
+    fps: int = Field(30, ge=12, le=60)
+    aspects: tuple[Aspect, ...] = Field(("9:16",), min_length=1)
+
+
+class Palette(_Spec):
+    """Colours the draft renderer and text styles draw from."""
+
+    background: tuple[Color, Color] = ("#2E2E38", "#1C1C22")  # dark, so the default white text reads on it
+    accent: Color = "#E4572E"
+    text: Color = "#FFFFFF"
+
+
+class TextStyle(_Spec):
+    """How a text layer looks; sizes are pixels on a 1080-pixel-wide canvas."""
+
+    font: str = "DejaVu Sans"
+    fallback: tuple[str, ...] = ()
+    weight: Literal["regular", "bold"] = "regular"
+    size: int = Field(72, ge=8, le=400)
+    min_size: int = Field(40, ge=8, le=400)
+    color: Color | None = None
+    align: Literal["left", "center", "right", "start", "end"] = "center"
+    line_spacing: float = Field(1.15, ge=0.8, le=3.0)
+    stroke: int = Field(0, ge=0, le=20)
+    shadow: bool = True
+    plate: Color | None = None
+    overflow: Overflow | None = None
+    legibility: Legibility = "check"
+
+
+DEFAULT_STYLES: Mapping[str, TextStyle] = {
+    "headline": TextStyle(weight="bold", size=104, min_size=56),
+    "body": TextStyle(size=72, min_size=40),
+    "price": TextStyle(weight="bold", size=150, min_size=72),
+    "was": TextStyle(size=72, min_size=40, color="#E8E8E8"),
+    "badge": TextStyle(weight="bold", size=120, min_size=64, plate="#E4572E", shadow=False),
+    "cta": TextStyle(weight="bold", size=80, min_size=48, plate="#111111", shadow=False),
+}
+
+
+class Background(_Spec):
+    prompt: str = Field(min_length=1)
+    negative: str = ""
+    palette: tuple[Color, Color] | None = None
+
+
+class Camera(_Spec):
+    """A move over the whole shot. Pans and parallax travel across a view zoomed in by ``amount``;
+    under parallax the product and mascot travel ``depth`` times as far as the background."""
+
+    move: CameraMoveName = "none"
+    amount: float = Field(0.06, ge=0.0, le=0.5)
+    ease: Easing = "ease-in-out"
+    depth: float = Field(1.6, ge=1.0, le=4.0)
+
+
+class _Layer(_Spec):
+    box: BoxSpec
+    area: Literal["safe", "canvas"] = "safe"
+    enter: Entrance = "fade"
+    enter_duration: float = Field(0.5, ge=0.0, le=5.0)
+    delay: float = Field(0.0, ge=0.0)
+    ease: Easing | None = None
+    exit: Entrance = "none"
+    exit_duration: float = Field(0.4, ge=0.0, le=5.0)
+    exit_ease: Easing | None = None
+
+    _box = field_validator("box")(_check_box)
+
+
+class ProductLayer(_Layer):
+    """The product's reference image, fitted inside ``box`` and scaled by ``scale``."""
+
+    box: BoxSpec = "hero"
+    scale: float = Field(1.0, gt=0.0, le=1.0)
+    enter: Entrance = "pop"
+    shadow: bool = True
+
+
+class MascotLayer(_Layer):
+    box: BoxSpec = "lower-left"
+    scale: float = Field(1.0, gt=0.0, le=1.0)
+    enter: Entrance = "slide-left"
+
+
+class TextLayer(_Layer):
+    text: str
+    style: str = "body"
+    overflow: Overflow | None = None  # None: the style's
+    box: BoxSpec = "bottom"
+
+
+class Transition(_Spec):
+    """How a shot replaces the one before it; ``direction`` is where a slide or wipe travels."""
+
+    type: Literal["cut", "crossfade", "slide", "wipe", "zoom"] = "crossfade"
+    duration: float = Field(0.3, ge=0.0, le=2.0)
+    direction: Direction = "left"
+    ease: Easing = "ease-in-out"
+
+
+class Shot(_Spec):
+    id: Slug
+    duration: float = Field(gt=0.0, le=30.0)
+    when: str | None = None
+    each: str | None = None
+    background: Background
+    camera: Camera = Camera()
+    product: ProductLayer | None = None
+    mascot: MascotLayer | None = None
+    text: tuple[TextLayer, ...] = ()
+    transition: Transition | None = None
+
+
+class MediaRef(_Spec):
+    ref: str
+
+
+class Music(_Spec):
+    ref: str
+    volume: float = Field(0.8, ge=0.0, le=2.0)
+    fade_out: float = Field(1.0, ge=0.0, le=10.0)
+
+
+class BrandKit(_Spec):
+    """Shared look for several templates: a template's own fields win; a style it writes changes only
+    the style fields it names."""
+
+    name: str = ""
+    locale: str | None = None
+    palette: Palette | None = None
+    styles: dict[str, TextStyle] = {}
+    mascot: MediaRef | None = None
+    music: Music | None = None
+
+
+class TemplateSpec(_Spec):
+    """The whole template language; every field's default is written here."""
+
+    id: Slug
+    version: int = Field(ge=1)
+    vertical: Slug
+    name: str = ""
+    description: str = ""
+    brand_kit: str | None = None
+    locale: str = "en_US"
+    product_types: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    canvas: Canvas = Canvas()
+    palette: Palette = Palette()
+    styles: dict[str, TextStyle] = {}
+    mascot: MediaRef | None = None
+    music: Music | None = None
+    transition: Transition = Transition()
+    poster: str | None = None
+    shots: tuple[Shot, ...] = Field(min_length=1)

@@ -1,0 +1,153 @@
+"""Compositing: a shot plan's layers drawn into frames, with sub-pixel motion.
+
+Each frame is the shot's background keyframe seen through the camera, the image layers (product
+with its contact shadow, mascot) seen through the same camera, and the text layers in screen space;
+then each layer's entrance and exit move it on screen (``generator.planning.plan.timeline``). Every
+layer is resampled straight into its fractional rectangle, so slow moves glide instead of stepping
+whole pixels. A transition blends the outgoing shot, going on past its end, into the incoming one.
+
+Image layers resting through a whole shot (not under parallax) are pinned into its keyframe when
+the backend can: the scene is generated around them, and they are drawn without synthetic shadow.
+
+Frames are produced in order, a few at a time in threads. When nothing moves between two frames
+the previous frame object is yielded again, so the encoder can reuse its bytes.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import copy
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from PIL import Image
+
+from generator.core.errors import RenderError
+from generator.core.images import AssetResolver
+from generator.planning.plan.transitions import Transition
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan
+from render.backends import Renderer
+from render.compose.requests import keyframe_requests, layer_source
+from render.compose.shot import ShotRenderer, State
+from render.compose.sprites import shot_sprites
+
+
+@dataclass(frozen=True)
+class _Blend:
+    """A frame of a transition: both shots' states and how far it has gone (eased, 0..1)."""
+
+    transition: Transition
+    progress: float
+    outgoing: State
+    incoming: State
+
+
+def shot_still(
+    plan: ShotPlan,
+    shot: PlannedShot,
+    frame: int,
+    background: Image.Image,
+    source: Callable[[ImagePlacement], Image.Image | None],
+    pinning: bool = False,
+    area: tuple[int, int, int, int] | None = None,
+) -> Image.Image:
+    """Shot-local ``frame`` of ``shot`` alone (no transition blend), drawn over ``background``, its keyframe.
+
+    ``source`` gives each image layer's reference (RGBA, cutout applied), or None to leave the layer
+    out; ``pinning`` says whether resting layers were pinned into ``background``; ``area`` (left,
+    top, right, bottom; inside the canvas) draws only that part. Pixels equal the compositor's for
+    the same frame outside transitions.
+    """
+    renderer = ShotRenderer(plan, shot, background.convert("RGB"), shot_sprites(shot, source, pinning))
+    state = renderer.state(frame)
+    return renderer.draw(state) if area is None else renderer.draw_area(state, area)
+
+
+class Compositor:
+    """Produces a plan's frames in order.
+
+    Args:
+        plan: what to draw.
+        renderer: backend for the background keyframes (all requested in one batch).
+        assets: resolves the plan's image references.
+
+    Attributes:
+        backgrounds: each shot's keyframe (RGB), as the renderer made it.
+        pinning: whether resting layers were pinned into the keyframes.
+    """
+
+    def __init__(self, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> None:
+        self.plan = plan
+        self.assets = assets
+        self.pinning = "pin" in renderer.roles
+        self.backgrounds = tuple(
+            image.convert("RGB") for image in renderer.render(keyframe_requests(plan, assets, renderer.roles))
+        )
+        self._shots = self._renderers()
+
+    def _renderers(self) -> list[ShotRenderer]:
+        def source(layer: ImagePlacement) -> Image.Image:
+            return layer_source(layer, self.assets)
+
+        return [
+            ShotRenderer(self.plan, shot, background, shot_sprites(shot, source, self.pinning))
+            for shot, background in zip(self.plan.shots, self.backgrounds)
+        ]
+
+    def restyled(self, plan: ShotPlan) -> Compositor:
+        """This compositor drawing ``plan`` on the same keyframes; ``plan`` differs only in how its texts look.
+
+        Raises:
+            RenderError: ``plan`` has other shots or backgrounds than this compositor's.
+        """
+        if [(s.id, s.background) for s in plan.shots] != [(s.id, s.background) for s in self.plan.shots]:
+            raise RenderError("a restyled plan must keep the shots and backgrounds of the original")
+        twin = copy.copy(self)
+        twin.plan = plan
+        twin._shots = twin._renderers()
+        return twin
+
+    def _jobs(self) -> Iterator[tuple[object, Callable[[], Image.Image]]]:
+        """(state, draw) for every frame in order; ``draw`` makes the frame of ``state``.
+
+        A transition covers the first frames of the incoming shot; the outgoing shot goes on past
+        its end meanwhile (its camera holding, its exits done).
+        """
+        previous: ShotRenderer | None = None
+        for shot, current in zip(self.plan.shots, self._shots):
+            transition = shot.transition_in if previous is not None else None
+            blend_frames = min(transition.frames, shot.frames) if transition is not None else 0
+            for local in range(shot.frames):
+                state = current.state(local)
+                if transition is not None and previous is not None and local < blend_frames:
+                    outgoing = previous.state(previous.shot.frames + local)
+                    blend = _Blend(transition, transition.progress(local, blend_frames), outgoing, state)
+                    yield blend, functools.partial(_draw_blend, previous, current, blend)
+                else:
+                    yield state, functools.partial(current.draw, state)
+            previous = current
+
+    def frames(self, workers: int = 2) -> Iterator[Image.Image]:
+        """Every frame of the plan, in order; an unchanged frame is the previous object again.
+
+        Up to ``workers`` frames are drawn at once in threads (Pillow releases the GIL while it
+        resamples), a few frames ahead of the consumer.
+        """
+        ahead: collections.deque[concurrent.futures.Future[Image.Image]] = collections.deque()
+        last_state: object = None
+        last: concurrent.futures.Future[Image.Image] | None = None
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compose") as pool:
+            for state, draw in self._jobs():
+                if last is None or state != last_state:
+                    last, last_state = pool.submit(draw), state
+                ahead.append(last)
+                if len(ahead) > 2 * workers:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
+
+
+def _draw_blend(outgoing: ShotRenderer, incoming: ShotRenderer, blend: _Blend) -> Image.Image:
+    return blend.transition.apply(outgoing.draw(blend.outgoing), incoming.draw(blend.incoming), blend.progress)

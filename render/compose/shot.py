@@ -1,0 +1,117 @@
+"""One shot's frames: its keyframe seen through the camera, its sprites moved by their effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+from generator.core.geometry import Rect
+from generator.planning.plan.camera import CameraView
+from generator.planning.plan.types import PlannedShot, ShotPlan
+from render.compose.sprites import Piece, Sprite, resample
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything that decides the pixels of one frame of one shot."""
+
+    renderer: int  # id() of the ShotRenderer
+    view: CameraView
+    baked: int  # bottom layers drawn into the world image
+    layers: tuple[tuple[Rect, float], ...]  # (screen rect, opacity) of every other layer
+
+
+class ShotRenderer:
+    """Draws one shot's frames.
+
+    While the camera is at rest, image layers that rest in place are baked, in z-order from the
+    bottom, into a "world" image with the background, so frames reuse it. Under a camera move every
+    image layer is resampled on its own, never twice. The world for each number of baked layers and
+    the last resampled piece of each moving layer are kept for reuse.
+    """
+
+    def __init__(self, plan: ShotPlan, shot: PlannedShot, background: Image.Image, sprites: list[Sprite]) -> None:
+        self.size = plan.size
+        self.shot = shot
+        self.depth = shot.camera.layer_depth
+        self.background = background
+        self.sprites = sprites
+        self._worlds: dict[int, Image.Image] = {}
+        self._pieces: dict[int, tuple[tuple[float, ...], Piece | None]] = {}
+
+    def state(self, frame: int) -> State:
+        """What shot-local ``frame`` shows."""
+        view = self.shot.camera.view(frame, self.shot.frames, self.size)
+        baked = 0
+        layers: list[tuple[Rect, float]] = []
+        for sprite in self.sprites:
+            rect, anchor = sprite.rect, sprite.anchor or sprite.rect
+            if sprite.follows_camera:
+                rect, anchor = view.rect(rect, self.size, self.depth), view.rect(anchor, self.size, self.depth)
+            rect, opacity = sprite.motion.apply(rect, anchor, self.size, frame)
+            if (
+                baked == len(layers)
+                and view.at_rest
+                and sprite.follows_camera
+                and opacity == 1.0
+                and rect == sprite.rect
+            ):
+                baked += 1  # at rest under every moving layer: part of the world image
+                continue
+            layers.append((rect, opacity))
+        return State(id(self), view, baked, tuple(layers))
+
+    def draw(self, state: State) -> Image.Image:
+        world = self._world(state.baked)
+        view = state.view
+        frame = (
+            world.copy()
+            if view.at_rest
+            else world.resize(self.size, Image.Resampling.BILINEAR, box=view.box(self.size))
+        )
+        for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
+            piece = self._cached_piece(index, rect, opacity)
+            if piece is not None:
+                frame.paste(piece.image, piece.origin, piece.mask)
+        return frame
+
+    def draw_area(self, state: State, area: tuple[int, int, int, int]) -> Image.Image:
+        """The part ``area`` (left, top, right, bottom; canvas pixels) of what ``draw`` gives, drawn alone."""
+        left, top, right, bottom = area
+        world, view = self._world(state.baked), state.view
+        if view.at_rest:
+            frame = world.crop(area)
+        else:  # the same sampling positions as the whole frame's resize
+            x0, y0, x1, y1 = view.box(self.size)
+            sx, sy = (x1 - x0) / self.size[0], (y1 - y0) / self.size[1]
+            box = (x0 + left * sx, y0 + top * sy, x0 + right * sx, y0 + bottom * sy)
+            frame = world.resize((right - left, bottom - top), Image.Resampling.BILINEAR, box=box)
+        for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
+            piece = resample(self.sprites[index], rect, opacity, self.size)
+            if piece is not None:
+                frame.paste(piece.image, (piece.origin[0] - left, piece.origin[1] - top), piece.mask)
+        return frame
+
+    def _world(self, baked: int) -> Image.Image:
+        if baked not in self._worlds:
+            world = self.background.copy()
+            for sprite in self.sprites[:baked]:
+                piece = resample(sprite, sprite.rect, 1.0, self.size)
+                if piece is not None:
+                    world.paste(piece.image, piece.origin, piece.mask)
+            self._worlds[baked] = world
+        return self._worlds[baked]
+
+    def _cached_piece(self, index: int, rect: Rect, opacity: float) -> Piece | None:
+        """Layer ``index`` resampled into ``rect``, reused while its placement is exactly the same.
+
+        Exactly: frames are drawn in threads, in no fixed order, so a piece reused for a placement
+        merely close to its own would make a frame's pixels depend on which frame was drawn first.
+        """
+        key = (*rect, opacity)
+        cached = self._pieces.get(index)
+        if cached is None or cached[0] != key:
+            cached = (key, resample(self.sprites[index], rect, opacity, self.size))
+            self._pieces[index] = cached
+        return cached[1]

@@ -1,0 +1,148 @@
+"""Sprites: a layer's pixels at its own resolution, resampled straight into its fractional rectangle.
+
+A product or mascot is resampled from its reference in one step (bilinear, alpha premultiplied),
+so its pixels are the reference under the plan's transform; text is drawn once at rest, snapped to
+whole pixels so glyphs stay crisp, and moved like any other sprite.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from generator.core.geometry import Rect
+from generator.core.shaping import TextLayout
+from generator.planning.plan.effects import Motion
+from generator.planning.plan.timeline import SHADOW_MARGIN, footprint, is_pinnable
+from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
+from render.text import draw_text
+
+_PAD = 4  # transparent border around sprites, so resampling boxes never leave the image
+
+
+@dataclass(frozen=True)
+class Sprite:
+    """A layer's pixels (RGBa, padded by ``_PAD``) and where they sit at rest, in canvas pixels.
+
+    ``anchor`` is the footprint of the layer the sprite is part of (None: the sprite's own rect).
+    """
+
+    image: Image.Image
+    rect: Rect
+    motion: Motion
+    follows_camera: bool
+    anchor: Rect | None = None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A sprite resampled for one placement: straight-alpha pixels, the mask to paste with, and where."""
+
+    image: Image.Image
+    mask: Image.Image
+    origin: tuple[int, int]
+
+
+def resample(sprite: Sprite, rect: Rect, opacity: float, canvas: tuple[int, int]) -> Piece | None:
+    """``sprite`` resampled into ``rect`` (canvas pixels, fractional), clipped to the canvas."""
+    x, y, w, h = rect
+    width, height = canvas
+    x0, y0 = max(0, math.floor(x)), max(0, math.floor(y))
+    x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
+    if x1 <= x0 or y1 <= y0 or w <= 0 or h <= 0 or opacity <= 0.0:
+        return None
+    source = sprite.image
+    inner_w, inner_h = source.width - 2 * _PAD, source.height - 2 * _PAD
+    rx, ry = inner_w / w, inner_h / h
+    box = (
+        min(max(0.0, _PAD + (x0 - x) * rx), source.width),
+        min(max(0.0, _PAD + (y0 - y) * ry), source.height),
+        min(max(0.0, _PAD + (x1 - x) * rx), source.width),
+        min(max(0.0, _PAD + (y1 - y) * ry), source.height),
+    )
+    image = source.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("RGBA")
+    mask = image.getchannel("A")
+    if opacity < 1.0:
+        mask = mask.point(_opacity_lut(opacity))
+    return Piece(image, mask, (x0, y0))
+
+
+def _opacity_lut(opacity: float) -> list[int]:
+    return [round(v * opacity) for v in range(256)]
+
+
+def _pad(image: Image.Image) -> Image.Image:
+    padded = Image.new("RGBa", (image.width + 2 * _PAD, image.height + 2 * _PAD), (0, 0, 0, 0))
+    padded.paste(image.convert("RGBa"), (_PAD, _PAD))
+    return padded
+
+
+def _image_sprites(layer: ImagePlacement, source: Image.Image, shadow: bool) -> list[Sprite]:
+    """A product or mascot at the reference's own resolution, after its contact shadow if ``shadow``."""
+    sprites = []
+    anchor = footprint(layer)
+    x, y, w, h = layer.box
+    if shadow:
+        # The shadow is a blurred ellipse in a band around the layer's foot, drawn at rest size.
+        margin = h * SHADOW_MARGIN
+        band = Image.new("RGBA", (max(1, math.ceil(w)), max(1, math.ceil(3 * margin))), (0, 0, 0, 0))
+        ImageDraw.Draw(band).ellipse((w * 0.14, margin * 1.4, w * 0.86, margin * 2.5), fill=(20, 14, 10, 120))
+        band = band.filter(ImageFilter.GaussianBlur(margin * 0.45))
+        sprites.append(Sprite(_pad(band), (x, y + h - 2 * margin, w, 3 * margin), layer.motion, True, anchor))
+    sprites.append(Sprite(_pad(source.crop(layer.crop)), layer.box, layer.motion, True, anchor))
+    return sprites
+
+
+def layer_pixels(
+    layer: ImagePlacement, source: Image.Image, rect: Rect, canvas: tuple[int, int]
+) -> tuple[Image.Image, tuple[int, int]] | None:
+    """The layer's reference resampled into ``rect`` as the compositor draws it: RGBA pixels and their origin."""
+    (sprite,) = _image_sprites(layer, source, shadow=False)
+    piece = resample(sprite, rect, 1.0, canvas)
+    return None if piece is None else (piece.image, piece.origin)
+
+
+def layer_at_rest(layer: ImagePlacement, source: Image.Image, canvas: tuple[int, int]) -> Image.Image:
+    """``layer`` alone where it rests, on a transparent RGBA image of the canvas size."""
+    (sprite,) = _image_sprites(layer, source, shadow=False)
+    image = Image.new("RGBA", canvas, (0, 0, 0, 0))
+    piece = resample(sprite, sprite.rect, 1.0, canvas)
+    if piece is not None:
+        image.paste(piece.image, piece.origin)
+    return image
+
+
+def text_box(layer: TextPlacement) -> tuple[int, int, int, int]:
+    """Where a text is drawn at rest: its box snapped to whole pixels (x, y, w, h), so glyphs stay crisp."""
+    x, y, w, h = layer.box
+    return round(x), round(y), max(1, round(w)), max(1, round(h))
+
+
+def _text_sprite(layer: TextPlacement) -> Sprite:
+    x, y, w, h = text_box(layer)
+    layout = TextLayout(layer.lines, layer.font_size, layer.line_height)
+    image = draw_text(
+        layout, layer.fonts, layer.weight, (w, h), color=layer.color, align=layer.align, stroke=layer.stroke,
+        shadow=layer.shadow, plate=layer.plate, lang=layer.lang,
+    )  # fmt: skip
+    return Sprite(_pad(image), (float(x), float(y), float(w), float(h)), layer.motion, False)
+
+
+def shot_sprites(
+    shot: PlannedShot, source: Callable[[ImagePlacement], Image.Image | None], pinning: bool
+) -> list[Sprite]:
+    """Every layer of ``shot`` as sprites, bottom first; an image layer whose ``source`` is None is left out."""
+    sprites = []
+    for layer in shot.layers:
+        if isinstance(layer, TextPlacement):
+            sprites.append(_text_sprite(layer))
+            continue
+        reference = source(layer)
+        if reference is not None:
+            # A pinned layer stands in a scene generated around it: no synthetic shadow.
+            shadow = layer.shadow and not (pinning and is_pinnable(shot, layer))
+            sprites.extend(_image_sprites(layer, reference, shadow))
+    return sprites
