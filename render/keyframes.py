@@ -15,8 +15,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from generator.core.errors import RenderError
+from generator.core.files import atomic_write
 from generator.core.identity import stable_seed
 from render.backends import KeyframeRequest, Renderer
 
@@ -92,16 +91,8 @@ class KeyframeCache:
             return image.convert("RGB")
 
     def put(self, key: str, image: Image.Image) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                image.save(stream, "PNG", compress_level=1)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_write(self._path(key)) as stream:
+            image.save(stream, "PNG", compress_level=1)
 
 
 class KeyframeService:
@@ -216,6 +207,10 @@ class KeyframeService:
             if key in self._failures:
                 raise self._failures[key]
         return [self._lookup(key) for key in keys]
+
+    def close(self) -> None:
+        """Close the backend it wraps, as closing any wrapper does; for the backend's owner to call."""
+        self.renderer.close()
 
     def retries_for(self, requests: Iterable[KeyframeRequest]) -> int:
         """Retries spent on the distinct keyframes of ``requests``."""

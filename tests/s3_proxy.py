@@ -3,7 +3,7 @@
 Every request is forwarded unchanged unless ``fault`` says otherwise for it: answer with an S3
 error (``500``, ``503``, ``SlowDown``), refuse the credentials (``denied``), or read part of the
 request body and drop the connection (``drop``). Requests are recorded, so tests can count what
-a run really sent.
+a run really sent, and ``observe`` sees each one once it is answered.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class FaultProxy:
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self.fault: Fault = lambda method, path, count: None
+        self.observe: Callable[[Request], None] = lambda request: None  # called after each answer
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -72,8 +73,10 @@ class FaultProxy:
             return self.fault(method, path, len(self.requests))
 
     def _record(self, method: str, path: str, answer: str) -> None:
+        request = Request(method, path, answer)
         with self._lock:
-            self.requests.append(Request(method, path, answer))
+            self.requests.append(request)
+        self.observe(request)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +29,10 @@ def _settings(model: Path) -> RendererSettings:
 
 
 def _counted(model: Path, poison: str | None = None) -> tuple[DiffusersRenderer, CountingPipeline]:
-    renderer = get_renderer(_settings(model))
-    assert isinstance(renderer, DiffusersRenderer)
-    counter = CountingPipeline(renderer.pipeline, poison)
-    renderer.pipeline = counter
-    return renderer, counter
+    """A renderer whose text-to-image pipeline is the loaded one, wrapped to count its prompts."""
+    loaded = DiffusersRenderer.load(_settings(model))
+    counter = CountingPipeline(loaded.pipeline, poison)
+    return DiffusersRenderer(loaded.settings, counter, loaded.inpaint, loaded.device), counter
 
 
 def test_sample_rows_render_with_a_local_model_and_the_bad_row_fails_alone(tiny_model: Path, tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_shared_scenes_render_once_and_a_second_run_renders_none(
             "soft pastel studio, blue tones",
             "soft pastel studio, green tones",
             "marble counter, product photography",
-        ]  # fmt: skip
+        ]
     )
     again, recount = _counted(tiny_model)
     assert run_batch(catalog, LocalStore(tmp_path / "second"), options, renderer=again).exit_code == 0
@@ -89,6 +89,29 @@ def test_keyframes_in_a_batch_equal_keyframes_one_by_one(tiny_model: Path) -> No
     for a, b in zip(together, alone):
         assert a.shape == b.shape and float(np.abs(a - b).max()) <= 1e-5
     assert float(np.abs(together[0] - together[1]).max()) > 0.01  # different requests really differ
+
+
+# Reference output of the tiny model (tests/tiny_models.py) on the CPU in float32 (torch 2.13, diffusers 0.42):
+# the bottom-right 3x3 pixels, RGB in [0, 1], of SCENE's keyframe at generation size. Recorded by running the
+# test once; a change means the pipeline call (scheduler, steps, guidance, size, seeding) changed.
+SCENE = KeyframeRequest("marble counter", "blurry", (1080, 1920), 7, ("#000000", "#FFFFFF"), "#FF0000")
+SCENE_CORNER = np.array(
+    [
+        [[0.4087, 0.4539, 0.5338], [0.4853, 0.3332, 0.6171], [0.6113, 0.4975, 0.6959]],
+        [[0.3890, 0.4511, 0.5955], [0.4330, 0.3806, 0.6398], [0.5558, 0.5290, 0.6434]],
+        [[0.5069, 0.4893, 0.4890], [0.4555, 0.3566, 0.5473], [0.5718, 0.4679, 0.5718]],
+    ]
+)
+
+
+def test_a_seeded_scene_reproduces_its_reference_pixels_and_another_seed_changes_them(tiny_model: Path) -> None:
+    renderer = get_renderer(_settings(tiny_model))
+    assert isinstance(renderer, DiffusersRenderer)
+    first, again, reseeded = (renderer.render_arrays([r])[0] for r in (SCENE, SCENE, replace(SCENE, seed=8)))
+    assert first.shape == (*renderer.generation_size(SCENE.size)[::-1], 3)
+    np.testing.assert_allclose(first[-3:, -3:], SCENE_CORNER, atol=1e-2)
+    assert np.array_equal(first, again)  # the same seed gives the same pixels, bit for bit
+    assert float(np.abs(first - reseeded).mean()) > 0.01  # another seed, another picture
 
 
 def test_generation_keeps_the_canvas_aspect_at_model_resolution(tiny_model: Path) -> None:
@@ -123,6 +146,9 @@ class _BlackFirst:
                 self.seen.add(request.prompt)
                 images[index] = Image.new("RGB", request.size)
         return images
+
+    def close(self) -> None:
+        pass
 
 
 def test_black_keyframes_are_retried_then_fail_only_their_row(

@@ -18,16 +18,18 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageOps
 
+from generator.core.images import AssetResolver
 from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
 from generator.orchestration.store import LocalStore
-from generator.planning.assets import AssetResolver
 from generator.planning.catalog import load_catalog
-from generator.planning.plan import ImagePlacement, PlannedShot, ShotPlan, compile_plan
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.timeline import layer_rect
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan
 from generator.planning.templates import load_template
-from render.backends import Reference, RendererSettings, get_renderer
+from render.backends import KeyframeRequest, Reference, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
-from render.compose import Compositor, keyframe_requests, layer_rect
+from render.compose import Compositor, keyframe_requests
 from render.keyframes import KeyframeService, request_key
 from tests.conftest import CountingPipeline, product_row
 from tests.tiny_ip_adapter import build_tiny_ip_adapter
@@ -35,6 +37,40 @@ from tests.tiny_models import build_tiny_sd
 
 WriteCatalog = Callable[..., Path]
 RIM = 3  # pixels at the edge of a layer's opaque inside left out of the comparison (the feathered rim)
+
+# Reference outputs of the tiny models (tests/tiny_models.py, tests/tiny_ip_adapter.py) on the CPU in float32
+# (torch 2.13, diffusers 0.42): the bottom-right 3x3 pixels, all channels, of a keyframe of each role, recorded by
+# running these tests once. Pin and extend corners are RGB 0-255 at canvas size (compared within 2/255); the
+# others are RGB in [0, 1] at generation size (within 1e-2). A change means a pipeline call changed, or the
+# sample template or images they are built from.
+PIN_CORNER = np.array(
+    [
+        [[139, 121, 151], [139, 122, 152], [138, 122, 153]],
+        [[139, 120, 152], [139, 121, 152], [138, 121, 153]],
+        [[139, 119, 152], [139, 120, 152], [138, 120, 153]],
+    ]
+)
+EXTEND_CORNER = np.array(
+    [
+        [[148, 139, 148], [152, 142, 149], [154, 144, 151]],
+        [[148, 140, 147], [151, 143, 149], [153, 146, 151]],
+        [[147, 141, 146], [151, 145, 148], [153, 147, 150]],
+    ]
+)
+SUBJECT_CORNER = np.array(
+    [
+        [[0.4890, 0.5550, 0.5252], [0.5203, 0.4350, 0.5904], [0.6034, 0.4428, 0.6176]],
+        [[0.3840, 0.5500, 0.5690], [0.4594, 0.4539, 0.6518], [0.4996, 0.4726, 0.6161]],
+        [[0.4388, 0.4851, 0.5029], [0.4966, 0.4341, 0.5524], [0.5282, 0.3996, 0.6117]],
+    ]
+)
+INPAINTING_SCENE_CORNER = np.array(
+    [
+        [[0.3712, 0.4600, 0.5263], [0.4143, 0.3643, 0.6121], [0.5944, 0.5057, 0.6998]],
+        [[0.3724, 0.4722, 0.5890], [0.4269, 0.3880, 0.6365], [0.5706, 0.5037, 0.6193]],
+        [[0.4888, 0.5028, 0.4709], [0.4928, 0.3752, 0.5400], [0.5994, 0.4116, 0.5534]],
+    ]
+)
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +160,7 @@ def test_product_and_mascot_pixels_equal_their_references_in_every_frame(
 
 def _ref(plan: ShotPlan, kind: str) -> tuple[str, str]:
     """(source, sha256) of the plan's first ``kind`` layer."""
-    layer = next(l for s in plan.shots for l in s.layers if isinstance(l, ImagePlacement) and l.kind == kind)
+    layer = next(x for s in plan.shots for x in s.layers if isinstance(x, ImagePlacement) and x.kind == kind)
     return layer.ref.source, layer.ref.sha256
 
 
@@ -147,6 +183,17 @@ def test_a_pinned_keyframe_keeps_the_layers_exactly_and_generates_the_scene_arou
     alpha = np.maximum(*(np.asarray(p.image)[..., 3] for p in table.pinned))
     outside = alpha == 0
     assert float(np.abs(keyframe - scene)[outside].mean()) > 2.0
+    assert outside[-3:, -3:].all()  # the corner is generated, not a pinned layer
+    np.testing.assert_allclose(keyframe[-3:, -3:], PIN_CORNER, atol=2)
+    # The same request gives the same pixels; another seed another scene, around the same exact layers.
+    ready = replace(table, base_image=Image.fromarray(scene.astype(np.uint8)))
+    again, reseeded = (
+        np.asarray(renderer.render([r])[0], dtype=np.int16) for r in (ready, replace(ready, seed=ready.seed + 1))
+    )
+    assert np.array_equal(again, keyframe)
+    assert float(np.abs(reseeded - keyframe)[outside].mean()) > 2.0
+    inside = alpha == 255
+    assert np.array_equal(reseeded[inside], keyframe[inside])
 
 
 def test_another_aspect_shows_the_same_scene_extended(
@@ -167,6 +214,7 @@ def test_another_aspect_shows_the_same_scene_extended(
     assert np.array_equal(middle[40:-40], fitted[40:-40, 40:-40])
     margins = np.concatenate([square[:, : left - 40], square[:, left + 608 + 40 :]], axis=1)
     assert margins.std() > 5.0  # generated content, not a flat fill
+    np.testing.assert_allclose(square[-3:, -3:], EXTEND_CORNER, atol=2)  # in the generated margin
 
 
 def test_scenes_render_once_per_template_and_pins_once_per_product_and_aspect(
@@ -177,9 +225,9 @@ def test_scenes_render_once_per_template_and_pins_once_per_product_and_aspect(
     options = RunOptions(
         template_id="still", aspects="all", templates_root=templates_root, keyframe_cache=tmp_path / "cache"
     )
-    renderer = _renderer(tiny_model)
-    scenes, inpaints = CountingPipeline(renderer.pipeline), CountingPipeline(renderer.inpaint)
-    renderer.pipeline, renderer.inpaint = scenes, inpaints
+    loaded = _renderer(tiny_model)
+    scenes, inpaints = CountingPipeline(loaded.pipeline), CountingPipeline(loaded.inpaint)
+    renderer = DiffusersRenderer(loaded.settings, scenes, inpaints, loaded.device)
     report = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=renderer)
     assert report.exit_code == 0 and report.count("rendered") == 6
     # Two shots, one scene each at 9:16; each extended once to 1:1; the first shot pinned per product and aspect.
@@ -217,6 +265,9 @@ def test_an_inpainting_checkpoint_alone_renders_every_role(
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert len(list(out.glob("still/A/*.mp4"))) == 2
+    scene = KeyframeRequest("marble counter", "blurry", (1080, 1920), 7, ("#000000", "#FFFFFF"), "#FF0000")
+    corner = renderer.render_arrays([scene])[0][-3:, -3:]
+    np.testing.assert_allclose(corner, INPAINTING_SCENE_CORNER, atol=1e-2)
 
 
 def test_a_second_inpainting_model_is_loaded_for_the_inpainting_roles(
@@ -275,6 +326,7 @@ def test_the_mascot_conditions_the_shots_that_show_it_through_an_ip_adapter(
         hook, subject=Reference("mascot", "a-different-mascot", lambda: ImageOps.invert(mascot.convert("RGB")))
     )
     first, again, changed = (renderer.render_arrays([r])[0] for r in (hook, hook, other))
+    np.testing.assert_allclose(first[-3:, -3:], SUBJECT_CORNER, atol=1e-2)
     assert np.array_equal(first, again)
     assert float(np.abs(first - changed).max()) > 0.01  # the reference really conditions the pixels
     assert request_key(renderer.identity, hook) != request_key(renderer.identity, other)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import stat
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from generator.core.errors import EncodeError, RenderError, StoreError
+from generator.core.files import atomic_write, write_atomically
 from generator.orchestration.store import LocalStore, safe_name
-from generator.planning.plan import ShotPlan
+from generator.planning.plan.types import ShotPlan
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import check_video, read_layout
 from tests.conftest import REPO
@@ -106,10 +109,54 @@ def test_store_writes_atomically_and_keeps_the_old_file_when_a_write_fails(tmp_p
     assert Path(uri).read_bytes() == b"good video"
     source = tmp_path / "src"
     source.mkdir()  # opening a directory as the source fails after the temporary file exists
-    with pytest.raises(StoreError, match="cannot write|Is a directory"):
+    with pytest.raises(StoreError, match=r"cannot write|Is a directory"):
         store.put_file("t/sku/a.mp4", source, "video/mp4")
     assert store.get_bytes("t/sku/a.mp4") == b"good video"
     assert sorted(store.list()) == ["t/sku/a.mp4"]
+    assert [p.name for p in (tmp_path / "store").rglob("*") if p.is_file()] == ["a.mp4"]  # no temporary file left
+
+
+def test_atomic_write_interrupted_midway_keeps_the_old_file_and_no_temporary_one(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "manifest.jsonl"
+    write_atomically(target, b"old")
+    with pytest.raises(KeyboardInterrupt), atomic_write(target) as stream:
+        stream.write(b"half of the new")
+        raise KeyboardInterrupt
+    assert target.read_bytes() == b"old" and [p.name for p in target.parent.iterdir()] == ["manifest.jsonl"]
+
+
+def test_store_create_writes_only_where_nothing_is_and_one_of_many_racing_wins(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    assert store.create("leases/a.json", b"first")
+    assert not store.create("leases/a.json", b"second")
+    assert store.get_bytes("leases/a.json") == b"first"
+    start = threading.Barrier(8)
+
+    def claim(holder: int) -> bool:
+        start.wait()
+        return store.create("leases/b.json", f"holder {holder}".encode())
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(claim, range(8)))
+    assert won.count(True) == 1
+    assert store.get_bytes("leases/b.json") == f"holder {won.index(True)}".encode()
+    assert sorted(store.list()) == ["leases/a.json", "leases/b.json"]
+    assert len([p for p in (tmp_path / "store").rglob("*") if p.is_file()]) == 2  # no temporary file left
+
+
+def test_store_delete_removes_the_file_and_the_folders_it_leaves_empty(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    for key in ("t/a/v.mp4", "t/a/v.jpg", "t/b/v.mp4"):
+        store.put_bytes(key, b"x", "video/mp4")
+    store.delete("t/a/v.mp4")
+    assert sorted(store.list()) == ["t/a/v.jpg", "t/b/v.mp4"]
+    store.delete("t/a/v.jpg")
+    assert not (tmp_path / "store" / "t" / "a").exists() and (tmp_path / "store" / "t" / "b").is_dir()
+    store.delete("t/b/v.mp4")
+    store.delete("t/b/v.mp4")  # deleting what is not there is no error
+    assert list((tmp_path / "store").iterdir()) == [] and not store.exists("t/b/v.mp4")
+    with pytest.raises(StoreError, match="escapes"):
+        store.delete("../outside")
 
 
 @pytest.mark.parametrize("key", ["../escape.mp4", "/abs.mp4", "a/../../x"])

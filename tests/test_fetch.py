@@ -8,7 +8,6 @@ import io
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,13 +21,14 @@ from moto.server import ThreadedMotoServer
 
 from generator.core.errors import AssetError, CatalogError
 from generator.core.identity import file_sha256
+from generator.core.images import AssetResolver, Cutout
 from generator.core.urls import join_url
 from generator.orchestration.cli import main
-from generator.orchestration.fetch import Fetcher, FetchSettings
-from generator.planning.assets import AssetResolver, Cutout
+from generator.orchestration.fetch import Fetcher, FetchRefused, FetchSettings
 from generator.planning.catalog import CatalogOptions, load_catalog
-from generator.planning.plan import ShotPlan
-from tests.conftest import HEADER, REPO, product_row
+from generator.planning.plan.types import ShotPlan
+from tests.conftest import HEADER, REPO, product_row, stored_plan
+from tests.fetch_transport import MemoryTransport, Served
 
 IMAGES = REPO / "catalogs" / "images"
 
@@ -39,7 +39,7 @@ class Route:
     content_type: str = "image/png"
     body: bytes = b""
     length: bool = True  # send Content-Length (without it the body ends when the connection closes)
-    delay: float = 0.0
+    hold: threading.Event | None = None  # answer only once this is set
     location: str | None = None
 
 
@@ -62,7 +62,8 @@ def web() -> Iterator[Web]:
         def do_GET(self) -> None:
             web.requests[self.path] += 1
             route = web.routes.get(self.path, Route(404, "text/plain", b"not found"))
-            time.sleep(route.delay)
+            if route.hold is not None:
+                route.hold.wait(timeout=60)
             self.send_response(route.status)
             self.send_header("Content-Type", route.content_type)
             if route.location is not None:
@@ -126,11 +127,12 @@ def test_a_url_catalog_renders_its_rows_and_a_bad_image_link_fails_its_row_alone
         "REL": "rendered", "ABS": "rendered", "HTML": "failed", "GONE": "failed",
     }  # fmt: skip
     assert (
-        f"{feed}, row 4, sku HTML, column image_link: {web.url}/page.html: is text/html, not an image"
+        f"{feed}, row 4, sku HTML, column image_link: is text/html, not an image (path: {web.url}/page.html)"
         in manifest["HTML"]["error"]
     )
-    assert manifest["GONE"]["reason"] == f"{web.url}/images/none.png: HTTP 404 Not Found"
-    plan = ShotPlan.from_json((out / manifest["REL"]["plan"].removeprefix(f"{out}/")).read_text())
+    assert manifest["GONE"]["reason"] == "HTTP 404 Not Found"
+    assert f"path: {web.url}/images/none.png" in manifest["GONE"]["error"]
+    plan = stored_plan(Path(manifest["REL"]["job"]))
     product = next(layer.ref for shot in plan.shots for layer in shot.layers if getattr(layer, "kind", "") == "product")
     assert product.source == f"{web.url}/images/lipstick-ruby.png"  # joined against the catalog's URL
     assert product.sha256 == file_sha256(IMAGES / "lipstick-ruby.png")
@@ -164,18 +166,20 @@ def test_a_download_that_breaks_a_rule_is_an_asset_error_naming_the_url_and_the_
     web: Web, tmp_path: Path, url: str, settings: dict[str, Any], message: str
 ) -> None:
     body = (IMAGES / "lipstick-ruby.png").read_bytes()
+    held = threading.Event()  # /slow.png answers only after the client has given up
     web.routes.update({
         "/stream/lipstick-ruby.png": Route(body=body, length=False),
-        "/slow.png": Route(body=body, delay=1.0),
+        "/slow.png": Route(body=body, hold=held),
         "/page.html": Route(content_type="text/html", body=b"<html></html>"),
         "/to-ftp": Route(302, "text/plain", location="ftp://example.com/a.png"),
     })  # fmt: skip
     url = url if "://" in url else web.url + url
-    with pytest.raises(AssetError) as caught:
-        fetcher(tmp_path, **settings).fetch(url, "image")
-    assert caught.value.message.startswith(f"{url}: ") and re.search(message, caught.value.message), (
-        caught.value.message
-    )
+    try:
+        with pytest.raises(AssetError) as caught:
+            fetcher(tmp_path, **settings).fetch(url, "image")
+    finally:
+        held.set()
+    assert caught.value.context["path"] == url and re.search(message, caught.value.message), caught.value.message
     leftovers = [p for p in (tmp_path / "fetch").rglob("*") if p.is_file()]
     assert leftovers == []  # nothing half-written stays in the cache
 
@@ -224,11 +228,58 @@ def test_image_urls_in_a_local_catalog_need_a_fetcher(write_catalog: Any, web: W
     path = write_catalog([product_row("A", image_link=f"{web.url}/images/serum-aqua.png"), product_row("B")])
     plain = load_catalog(path)
     assert [p.sku for p in plain.products] == ["B"] and "no fetcher" in plain.errors[0].message
+    assert plain.errors[0].context["path"] == f"{web.url}/images/serum-aqua.png"
     fetched = load_catalog(path, CatalogOptions(fetcher=fetcher(tmp_path)))
     assert [p.image.source for p in fetched.products] == [
         f"{web.url}/images/serum-aqua.png",
         "catalog:images/lipstick-ruby.png",
     ]
+
+
+def test_urls_go_through_the_transport_of_their_scheme_and_a_failed_download_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    body = (IMAGES / "serum-aqua.png").read_bytes()
+    memory = MemoryTransport({
+        "https://shop.test/a.png": Served(body),
+        "https://shop.test/refused.png": Served(body, failure=FetchRefused("HTTP 403 Forbidden"), at_open=True),
+        "https://shop.test/cut.png": Served(body, failure=FetchRefused("download failed: connection reset")),
+    })  # fmt: skip
+    fetch = Fetcher(FetchSettings(cache=tmp_path / "fetch"), {"https": memory})
+    path = fetch.fetch("https://shop.test/a.png", "image")
+    assert path.read_bytes() == body and path.name == file_sha256(path)
+    assert fetch.fetch("https://shop.test/a.png", "image") == path and memory.opened["https://shop.test/a.png"] == 1
+    for url, reason in [
+        ("https://shop.test/refused.png", "HTTP 403 Forbidden"),
+        ("https://shop.test/cut.png", "download failed: connection reset"),
+        ("https://shop.test/none.png", "HTTP 404 Not Found"),
+        ("s3://bucket/a.png", "unsupported scheme 's3'; use https://"),
+    ]:
+        with pytest.raises(AssetError) as caught:
+            fetch.fetch(url, "image")
+        assert caught.value.message == reason and caught.value.context["path"] == url
+    assert memory.closed == 2  # the download served and the one cut halfway: each closed
+    cached = [p for p in (tmp_path / "fetch").rglob("*") if p.is_file()]
+    assert sorted(p.parent.name for p in cached) == [path.name[:2], "urls"]  # the object and its index entry alone
+
+
+def test_a_download_in_flight_is_not_in_the_cache_until_it_is_complete(tmp_path: Path) -> None:
+    body = (IMAGES / "watch-lime.png").read_bytes()
+    gate = threading.Event()
+    memory = MemoryTransport({"https://shop.test/w.png": Served(body)}, gate=gate)
+    fetch = Fetcher(FetchSettings(cache=tmp_path / "fetch"), {"https": memory})
+    done: list[Path] = []
+    thread = threading.Thread(target=lambda: done.append(fetch.fetch("https://shop.test/w.png", "image")))
+    thread.start()
+    try:
+        assert memory.halfway.wait(timeout=60)
+        files = [p for p in (tmp_path / "fetch").rglob("*") if p.is_file()]
+        assert len(files) == 1 and files[0].name.endswith(".part")  # half the bytes, under a temporary name
+    finally:
+        gate.set()
+        thread.join(timeout=60)
+    assert done and done[0].read_bytes() == body
+    assert not [p for p in (tmp_path / "fetch").rglob("*") if p.name.endswith(".part")]
 
 
 @pytest.mark.parametrize(
@@ -299,9 +350,10 @@ def test_an_s3_catalog_plans_rows_whose_images_are_s3_objects(
     }
     assert sources == {f"s3://{bucket}/images/lipstick-ruby.png", f"s3://{bucket}/images/cream-rose.png"}
     assert (
-        f"{url}, row 4, sku GONE, column image_link: s3://{bucket}/images/none.png: HTTP 404 NoSuchKey" in result.stderr
+        f"{url}, row 4, sku GONE, column image_link: HTTP 404 NoSuchKey (path: s3://{bucket}/images/none.png)"
+        in result.stderr
     )
-    assert f"s3://{bucket}/images/untyped.png: is binary/octet-stream, not an image" in result.stderr
+    assert f"is binary/octet-stream, not an image (path: s3://{bucket}/images/untyped.png)" in result.stderr
 
 
 def test_s3_images_resolve_by_hash_in_a_fresh_cache(bucket: str, tmp_path: Path) -> None:

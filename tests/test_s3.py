@@ -8,7 +8,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from moto.server import ThreadedMotoServer
 
-from generator.core.errors import StoreError
+from generator.core.errors import ConfigError, StoreError
 from generator.orchestration.cli import main
 from generator.orchestration.s3store import IMMUTABLE, NO_CACHE, S3Settings, S3Store
 from generator.orchestration.store import safe_name
@@ -87,9 +87,9 @@ def test_a_run_uploads_every_output_with_its_type_metadata_and_size_and_a_second
     manifest = [json.loads(line) for line in s3.get("ads/manifest.jsonl").decode().splitlines()]
     rendered = [m for m in manifest if m["status"] == "rendered"]
     assert len(rendered) == 2 and [m["sku"] for m in manifest if m["status"] == "failed"] == ["BAD"]
-    types = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".plan.json": "application/json"}
+    types = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".json": "application/json"}
     for line in rendered:
-        prefix = f"ads/quick/{safe_name(line['sku'])}/9x16-{line['plan_hash'][:12]}"
+        prefix = f"ads/quick/{safe_name(line['sku'])}/9x16-{line['output_key'][:12]}"
         assert line["video"] == f"s3://{s3.bucket}/{prefix}.mp4"
         for suffix, content_type in types.items():
             head = objects[prefix + suffix]
@@ -166,6 +166,29 @@ def test_a_connection_dropped_mid_upload_is_retried_and_never_leaves_a_partial_o
     assert not s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads")
 
 
+def test_a_store_is_made_without_a_request_and_connect_checks_the_bucket(s3: S3) -> None:
+    settings = S3Settings(endpoint_url=s3.proxy.url)
+    S3Store("no-such-bucket", "p", settings)
+    assert s3.proxy.requests == []
+    with pytest.raises(ConfigError, match=r"bucket 'no-such-bucket' at http://127.0.0.1:\d+ does not exist"):
+        S3Store.connect("no-such-bucket", "p", settings)
+    assert S3Store.connect(s3.bucket, "p", settings).bucket == s3.bucket
+    assert [r.method for r in s3.proxy.requests] == ["HEAD", "HEAD"]
+
+
+def test_create_writes_only_where_nothing_is_and_delete_removes_the_object(s3: S3) -> None:
+    store = S3Store(s3.bucket, "p", S3Settings(endpoint_url=s3.proxy.url))
+    assert store.create("leases/a.json", b'{"holder": 1}', "application/json")
+    assert not store.create("leases/a.json", b'{"holder": 2}', "application/json")
+    assert s3.get("p/leases/a.json") == b'{"holder": 1}'
+    assert s3.proxy.count("PUT", "leases/a.json") == 2  # the second was refused by the server, not skipped here
+    store.delete("leases/a.json")
+    assert not store.exists("leases/a.json") and "p/leases/a.json" not in s3.objects("p/")
+    store.delete("leases/a.json")  # deleting what is not there is no error
+    assert store.create("leases/a.json", b'{"holder": 2}', "application/json")
+    assert s3.get("p/leases/a.json") == b'{"holder": 2}'
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [("missing-bucket", "bucket 'no-such-bucket' at http://127.0.0.1:\\d+ does not exist"),
@@ -194,16 +217,15 @@ def test_a_killed_run_is_completed_by_the_next_without_duplicates(
     catalog = write_catalog([product_row(sku, color=f"tone {sku}") for sku in skus])
     argv = [sys.executable, "-m", "generator", "run", str(catalog), "--out", f"s3://{s3.bucket}/ads", "--s3-endpoint-url",
             s3.proxy.url, "--templates", str(templates_root), "--template", "quick", "--preset", "ultrafast"]  # fmt: skip
+    stored = threading.Event()  # set once the server has answered the upload of a first video
+    s3.proxy.observe = lambda r: stored.set() if r.method == "PUT" and r.path.split("?")[0].endswith(".mp4") else None
     process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while not any(key.endswith(".mp4") for key in s3.objects("ads/")) and time.monotonic() < deadline:
-        assert process.poll() is None, "the run ended before it could be killed"
-        time.sleep(0.2)
+    assert stored.wait(timeout=300), "no video was uploaded"
     process.send_signal(signal.SIGKILL)
     process.wait()
     first = {key for key in s3.objects("ads/") if key.endswith(".mp4")}
     assert 1 <= len(first) < len(skus)
-    assert subprocess.run(argv, cwd=REPO, capture_output=True).returncode == 0
+    assert subprocess.run(argv, check=False, cwd=REPO, capture_output=True).returncode == 0
     videos = sorted(key for key in s3.objects("ads/") if key.endswith(".mp4"))
     assert [key.split("/")[2] for key in videos] == skus  # one video per row, none twice
     manifest = [json.loads(line) for line in s3.get("ads/manifest.jsonl").decode().splitlines()]

@@ -78,7 +78,7 @@ def build_tiny_sd(folder: Path, *, inpainting: bool = False) -> Path:
             num_hidden_layers=2,
             vocab_size=len(tokenizer),
             max_position_embeddings=32,
-        )  # fmt: skip
+        )
     )
     scheduler = DDIMScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,

@@ -1,38 +1,51 @@
-"""Executors, the swap point that renders rows: in this process, or in a pool of worker processes.
+"""Executors, the swap point that renders rows: in this process, or in worker processes.
 
 A ``Job`` is one plan and a scratch folder to write its video and poster into; its ``Outcome``
-is what became of it (fidelity, keyframe retries, or the error). Executors yield outcomes as
-rows finish; storing and recording them is the batch's business, in the main process.
+is what became of it (fidelity, keyframe retries, or the error). The batch hands an executor the
+run's ``RenderSetup`` (picklable: how any process builds what renders), the ``Workbench`` this
+process built from it, and the jobs. Executors yield outcomes as rows finish; storing and
+recording them is the batch's business, in the main process. An executor keeps nothing between
+runs, and nothing lives in module globals.
 
-``ProcessExecutor`` starts each worker once (``spawn``, so no lock or thread is inherited
-half-way): it builds the keyframe service and asset resolver from a picklable ``RenderSetup`` and
-keeps them for every job it takes. Keyframes prepared by the main process are read from the
-shared disk cache; a worker loads the model itself only if it has to render one. Workers ignore
-Ctrl-C: the main process decides, and on an interrupt the pool is terminated, abandoning the
-rows in flight (their scratch files go with the run's temporary folder).
+``ProcessExecutor`` starts its workers for each run (``spawn``, so no lock or thread is inherited
+half-way). Each worker builds its own workbench from the setup once, then renders the jobs sent
+over its pipe, one at a time, until told to stop, and closes its backend. Keyframes prepared by
+the main process are read from the shared disk cache; a worker loads the model itself only if it
+has to render one. Workers ignore Ctrl-C: the main process decides, and on an interrupt it
+terminates them, abandoning the rows in flight (their scratch files go with the run's temporary
+folder). A worker that dies fails the row it had, and a new one takes its place.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import logging
 import multiprocessing
+import multiprocessing.connection
 import resource
 import signal
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image
 
 from generator.core.errors import AdgenError
+from generator.core.images import AssetResolver
 from generator.orchestration.fetch import Fetcher, FetchSettings
-from generator.planning.assets import AssetResolver
-from generator.planning.plan import ShotPlan
-from render.backends import KeyframeRequest, Renderer, RendererSettings
+from generator.planning.plan.types import ShotPlan
+from render.backends import Capability, KeyframeRequest, Renderer, RendererSettings
 
 if TYPE_CHECKING:
     from render.encode import EncodeSettings
+    from render.keyframes import KeyframeService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,25 +78,65 @@ class Outcome:
     legibility: tuple[dict[str, str | float], ...] = ()
 
 
+@dataclass(frozen=True)
+class RenderSetup:
+    """Everything a worker process needs to render any plan of the run; picklable. ``fetch`` finds URL assets."""
+
+    renderer: RendererSettings
+    name: str
+    identity: str
+    cacheable: bool
+    roles: frozenset[Capability]
+    keyframe_cache: Path
+    keyframe_retries: int
+    roots: dict[str, Path]
+    encode: EncodeSettings
+    fetch: FetchSettings | None = None
+
+
+@dataclass(frozen=True)
+class Workbench:
+    """What renders jobs in one process: the keyframe service, the asset resolver and the encoder's settings."""
+
+    keyframes: KeyframeService
+    assets: AssetResolver
+    encode: EncodeSettings
+
+    @classmethod
+    def build(cls, setup: RenderSetup) -> Workbench:
+        """A workbench as ``setup`` describes it; its backend is loaded on the first keyframe it must render."""
+        from render.keyframes import KeyframeCache, KeyframeService
+
+        cache = KeyframeCache(setup.keyframe_cache)
+        keyframes = KeyframeService(_LazyRenderer(setup), cache, retries=setup.keyframe_retries)
+        fetcher = Fetcher(setup.fetch) if setup.fetch is not None else None
+        return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode)
+
+
 class Executor(Protocol):
-    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
-        """Render ``jobs``, yielding each outcome as it is ready (not necessarily in job order)."""
+    def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        """Render ``jobs``, yielding each outcome as it is ready (not necessarily in job order).
+
+        ``bench`` renders in this process; another process builds its own from ``setup`` (so a
+        backend given to the batch as an object renders only in this process).
+        """
         ...
 
 
-def render_job(job: Job, keyframes: Any, assets: AssetResolver, encode: EncodeSettings) -> Outcome:
-    """Render ``job``'s plan into its folder with ``keyframes`` (a ``KeyframeService``) and check it."""
+def render_job(job: Job, bench: Workbench) -> Outcome:
+    """Render ``job``'s plan into its folder with ``bench`` and check it."""
     from render.compose import keyframe_requests
     from render.video import VideoChecks, render_video
 
     job.folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    keyframes = bench.keyframes
     try:
-        checks = render_video(job.plan, keyframes, assets, job.video, job.poster, encode)
+        checks = render_video(job.plan, keyframes, bench.assets, job.video, job.poster, bench.encode)
         error = None
     except AdgenError as exc:
         checks, error = VideoChecks(()), exc
-    retries = keyframes.retries_for(keyframe_requests(job.plan, assets, keyframes.roles))
+    retries = keyframes.retries_for(keyframe_requests(job.plan, bench.assets, keyframes.roles))
     rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
     if error is not None:
         return Outcome(job.index, keyframe_retries=retries, peak_rss_mb=rss, error=str(error), reason=error.message)
@@ -96,32 +149,11 @@ def render_job(job: Job, keyframes: Any, assets: AssetResolver, encode: EncodeSe
 
 
 class InlineExecutor:
-    """Renders jobs one after another in this process."""
+    """Renders jobs one after another in this process, with the batch's workbench."""
 
-    def __init__(self, keyframes: Any, assets: AssetResolver, encode: EncodeSettings) -> None:
-        self.keyframes = keyframes
-        self.assets = assets
-        self.encode = encode
-
-    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
+    def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
         for job in jobs:
-            yield render_job(job, self.keyframes, self.assets, self.encode)
-
-
-@dataclass(frozen=True)
-class RenderSetup:
-    """Everything a worker process needs to render any plan of the run; picklable. ``fetch`` finds URL assets."""
-
-    renderer: RendererSettings
-    name: str
-    identity: str
-    cacheable: bool
-    roles: frozenset[str]
-    keyframe_cache: Path
-    keyframe_retries: int
-    roots: dict[str, Path]
-    encode: EncodeSettings
-    fetch: FetchSettings | None = None
+            yield render_job(job, bench)
 
 
 class _LazyRenderer:
@@ -139,40 +171,96 @@ class _LazyRenderer:
             self._backend = get_renderer(self.setup.renderer)
         return self._backend.render(requests)
 
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
 
-_worker: InlineExecutor | None = None  # this worker process's renderer, built once by _start
 
-
-def _start(setup: RenderSetup) -> None:
-    from render.keyframes import KeyframeCache, KeyframeService
-
-    global _worker
+def _serve(setup: RenderSetup, connection: Connection) -> None:
+    """A worker process: build a workbench from ``setup``, then render each job received until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    keyframes = KeyframeService(
-        _LazyRenderer(setup), KeyframeCache(setup.keyframe_cache), retries=setup.keyframe_retries
-    )
-    fetcher = Fetcher(setup.fetch) if setup.fetch is not None else None
-    _worker = InlineExecutor(keyframes, AssetResolver(setup.roots, fetcher), setup.encode)
+    bench = Workbench.build(setup)
+    try:
+        with contextlib.suppress(EOFError):  # EOF: the main process is gone
+            while (job := connection.recv()) is not None:
+                connection.send(render_job(job, bench))
+    finally:
+        bench.keyframes.close()
 
 
-def _work(job: Job) -> Outcome:
-    assert _worker is not None, "the pool's initializer builds the worker"
-    return render_job(job, _worker.keyframes, _worker.assets, _worker.encode)
+@dataclass
+class _Worker:
+    process: SpawnProcess
+    connection: Connection  # the main process's end of the worker's pipe
+    job: Job | None = None  # the job it is rendering
+
+    @classmethod
+    def start(cls, context: SpawnContext, setup: RenderSetup) -> _Worker:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_serve, args=(setup, theirs), name="adgen-worker", daemon=True)
+        process.start()
+        theirs.close()
+        return cls(process, ours)
+
+    def give(self, waiting: collections.deque[Job]) -> None:
+        """Send the next waiting job, if any."""
+        if waiting:
+            self.job = waiting.popleft()
+            self.connection.send(self.job)
+
+    def outcome(self, ready: Sequence[object]) -> Outcome | None:
+        """The outcome of its job if it is ready (a failed one if the worker died), else None."""
+        assert self.job is not None
+        if self.connection not in ready and self.process.sentinel not in ready:
+            return None
+        try:
+            outcome: Outcome = self.connection.recv()
+        except (EOFError, OSError):
+            self.process.join()
+            reason = f"worker process died (exit code {self.process.exitcode})"
+            outcome = Outcome(self.job.index, error=reason, reason=reason)
+        self.job = None
+        return outcome
 
 
 class ProcessExecutor:
-    """Renders jobs in ``workers`` processes; see the module docstring."""
+    """Renders jobs in up to ``workers`` processes; see the module docstring."""
 
-    def __init__(self, workers: int, setup: RenderSetup) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.setup = setup
 
-    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
+    def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        if not jobs:
+            return
+        count = min(self.workers, len(jobs))
+        log.info("rendering %d videos in %d worker processes", len(jobs), count)
         context = multiprocessing.get_context("spawn")
-        pool = context.Pool(self.workers, initializer=_start, initargs=(self.setup,))
+        waiting = collections.deque(jobs)
+        workers: list[_Worker] = []
         try:
-            yield from pool.imap_unordered(_work, jobs)
-            pool.close()
+            for _ in range(count):
+                workers.append(_Worker.start(context, setup))
+                workers[-1].give(waiting)
+            while busy := [w for w in workers if w.job is not None]:
+                ready = multiprocessing.connection.wait(
+                    [w.connection for w in busy] + [w.process.sentinel for w in busy]
+                )
+                for worker in busy:
+                    outcome = worker.outcome(ready)
+                    if outcome is None:
+                        continue
+                    if waiting and not worker.process.is_alive():
+                        workers[workers.index(worker)] = worker = _Worker.start(context, setup)
+                    worker.give(waiting)
+                    yield outcome
+            for worker in workers:
+                with contextlib.suppress(OSError):  # a worker that died has no pipe left
+                    worker.connection.send(None)  # each closes its backend and exits
+                worker.process.join()
         finally:
-            pool.terminate()  # after close, only reaps; on an interrupt, abandons the rows in flight
-            pool.join()
+            for worker in workers:
+                if worker.process.is_alive():
+                    worker.process.terminate()  # an interrupt: the rows in flight are abandoned
+                worker.process.join()
+                worker.connection.close()

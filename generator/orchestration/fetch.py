@@ -4,8 +4,12 @@ The cache is content-addressed: ``objects/<sha256[:2]>/<sha256>`` holds the byte
 ``urls/<sha256 of the URL>.json`` (``{"sha256": ..., "content_type": ...}``) remembers what a URL
 served, so an image is downloaded once across runs. Catalogs are downloaded again on every
 fetch (a feed changes under the same URL); their bytes are cached all the same. Every write is
-atomic (a temporary file, then ``os.replace``) and a cached object is hashed again whenever it
-is read.
+atomic (``generator.core.files``) and a cached object is hashed again whenever it is read.
+
+Bytes travel through a ``Transport`` chosen by the URL's scheme: ``HttpTransport`` for
+``https://`` and ``http://``, ``S3Transport`` for ``s3://`` (the client from
+``generator.orchestration.aws``); a ``Fetcher`` takes others in their place (tests serve bytes
+from memory). The rules on size, time and content type are the fetcher's, whatever the transport.
 
 Downloads are limited in size (checked against ``Content-Length`` and again while streaming)
 and time, and must have the content type of what they are used as. http(s) hosts that resolve
@@ -20,24 +24,22 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import os
 import socket
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Protocol
 
 from generator.core.errors import AssetError, CatalogError
+from generator.core.files import AtomicFile, write_atomically
 from generator.core.identity import file_sha256
-from generator.core.urls import SCHEMES
-
-Kind = Literal["image", "catalog"]
+from generator.core.urls import FetchKind
+from generator.orchestration.aws import s3_client
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
@@ -69,13 +71,16 @@ class FetchSettings:
     endpoint_url: str | None = None
 
 
-class _Refused(Exception):
-    """A rule refused the download; the message is the rule broken."""
+class FetchRefused(Exception):
+    """A rule or a transport refused the download; the message is the rule broken or what failed."""
 
 
-@dataclass
-class _Download:
-    """An open response: its content type, declared length (None: unknown) and byte chunks."""
+@dataclass(frozen=True)
+class Download:
+    """An open response: its content type, declared length (None: unknown), byte chunks and how to close it.
+
+    Reading ``chunks`` raises ``FetchRefused`` when the transfer fails or times out.
+    """
 
     content_type: str
     length: int | None
@@ -83,14 +88,37 @@ class _Download:
     close: Callable[[], None]
 
 
+class Transport(Protocol):
+    """Opens downloads for the URL schemes it is registered under."""
+
+    def open(self, url: str) -> Download:
+        """Start downloading ``url``.
+
+        Raises:
+            FetchRefused: the URL is refused, unreachable or answered with an error.
+        """
+        ...
+
+
+def default_transports(settings: FetchSettings) -> dict[str, Transport]:
+    """``https``, ``http`` and ``s3`` transports with the limits of ``settings``."""
+    web = HttpTransport(settings.timeout, settings.allow_private)
+    return {"https": web, "http": web, "s3": S3Transport(settings.timeout, settings.endpoint_url)}
+
+
 class Fetcher:
-    """Downloads URLs into the cache of ``settings`` and returns local paths; see the module docstring."""
+    """Downloads URLs into the cache of ``settings`` and returns local paths; see the module docstring.
 
-    def __init__(self, settings: FetchSettings) -> None:
+    Args:
+        settings: the cache and the limits.
+        transports: scheme -> transport; None uses ``default_transports(settings)``.
+    """
+
+    def __init__(self, settings: FetchSettings, transports: Mapping[str, Transport] | None = None) -> None:
         self.settings = settings
-        self._s3: Any = None
+        self.transports = dict(transports) if transports is not None else default_transports(settings)
 
-    def fetch(self, url: str, kind: Kind) -> Path:
+    def fetch(self, url: str, kind: FetchKind) -> Path:
         """The cached file holding what ``url`` serves; an image the index knows is not downloaded again, a catalog always is.
 
         Raises:
@@ -104,7 +132,7 @@ class Fetcher:
                 return cached
         try:
             return self._download(url, kind)
-        except _Refused as exc:
+        except FetchRefused as exc:
             raise self._error(kind, url, str(exc)) from exc.__cause__
 
     def cached(self, url: str, sha256: str) -> Path:
@@ -118,14 +146,14 @@ class Fetcher:
             return path
         path = self.fetch(url, "image")
         if path.name != sha256:
-            raise AssetError(f"{url}: content changed since the plan was made (sha256 differs)", path=url)
+            raise AssetError("content changed since the plan was made (sha256 differs)", path=url)
         return path
 
     @staticmethod
-    def _error(kind: Kind, url: str, reason: str) -> AssetError | CatalogError:
+    def _error(kind: FetchKind, url: str, reason: str) -> AssetError | CatalogError:
         if kind == "catalog":
-            return CatalogError(f"{url}: {reason}", file=url)
-        return AssetError(f"{url}: {reason}", path=url)
+            return CatalogError(reason, file=url)
+        return AssetError(reason, path=url)
 
     # --- cache -----------------------------------------------------------------------------------
 
@@ -135,7 +163,7 @@ class Fetcher:
     def _index(self, url: str) -> Path:
         return self.settings.cache / "urls" / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()}.json"
 
-    def _from_index(self, url: str, kind: Kind) -> Path | None:
+    def _from_index(self, url: str, kind: FetchKind) -> Path | None:
         """The object the index names for ``url``, if it is still there, intact and of the right type."""
         try:
             entry = json.loads(self._index(url).read_text(encoding="utf-8"))
@@ -147,66 +175,67 @@ class Fetcher:
             return None
         return path
 
-    def _store(self, url: str, kind: Kind, download: _Download) -> Path:
+    def _store(self, url: str, download: Download) -> Path:
         """Stream ``download`` into the cache under its content hash and index it under ``url``."""
         limit = self.settings.max_bytes
         deadline = time.monotonic() + self.settings.timeout
-        objects = self.settings.cache / "objects"
-        try:
-            objects.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=objects, prefix=".part-")
-        except OSError as exc:
-            raise _Refused(f"cannot write the fetch cache {self.settings.cache}: {exc}") from exc
         digest, size = hashlib.sha256(), 0
         try:
-            with os.fdopen(handle, "wb") as out:
+            with AtomicFile(self.settings.cache / "objects", "download") as file:
                 for chunk in download.chunks:
                     size += len(chunk)
                     if size > limit:
-                        raise _Refused(f"is larger than {_size(limit)}")
+                        raise FetchRefused(f"is larger than {_size(limit)}")
                     if time.monotonic() > deadline:
-                        raise _Refused(f"timed out after {self.settings.timeout:g} s")
+                        raise FetchRefused(f"timed out after {self.settings.timeout:g} s")
                     digest.update(chunk)
-                    out.write(chunk)
-            sha256 = digest.hexdigest()
-            target = self._object(sha256)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, target)
-            _write_atomically(self._index(url), json.dumps({"sha256": sha256, "content_type": download.content_type}))
+                    file.stream.write(chunk)
+                target = self._object(digest.hexdigest())
+                file.commit(target)
+            entry = {"sha256": digest.hexdigest(), "content_type": download.content_type}
+            write_atomically(self._index(url), json.dumps(entry).encode("utf-8"))
         except OSError as exc:
-            raise _Refused(f"cannot write the fetch cache {self.settings.cache}: {exc}") from exc
+            raise FetchRefused(f"cannot write the fetch cache {self.settings.cache}: {exc}") from exc
         finally:
             download.close()
-            if os.path.exists(temporary):
-                os.unlink(temporary)
         return target
 
     # --- downloads -------------------------------------------------------------------------------
 
-    def _download(self, url: str, kind: Kind) -> Path:
+    def _download(self, url: str, kind: FetchKind) -> Path:
         scheme = urllib.parse.urlsplit(url).scheme.lower()
-        if scheme not in SCHEMES:
-            raise _Refused(f"unsupported scheme {scheme or 'none'!r}; use https://, http:// or s3://")
-        download = self._open_s3(url) if scheme == "s3" else self._open_http(url)
+        transport = self.transports.get(scheme)
+        if transport is None:
+            raise FetchRefused(f"unsupported scheme {scheme or 'none'!r}; use {_schemes(self.transports)}")
+        download = transport.open(url)
         try:
             if not _accepts(kind, download.content_type):
                 wanted = "an image" if kind == "image" else "a catalog (CSV, TSV, XML feed or workbook)"
-                raise _Refused(f"is {download.content_type or 'of no content type'}, not {wanted}")
+                raise FetchRefused(f"is {download.content_type or 'of no content type'}, not {wanted}")
             if download.length is not None and download.length > self.settings.max_bytes:
-                raise _Refused(f"is larger than {_size(self.settings.max_bytes)} ({download.length} bytes)")
-        except _Refused:
+                raise FetchRefused(f"is larger than {_size(self.settings.max_bytes)} ({download.length} bytes)")
+        except FetchRefused:
             download.close()
             raise
-        return self._store(url, kind, download)
+        return self._store(url, download)
 
-    def _refusal(self, url: str) -> str | None:
-        """Why an http(s) ``url`` must not be fetched, or None."""
+
+class HttpTransport:
+    """``https://`` and ``http://`` through urllib, refusing non-public hosts (redirect targets too)
+    unless ``allow_private``; ``timeout`` seconds per connection or read."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, allow_private: bool = False) -> None:
+        self.timeout = timeout
+        self.allow_private = allow_private
+
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` must not be fetched, or None."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme.lower() not in ("http", "https"):
-            return f"unsupported scheme {parts.scheme or 'none'!r}; use https://, http:// or s3://"
+            return f"unsupported scheme {parts.scheme or 'none'!r}; use https:// or http://"
         if not parts.hostname:
             return "the URL has no host"
-        if self.settings.allow_private:
+        if self.allow_private:
             return None
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
@@ -219,89 +248,87 @@ class Fetcher:
                 return f"refused: {address} is a {kind} address (pass --allow-private-urls to allow it)"
         return None
 
-    def _open_http(self, url: str) -> _Download:
-        reason = self._refusal(url)
+    def open(self, url: str) -> Download:
+        reason = self.refusal(url)
         if reason is not None:
-            raise _Refused(reason)
+            raise FetchRefused(reason)
         opener = urllib.request.build_opener(_CheckedRedirects(self))
         request = urllib.request.Request(url, headers={"User-Agent": "adgen", "Accept-Encoding": "identity"})
-        timeout = self.settings.timeout
+        timeout = self.timeout
         try:
             response = opener.open(request, timeout=timeout)
         except urllib.error.HTTPError as exc:
             exc.close()
-            raise _Refused(f"HTTP {exc.code} {exc.reason}".rstrip()) from exc
+            raise FetchRefused(f"HTTP {exc.code} {exc.reason}".rstrip()) from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
-                raise _Refused(f"timed out after {timeout:g} s") from exc
-            raise _Refused(f"cannot connect: {exc.reason}") from exc
+                raise FetchRefused(f"timed out after {timeout:g} s") from exc
+            raise FetchRefused(f"cannot connect: {exc.reason}") from exc
         except TimeoutError as exc:
-            raise _Refused(f"timed out after {timeout:g} s") from exc
+            raise FetchRefused(f"timed out after {timeout:g} s") from exc
         except (OSError, HTTPException) as exc:
-            raise _Refused(f"download failed: {exc}") from exc
+            raise FetchRefused(f"download failed: {exc}") from exc
         length = response.headers.get("Content-Length")
-        return _Download(
+        return Download(
             content_type=_media_type(response.headers.get("Content-Type", "")),
             length=int(length) if length and length.isdigit() else None,
             chunks=_read_http(response, timeout),
             close=response.close,
         )
 
-    def _open_s3(self, url: str) -> _Download:
+
+class S3Transport:
+    """``s3://bucket/key`` objects, through a client made on first use (``endpoint_url``: None uses
+    ``AWS_ENDPOINT_URL`` or AWS); ``timeout`` seconds per connection or read."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, endpoint_url: str | None = None) -> None:
+        self.timeout = timeout
+        self.endpoint_url = endpoint_url
+        self._client: Any = None
+
+    def open(self, url: str) -> Download:
         import botocore.exceptions
 
         parts = urllib.parse.urlsplit(url)
         bucket, key = parts.netloc, parts.path.lstrip("/")
         if not bucket or not key:
-            raise _Refused("not an S3 object; write it like s3://bucket/key")
-        timeout = self.settings.timeout
+            raise FetchRefused("not an S3 object; write it like s3://bucket/key")
+        timeout = self.timeout
         try:
-            answer = self._s3_client().get_object(Bucket=bucket, Key=key)
+            if self._client is None:
+                self._client = s3_client(self.endpoint_url, attempts=4, connect_timeout=timeout, read_timeout=timeout)
+            answer = self._client.get_object(Bucket=bucket, Key=key)
         except botocore.exceptions.ClientError as exc:
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
-            raise _Refused(f"HTTP {status} {error.get('Code', '')}".strip()) from exc
+            raise FetchRefused(f"HTTP {status} {error.get('Code', '')}".strip()) from exc
         except botocore.exceptions.NoCredentialsError as exc:
-            raise _Refused("no AWS credentials found (environment, config files or instance role)") from exc
+            raise FetchRefused("no AWS credentials found (environment, config files or instance role)") from exc
         except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError) as exc:
-            raise _Refused(f"timed out after {timeout:g} s") from exc
+            raise FetchRefused(f"timed out after {timeout:g} s") from exc
         except botocore.exceptions.BotoCoreError as exc:
-            raise _Refused(f"cannot reach S3: {exc}") from exc
+            raise FetchRefused(f"cannot reach S3: {exc}") from exc
         body = answer["Body"]
-        return _Download(
+        return Download(
             content_type=_media_type(str(answer.get("ContentType", ""))),
             length=answer.get("ContentLength"),
             chunks=_read_s3(body, timeout),
             close=body.close,
         )
 
-    def _s3_client(self) -> Any:
-        if self._s3 is None:
-            import boto3
-            from botocore.config import Config
-
-            endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-            config = Config(
-                retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=self.settings.timeout,
-                read_timeout=self.settings.timeout, signature_version="s3v4",
-                s3={"addressing_style": "path"} if endpoint else None,
-            )  # fmt: skip
-            self._s3 = boto3.session.Session().client("s3", endpoint_url=endpoint, config=config)
-        return self._s3
-
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect only to a URL the fetcher would fetch itself."""
+    """Follows a redirect only to a URL the transport would fetch itself."""
 
-    def __init__(self, fetcher: Fetcher) -> None:
-        self.fetcher = fetcher
+    def __init__(self, transport: HttpTransport) -> None:
+        self.transport = transport
 
     def redirect_request(
         self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any, newurl: str
     ) -> urllib.request.Request | None:
-        reason = self.fetcher._refusal(newurl)
+        reason = self.transport.refusal(newurl)
         if reason is not None:
-            raise _Refused(f"redirect to {newurl}: {reason}")
+            raise FetchRefused(f"redirect to {newurl}: {reason}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -310,9 +337,9 @@ def _read_http(response: Any, timeout: float) -> Iterator[bytes]:
         while chunk := response.read(_CHUNK):
             yield chunk
     except TimeoutError as exc:
-        raise _Refused(f"timed out after {timeout:g} s") from exc
+        raise FetchRefused(f"timed out after {timeout:g} s") from exc
     except (OSError, HTTPException) as exc:
-        raise _Refused(f"download failed: {exc}") from exc
+        raise FetchRefused(f"download failed: {exc}") from exc
 
 
 def _read_s3(body: Any, timeout: float) -> Iterator[bytes]:
@@ -322,9 +349,9 @@ def _read_s3(body: Any, timeout: float) -> Iterator[bytes]:
         while chunk := body.read(_CHUNK):
             yield chunk
     except botocore.exceptions.ReadTimeoutError as exc:
-        raise _Refused(f"timed out after {timeout:g} s") from exc
+        raise FetchRefused(f"timed out after {timeout:g} s") from exc
     except (botocore.exceptions.BotoCoreError, OSError) as exc:
-        raise _Refused(f"download failed: {exc}") from exc
+        raise FetchRefused(f"download failed: {exc}") from exc
 
 
 def _non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
@@ -339,7 +366,7 @@ def _non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str |
     return next((name for name, matches in checks if matches), None)
 
 
-def _accepts(kind: Kind, content_type: str) -> bool:
+def _accepts(kind: FetchKind, content_type: str) -> bool:
     if kind == "image":
         return content_type.startswith("image/")
     return content_type.startswith("text/") or content_type in CATALOG_TYPES
@@ -350,17 +377,11 @@ def _media_type(header: str) -> str:
     return header.split(";", 1)[0].strip().lower()
 
 
+def _schemes(transports: Mapping[str, Transport]) -> str:
+    """``https://, http:// or s3://``."""
+    names = [f"{scheme}://" for scheme in transports]
+    return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
 def _size(count: int) -> str:
     return f"{count / _MB:g} MB" if count >= _MB else f"{count} bytes"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)

@@ -1,34 +1,34 @@
 """``S3Store``: outputs in an S3 bucket (AWS, MinIO, Cloudflare R2 or any S3-protocol server).
 
-Credentials and region come from the standard AWS chain; the endpoint from ``endpoint_url`` or
-``AWS_ENDPOINT_URL``. Large files go up in parts through boto3's transfer manager. Requests are
-retried by botocore (adaptive mode: backoff with jitter on throttling and 5xx), and each whole
-object operation is retried again on top (tenacity, exponential backoff with jitter), so a flaky
-network costs time, not videos. An object becomes visible under its key only when its upload
-completed, and every upload is checked (size, and SHA-256 where the server reports it) before
-it counts as stored.
+The client comes from ``generator.orchestration.aws`` (credentials, region and endpoint from the
+AWS chain or the settings). Large files go up in parts through boto3's transfer manager. Requests
+are retried by botocore (adaptive mode: backoff with jitter on throttling and 5xx), and each
+whole object operation is retried again on top (tenacity, exponential backoff with jitter), so a
+flaky network costs time, not videos. An object becomes visible under its key only when its
+upload completed, and every upload is checked (size, and SHA-256 where the server reports it)
+before it counts as stored. ``create`` is a conditional write (``If-None-Match: *``).
+Constructing an ``S3Store`` sends nothing; ``S3Store.connect`` also checks the bucket.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
-import os
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
 import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from generator.core.errors import ConfigError, StoreError
 from generator.core.identity import file_sha256
+from generator.orchestration.aws import endpoint, s3_client
 from generator.orchestration.store import MUTABLE_KEYS, Metadata
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ _TRANSIENT_CODES = {
     "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed", "BadDigest", "IncompleteBody",
 }  # fmt: skip
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+_TAKEN = {"412", "PreconditionFailed", "409", "ConditionalRequestConflict"}  # a create lost to an existing object
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class S3Settings:
     Attributes:
         endpoint_url: an S3-compatible endpoint; None uses ``AWS_ENDPOINT_URL`` or AWS itself.
         region: None uses the AWS chain (``AWS_REGION``, config files).
+        profile: a named profile of the AWS config files; None uses the chain (``AWS_PROFILE``).
         public: objects are readable by anyone (``public-read`` ACL).
         sse: server-side encryption, ``AES256`` or ``aws:kms``; None leaves the bucket's default.
         attempts: tries per request (botocore) and per whole object (ours).
@@ -59,6 +61,7 @@ class S3Settings:
 
     endpoint_url: str | None = None
     region: str | None = None
+    profile: str | None = None
     public: bool = False
     sse: str | None = None
     attempts: int = 6
@@ -108,33 +111,42 @@ class S3Store:
     """Keys under ``prefix`` in ``bucket``; see the module docstring.
 
     Raises (from the constructor):
-        ConfigError: the bucket does not exist, the credentials are refused or the endpoint is unreachable.
+        ConfigError: the settings name an AWS profile that does not exist.
     """
 
     def __init__(self, bucket: str, prefix: str = "", settings: S3Settings = S3Settings()) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.settings = settings
-        self.endpoint = settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or "AWS S3"
-        config = Config(
-            retries={"mode": "adaptive", "max_attempts": settings.attempts}, connect_timeout=10, read_timeout=60,
-            signature_version="s3v4",
-            s3={"addressing_style": "path"} if settings.endpoint_url else None,
-        )  # fmt: skip
-        self.client: Any = boto3.session.Session().client(
-            "s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config
-        )
+        self.endpoint = endpoint(settings.endpoint_url) or "AWS S3"
+        try:
+            self.client: Any = s3_client(
+                settings.endpoint_url, settings.region, profile=settings.profile, attempts=settings.attempts
+            )
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise ConfigError(f"{self._where()}: {exc}") from exc
         self.transfer = TransferConfig(
             multipart_threshold=settings.multipart_threshold,
             multipart_chunksize=settings.multipart_threshold,
             max_concurrency=4,
         )
-        self._check_bucket()
+
+    @classmethod
+    def connect(cls, bucket: str, prefix: str = "", settings: S3Settings = S3Settings()) -> S3Store:
+        """The store, once the bucket is known to exist and to accept the credentials.
+
+        Raises:
+            ConfigError: the bucket does not exist, the credentials are refused or the endpoint is unreachable.
+        """
+        store = cls(bucket, prefix, settings)
+        store.check_bucket()
+        return store
 
     def _where(self) -> str:
         return f"bucket {self.bucket!r} at {self.endpoint}"
 
-    def _check_bucket(self) -> None:
+    def check_bucket(self) -> None:
+        """Raises ConfigError unless the bucket exists and the credentials are accepted; see ``connect``."""
         try:
             self._retry(lambda: self.client.head_bucket(Bucket=self.bucket))
         except botocore.exceptions.ClientError as exc:
@@ -227,6 +239,37 @@ class S3Store:
         self._write("upload", key, upload)
         return self.uri(key)
 
+    def create(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream", metadata: Metadata | None = None
+    ) -> bool:
+        """Upload ``data`` only if ``key`` holds nothing (``If-None-Match: *``); False if it held something.
+
+        An existing object with the same SHA-256 counts as this create's own (a retried request
+        whose first answer was lost), so ``data`` should name its writer, as a lease does.
+        """
+        name = self._key(key)
+        digest = hashlib.sha256(data).hexdigest()
+        extra = self._extra(key, content_type, metadata, digest)
+        checksum = base64.b64encode(bytes.fromhex(digest)).decode()
+        created = True
+
+        def upload() -> None:
+            nonlocal created
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket, Key=name, Body=data, ChecksumSHA256=checksum, IfNoneMatch="*", **extra
+                )
+            except botocore.exceptions.ClientError as exc:
+                if _code(exc) not in _TAKEN:
+                    raise
+                head = self.client.head_object(Bucket=self.bucket, Key=name)
+                created = urllib.parse.unquote(head.get("Metadata", {}).get("sha256", "")) == digest
+                return
+            self._verify(name, len(data), digest)
+
+        self._write("create", key, upload)
+        return created
+
     def _write(self, action: str, key: str, operation: Callable[[], None]) -> None:
         try:
             self._retry(operation)
@@ -239,8 +282,12 @@ class S3Store:
 
     def get_bytes(self, key: str) -> bytes:
         name = self._key(key)
+
+        def read() -> bytes:
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read())
+
         try:
-            return self._retry(lambda: self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read())  # type: ignore[no-any-return]
+            return self._retry(read)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise self._failed("read", key, exc) from exc
 
@@ -251,7 +298,7 @@ class S3Store:
         while True:
             arguments = {"Bucket": self.bucket, "Prefix": start, **({"ContinuationToken": token} if token else {})}
             try:
-                page = self._retry(lambda: self.client.list_objects_v2(**arguments))
+                page = self._retry(functools.partial(self.client.list_objects_v2, **arguments))
             except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
                 raise self._failed("list", prefix, exc) from exc
             for item in page.get("Contents", []):
@@ -259,6 +306,13 @@ class S3Store:
             if not page.get("IsTruncated"):
                 return
             token = page["NextContinuationToken"]
+
+    def delete(self, key: str) -> None:
+        name = self._key(key)
+        try:
+            self._retry(lambda: self.client.delete_object(Bucket=self.bucket, Key=name))
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise self._failed("delete", key, exc) from exc
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"

@@ -2,22 +2,22 @@
 
 Keys are ``/``-separated relative names. Every write is atomic, so a reader never sees half a
 file and a failed write never replaces a good one: ``LocalStore`` writes a temporary name beside
-the target and renames it; S3 makes an object visible only once its upload completed, and
-``S3Store`` checks the stored size and checksum before it reports success.
+the target and renames it (``generator.core.files``); S3 makes an object visible only once its
+upload completed, and ``S3Store`` checks the stored size and checksum before it reports success.
+``create`` writes only where nothing is yet, atomically on both, so processes racing for a key
+(a lease, say) learn which of them won.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 from generator.core.errors import StoreError
+from generator.core.files import PART_SUFFIX, atomic_write, create_atomically
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -44,14 +44,26 @@ class Store(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def put_file(self, key: str, source: Path, content_type: str, metadata: Metadata | None = None) -> str:
-        """Store ``source`` under ``key``; returns the object's URI."""
+        """Store ``source`` under ``key``, replacing what was there; returns the object's URI."""
         ...
 
-    def put_bytes(self, key: str, data: bytes, content_type: str, metadata: Metadata | None = None) -> str: ...
+    def put_bytes(self, key: str, data: bytes, content_type: str, metadata: Metadata | None = None) -> str:
+        """Store ``data`` under ``key``, replacing what was there; returns the object's URI."""
+        ...
+
+    def create(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream", metadata: Metadata | None = None
+    ) -> bool:
+        """Store ``data`` under ``key`` only if nothing is stored there; False if something was (left as it was)."""
+        ...
 
     def get_bytes(self, key: str) -> bytes: ...
 
     def list(self, prefix: str = "") -> Iterator[str]: ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; nothing happens if it is not stored."""
+        ...
 
     def uri(self, key: str) -> str: ...
 
@@ -66,42 +78,39 @@ class LocalStore:
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
-        if not key or key.startswith("/") or not path.is_relative_to(self.root):
+        if not key or key.startswith("/") or not path.is_relative_to(self.root) or path == self.root:
             raise StoreError("key escapes the store root", key=key)
         return path
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    @contextmanager
-    def _atomic(self, key: str) -> Iterator[IO[bytes]]:
+    def put_file(self, key: str, source: Path, content_type: str, metadata: Metadata | None = None) -> str:
         target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            with atomic_write(target, fsync=True) as stream, source.open("rb") as data:
+                shutil.copyfileobj(data, stream, 1 << 20)
         except OSError as exc:
             raise StoreError(f"cannot write: {exc}", key=key) from exc
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                yield stream
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException as exc:
-            Path(temporary).unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise StoreError(f"cannot write: {exc}", key=key) from exc
-            raise
-
-    def put_file(self, key: str, source: Path, content_type: str, metadata: Metadata | None = None) -> str:
-        with self._atomic(key) as stream, source.open("rb") as data:
-            shutil.copyfileobj(data, stream, 1 << 20)
         return self.uri(key)
 
     def put_bytes(self, key: str, data: bytes, content_type: str, metadata: Metadata | None = None) -> str:
-        with self._atomic(key) as stream:
-            stream.write(data)
+        target = self._path(key)
+        try:
+            with atomic_write(target, fsync=True) as stream:
+                stream.write(data)
+        except OSError as exc:
+            raise StoreError(f"cannot write: {exc}", key=key) from exc
         return self.uri(key)
+
+    def create(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream", metadata: Metadata | None = None
+    ) -> bool:
+        target = self._path(key)
+        try:
+            return create_atomically(target, data, fsync=True)
+        except OSError as exc:
+            raise StoreError(f"cannot write: {exc}", key=key) from exc
 
     def get_bytes(self, key: str) -> bytes:
         try:
@@ -115,8 +124,23 @@ class LocalStore:
             yield prefix
             return
         for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.name.endswith(".part"):
+            if path.is_file() and not path.name.endswith(PART_SUFFIX):
                 yield path.relative_to(self.root).as_posix()
+
+    def delete(self, key: str) -> None:
+        """Remove the file, then each folder above it that is left empty, up to the root."""
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot delete: {exc}", key=key) from exc
+        for folder in path.parents:
+            if folder == self.root:
+                break
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): the folders above are in use too
+                break
 
     def uri(self, key: str) -> str:
         return str(self._path(key))

@@ -1,7 +1,9 @@
 """The ``Renderer`` swap point: keyframe requests in, background images out.
 
-A backend is chosen by name (``get_renderer``). Every backend must be deterministic: the same
-request gives the same pixels, so a plan alone reproduces its video.
+A backend is chosen by name and loaded by ``get_renderer`` (constructors take what is already
+loaded; loading models is a factory's work). Whoever loads a backend closes it when done, which
+frees its models and GPU memory. Every backend must be deterministic: the same request gives the
+same pixels, so a plan alone reproduces its video.
 
 A request has one of three roles. A ``scene`` is made from its prompt alone. An ``extend`` request
 shows its ``base`` scene, made for another aspect, whole and centred, with the margins generated
@@ -24,6 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 from generator.core.errors import ConfigError
 
 Role = Literal["scene", "extend", "pin"]
+Capability = Literal["scene", "extend", "pin", "subject"]  # the request roles, and conditioning on a subject
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,13 @@ class Renderer(Protocol):
     name: str
     identity: str
     cacheable: bool
-    roles: frozenset[str]  # request roles it can render, and "subject" if it conditions on a subject
+    roles: frozenset[Capability]  # request roles it can render, and "subject" if it conditions on a subject
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]: ...
+
+    def close(self) -> None:
+        """Release models and device memory; the renderer is not used afterwards."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -160,19 +167,17 @@ def load_renderer_settings(path: Path, **overrides: Any) -> RendererSettings:
 
 
 def get_renderer(settings: RendererSettings) -> Renderer:
-    """The backend ``settings`` name, loaded.
+    """The backend ``settings`` name, loaded (models and all); the caller closes it.
 
     Raises:
-        ConfigError: no such backend, or a diffusers backend without a model.
+        ConfigError: no such backend, a diffusers backend without a model, or a model that cannot be loaded.
     """
     if settings.name == "draft":
         from render.backends.draft import DraftRenderer
 
         return DraftRenderer()
     if settings.name == "diffusers":
-        if not settings.model:
-            raise ConfigError("the diffusers renderer needs --model (a local folder or a hub id)")
         from render.backends.diffusion import DiffusersRenderer
 
-        return DiffusersRenderer(settings)
+        return DiffusersRenderer.load(settings)
     raise ConfigError(f"unknown renderer {settings.name!r}; available: draft, diffusers")

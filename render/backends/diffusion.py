@@ -25,6 +25,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from generator.core.errors import ConfigError
-from render.backends import KeyframeRequest, RendererSettings
+from render.backends import Capability, KeyframeRequest, RendererSettings
 
 log = logging.getLogger(__name__)
 
@@ -75,83 +76,108 @@ def _is_inpainting(model: str, local_files_only: bool) -> bool:
     return int(config.get("in_channels", 4)) == 9
 
 
+def _load(auto: Any, model: str, settings: RendererSettings, device: str, dtype: Any) -> Any:
+    try:
+        pipeline = auto.from_pretrained(model, dtype=dtype, local_files_only=settings.local_files_only)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load diffusion model {model!r}: {exc}") from exc
+    pipeline.set_progress_bar_config(disable=True)
+    log.info("loaded %s (%s) on %s as %s", model, type(pipeline).__name__, device, dtype)
+    return pipeline.to(device)
+
+
+def _load_ip_adapter(pipeline: Any, settings: RendererSettings, device: str) -> None:
+    try:
+        pipeline.load_ip_adapter(
+            settings.ip_adapter, subfolder=settings.ip_adapter_subfolder, weight_name=settings.ip_adapter_weight,
+            image_encoder_folder=settings.ip_adapter_encoder, local_files_only=settings.local_files_only,
+        )  # fmt: skip
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"cannot load IP-Adapter {settings.ip_adapter!r}: {exc}") from exc
+    pipeline.to(device)
+
+
+def _identity(settings: RendererSettings) -> str:
+    """Everything besides the request that decides a keyframe's pixels: library versions, weights, steps, ..."""
+    fingerprints = [_model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
+    versions = f"diffusers-{version('diffusers')}/torch-{version('torch')}"
+    identity = (
+        f"diffusers:{versions}:{'+'.join(fingerprints)}:steps={settings.steps}:guidance={settings.guidance}"
+        f":resolution={settings.resolution}:pin={settings.pin_strength}"
+    )
+    if settings.ip_adapter:
+        identity += f":ip={settings.ip_adapter_subfolder}/{settings.ip_adapter_weight}@{settings.ip_adapter_scale}"
+    return identity
+
+
 class DiffusersRenderer:
-    """Keyframes from diffusers pipelines; see the module docstring."""
+    """Keyframes from diffusers pipelines; see the module docstring.
+
+    The pipelines are passed in, loaded and on ``device``; ``load`` loads them as ``settings`` say.
+
+    Args:
+        settings: what the pipelines were loaded from, and how to call them.
+        pipeline: text to image; None when the model is an inpainting checkpoint.
+        inpaint: inpainting, for ``extend`` and ``pin`` (and scenes without ``pipeline``); it may
+            share ``pipeline``'s components.
+        device: where the pipelines are.
+    """
 
     name = "diffusers"
     cacheable = True
 
-    def __init__(self, settings: RendererSettings) -> None:
-        # 1. Device and dtype, explicitly: half precision on GPUs, fp32 on the CPU.
+    def __init__(self, settings: RendererSettings, pipeline: Any, inpaint: Any, device: str) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.inpaint = inpaint
+        self.device = device
+        roles: set[Capability] = (
+            {"scene", "extend", "pin", "subject"} if settings.ip_adapter else {"scene", "extend", "pin"}
+        )
+        self.roles = frozenset(roles)
+        self.identity = _identity(settings)
+
+    @classmethod
+    def load(cls, settings: RendererSettings) -> DiffusersRenderer:
+        """Load the pipelines ``settings`` name onto their device.
+
+        Raises:
+            ConfigError: no model, steps × pin_strength under 1, or a model or IP-Adapter that cannot be loaded.
+        """
         import diffusers
         import torch
 
-        assert settings.model is not None
+        if not settings.model:
+            raise ConfigError("the diffusers renderer needs --model (a local folder or a hub id)")
         if settings.steps * settings.pin_strength < 1:
             raise ConfigError(
                 f"steps × pin_strength must be at least 1 (steps {settings.steps}, pin_strength {settings.pin_strength})"
             )
-        self.settings = settings
-        self.device = _pick_device(settings.device)
-        if self.device == "cuda":
-            self.dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        elif self.device == "mps":
-            self.dtype = torch.float16
+        # 1. Device and dtype, explicitly: half precision on GPUs, fp32 on the CPU.
+        device = _pick_device(settings.device)
+        if device == "cuda":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         else:
-            self.dtype = torch.float32
+            dtype = torch.float16 if device == "mps" else torch.float32
         torch.use_deterministic_algorithms(True, warn_only=True)
         diffusers.utils.logging.disable_progress_bar()
         # 2. Each pipeline loaded once, through the same from_pretrained path every user's model takes.
-        self.pipeline: Any = None  # text to image; None when the model is an inpainting checkpoint
+        pipeline: Any = None
         inpaint: Any = None
         if _is_inpainting(settings.model, settings.local_files_only):
-            inpaint = self._load(diffusers.AutoPipelineForInpainting, settings.model)
+            inpaint = _load(diffusers.AutoPipelineForInpainting, settings.model, settings, device, dtype)
         else:
-            self.pipeline = self._load(diffusers.AutoPipelineForText2Image, settings.model)
+            pipeline = _load(diffusers.AutoPipelineForText2Image, settings.model, settings, device, dtype)
         if settings.inpaint_model:
-            inpaint = self._load(diffusers.AutoPipelineForInpainting, settings.inpaint_model)
-        self.roles: frozenset[str] = frozenset({"scene", "extend", "pin"})
+            inpaint = _load(diffusers.AutoPipelineForInpainting, settings.inpaint_model, settings, device, dtype)
         if settings.ip_adapter:
-            for pipeline in {id(p): p for p in (self.pipeline, inpaint) if p is not None}.values():
-                self._load_ip_adapter(pipeline)
-            self.roles |= {"subject"}
+            for loaded in {id(p): p for p in (pipeline, inpaint) if p is not None}.values():
+                _load_ip_adapter(loaded, settings, device)
         # 3. Without an inpainting checkpoint, inpaint with the text-to-image weights (shared, not copied).
-        self.inpaint: Any = (
-            inpaint if inpaint is not None else diffusers.AutoPipelineForInpainting.from_pipe(self.pipeline)
-        )
-        self.inpaint.set_progress_bar_config(disable=True)
-        fingerprints = [
-            _model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m
-        ]
-        self.identity = (
-            f"diffusers:{'+'.join(fingerprints)}:steps={settings.steps}:guidance={settings.guidance}"
-            f":resolution={settings.resolution}:pin={settings.pin_strength}"
-            + (
-                f":ip={settings.ip_adapter_subfolder}/{settings.ip_adapter_weight}@{settings.ip_adapter_scale}"
-                if settings.ip_adapter
-                else ""
-            )
-        )
-
-    def _load(self, auto: Any, model: str) -> Any:
-        try:
-            pipeline = auto.from_pretrained(model, dtype=self.dtype, local_files_only=self.settings.local_files_only)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot load diffusion model {model!r}: {exc}") from exc
-        pipeline.set_progress_bar_config(disable=True)
-        log.info("loaded %s (%s) on %s as %s", model, type(pipeline).__name__, self.device, self.dtype)
-        return pipeline.to(self.device)
-
-    def _load_ip_adapter(self, pipeline: Any) -> None:
-        settings = self.settings
-        try:
-            pipeline.load_ip_adapter(
-                settings.ip_adapter, subfolder=settings.ip_adapter_subfolder, weight_name=settings.ip_adapter_weight,
-                image_encoder_folder=settings.ip_adapter_encoder, local_files_only=settings.local_files_only,
-            )  # fmt: skip
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConfigError(f"cannot load IP-Adapter {settings.ip_adapter!r}: {exc}") from exc
-        pipeline.to(self.device)
+        if inpaint is None:
+            inpaint = diffusers.AutoPipelineForInpainting.from_pipe(pipeline)
+        inpaint.set_progress_bar_config(disable=True)
+        return cls(settings, pipeline, inpaint, device)
 
     @property
     def _any_pipeline(self) -> Any:
@@ -192,11 +218,12 @@ class DiffusersRenderer:
         import torch
 
         width, height = size
-        kwargs: dict[str, Any] = dict(
-            prompt=[r.prompt for r in batch], negative_prompt=[r.negative for r in batch], width=width, height=height,
-            num_inference_steps=self.settings.steps, guidance_scale=self.settings.guidance,
-            generator=[torch.Generator("cpu").manual_seed(r.seed) for r in batch], output_type="np",
-        )  # fmt: skip
+        kwargs: dict[str, Any] = {
+            "prompt": [r.prompt for r in batch], "negative_prompt": [r.negative for r in batch],
+            "width": width, "height": height,
+            "num_inference_steps": self.settings.steps, "guidance_scale": self.settings.guidance,
+            "generator": [torch.Generator("cpu").manual_seed(r.seed) for r in batch], "output_type": "np",
+        }  # fmt: skip
         if "subject" in self.roles:
             kwargs.update(self._conditioning(batch[0]))
         if role == "scene" and self.pipeline is not None:
@@ -246,7 +273,7 @@ class DiffusersRenderer:
         """Free the pipelines and, on a GPU, their memory."""
         import torch
 
-        del self.pipeline, self.inpaint
+        self.pipeline = self.inpaint = None
         gc.collect()
         if self.device == "cuda":
             torch.cuda.empty_cache()

@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from render.backends import KeyframeRequest
+from render.backends import Capability, KeyframeRequest
 
 _HORIZON = 0.64  # fraction of the height where wall meets floor
 # The prompt words that change a backdrop; any other word leaves it as it is.
@@ -42,10 +42,13 @@ class DraftRenderer:
     name = "draft"
     identity = "draft-1"
     cacheable = False  # drawing a backdrop is cheaper than reading one back
-    roles = frozenset({"scene"})
+    roles: frozenset[Capability] = frozenset({"scene"})
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
         return [self._one(request) for request in requests]
+
+    def close(self) -> None:
+        """Nothing to release: no model, no device memory."""
 
     @staticmethod
     def lookalike(request: KeyframeRequest) -> KeyframeRequest:
@@ -126,4 +129,5 @@ class DraftRenderer:
 
         # 4. Vignette.
         vignette = 1 - 0.28 * np.clip(np.hypot(x - 0.5, (y - 0.45) * 0.8) / 0.75, 0, 1) ** 2.2
-        return (image * vignette[..., None]).astype(np.float32)
+        lit: np.ndarray = (image * vignette[..., None]).astype(np.float32)
+        return lit
