@@ -19,10 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from generator.core.images import AssetResolver
 from generator.orchestration.batch import DEFAULT_TEMPLATES, RunOptions, run_batch
+from generator.orchestration.jobs import RenderJob
 from generator.orchestration.store import LocalStore
-from generator.planning.assets import AssetResolver
-from generator.planning.plan import ShotPlan
+from generator.planning.plan.types import ShotPlan
 from render.encode import AudioBed, encode_argv, ffmpeg_executable
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ def main() -> int:
         encode_total = 0.0
         print(f"{'sku':<10} {'frames':>6} {'adgen s':>8} {'encode s':>9} {'ratio':>6}")
         for result in rendered:
-            plan = ShotPlan.from_json(Path(str(result.plan)).read_text(encoding="utf-8"))
+            plan = RenderJob.from_json(Path(str(result.job)).read_text(encoding="utf-8"), str(result.job)).plan
             seconds = encode_only_seconds(Path(str(result.video)), plan, assets, scratch)
             encode_total += seconds
             print(

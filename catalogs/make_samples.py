@@ -87,7 +87,7 @@ def spline(pts: Sequence[tuple[float, float]], steps: int = 16, closed: bool = T
     for p0, p1, p2, p3 in zip(ext, ext[1:], ext[2:], ext[3:]):
         seg = p1 + 0.5 * ((p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3)
         out.extend(map(tuple, seg))
-    return out if closed else out + [tuple(p[-1])]
+    return out if closed else [*out, tuple(p[-1])]
 
 
 def rounded(pts: Sequence[tuple[float, float]], r: float, steps: int = 12) -> Points:

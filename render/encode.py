@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 import ffmpeg
 from PIL import Image
@@ -31,10 +31,17 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 
 @dataclass(frozen=True)
 class EncodeSettings:
-    """x264/AAC settings; the defaults are x264's own balance of speed and size at high quality."""
+    """x264/AAC settings; the defaults are x264's own balance of speed and size at high quality.
 
+    Every field is part of an output's key, codec, profile and pixel format included: outputs made
+    with other settings are other outputs."""
+
+    codec: Literal["libx264"] = "libx264"
+    profile: Literal["high"] = "high"
+    pixel_format: Literal["yuv420p"] = "yuv420p"
     crf: int = 20
     preset: str = "medium"
+    audio_codec: Literal["aac"] = "aac"
     audio_bitrate: str = "128k"
     audio_rate: int = 44100
 
@@ -89,11 +96,11 @@ def encode_argv(
     video = ffmpeg.input(source, format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=fps)
     streams = [video.filter("scale", out_color_matrix="bt709", out_range="tv")]
     options: dict[str, object] = {
-        "c:v": "libx264",
-        "profile:v": "high",
+        "c:v": settings.codec,
+        "profile:v": settings.profile,
         "preset": settings.preset,
         "crf": settings.crf,
-        "pix_fmt": "yuv420p",
+        "pix_fmt": settings.pixel_format,
         "colorspace": "bt709",
         "color_primaries": "bt709",
         "color_trc": "bt709",
@@ -115,7 +122,7 @@ def encode_argv(
         if fade > 0:
             bed = bed.filter("afade", type="out", start_time=f"{duration - fade:.6f}", duration=f"{fade:.6f}")
         streams.append(bed)
-        options.update({"c:a": "aac", "b:a": settings.audio_bitrate, "ar": settings.audio_rate, "ac": 2})
+        options.update({"c:a": settings.audio_codec, "b:a": settings.audio_bitrate, "ar": settings.audio_rate, "ac": 2})
     stream = ffmpeg.output(*streams, str(output), **options)
     stream = stream.global_args("-hide_banner", "-nostdin", "-loglevel", "error").overwrite_output()
     return list(stream.compile(cmd=executable))

@@ -13,11 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from generator.core.fonts import find_font
+from generator.orchestration.jobs import RenderJob
+from generator.planning.lint import LegibilityCheck
+from generator.planning.plan.types import ShotPlan
 from render.backends import KeyframeRequest
-from render.text import find_font
+from render.legibility import check_on_draft, image_source, remedy_on_draft
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = REPO / "catalogs" / "sample.csv"
+DRAFT_LEGIBILITY = LegibilityCheck(image_source, remedy_on_draft, check_on_draft)  # lint's, as the CLI passes it
 HEADER = [
     "id",
     "title",
@@ -199,3 +204,8 @@ class CountingPipeline:
                 if self.poison in prompt:
                     result.images[index][:] = np.nan
         return result
+
+
+def stored_plan(job_file: Path) -> ShotPlan:
+    """The plan of a stored output, read from its job file."""
+    return RenderJob.from_json(job_file.read_text(encoding="utf-8"), str(job_file)).plan

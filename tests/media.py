@@ -25,7 +25,9 @@ class StreamInfo:
 
 def probe(path: Path) -> StreamInfo:
     """Stream facts as ffmpeg's demuxer reports them."""
-    result = subprocess.run([ffmpeg_executable(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    result = subprocess.run(  # ffmpeg exits 1 without an output file: its banner is what is read
+        [ffmpeg_executable(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, check=False
+    )
     video = re.search(
         r"Video: (\w+) \(([^)]+)\)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d+)x(\d+).*?, ([\d.]+) fps", result.stderr
     )

@@ -17,8 +17,8 @@ from generator.core.errors import RenderError
 from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
 from generator.orchestration.store import LocalStore
-from generator.planning.plan import ShotPlan, TextPlacement
-from tests.conftest import CrashingRenderer, product_row
+from generator.planning.plan.types import ShotPlan, TextPlacement
+from tests.conftest import CrashingRenderer, product_row, stored_plan
 from tests.media import decode_hashes, probe
 
 WriteCatalog = Callable[..., Path]
@@ -42,7 +42,7 @@ def test_same_row_twice_gives_identical_plan_bytes_and_decoded_frames(
         code, manifest, output = _run(catalog, tmp_path / name, templates_root)
         assert code == 0, output
         (line,) = manifest
-        runs.append((Path(str(line["plan"])).read_bytes(), decode_hashes(Path(str(line["video"]))).hashes))
+        runs.append((Path(str(line["job"])).read_bytes(), decode_hashes(Path(str(line["video"]))).hashes))
     assert runs[0][0] == runs[1][0]
     assert runs[0][1] == runs[1][1]
     assert len(set(runs[0][1])) > 10  # the frames really move
@@ -113,7 +113,7 @@ def test_hostile_rows_fail_alone_with_their_reason_and_the_batch_goes_on(
         )
         assert f"row {row}" in output
     for sku, title in (("INJECT-1", "{{ 7*7 }}"), ("INJECT-2", '{% for x in range(3) %}x{% endfor %}"; rm -rf /')):
-        plan = ShotPlan.from_json(Path(str(by_sku[sku]["plan"])).read_text(encoding="utf-8"))
+        plan = stored_plan(Path(str(by_sku[sku]["job"])))
         texts = [layer.text for shot in plan.shots for layer in shot.layers if isinstance(layer, TextPlacement)]
         assert title in texts
 

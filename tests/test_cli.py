@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from generator.orchestration.cli import main
-from generator.planning.plan import ShotPlan
+from generator.planning.plan.types import ShotPlan
 from tests.conftest import REPO, product_row
 
 WriteCatalog = Callable[..., Path]
@@ -88,5 +88,5 @@ def test_unreadable_catalog_is_a_configuration_error(tmp_path: Path, templates_r
     garbled.write_bytes(data)
     result = CliRunner().invoke(main, ["plan", str(garbled), "--template", "quick", "--templates", str(templates_root)])
     offset = data.index(b"\x81")
-    where = f"{garbled}:2: cannot tell the text encoding: not UTF-8 (line 2, byte {offset}: 0x81)"
+    where = f"{garbled}:2: cannot tell the text encoding: not UTF-8 (byte {offset}: 0x81)"
     assert result.exit_code == 2 and where in result.output

@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from generator.orchestration.cli import main
-from generator.planning.plan import ImagePlacement, ShotPlan
-from tests.conftest import REPO, sample_subset
+from generator.planning.plan.types import ImagePlacement, ShotPlan
+from tests.conftest import REPO, sample_subset, stored_plan
 from tests.media import decode_frame, decode_hashes, probe, top_level_boxes
 
 SAMPLE_SKUS = ("BEA-001", "ELE-005", "BEA-005")  # lipstick on sale, the JPEG camera, the bad row
@@ -33,11 +33,11 @@ def _manifest(out: Path) -> list[dict[str, object]]:
 
 def _rendered(out: Path, sku: str) -> tuple[Path, ShotPlan]:
     line = next(m for m in _manifest(out) if m["sku"] == sku and m["status"] in ("rendered", "skipped"))
-    plan = ShotPlan.from_json(Path(str(line["plan"])).read_text(encoding="utf-8"))
+    plan = stored_plan(Path(str(line["job"])))
     return Path(str(line["video"])), plan
 
 
-def test_good_rows_give_video_poster_and_plan_and_bad_row_is_reported(sample_run: tuple[Result, Path, Path]) -> None:
+def test_good_rows_give_video_poster_and_job_and_bad_row_is_reported(sample_run: tuple[Result, Path, Path]) -> None:
     result, out, _ = sample_run
     assert result.exit_code == 1, result.output
     manifest = _manifest(out)
@@ -45,9 +45,9 @@ def test_good_rows_give_video_poster_and_plan_and_bad_row_is_reported(sample_run
     assert {by_sku["BEA-001"]["status"], by_sku["ELE-005"]["status"]} == {"rendered"}
     for sku in ("BEA-001", "ELE-005"):
         line = by_sku[sku]
-        for key in ("video", "poster", "plan"):
+        for key in ("video", "poster", "job"):
             assert Path(str(line[key])).is_file()
-        assert Path(str(line["video"])).name.endswith(f"9x16-{str(line['plan_hash'])[:12]}.mp4")
+        assert Path(str(line["video"])).name.endswith(f"9x16-{str(line['output_key'])[:12]}.mp4")
         assert Image.open(str(line["poster"])).size == (1080, 1920)
     bad = by_sku["BEA-005"]
     assert bad["status"] == "failed" and bad["row"] == 4

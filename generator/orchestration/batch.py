@@ -1,36 +1,39 @@
 """Batches: every catalog row x aspect planned, rendered, checked and stored, with a manifest.
 
-Outputs of a row go to ``<template>/<sku>/<aspect>-<plan hash 12>.{plan.json,jpg,mp4}``; the
-MP4 is stored last, so its presence means the row is complete, and a re-run skips it. A failing
-row is reported in the manifest and the log; the rest of the batch goes on.
+Each planned row becomes a job (``generator.orchestration.jobs``) whose key names its outputs
+(``generator.orchestration.outputs``); an output already stored under that key is skipped, and
+its manifest line describes the stored job. A failing row is reported in the manifest and the log;
+the rest of the batch goes on.
 """
 
 from __future__ import annotations
 
-import collections
-import json
+import contextlib
+import dataclasses
 import logging
-import resource
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from generator.core.errors import AdgenError, ConfigError
-from generator.orchestration.executors import Executor, InlineExecutor, Job, Outcome, ProcessExecutor, RenderSetup
+from generator.core.images import AssetResolver
+from generator.orchestration.executors import Executor, InlineExecutor, Job, Outcome, RenderSetup, Workbench
+from generator.orchestration.fetch import Fetcher
+from generator.orchestration.jobs import RenderJob, make_job
+from generator.orchestration.manifest import RowResult, RunReport, write_manifest, write_summary
+from generator.orchestration.outputs import OutputKeys, StoredOutputs, retire, stored_job
 from generator.orchestration.progress import Progress
-from generator.orchestration.store import MANIFEST_KEY, SUMMARY_KEY, Store, safe_name
-from generator.planning.assets import AssetResolver
-from generator.planning.catalog import Catalog, CatalogOptions, CatalogSource, Product, SkippedRow, load_catalog
-from generator.planning.plan import ShotPlan, compile_plan
+from generator.orchestration.store import Store
+from generator.planning.catalog import Catalog, CatalogOptions, Product, SkippedRow, load_catalog
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.types import ShotPlan
 from generator.planning.templates import Template, discover_templates, iter_templates_for
-
-if TYPE_CHECKING:
-    from render.encode import EncodeSettings
 from render.backends import Renderer, RendererSettings
+from render.encode import EncodeSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,9 @@ class RunOptions:
     every declared one), how many catalog rows, the keyframe backend, where cached keyframes live
     (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings (None:
     its defaults),
-    whether to render rows again that are already stored (``force``), how long the presigned links
-    in the manifest last (``presign`` seconds; None: no links), how many worker processes render
-    rows, and where templates live."""
+    whether to render rows again that are already stored (``force``), whether to delete older outputs
+    of a row once its new one is stored (``replace``), how long the presigned links in the manifest
+    last (``presign`` seconds; None: no links), and where templates live."""
 
     template_id: str | None = None
     aspects: tuple[str, ...] | Literal["all"] | None = None
@@ -56,60 +59,10 @@ class RunOptions:
     keyframe_cache: Path | None = None
     keyframe_retries: int = 2
     force: bool = False
+    replace: bool = False
     presign: int | None = None
-    workers: int = 1
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
-
-
-@dataclass(frozen=True)
-class RowResult:
-    """One manifest line: a catalog row in one aspect, and what became of it."""
-
-    row: int
-    sku: str
-    status: Literal["rendered", "skipped", "failed", "planned"]
-    template: str | None = None
-    template_version: int | None = None
-    aspect: str | None = None
-    plan_hash: str | None = None
-    video: str | None = None
-    poster: str | None = None
-    plan: str | None = None
-    duration: float | None = None
-    frames: int | None = None
-    seconds: float | None = None
-    renderer: str | None = None
-    keyframe_retries: int | None = None
-    fidelity: dict[str, float] | None = (
-        None  # worst mean difference of each layer kind from its reference, 8-bit levels
-    )
-    legibility: tuple[dict[str, str | float], ...] | None = (
-        None  # remedies given to texts on the keyframes at render time
-    )
-    video_url: str | None = None
-    poster_url: str | None = None
-    error: str | None = None
-    reason: str | None = None  # the error without where it happened, to group failures by
-    warnings: int | None = None  # how many adjustments the plan records (texts shortened to fit), 0 when none
-    warning_messages: tuple[str, ...] | None = None
-
-    def to_json(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True, ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class RunReport:
-    results: tuple[RowResult, ...]
-    seconds: float = 0.0
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every row succeeded, 1 when any failed."""
-        return 1 if self.count("failed") else 0
 
 
 @dataclass(frozen=True)
@@ -130,11 +83,6 @@ class PlannedRow:
             duration=round(self.plan.duration, 3), frames=self.plan.frames,
             warnings=len(warnings), warning_messages=warnings or None,
         )  # fmt: skip
-
-    @property
-    def key_prefix(self) -> str:
-        aspect = self.plan.aspect.replace(":", "x")
-        return f"{self.template.id}/{safe_name(self.product.sku)}/{aspect}-{self.plan.sha256[:12]}"
 
 
 def load_templates(options: RunOptions) -> dict[str, Template]:
@@ -224,14 +172,21 @@ def _choose_template(product: Product, templates: dict[str, Template], options: 
     )
 
 
-def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer: Renderer | None = None) -> RunReport:
-    """Render a whole catalog into ``store``; ``renderer`` defaults to the backend ``options`` name.
+def run_batch(
+    catalog_path: Path,
+    store: Store,
+    options: RunOptions,
+    *,
+    renderer: Renderer | None = None,
+    executor: Executor | None = None,
+) -> RunReport:
+    """Render a whole catalog into ``store``; ``renderer`` defaults to the backend ``options`` name
+    (loaded and closed here; a renderer given as an object is the caller's to close).
 
     Rows whose video is already stored are skipped (the store is listed once), unless
     ``options.force``. With a cacheable backend, the keyframes of all the rows still to render are
-    prepared first, each distinct one rendered once. Rows are rendered by ``options.workers``
-    processes (in this process when 1, or when ``renderer`` is given as an object); their outputs
-    are stored from this process as they finish. The manifest (in catalog order) and a run summary
+    prepared first, each distinct one rendered once. Rows are rendered by ``executor`` (None: an
+    ``InlineExecutor``, in this process); their outputs are stored from this process as they finish. The manifest (in catalog order) and a run summary
     go to the store.
 
     Raises:
@@ -239,7 +194,6 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     """
     from render.backends import get_renderer  # render is imported only when rendering
     from render.compose import keyframe_requests
-    from render.encode import EncodeSettings
     from render.keyframes import KeyframeCache, KeyframeService
 
     started = time.monotonic()
@@ -247,21 +201,24 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
-    backend = renderer or get_renderer(options.renderer)
-    roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
-    fetcher = options.catalog.fetcher
-    assets = AssetResolver(roots, fetcher)
-    stored = set() if options.force else {key for key in store.list() if key.endswith(".mp4")}
-    todo = {
-        i: item
-        for i, item in enumerate(items)
-        if isinstance(item, PlannedRow) and f"{item.key_prefix}.mp4" not in stored
-    }
+    with contextlib.ExitStack() as stack:
+        backend = renderer or stack.enter_context(contextlib.closing(get_renderer(options.renderer)))
+        advance = stack.enter_context(Progress(len(items)))
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="adgen-"))
+        roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
+        fetcher = options.catalog.fetcher
+        assets = AssetResolver(roots, fetcher)
+        stored = StoredOutputs(() if options.force else store.list())
+        identity = getattr(backend, "identity", backend.name)
+        planned = {i: item for i, item in enumerate(items) if isinstance(item, PlannedRow)}
+        jobs = {i: make_job(row.plan, options.renderer, identity, encode, roots) for i, row in planned.items()}
+        keys = {i: OutputKeys.of(row.template.id, row.product.sku, jobs[i]) for i, row in planned.items()}
+        done = {i: job for i, k in keys.items() if stored.has(k) and (job := stored_job(store, k)) is not None}
+        todo = {i: row for i, row in planned.items() if i not in done}
 
-    results: dict[int, RowResult] = {}
-    worker_rss = 0.0
-    last_manifest = time.monotonic()
-    with Progress(len(items)) as advance, tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
+        results: dict[int, RowResult] = {}
+        worker_rss = 0.0
+        last_manifest = time.monotonic()
         # Without a keyframe cache, keyframes still live on disk for the run: derived ones need their bases.
         cache_folder = options.keyframe_cache or Path(scratch) / "keyframes"
         keyframes = KeyframeService(backend, KeyframeCache(cache_folder), retries=options.keyframe_retries)
@@ -273,18 +230,14 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
                 log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
             except AdgenError as exc:
                 log.warning("preparing keyframes together failed (%s); rendering row by row", exc)
-        workers = min(options.workers, len(todo))
-        executor: Executor
-        if workers > 1 and renderer is None:
-            setup = RenderSetup(
-                renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
-                roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
-                roots=roots, encode=encode, fetch=fetcher.settings if fetcher is not None else None,
-            )  # fmt: skip
-            executor = ProcessExecutor(workers, setup)
-            log.info("rendering %d videos in %d worker processes", len(todo), workers)
-        else:
-            executor = InlineExecutor(keyframes, assets, encode)
+        setup = RenderSetup(
+            renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
+            roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
+            roots=roots, encode=encode, fetch=fetcher.settings if isinstance(fetcher, Fetcher) else None,
+        )  # fmt: skip
+        bench = Workbench(keyframes, assets, encode)
+
+        output = _Output(store, stored, options.presign, options.replace)
 
         def record(index: int, result: RowResult) -> None:
             nonlocal last_manifest
@@ -301,121 +254,68 @@ def run_batch(catalog_path: Path, store: Store, options: RunOptions, *, renderer
                 if isinstance(item, RowResult):
                     record(index, item)
                 elif index not in todo:
-                    record(index, _skipped(item, store, options.presign))
-            jobs = {index: Job(index, row.plan, Path(scratch) / f"job-{index}") for index, row in todo.items()}
-            for outcome in executor.run(list(jobs.values())):
+                    record(index, output.skipped(item, keys[index], done[index]))
+            work = {index: Job(index, row.plan, Path(scratch) / f"job-{index}") for index, row in todo.items()}
+            for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
                 worker_rss = max(worker_rss, outcome.peak_rss_mb)
-                result = _store_row(todo[outcome.index], outcome, jobs[outcome.index], store, options.presign)
-                record(outcome.index, replace(result, renderer=keyframes.identity))
+                index = outcome.index
+                record(index, output.rendered(todo[index], jobs[index], keys[index], outcome, work[index]))
         finally:
             ordered = [results[i] for i in sorted(results)]
             write_manifest(store, ordered)
             write_summary(store, ordered, time.monotonic() - started, keyframes.identity, worker_rss, catalog.source)
-            close = getattr(backend, "close", None)
-            if close is not None:
-                close()
     return RunReport(tuple(results[i] for i in sorted(results)), round(time.monotonic() - started, 3))
 
 
-def _keys(row: PlannedRow) -> tuple[str, str, str]:
-    """(video, poster, plan) keys of ``row``."""
-    prefix = row.key_prefix
-    return f"{prefix}.mp4", f"{prefix}.jpg", f"{prefix}.plan.json"
+class _Output:
+    """Stores rendered rows and describes skipped ones, retiring older outputs of their slot when replacing."""
 
+    def __init__(self, store: Store, stored: StoredOutputs, presign: int | None, replace_older: bool) -> None:
+        self.store, self.stored, self.presign, self.replace_older = store, stored, presign, replace_older
 
-def _links(row: PlannedRow, store: Store, presign: int | None) -> RowResult:
-    video_key, poster_key, _ = _keys(row)
-    base = row.result()
-    if presign is None:
-        return base
-    return replace(base, video_url=store.url(video_key, presign), poster_url=store.url(poster_key, presign))
+    def _described(self, base: RowResult, keys: OutputKeys, job: RenderJob) -> RowResult:
+        store = self.store
+        video_url = poster_url = None
+        if self.presign is not None:
+            video_url, poster_url = store.url(keys.video, self.presign), store.url(keys.poster, self.presign)
+        retired: tuple[str, ...] = ()
+        if self.replace_older:
+            try:
+                retired = retire(store, self.stored, keys)
+            except AdgenError as exc:
+                log.warning("could not retire the older outputs of %s: %s", keys.slot, exc)
+        return replace(
+            base, video=store.uri(keys.video), poster=store.uri(keys.poster), job=store.uri(keys.job),
+            output_key=job.key, renderer=job.renderer_identity, encode=dataclasses.asdict(job.encode),
+            retired=retired or None, video_url=video_url, poster_url=poster_url,
+        )  # fmt: skip
 
+    def skipped(self, row: PlannedRow, keys: OutputKeys, job: RenderJob) -> RowResult:
+        """The manifest line of a row whose output is stored: it describes that output's ``job``."""
+        return self._described(replace(row.result(), status="skipped"), keys, job)
 
-def _skipped(row: PlannedRow, store: Store, presign: int | None) -> RowResult:
-    video_key, poster_key, plan_key = _keys(row)
-    base = _links(row, store, presign)
-    return replace(
-        base, status="skipped", video=store.uri(video_key), poster=store.uri(poster_key), plan=store.uri(plan_key)
-    )
-
-
-def _store_row(row: PlannedRow, outcome: Outcome, job: Job, store: Store, presign: int | None) -> RowResult:
-    """Store a rendered row's plan, poster and video (the video last), or record why it failed."""
-    plan = row.plan
-    video_key, poster_key, plan_key = _keys(row)
-    base = replace(row.result(), keyframe_retries=outcome.keyframe_retries)
-    where = f"row {row.product.row} ({row.template.id}, {plan.aspect})"
-    try:
-        if outcome.error is not None:
-            return replace(base, status="failed", error=f"{where}: {outcome.error}", reason=outcome.reason)
-        metadata = {
-            "plan-hash": plan.sha256, "template": row.template.id, "template-version": str(row.template.spec.version),
-            "sku": row.product.sku, "aspect": plan.aspect,
-        }  # fmt: skip
+    def rendered(self, row: PlannedRow, job: RenderJob, keys: OutputKeys, outcome: Outcome, work: Job) -> RowResult:
+        """Store a rendered row's job, poster and video (the video last), or record why it failed."""
+        plan, store = row.plan, self.store
+        base = replace(row.result(), keyframe_retries=outcome.keyframe_retries)
+        where = f"row {row.product.row} ({row.template.id}, {plan.aspect})"
         try:
-            plan_uri = store.put_bytes(plan_key, plan.canonical_json().encode("utf-8"), "application/json", metadata)
-            poster_uri = store.put_file(poster_key, job.poster, "image/jpeg", metadata)
-            video_uri = store.put_file(video_key, job.video, "video/mp4", metadata)
-        except AdgenError as exc:
-            return replace(base, status="failed", error=f"{where}: {exc}", reason=exc.message)
-    finally:
-        shutil.rmtree(job.folder, ignore_errors=True)
-    linked = _links(row, store, presign)
-    return replace(
-        base, status="rendered", video=video_uri, poster=poster_uri, plan=plan_uri, fidelity=outcome.fidelity,
-        video_url=linked.video_url, poster_url=linked.poster_url, seconds=outcome.seconds, legibility=outcome.legibility or None,
-    )  # fmt: skip
-
-
-def write_manifest(store: Store, results: list[RowResult]) -> None:
-    """Replace the manifest with one JSON line per result (atomically)."""
-    data = "".join(r.to_json() + "\n" for r in results).encode("utf-8")
-    store.put_bytes(MANIFEST_KEY, data, "application/x-ndjson")
-
-
-def summarize(
-    results: list[RowResult],
-    seconds: float,
-    renderer: str,
-    worker_rss: float = 0.0,
-    catalog: CatalogSource | None = None,
-) -> dict[str, Any]:
-    """Counts by status, failures and unavailable rows grouped by reason (most frequent first), throughput,
-    peak memory, and what the catalog was read as."""
-    reasons = collections.Counter(r.reason or r.error or "unknown" for r in results if r.status == "failed")
-    unavailable = collections.Counter(r.reason for r in results if r.status == "skipped" and r.reason)
-    rendered = sum(1 for r in results if r.status == "rendered")
-    return {
-        "rows": len({r.row for r in results}),
-        "videos": {
-            status: sum(1 for r in results if r.status == status) for status in ("rendered", "skipped", "failed")
-        },
-        "failures": [{"reason": reason, "count": count} for reason, count in reasons.most_common()],
-        "unavailable": [{"reason": reason, "count": count} for reason, count in unavailable.most_common()],
-        "catalog": catalog.as_dict() if catalog is not None else None,
-        "seconds": round(seconds, 3),
-        "videos_per_minute": round(rendered / seconds * 60, 3) if seconds > 0 else None,
-        "renderer": renderer,
-        "peak_rss_mb": {
-            "main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # KiB on Linux
-            "worker": worker_rss or None,
-        },
-    }
-
-
-def write_summary(
-    store: Store,
-    results: list[RowResult],
-    seconds: float,
-    renderer: str,
-    worker_rss: float,
-    catalog: CatalogSource | None = None,
-) -> None:
-    """Replace the run summary (``run-summary.json``) with this run's."""
-    data = (
-        json.dumps(
-            summarize(results, seconds, renderer, worker_rss, catalog), indent=2, sort_keys=True, ensure_ascii=False
-        )
-        + "\n"
-    )
-    store.put_bytes(SUMMARY_KEY, data.encode("utf-8"), "application/json")
+            if outcome.error is not None:
+                return replace(base, status="failed", error=f"{where}: {outcome.error}", reason=outcome.reason)
+            metadata = {
+                "output-key": job.key, "plan-hash": plan.sha256, "template": row.template.id,
+                "template-version": str(row.template.spec.version), "sku": row.product.sku, "aspect": plan.aspect,
+            }  # fmt: skip
+            try:
+                store.put_bytes(keys.job, job.to_json().encode("utf-8"), "application/json", metadata)
+                store.put_file(keys.poster, work.poster, "image/jpeg", metadata)
+                store.put_file(keys.video, work.video, "video/mp4", metadata)
+            except AdgenError as exc:
+                return replace(base, status="failed", error=f"{where}: {exc}", reason=exc.message)
+        finally:
+            shutil.rmtree(work.folder, ignore_errors=True)
+        rendered = replace(
+            base, status="rendered", fidelity=outcome.fidelity, seconds=outcome.seconds,
+            legibility=outcome.legibility or None,
+        )  # fmt: skip
+        return self._described(rendered, keys, job)

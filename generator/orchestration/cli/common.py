@@ -1,0 +1,176 @@
+"""What the ``adgen`` commands share: catalog options, stores, renderer and encoder settings, and error exits."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+
+from generator.core.errors import AdgenError, ConfigError
+from generator.core.geometry import ASPECT_SIZES
+from generator.core.urls import is_url
+from generator.orchestration.batch import (
+    DEFAULT_TEMPLATES,
+)
+from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.orchestration.store import LocalStore, Store
+from generator.planning.catalog import CATALOG_FORMATS, CatalogOptions, load_column_map
+from render.backends import RendererSettings, load_renderer_settings
+
+log = logging.getLogger("adgen")
+
+
+def catalog_location(context: click.Context, parameter: click.Parameter, value: str) -> str | Path:
+    """A URL stays text; anything else is a local file path, checked as before."""
+    if is_url(value):
+        return value
+    path = click.Path(dir_okay=False, path_type=Path).convert(value, parameter, context)
+    assert isinstance(path, Path)
+    return path
+
+
+def open_catalog(
+    catalog: str | Path,
+    columns: Path | None,
+    currency: str | None,
+    max_pixels: int,
+    fetch: FetchSettings,
+    reading: dict[str, Any],
+) -> tuple[Path, CatalogOptions]:
+    """The local catalog file and how to read it (``reading``: format, sheet, variants, include_unavailable);
+    a URL catalog is fetched first and becomes the base of its links."""
+    fetcher = Fetcher(fetch)
+    options = CatalogOptions(
+        column_map=load_column_map(columns) if columns else {},
+        default_currency=currency,
+        max_pixels=max_pixels,
+        fetcher=fetcher,
+        **reading,
+    )
+    if isinstance(catalog, Path):
+        return catalog, options
+    return fetcher.fetch(catalog, "catalog"), replace(options, base_url=catalog)
+
+
+def parse_aspects(value: str | None) -> tuple[str, ...] | str | None:
+    if value is None or value == "all":
+        return value
+    aspects = tuple(a.strip() for a in value.split(","))
+    unknown = [a for a in aspects if a not in ASPECT_SIZES]
+    if unknown:
+        raise click.BadParameter(f"unknown aspect {unknown[0]!r}; use {', '.join(ASPECT_SIZES)} or all")
+    return aspects
+
+
+_catalog_arguments = [
+    click.argument("catalog", callback=catalog_location),
+    click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
+                 default=DEFAULT_TEMPLATES, show_default=True, envvar="ADGEN_TEMPLATES", help="Folder of <vertical>/*.yaml templates."),
+    click.option("--aspect", "aspect", help="Aspect(s) to render, e.g. 9:16 or 9:16,1:1 or all (default: each template's first)."),
+    click.option("--limit", type=click.IntRange(min=1), help="Only the first N catalog rows."),
+    click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                 help="YAML mapping of canonical column names to this feed's column names."),
+    click.option("--currency", help="ISO 4217 currency for prices written without one."),
+    click.option("--max-pixels", type=click.IntRange(min=1), default=40_000_000, show_default=True,
+                 help="Largest reference image accepted, in pixels."),
+    click.option("--allow-private-urls", is_flag=True,
+                 help="Fetch URLs whose host is private, loopback or link-local (refused by default)."),
+    click.option("--fetch-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_FETCH_CACHE",
+                 default=Path.home() / ".cache" / "adgen" / "fetch", show_default=True,
+                 help="Folder of downloaded catalogs and images, shared by runs."),
+]  # fmt: skip
+
+
+_reading_arguments = [
+    click.option("--format", "catalog_format", type=click.Choice(CATALOG_FORMATS), default="auto", show_default=True,
+                 help="The catalog's kind: Merchant Center CSV, Meta, Shopify export or Merchant XML feed; auto tells it from the content."),
+    click.option("--sheet", help="Excel workbooks: the sheet to read (default: the first)."),
+    click.option("--variants", is_flag=True, help="Shopify exports: one video per variant instead of one per product."),
+    click.option("--include-unavailable", is_flag=True,
+                 help="Also render rows that are out of stock, drafts, archived or unpublished (skipped by default)."),
+]  # fmt: skip
+
+
+def with_catalog_arguments(function: Any) -> Any:
+    for decorator in reversed(_catalog_arguments):
+        function = decorator(function)
+    return with_reading_arguments(function)
+
+
+def with_reading_arguments(function: Any) -> Any:
+    """Add the options of how to read a catalog; the command receives them together, as ``reading``."""
+
+    @functools.wraps(function)
+    def command(
+        *args: Any, catalog_format: str, sheet: str | None, variants: bool, include_unavailable: bool, **kwargs: Any
+    ) -> Any:
+        reading = {
+            "format": catalog_format,
+            "sheet": sheet,
+            "variants": variants,
+            "include_unavailable": include_unavailable,
+        }
+        return function(*args, reading=reading, **kwargs)
+
+    for decorator in reversed(_reading_arguments):
+        command = decorator(command)
+    return command
+
+
+def parse_root(value: str) -> tuple[str, Path]:
+    name, sep, folder = value.partition("=")
+    if not sep or not name or not folder:
+        raise click.BadParameter(f"{value!r} is not NAME=FOLDER", param_hint="--root")
+    return name, Path(folder)
+
+
+def open_store(out: str, endpoint: str | None, region: str | None, public: bool, sse: str | None) -> Store:
+    """A LocalStore for a folder, an S3Store for ``s3://bucket/prefix`` (S3 options need the latter)."""
+    if out.startswith("s3://"):
+        from generator.orchestration.s3store import S3Settings, S3Store, parse_s3_uri
+
+        bucket, prefix = parse_s3_uri(out)
+        return S3Store.connect(bucket, prefix, S3Settings(endpoint_url=endpoint, region=region, public=public, sse=sse))
+    if public or sse:
+        raise ConfigError("--public and --sse apply to s3:// outputs only")
+    return LocalStore(Path(out))
+
+
+def preset(value: str) -> Any:
+    """Encoder settings with x264 preset ``value`` (render.encode is imported only when rendering)."""
+    from render.encode import X264_PRESETS, EncodeSettings
+
+    if value not in X264_PRESETS:
+        raise click.BadParameter(f"{value!r} is not an x264 preset; use one of {', '.join(X264_PRESETS)}")
+    return EncodeSettings(preset=value)
+
+
+def renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSettings:
+    """Settings from ``path`` if given, with the options given on the command line on top."""
+    context = click.get_current_context()
+    if path is None:
+        return RendererSettings(**{("name" if k == "renderer" else k): v for k, v in options.items()})
+    given = {
+        ("name" if k == "renderer" else k): v
+        for k, v in options.items()
+        if context.get_parameter_source(k) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    }
+    return load_renderer_settings(path, **given)
+
+
+def guard(work: Any) -> Any:
+    """Run ``work``; a configuration error ends the program with exit code 2, Ctrl-C with 130."""
+    try:
+        return work()
+    except AdgenError as exc:
+        log.error("%s", exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        sys.exit(130)

@@ -1,0 +1,148 @@
+"""``adgen run`` (a whole catalog) and ``adgen render`` (one stored job, again)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator.core.errors import AdgenError, RenderError
+from generator.orchestration.batch import (
+    RunOptions,
+    run_batch,
+)
+from generator.orchestration.cli.common import (
+    guard,
+    log,
+    open_catalog,
+    open_store,
+    parse_aspects,
+    parse_root,
+    preset,
+    renderer_settings,
+    with_catalog_arguments,
+)
+from generator.orchestration.executors import InlineExecutor, ProcessExecutor
+from generator.orchestration.fetch import FetchSettings
+from generator.orchestration.manifest import summarize
+from generator.orchestration.store import MANIFEST_KEY, LocalStore
+
+
+@click.command()
+@with_catalog_arguments
+@click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
+@click.option("--out", default="out", show_default=True, help="Output folder, or s3://bucket/prefix.")
+@click.option("--force", is_flag=True, help="Render rows again whose video is already stored.")
+@click.option(
+    "--replace",
+    "replace_older",
+    is_flag=True,
+    help="Once a row's new video is stored, delete its older videos (other renderer or encoder settings).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Worker processes rendering rows.",
+)
+@click.option("--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...).")
+@click.option("--s3-region", help="S3 region (default: the AWS configuration's).")
+@click.option("--public", is_flag=True, help="S3: make uploaded objects publicly readable.")
+@click.option("--sse", type=click.Choice(["AES256", "aws:kms"]), help="S3: server-side encryption.")
+@click.option(
+    "--presign", type=click.IntRange(min=1), metavar="SECONDS", help="Add links valid this long to the manifest."
+)
+@click.option(
+    "--renderer-config",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="YAML file of renderer settings (docs/models.md); the options below override it.",
+)
+@click.option(
+    "--renderer",
+    type=click.Choice(["draft", "diffusers"]),
+    default="draft",
+    show_default=True,
+    help="Keyframe backend: procedural draft, or a diffusers model.",
+)
+@click.option("--model", help="diffusers: local folder or hub id of a text-to-image or inpainting checkpoint.")
+@click.option("--inpaint-model", help="diffusers: a second, inpainting checkpoint for extended and pinned keyframes.")
+@click.option(
+    "--ip-adapter", help="diffusers: local folder or hub id of IP-Adapter weights, to condition on the mascot."
+)
+@click.option("--steps", type=click.IntRange(min=1), default=25, show_default=True, help="diffusers: denoising steps.")
+@click.option(
+    "--guidance", type=click.FloatRange(min=0), default=7.0, show_default=True, help="diffusers: guidance scale."
+)
+@click.option(
+    "--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available)."
+)
+@click.option("--local-files-only", is_flag=True, help="diffusers: never contact a model hub.")
+@click.option(
+    "--preset",
+    default="medium",
+    show_default=True,
+    callback=lambda _, __, value: preset(value),
+    help="x264 preset, ultrafast to veryslow: faster presets encode quicker into bigger files of the same quality.",
+)
+@click.option(
+    "--keyframe-cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="ADGEN_KEYFRAME_CACHE",
+    default=Path.home() / ".cache" / "adgen" / "keyframes",
+    show_default=True,
+    help="Folder of cached model keyframes, shared by runs.",
+)
+def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
+        currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, replace_older: bool, workers: int, s3_endpoint_url: str | None,
+        s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
+        preset: Any, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
+    """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
+    with a manifest.jsonl and run-summary.json."""
+    settings = guard(lambda: renderer_settings(renderer_config, renderer_options))
+    fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls, endpoint_url=s3_endpoint_url)
+    path, catalog_options = guard(lambda: open_catalog(catalog, columns, currency, max_pixels, fetch, reading))
+    options = RunOptions(
+        template_id=template_id, aspects=parse_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
+        encode=preset, keyframe_cache=keyframe_cache, templates_root=templates_root,
+        force=force, replace=replace_older, presign=presign, catalog=catalog_options,
+    )  # fmt: skip
+    store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
+    executor = ProcessExecutor(workers) if workers > 1 else InlineExecutor()
+    report = guard(lambda: run_batch(path, store, options, executor=executor))
+    summary = summarize(list(report.results), report.seconds, "")
+    log.info(
+        "%d rendered, %d skipped (already there, or unavailable), %d failed in %.1f s (%s videos per minute); manifest: %s",
+        report.count("rendered"), report.count("skipped"), report.count("failed"), report.seconds,
+        summary["videos_per_minute"], store.uri(MANIFEST_KEY),
+    )  # fmt: skip
+    for failure in summary["failures"]:
+        log.info("  %d × %s", failure["count"], failure["reason"])
+    sys.exit(report.exit_code)
+
+
+@click.command("render")
+@click.argument("job_file", metavar="JOB.json", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("out"), show_default=True)
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    metavar="NAME=FOLDER",
+    help="Where the plan's NAME: references are (catalog, templates), if not where the job says.",
+)
+def render_command(job_file: Path, out: Path, roots: tuple[str, ...]) -> None:
+    """Render exactly the job in JOB.json (stored beside every video) into --out, under its output key."""
+    from generator.orchestration.replay import load_job, replay
+
+    folders = dict(parse_root(value) for value in roots)
+    job = guard(lambda: load_job(job_file))
+    try:
+        keys = replay(job, LocalStore(out), folders)
+    except AdgenError as exc:
+        log.error("%s", exc)
+        sys.exit(1 if isinstance(exc, RenderError) else exc.exit_code)
+    click.echo(LocalStore(out).uri(keys.video))
