@@ -65,7 +65,7 @@ def render_preview(
         return lambda frame: stills.__setitem__(shot.id, frame.copy())
 
     taps = {shot.start + settled_frame(shot): keep(shot) for shot in small.shots}
-    compositor = Compositor(small, DraftRenderer(), assets)
+    compositor = Compositor.render(small, DraftRenderer(), assets)
     encode_plan(compositor, assets, video, PREVIEW_SETTINGS, ffmpeg_executable(), taps)
     clashes = tuple(c for c in check_on_draft(plan, lambda layer: layer_source(layer, assets)) if not c.passed)
     for clash in clashes:

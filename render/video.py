@@ -82,7 +82,7 @@ def render_video(
         AssetError: a referenced file is missing or changed since planning.
     """
     # 1. Keyframes and sprites, once per plan.
-    compositor = Compositor(plan, renderer, assets)
+    compositor = Compositor.render(plan, renderer, assets)
     # 2. Text legibility on a model's keyframes (draft ones are those lint and planning measure on).
     remedies: tuple[Remedied, ...] = ()
     if renderer.name != DraftRenderer.name:

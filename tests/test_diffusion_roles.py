@@ -136,7 +136,7 @@ def test_product_and_mascot_pixels_equal_their_references_in_every_frame(
 ) -> None:
     plan, assets = _plan(write_catalog, templates_root, aspect)
     renderer = KeyframeService(_renderer(tiny_model))
-    frames = list(Compositor(plan, renderer, assets).frames())
+    frames = list(Compositor.render(plan, renderer, assets).frames())
     references = {kind: Image.open(assets.path(*_ref(plan, kind))) for kind in ("product", "mascot")}
     checked = {"product": 0, "mascot": 0}
     worst = 0

@@ -266,7 +266,7 @@ def test_a_still_of_a_settled_frame_is_the_videos_frame(tmp_path: Path, template
     product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "BEA-001")
     plan = compile_plan(template, product, "1:1", templates_root)
     assets = AssetResolver({"catalog": SAMPLE_CATALOG.parent, "templates": templates_root})
-    compositor = Compositor(plan, DraftRenderer(), assets)
+    compositor = Compositor.render(plan, DraftRenderer(), assets)
     frames = [np.asarray(frame) for frame in compositor.frames()]
     for index, shot in enumerate(plan.shots):
         frame = settled_frame(shot)

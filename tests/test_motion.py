@@ -133,7 +133,7 @@ def _view(shot: PlannedShot, frame: int) -> CameraView:
 def _frames(
     plan: ShotPlan, keyframes: Sequence[Image.Image], assets: AssetResolver | None = None, workers: int = 2
 ) -> list[Image.Image]:
-    return list(Compositor(plan, Backdrops(keyframes), assets or AssetResolver({})).frames(workers))
+    return list(Compositor.render(plan, Backdrops(keyframes), assets or AssetResolver({})).frames(workers))
 
 
 # Easing ---------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_a_video_encoded_with_the_wrong_colour_matrix_fails_product_fidelity(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    frames = list(Compositor(plan, DraftRenderer(), assets).frames())
+    frames = list(Compositor.render(plan, DraftRenderer(), assets).frames())
     good = _encode(frames, plan, tmp_path / "good.mp4")
     checks = _check(good, plan, assets)
     assert {c.kind for c in checks} == {"product", "mascot"} and all(c.passed for c in checks)
@@ -91,7 +91,7 @@ def test_a_product_away_from_its_planned_place_fails(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    video = _encode(list(Compositor(plan, DraftRenderer(), assets).frames()), plan, tmp_path / "v.mp4")
+    video = _encode(list(Compositor.render(plan, DraftRenderer(), assets).frames()), plan, tmp_path / "v.mp4")
     shots = []
     for shot in plan.shots:
         layers = tuple(
@@ -109,7 +109,7 @@ def test_a_shot_whose_plan_moves_but_whose_frames_do_not_is_frozen(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    frames = list(Compositor(plan, DraftRenderer(), assets).frames())
+    frames = list(Compositor.render(plan, DraftRenderer(), assets).frames())
     table = plan.shots[0]  # a push-in: every frame differs from the one before
     assert not np.array_equal(np.asarray(frames[0]), np.asarray(frames[table.frames - 1]))
     stuck = [frames[0]] * table.frames + frames[table.frames :]

@@ -19,7 +19,7 @@ import collections
 import concurrent.futures
 import copy
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
@@ -66,26 +66,29 @@ def shot_still(
 
 
 class Compositor:
-    """Produces a plan's frames in order.
+    """Produces a plan's frames in order, on keyframes already rendered (``Compositor.render`` asks a backend).
 
     Args:
         plan: what to draw.
-        renderer: backend for the background keyframes (all requested in one batch).
+        backgrounds: each shot's keyframe, as the renderer made it.
         assets: resolves the plan's image references.
-
-    Attributes:
-        backgrounds: each shot's keyframe (RGB), as the renderer made it.
         pinning: whether resting layers were pinned into the keyframes.
     """
 
-    def __init__(self, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> None:
+    def __init__(
+        self, plan: ShotPlan, backgrounds: Sequence[Image.Image], assets: AssetResolver, *, pinning: bool
+    ) -> None:
         self.plan = plan
         self.assets = assets
-        self.pinning = "pin" in renderer.roles
-        self.backgrounds = tuple(
-            image.convert("RGB") for image in renderer.render(keyframe_requests(plan, assets, renderer.roles))
-        )
+        self.pinning = pinning
+        self.backgrounds = tuple(image.convert("RGB") for image in backgrounds)
         self._shots = self._renderers()
+
+    @classmethod
+    def render(cls, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> Compositor:
+        """A compositor for ``plan`` on the keyframes ``renderer`` makes for it (requested in one batch)."""
+        backgrounds = renderer.render(keyframe_requests(plan, assets, renderer.roles))
+        return cls(plan, backgrounds, assets, pinning="pin" in renderer.roles)
 
     def _renderers(self) -> list[ShotRenderer]:
         def source(layer: ImagePlacement) -> Image.Image:
