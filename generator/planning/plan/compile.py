@@ -73,6 +73,13 @@ def _rounded(rect: Rect) -> Rect:
     return (_r(x), _r(y), _r(w), _r(h))
 
 
+@functools.lru_cache(maxsize=256)
+def _resolved_template_ref(ref: str, base: Path, roots: tuple[AssetRoot, ...]) -> tuple[Path, str]:
+    """``resolve_ref`` for a template's own files, which every row of a run names again: once per reference.
+    The file is still checked to exist, and hashed again when it changes, on every use."""
+    return resolve_ref(ref, base, list(roots))
+
+
 @functools.lru_cache(maxsize=64)
 def _template_image(path: Path, source: str, mtime_ns: int) -> ImageAsset:
     return load_image_asset(path, source)
@@ -202,7 +209,7 @@ class _PlanBuilder:
 
     def _template_file(self, ref: str, path: tuple[str | int, ...]) -> tuple[Path, str]:
         try:
-            resolved, source = resolve_ref(ref, self.template.path.parent, self.roots)
+            resolved, source = _resolved_template_ref(ref, self.template.path.parent, tuple(self.roots))
         except AssetError as exc:
             raise self.template.error(f"{exc.message}: {ref}", path) from exc
         if not resolved.is_file():
