@@ -92,7 +92,7 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
         ConfigError: no templates, or the requested template is missing or broken.
     """
     if not options.templates_root.is_dir():
-        raise ConfigError(f"templates folder not found: {options.templates_root}")
+        raise ConfigError("templates folder not found", path=options.templates_root)
     templates, errors = discover_templates(options.templates_root)
     for error in errors:
         log.warning("skipping broken template: %s", error)
@@ -102,7 +102,7 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
             f"unknown template {options.template_id!r}; available: {', '.join(sorted(templates)) or 'none'}{broken}"
         )
     if not templates:
-        raise ConfigError(f"no usable templates in {options.templates_root}")
+        raise ConfigError("no usable templates", path=options.templates_root)
     return templates
 
 
