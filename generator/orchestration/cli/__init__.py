@@ -12,6 +12,7 @@ import sys
 import click
 
 from generator.orchestration.cli.authoring import plan, preview, templates
+from generator.orchestration.cli.batch import batch
 from generator.orchestration.cli.run import render_command, run
 
 
@@ -30,5 +31,5 @@ def main(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
-for command in (run, render_command, plan, preview, templates):
+for command in (run, render_command, plan, preview, templates, batch):
     main.add_command(command)
