@@ -14,7 +14,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -183,31 +183,74 @@ def run_batch(
     """Render a whole catalog into ``store``; ``renderer`` defaults to the backend ``options`` name
     (loaded and closed here; a renderer given as an object is the caller's to close).
 
-    Rows whose video is already stored are skipped (the store is listed once), unless
-    ``options.force``. With a cacheable backend, the keyframes of all the rows still to render are
-    prepared first, each distinct one rendered once. Rows are rendered by ``executor`` (None: an
-    ``InlineExecutor``, in this process); their outputs are stored from this process as they finish. The manifest (in catalog order) and a run summary
-    go to the store.
+    Rows are rendered by ``render_rows``. The manifest (in catalog order, rewritten every few seconds
+    while the run goes on) and a run summary go to the store.
 
     Raises:
         ConfigError, CatalogError: nothing can be run (bad options, unreadable catalog).
     """
     from render.backends import get_renderer  # render is imported only when rendering
-    from render.compose import keyframe_requests
-    from render.keyframes import KeyframeCache, KeyframeService
 
     started = time.monotonic()
-    encode = options.encode or EncodeSettings()
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
+    roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
+    results: dict[int, RowResult] = {}
+    worker_rss = 0.0
     with contextlib.ExitStack() as stack:
         backend = renderer or stack.enter_context(contextlib.closing(get_renderer(options.renderer)))
         advance = stack.enter_context(Progress(len(items)))
-        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="adgen-"))
-        roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
+        last_manifest = time.monotonic()
+        try:
+            for done in render_rows(items, roots, store, options, backend, executor):
+                results[done.index] = done.result
+                worker_rss = max(worker_rss, done.worker_rss)
+                advance(done.result)
+                if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:
+                    write_manifest(store, [results[i] for i in sorted(results)])
+                    last_manifest = time.monotonic()
+        finally:
+            ordered = [results[i] for i in sorted(results)]
+            write_manifest(store, ordered)
+            identity = getattr(backend, "identity", backend.name)
+            write_summary(store, ordered, time.monotonic() - started, identity, worker_rss, catalog.source)
+    return RunReport(tuple(results[i] for i in sorted(results)), round(time.monotonic() - started, 3))
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What became of ``items[index]`` in ``render_rows``, and the worker processes' peak memory so far (MB)."""
+
+    index: int
+    result: RowResult
+    worker_rss: float = 0.0
+
+
+def render_rows(
+    items: Sequence[PlannedRow | RowResult],
+    roots: Mapping[str, Path],
+    store: Store,
+    options: RunOptions,
+    backend: Renderer,
+    executor: Executor | None = None,
+) -> Generator[Finished, None, None]:
+    """Render ``items``' planned rows with ``backend`` and store their outputs; yields each item's result.
+
+    Failed and unavailable rows (``RowResult`` items) and rows whose video is already stored (the
+    store is listed once; unless ``options.force``) come first, in order; rendered rows follow as
+    they finish. With a cacheable backend, the keyframes of all the rows still to render are
+    prepared first, each distinct one rendered once. Rows are rendered by ``executor`` (None: an
+    ``InlineExecutor``, in this process); their outputs are stored from this process. Closing the
+    iterator early stops the run: rows in flight are abandoned, and nothing of theirs is stored.
+    """
+    from render.compose import keyframe_requests
+    from render.keyframes import KeyframeCache, KeyframeService
+
+    encode = options.encode or EncodeSettings()
+    with tempfile.TemporaryDirectory(prefix="adgen-") as scratch:
         fetcher = options.catalog.fetcher
-        assets = AssetResolver(roots, fetcher)
+        assets = AssetResolver(dict(roots), fetcher)
         stored = StoredOutputs(() if options.force else store.list())
         identity = getattr(backend, "identity", backend.name)
         planned = {i: item for i, item in enumerate(items) if isinstance(item, PlannedRow)}
@@ -216,9 +259,6 @@ def run_batch(
         done = {i: job for i, k in keys.items() if stored.has(k) and (job := stored_job(store, k)) is not None}
         todo = {i: row for i, row in planned.items() if i not in done}
 
-        results: dict[int, RowResult] = {}
-        worker_rss = 0.0
-        last_manifest = time.monotonic()
         # Without a keyframe cache, keyframes still live on disk for the run: derived ones need their bases.
         cache_folder = options.keyframe_cache or Path(scratch) / "keyframes"
         keyframes = KeyframeService(backend, KeyframeCache(cache_folder), retries=options.keyframe_retries)
@@ -233,38 +273,27 @@ def run_batch(
         setup = RenderSetup(
             renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
             roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
-            roots=roots, encode=encode, fetch=fetcher.settings if isinstance(fetcher, Fetcher) else None,
+            roots=dict(roots), encode=encode, fetch=fetcher.settings if isinstance(fetcher, Fetcher) else None,
         )  # fmt: skip
         bench = Workbench(keyframes, assets, encode)
-
         output = _Output(store, stored, options.presign, options.replace)
 
-        def record(index: int, result: RowResult) -> None:
-            nonlocal last_manifest
-            if result.status == "failed":
-                log.error("%s", result.error)
-            results[index] = result
-            advance(result)
-            if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:
-                write_manifest(store, [results[i] for i in sorted(results)])
-                last_manifest = time.monotonic()
+        for index, item in enumerate(items):
+            if isinstance(item, RowResult):
+                yield Finished(index, _logged(item))
+            elif index not in todo:
+                yield Finished(index, output.skipped(item, keys[index], done[index]))
+        work = {index: Job(index, row.plan, Path(scratch) / f"job-{index}") for index, row in todo.items()}
+        for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
+            index = outcome.index
+            result = output.rendered(todo[index], jobs[index], keys[index], outcome, work[index])
+            yield Finished(index, _logged(result), outcome.peak_rss_mb)
 
-        try:
-            for index, item in enumerate(items):
-                if isinstance(item, RowResult):
-                    record(index, item)
-                elif index not in todo:
-                    record(index, output.skipped(item, keys[index], done[index]))
-            work = {index: Job(index, row.plan, Path(scratch) / f"job-{index}") for index, row in todo.items()}
-            for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
-                worker_rss = max(worker_rss, outcome.peak_rss_mb)
-                index = outcome.index
-                record(index, output.rendered(todo[index], jobs[index], keys[index], outcome, work[index]))
-        finally:
-            ordered = [results[i] for i in sorted(results)]
-            write_manifest(store, ordered)
-            write_summary(store, ordered, time.monotonic() - started, keyframes.identity, worker_rss, catalog.source)
-    return RunReport(tuple(results[i] for i in sorted(results)), round(time.monotonic() - started, 3))
+
+def _logged(result: RowResult) -> RowResult:
+    if result.status == "failed":
+        log.error("%s", result.error)
+    return result
 
 
 class _Output:

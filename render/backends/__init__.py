@@ -181,3 +181,21 @@ def get_renderer(settings: RendererSettings) -> Renderer:
 
         return DiffusersRenderer.load(settings)
     raise ConfigError(f"unknown renderer {settings.name!r}; available: draft, diffusers")
+
+
+def renderer_identity(settings: RendererSettings) -> str:
+    """The ``identity`` the backend ``settings`` name has once loaded, worked out without loading a
+    model, so output keys can be computed before (or without) rendering.
+
+    Raises:
+        ConfigError: no such backend.
+    """
+    if settings.name == "draft":
+        from render.backends.draft import DraftRenderer
+
+        return DraftRenderer.identity
+    if settings.name == "diffusers":
+        from render.backends.diffusion import diffusers_identity
+
+        return diffusers_identity(settings)
+    raise ConfigError(f"unknown renderer {settings.name!r}; available: draft, diffusers")

@@ -97,7 +97,7 @@ def _load_ip_adapter(pipeline: Any, settings: RendererSettings, device: str) -> 
     pipeline.to(device)
 
 
-def _identity(settings: RendererSettings) -> str:
+def diffusers_identity(settings: RendererSettings) -> str:
     """Everything besides the request that decides a keyframe's pixels: library versions, weights, steps, ..."""
     fingerprints = [_model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
     versions = f"diffusers-{version('diffusers')}/torch-{version('torch')}"
@@ -135,7 +135,7 @@ class DiffusersRenderer:
             {"scene", "extend", "pin", "subject"} if settings.ip_adapter else {"scene", "extend", "pin"}
         )
         self.roles = frozenset(roles)
-        self.identity = _identity(settings)
+        self.identity = diffusers_identity(settings)
 
     @classmethod
     def load(cls, settings: RendererSettings) -> DiffusersRenderer:

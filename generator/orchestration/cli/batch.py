@@ -7,17 +7,22 @@ import os
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import click
 from pydantic import TypeAdapter, ValidationError
 
 from generator.core.errors import ConfigError
 from generator.orchestration.batch import DEFAULT_TEMPLATES
-from generator.orchestration.cli.common import guard, log
+from generator.orchestration.batchrun import batch_options, dry_run_lines, new_run_id, run_batch_spec
+from generator.orchestration.cli.common import guard, log, open_store, preset
+from generator.orchestration.executors import InlineExecutor, ProcessExecutor
+from generator.orchestration.fetch import FetchSettings
+from generator.orchestration.index import plan_batch
 from generator.planning.batches import Batch, batch_problems, batch_schema, load_batch
 from generator.planning.templates import discover_templates
 from generator.planning.templates.schema import did_you_mean
-from render.backends import RendererSettings
+from render.backends import RendererSettings, renderer_identity
 
 
 def renderer_settings_of(batch: Batch) -> RendererSettings:
@@ -86,5 +91,85 @@ def validate(spec: Path, templates_root: Path) -> None:
             return 2
         click.echo(f"{spec}: batch {loaded.id} is valid")
         return 0
+
+    sys.exit(guard(work))
+
+
+@batch.command("run")
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print each slot's change, the counts and an estimated time; render and write nothing.",
+)
+@click.option(
+    "--templates",
+    "templates_root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_TEMPLATES,
+    show_default=True,
+    envvar="ADGEN_TEMPLATES",
+    help="Folder of <vertical>/*.yaml templates.",
+)
+@click.option(
+    "--preset",
+    "encode",
+    default="medium",
+    show_default=True,
+    callback=lambda _, __, value: preset(value),
+    help="x264 preset; part of every output key, so another preset renders every slot anew.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Worker processes rendering slots.",
+)
+@click.option(
+    "--keyframe-cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="ADGEN_KEYFRAME_CACHE",
+    default=Path.home() / ".cache" / "adgen" / "keyframes",
+    show_default=True,
+    help="Folder of cached model keyframes.",
+)
+@click.option(
+    "--fetch-cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="ADGEN_FETCH_CACHE",
+    default=Path.home() / ".cache" / "adgen" / "fetch",
+    show_default=True,
+    help="Folder of downloaded catalogs and images.",
+)
+@click.option("--allow-private-urls", is_flag=True, help="Fetch URLs whose host is private, loopback or link-local.")
+@click.option("--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...).")
+def run_command(spec: Path, dry_run: bool, templates_root: Path, encode: Any, workers: int, keyframe_cache: Path,
+                fetch_cache: Path, allow_private_urls: bool, s3_endpoint_url: str | None) -> None:  # fmt: skip
+    """Render what changed in SPEC's selection since its last run, and record the run in its out store.
+
+    Each slot (product x template x aspect) is new, changed, unchanged, removed or failed against the
+    batch's index.json; only new and changed ones are rendered. Exit codes: 0 every slot succeeded,
+    1 some slots failed, 2 a bad spec or setting, 3 the run aborted (limits.max_rows, limits.max_failures).
+    """
+
+    def work() -> int:
+        loaded = load_batch(spec)
+        problems = spec_problems(loaded, templates_root)
+        for problem in problems:
+            log.error("%s", problem)
+        if problems:
+            return 2
+        fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls, endpoint_url=s3_endpoint_url)
+        path, options = batch_options(loaded, renderer_settings_of(loaded), fetch, templates_root=templates_root,
+                                      encode=encode, keyframe_cache=keyframe_cache)  # fmt: skip
+        store = open_store(str(loaded.out), s3_endpoint_url, None, False, None)
+        if dry_run:
+            identity = renderer_identity(options.renderer)
+            for line in dry_run_lines(plan_batch(loaded, path, store, options, identity, new_run_id()), store):
+                click.echo(line)
+            return 0
+        executor = ProcessExecutor(workers) if workers > 1 else InlineExecutor()
+        return run_batch_spec(loaded, path, store, options, executor=executor).exit_code
 
     sys.exit(guard(work))
