@@ -15,7 +15,17 @@ from pydantic import TypeAdapter, ValidationError
 from generator.core.errors import ConfigError
 from generator.orchestration.batch import DEFAULT_TEMPLATES
 from generator.orchestration.batchrun import batch_options, dry_run_lines, new_run_id, run_batch_spec
-from generator.orchestration.cli.common import guard, log, open_store, preset
+from generator.orchestration.cli.common import (
+    allow_private_urls_option,
+    fetch_cache_option,
+    guard,
+    keyframe_cache_option,
+    log,
+    open_store,
+    preset,
+    s3_endpoint_option,
+    workers_option,
+)
 from generator.orchestration.executors import InlineExecutor, ProcessExecutor
 from generator.orchestration.fetch import FetchSettings
 from generator.orchestration.index import plan_batch
@@ -119,31 +129,11 @@ def validate(spec: Path, templates_root: Path) -> None:
     callback=lambda _, __, value: preset(value),
     help="x264 preset; part of every output key, so another preset renders every slot anew.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="the number of cores",
-    help="Worker processes rendering slots.",
-)
-@click.option(
-    "--keyframe-cache",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="ADGEN_KEYFRAME_CACHE",
-    default=Path.home() / ".cache" / "adgen" / "keyframes",
-    show_default=True,
-    help="Folder of cached model keyframes.",
-)
-@click.option(
-    "--fetch-cache",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="ADGEN_FETCH_CACHE",
-    default=Path.home() / ".cache" / "adgen" / "fetch",
-    show_default=True,
-    help="Folder of downloaded catalogs and images.",
-)
-@click.option("--allow-private-urls", is_flag=True, help="Fetch URLs whose host is private, loopback or link-local.")
-@click.option("--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...).")
+@workers_option
+@keyframe_cache_option
+@fetch_cache_option
+@allow_private_urls_option
+@s3_endpoint_option
 def run_command(spec: Path, dry_run: bool, templates_root: Path, encode: Any, workers: int, keyframe_cache: Path,
                 fetch_cache: Path, allow_private_urls: bool, s3_endpoint_url: str | None) -> None:  # fmt: skip
     """Render what changed in SPEC's selection since its last run, and record the run in its out store.

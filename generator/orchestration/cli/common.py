@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -68,6 +69,30 @@ def parse_aspects(value: str | None) -> tuple[str, ...] | str | None:
     return aspects
 
 
+allow_private_urls_option = click.option(
+    "--allow-private-urls",
+    is_flag=True,
+    help="Fetch URLs whose host is private, loopback or link-local (refused by default).",
+)
+fetch_cache_option = click.option(
+    "--fetch-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_FETCH_CACHE",
+    default=Path.home() / ".cache" / "adgen" / "fetch", show_default=True,
+    help="Folder of downloaded catalogs and images, shared by runs.",
+)  # fmt: skip
+workers_option = click.option(
+    "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
+    help="Worker processes rendering videos.",
+)  # fmt: skip
+keyframe_cache_option = click.option(
+    "--keyframe-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_KEYFRAME_CACHE",
+    default=Path.home() / ".cache" / "adgen" / "keyframes", show_default=True,
+    help="Folder of cached model keyframes, shared by runs.",
+)  # fmt: skip
+s3_endpoint_option = click.option(
+    "--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...)."
+)
+
+
 _catalog_arguments = [
     click.argument("catalog", callback=catalog_location),
     click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
@@ -79,11 +104,8 @@ _catalog_arguments = [
     click.option("--currency", help="ISO 4217 currency for prices written without one."),
     click.option("--max-pixels", type=click.IntRange(min=1), default=40_000_000, show_default=True,
                  help="Largest reference image accepted, in pixels."),
-    click.option("--allow-private-urls", is_flag=True,
-                 help="Fetch URLs whose host is private, loopback or link-local (refused by default)."),
-    click.option("--fetch-cache", type=click.Path(path_type=Path, file_okay=False), envvar="ADGEN_FETCH_CACHE",
-                 default=Path.home() / ".cache" / "adgen" / "fetch", show_default=True,
-                 help="Folder of downloaded catalogs and images, shared by runs."),
+    allow_private_urls_option,
+    fetch_cache_option,
 ]  # fmt: skip
 
 

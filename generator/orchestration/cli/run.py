@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from generator.orchestration.batch import (
 )
 from generator.orchestration.cli.common import (
     guard,
+    keyframe_cache_option,
     log,
     open_catalog,
     open_store,
@@ -23,7 +23,9 @@ from generator.orchestration.cli.common import (
     parse_root,
     preset,
     renderer_settings,
+    s3_endpoint_option,
     with_catalog_arguments,
+    workers_option,
 )
 from generator.orchestration.executors import InlineExecutor, ProcessExecutor
 from generator.orchestration.fetch import FetchSettings
@@ -42,14 +44,8 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
     is_flag=True,
     help="Once a row's new video is stored, delete its older videos (other renderer or encoder settings).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="the number of cores",
-    help="Worker processes rendering rows.",
-)
-@click.option("--s3-endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3-compatible endpoint (MinIO, R2, ...).")
+@workers_option
+@s3_endpoint_option
 @click.option("--s3-region", help="S3 region (default: the AWS configuration's).")
 @click.option("--public", is_flag=True, help="S3: make uploaded objects publicly readable.")
 @click.option("--sse", type=click.Choice(["AES256", "aws:kms"]), help="S3: server-side encryption.")
@@ -88,14 +84,7 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
     callback=lambda _, __, value: preset(value),
     help="x264 preset, ultrafast to veryslow: faster presets encode quicker into bigger files of the same quality.",
 )
-@click.option(
-    "--keyframe-cache",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="ADGEN_KEYFRAME_CACHE",
-    default=Path.home() / ".cache" / "adgen" / "keyframes",
-    show_default=True,
-    help="Folder of cached model keyframes, shared by runs.",
-)
+@keyframe_cache_option
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, replace_older: bool, workers: int, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
