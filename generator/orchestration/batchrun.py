@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from generator.core.errors import ConfigError, StoreError
+from generator.core.errors import ConfigError
 from generator.orchestration.batch import RunOptions, render_rows
 from generator.orchestration.executors import Executor
 from generator.orchestration.fetch import Fetcher, FetchSettings
@@ -53,6 +53,7 @@ from generator.orchestration.index import (
     write_index,
 )
 from generator.orchestration.progress import Progress
+from generator.orchestration.runrecords import RUNS_PREFIX, read_run
 from generator.orchestration.store import Store
 from generator.orchestration.webhooks import Delivery, WebhookTarget, batch_event, deliver, load_target
 from generator.planning.batches import Batch
@@ -69,7 +70,7 @@ Send = Callable[[WebhookTarget, Mapping[str, object]], Delivery]
 
 def run_folder(run: str) -> str:
     """Where a run's records go in the batch's store."""
-    return f"runs/{run}"
+    return f"{RUNS_PREFIX}{run}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ def run_batch_spec(
     executor: Executor | None = None,
     send: Send | None = None,
     environ: Mapping[str, str] | None = None,
+    trigger: Mapping[str, object] | None = None,
 ) -> BatchReport:
     """One incremental run of ``batch`` into ``store`` (see the module docstring).
 
@@ -142,6 +144,7 @@ def run_batch_spec(
         executor: renders the slots (None: in this process).
         send: delivers the run's event to one webhook (None: ``deliver``, retrying with real waits).
         environ: where webhook secrets are read (None: ``os.environ``).
+        trigger: what started the run, recorded in its summary (None: a command).
 
     Raises:
         ConfigError, CatalogError, StoreError: the run could not start, or its store failed.
@@ -189,7 +192,9 @@ def run_batch_spec(
         **{key: event[key] for key in ("batch", "run", "counts", "failures", "manifest_uri", "index_uri")},
         "status": "aborted" if aborted else "finished",
         "aborted": aborted,
-        "started": started_at.isoformat(timespec="seconds"),
+        "started": started_at.isoformat(timespec="milliseconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "trigger": dict(trigger or {"by": "command"}),
         "seconds": round(time.monotonic() - started, 3),
         "videos": {"rendered": rendered, "already_stored": already},
         "seconds_per_video": round(render_seconds / rendered, 3) if rendered else previous_pace(store, plan.index),
@@ -265,11 +270,7 @@ def previous_pace(store: Store, index: BatchIndex) -> float | None:
     """Seconds per video measured by the run that stored ``index`` (carried over by runs that rendered none)."""
     if index.run is None:
         return None
-    try:
-        summary = json.loads(store.get_bytes(f"{run_folder(index.run)}/summary.json"))
-        pace = summary.get("seconds_per_video")
-    except (StoreError, ValueError, AttributeError):
-        return None
+    pace = (read_run(store, index.run).summary or {}).get("seconds_per_video")
     return float(pace) if isinstance(pace, (int, float)) else None
 
 

@@ -13,14 +13,14 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from generator.core.errors import AdgenError, ConfigError
+from generator.core.errors import AdgenError
 from generator.core.geometry import ASPECT_SIZES
 from generator.core.urls import is_url
 from generator.orchestration.batch import (
     DEFAULT_TEMPLATES,
 )
+from generator.orchestration.batchjob import BatchSettings
 from generator.orchestration.fetch import Fetcher, FetchSettings
-from generator.orchestration.store import LocalStore, Store
 from generator.planning.catalog import CATALOG_FORMATS, CatalogOptions, load_column_map
 from render.backends import RendererSettings, load_renderer_settings
 
@@ -152,18 +152,6 @@ def parse_root(value: str) -> tuple[str, Path]:
     return name, Path(folder)
 
 
-def open_store(out: str, endpoint: str | None, region: str | None, public: bool, sse: str | None) -> Store:
-    """A LocalStore for a folder, an S3Store for ``s3://bucket/prefix`` (S3 options need the latter)."""
-    if out.startswith("s3://"):
-        from generator.orchestration.s3store import S3Settings, S3Store, parse_s3_uri
-
-        bucket, prefix = parse_s3_uri(out)
-        return S3Store.connect(bucket, prefix, S3Settings(endpoint_url=endpoint, region=region, public=public, sse=sse))
-    if public or sse:
-        raise ConfigError("--public and --sse apply to s3:// outputs only")
-    return LocalStore(Path(out))
-
-
 def preset(value: str) -> Any:
     """Encoder settings with x264 preset ``value`` (render.encode is imported only when rendering)."""
     from render.encode import X264_PRESETS, EncodeSettings
@@ -196,3 +184,37 @@ def guard(work: Any) -> Any:
     except KeyboardInterrupt:
         log.error("interrupted")
         sys.exit(130)
+
+
+templates_option = click.option(
+    "--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_TEMPLATES,
+    show_default=True, envvar="ADGEN_TEMPLATES",
+    help="Folder of <vertical>/*.yaml templates (where a spec's template ids are looked up).",
+)  # fmt: skip
+
+_batch_arguments = [
+    templates_option,
+    click.option("--preset", "encode", default="medium", show_default=True,
+                 callback=lambda _, __, value: preset(value),
+                 help="x264 preset; part of every output key, so another preset renders every slot anew."),
+    workers_option,
+    keyframe_cache_option,
+    fetch_cache_option,
+    allow_private_urls_option,
+    s3_endpoint_option,
+]  # fmt: skip
+
+
+def with_batch_settings(function: Any) -> Any:
+    """Add the options of how batches run on this machine; the command receives them as ``settings``."""
+
+    @functools.wraps(function)
+    def command(*args: Any, templates_root: Path, encode: Any, workers: int, keyframe_cache: Path,
+                fetch_cache: Path, allow_private_urls: bool, s3_endpoint_url: str | None, **kwargs: Any) -> Any:  # fmt: skip
+        fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls, endpoint_url=s3_endpoint_url)
+        settings = BatchSettings(templates_root, encode, workers, keyframe_cache, fetch)
+        return function(*args, settings=settings, **kwargs)
+
+    for decorator in reversed(_batch_arguments):
+        command = decorator(command)
+    return command

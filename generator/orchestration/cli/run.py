@@ -18,7 +18,6 @@ from generator.orchestration.cli.common import (
     keyframe_cache_option,
     log,
     open_catalog,
-    open_store,
     parse_aspects,
     parse_root,
     preset,
@@ -27,6 +26,7 @@ from generator.orchestration.cli.common import (
     with_catalog_arguments,
     workers_option,
 )
+from generator.orchestration.destination import open_store
 from generator.orchestration.executors import InlineExecutor, ProcessExecutor
 from generator.orchestration.fetch import FetchSettings
 from generator.orchestration.manifest import summarize
