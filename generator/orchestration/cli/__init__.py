@@ -27,7 +27,13 @@ def main(verbose: bool) -> None:
         stream=sys.stderr,
         force=True,
     )
-    for noisy in ("botocore", "boto3", "s3transfer", "urllib3"):  # their INFO lines are not the user's business
+    for noisy in (
+        "botocore",
+        "boto3",
+        "s3transfer",
+        "urllib3",
+        "apscheduler",
+    ):  # their INFO lines are not the user's business
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 

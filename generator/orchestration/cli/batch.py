@@ -11,6 +11,7 @@ import click
 from generator.orchestration.batchjob import BatchSettings, check_spec, open_batch
 from generator.orchestration.batchrun import dry_run_lines, new_run_id, run_batch_spec
 from generator.orchestration.cli.common import guard, log, templates_option, with_batch_settings
+from generator.orchestration.cli.schedule import list_command, serve, status
 from generator.orchestration.index import plan_batch
 from generator.planning.batches import batch_schema
 from render.backends import renderer_identity
@@ -81,3 +82,7 @@ def run_command(spec: Path, dry_run: bool, settings: BatchSettings) -> None:
         return report.exit_code
 
     sys.exit(guard(work))
+
+
+for command in (serve, list_command, status):
+    batch.add_command(command)

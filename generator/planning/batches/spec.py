@@ -143,10 +143,15 @@ class Filter(_Spec):
 
 class Schedule(_Spec):
     """When the scheduler runs the batch: a 5-field crontab (minute hour day month weekday) read in
-    ``timezone``, an IANA name such as ``Europe/Paris``, so local times hold across DST changes."""
+    ``timezone``, an IANA name such as ``Europe/Paris``, so local times hold across DST changes.
+
+    ``misfire_grace``: seconds after a fire time within which a late run still happens (the scheduler
+    was down, or another one held the batch's lease); fire times missed together run once.
+    """
 
     cron: str
     timezone: str
+    misfire_grace: int = Field(6 * 3600, ge=1)
 
     @field_validator("cron")
     @classmethod
