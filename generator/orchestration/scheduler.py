@@ -209,6 +209,7 @@ class BatchScheduler:
         self.settings, self._on_fire = settings, on_fire
         self._key = str(settings.state.resolve())
         self._specs: dict[str, Path] = {}
+        self._told: set[str] = set()
         self._lock_handle: IO[str] | None = None
         self._scheduler = BackgroundScheduler(
             jobstores={
@@ -253,7 +254,8 @@ class BatchScheduler:
     def sync(self) -> list[ConfigError]:
         """Read the spec folder again: schedule new specs, reschedule edited ones, unschedule the rest.
 
-        Returns every problem found (each is logged): specs that do not check, ids used twice.
+        Returns every problem found: specs that do not check, ids used twice. Each is logged when
+        first found, not again at every reading while it lasts.
         """
         found, problems = self._read_specs()
         for job in self._scheduler.get_jobs(jobstore="default"):
@@ -279,7 +281,9 @@ class BatchScheduler:
                 continue
             found[batch.id] = batch
         for problem in problems:
-            log.error("%s", problem)
+            if str(problem) not in self._told:
+                log.error("%s", problem)
+        self._told = {str(problem) for problem in problems}
         return found, problems
 
     def _schedule(self, batch: Batch, schedule: Schedule) -> None:
