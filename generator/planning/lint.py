@@ -133,11 +133,13 @@ def lint_template(
     templates_root: Path | None = None,
     *,
     legibility: LegibilityCheck[_Source],
+    text: str | None = None,
 ) -> list[Finding]:
-    """All findings for the template at ``path``, errors and warnings, in the order of the stages above."""
+    """All findings for the template at ``path`` (or ``text``, unsaved, as if it were that file's), errors and
+    warnings, in the order of the stages above."""
     root = templates_root or path.parent.parent
     try:
-        data, lines = read_template_data(path)
+        data, lines = read_template_data(path, text)
     except TemplateError as exc:
         return [Finding.of(exc)]
     try:

@@ -16,13 +16,13 @@ from generator.planning.templates.spec import TemplateSpec
 from generator.planning.templates.template import Template
 
 
-def load_template(path: Path) -> Template:
-    """Parse, validate and syntax-check one template file.
+def load_template(path: Path, text: str | None = None) -> Template:
+    """Parse, validate and syntax-check one template file (or ``text``, as if it were that file's).
 
     Raises:
         TemplateError: naming the file, line and field of the first problem found.
     """
-    data, lines = read_template_data(path)
+    data, lines = read_template_data(path, text)
     spec = validate(TemplateSpec, data, path, lines)
     template = Template(spec=spec, path=path, lines=lines, env=make_environment(spec.locale))
     for problem in template_problems(template):
@@ -30,16 +30,20 @@ def load_template(path: Path) -> Template:
     return template
 
 
-def read_template_data(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], Mark]]:
+def read_template_data(path: Path, text: str | None = None) -> tuple[dict[str, Any], dict[tuple[str | int, ...], Mark]]:
     """A template file's mapping, its brand kit merged in, and the (line, column) of each field.
+
+    ``text``: the file's content as an editor holds it, unsaved (None: read the file). Relative
+    references (brand kit, assets) resolve against ``path`` either way.
 
     Raises:
         TemplateError: unreadable file, invalid YAML, not a mapping, or a bad brand kit.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"cannot read template: {exc}", file=path) from exc
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"cannot read template: {exc}", file=path) from exc
     data, lines = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise TemplateError("a template is a YAML mapping (id, version, shots, ...)", file=path, line=1)
