@@ -18,9 +18,9 @@ from generator.core.fonts import font_chain
 from generator.core.images import AssetResolver
 from generator.core.shaping import TextLayout, shape_line
 from generator.planning.plan.timeline import settled_frame
-from generator.planning.plan.types import PlannedShot, ShotPlan, TextPlacement
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends.draft import DraftRenderer
-from render.compose import Compositor, layer_source
+from render.compose import Compositor, layer_source, shot_still
 from render.encode import EncodeSettings, ffmpeg_executable
 from render.legibility import Contrast, check_on_draft
 from render.scale import scale_plan
@@ -38,6 +38,15 @@ _CLASH_OUTLINE = (255, 40, 40, 255)  # a text box whose text lacks contrast
 
 
 @dataclass(frozen=True)
+class Storyboard:
+    """The storyboard written, the preview's size, and the texts that lack contrast on the draft backgrounds."""
+
+    path: Path
+    size: tuple[int, int]
+    clashes: tuple[Contrast, ...] = ()
+
+
+@dataclass(frozen=True)
 class Preview:
     """The files written, and the texts that lack contrast on the draft backgrounds (``clashes``)."""
 
@@ -46,6 +55,25 @@ class Preview:
     size: tuple[int, int]
     frames: int
     clashes: tuple[Contrast, ...] = ()
+
+
+def render_storyboard(
+    plan: ShotPlan, assets: AssetResolver, out: Path, stem: str, short_side: int = PREVIEW_SHORT_SIDE
+) -> Storyboard:
+    """Write ``<stem>.storyboard.png`` for ``plan`` into ``out``, without a video: each shot's settled
+    frame is drawn alone, so the storyboard of a 15-second template takes a fraction of its preview."""
+    small = scale_plan(plan, short_side / min(plan.size))
+    compositor = Compositor.render(small, DraftRenderer(), assets)
+
+    def source(layer: ImagePlacement) -> Image.Image:
+        return layer_source(layer, assets)
+
+    stills = {
+        shot.id: shot_still(small, shot, settled_frame(shot), background, source, compositor.pinning)
+        for shot, background in zip(small.shots, compositor.backgrounds, strict=True)
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    return _storyboard(plan, small, stills, assets, out / f"{stem}.storyboard.png")
 
 
 def render_preview(
@@ -58,7 +86,6 @@ def render_preview(
     small = scale_plan(plan, short_side / min(plan.size))
     out.mkdir(parents=True, exist_ok=True)
     video = out / f"{stem}.draft.mp4"
-    storyboard = out / f"{stem}.storyboard.png"
     stills: dict[str, Image.Image] = {}
 
     def keep(shot: PlannedShot) -> FrameTap:
@@ -67,13 +94,21 @@ def render_preview(
     taps = {shot.start + settled_frame(shot): keep(shot) for shot in small.shots}
     compositor = Compositor.render(small, DraftRenderer(), assets)
     encode_plan(compositor, assets, video, PREVIEW_SETTINGS, ffmpeg_executable(), taps)
+    board = _storyboard(plan, small, stills, assets, out / f"{stem}.storyboard.png")
+    return Preview(storyboard=board.path, video=video, size=small.size, frames=small.frames, clashes=board.clashes)
+
+
+def _storyboard(
+    plan: ShotPlan, small: ShotPlan, stills: dict[str, Image.Image], assets: AssetResolver, path: Path
+) -> Storyboard:
+    """Check ``plan``'s text contrast on the draft backgrounds, log each clash, and draw the storyboard."""
     clashes = tuple(c for c in check_on_draft(plan, lambda layer: layer_source(layer, assets)) if not c.passed)
     for clash in clashes:
         log.warning("%s: %s", clash.layer.field, clash.describe(aspect=plan.aspect))
     draw_storyboard(small, stills, frozenset((c.shot, c.layer.field) for c in clashes)).save(
-        storyboard, "PNG", optimize=False
+        path, "PNG", optimize=False
     )
-    return Preview(storyboard=storyboard, video=video, size=small.size, frames=small.frames, clashes=clashes)
+    return Storyboard(path, small.size, clashes)
 
 
 def draw_storyboard(
