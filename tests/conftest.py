@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +209,12 @@ class CountingPipeline:
 def stored_plan(job_file: Path) -> ShotPlan:
     """The plan of a stored output, read from its job file."""
     return RenderJob.from_json(job_file.read_text(encoding="utf-8"), str(job_file)).plan
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each test's call report on its item, for fixtures that act on failure (screenshots)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.report_call = report  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import click
 from generator.orchestration.cli.authoring import plan, preview, templates
 from generator.orchestration.cli.batch import batch
 from generator.orchestration.cli.run import render_command, run
+from generator.orchestration.cli.studio import studio
 
 
 @click.group()
@@ -37,5 +38,5 @@ def main(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
-for command in (run, render_command, plan, preview, templates, batch):
+for command in (run, render_command, plan, preview, templates, batch, studio):
     main.add_command(command)

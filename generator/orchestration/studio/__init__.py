@@ -1,0 +1,1 @@
+"""``adgen studio``: a local web app where template authors edit, preview and render templates."""

@@ -1,0 +1,206 @@
+"""The studio's API through Starlette's test client: confinement, the token and same-origin rules,
+broken templates answered with errors, saving with backups, and form edits written into the YAML."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from generator.orchestration.cli import main
+from generator.orchestration.studio.app import PAGE_HEADER, TOKEN_COOKIE
+from generator.orchestration.studio.server import StudioSettings, build_app
+from render.encode import EncodeSettings
+from tests.conftest import REPO, sample_subset
+from tests.media import count_frames
+
+PAGE = {PAGE_HEADER: "1"}
+TEMPLATE = "beauty-launch"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> StudioSettings:
+    root = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", root)
+    catalog = sample_subset(tmp_path, ["BEA-001", "BEA-002"])
+    return StudioSettings(root, catalog, tmp_path / "work", encode=EncodeSettings(preset="ultrafast"))
+
+
+@pytest.fixture
+def client(settings: StudioSettings) -> TestClient:
+    return TestClient(build_app(settings), base_url="http://127.0.0.1:8765")
+
+
+def text_of(client: TestClient) -> str:
+    answer = client.get(f"/api/templates/{TEMPLATE}")
+    assert answer.status_code == 200
+    return str(answer.json()["text"])
+
+
+def test_the_list_shows_each_template_with_its_vertical_aspects_and_version(client: TestClient) -> None:
+    listed = {entry["id"]: entry for entry in client.get("/api/templates").json()["templates"]}
+    assert listed[TEMPLATE]["vertical"] == "beauty" and listed[TEMPLATE]["version"] == 2
+    assert listed[TEMPLATE]["aspects"] == ["9:16", "4:5", "1:1", "16:9"] and listed[TEMPLATE]["error"] is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/files/" + "..%2F" * 16 + "etc%2Fpasswd",
+        "/files/../templates/beauty/beauty-launch.yaml",
+        "/files/%2Fetc%2Fpasswd",
+        "/api/templates/" + "..%2F" * 16 + "etc%2Fpasswd",
+        "/api/templates/beauty%2F..%2F..%2Fpyproject",
+    ],
+)
+def test_paths_outside_the_roots_are_refused(client: TestClient, path: str) -> None:
+    answer = client.get(path)
+    assert answer.status_code in (404, 422)
+    assert "root:" not in answer.text and "[project]" not in answer.text
+
+
+def test_saving_under_another_id_writes_nothing_outside_the_templates(
+    client: TestClient, settings: StudioSettings
+) -> None:
+    before = sorted(p for p in settings.templates_root.parent.rglob("*") if p.is_file())
+    answer = client.put("/api/templates/..%2Fescape", json={"text": "id: escape\n", "force": True}, headers=PAGE)
+    assert answer.status_code in (404, 422)
+    assert sorted(p for p in settings.templates_root.parent.rglob("*") if p.is_file()) == before
+
+
+def test_without_loopback_the_token_is_needed_on_every_request(settings: StudioSettings) -> None:
+    with pytest.raises(Exception, match="non-loopback address needs --token"):
+        build_app(StudioSettings(settings.templates_root, None, settings.work, host="0.0.0.0"))
+    app = build_app(StudioSettings(settings.templates_root, None, settings.work, host="0.0.0.0", token="s3cret"))
+    client = TestClient(app, base_url="http://192.0.2.10:8765")
+    assert client.get("/api/templates").status_code == 401
+    assert client.get("/static/app.js").status_code == 401
+    assert client.get("/api/templates", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/templates", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    page = client.get("/?token=s3cret")  # the printed address: sets the cookie the page's requests carry
+    assert page.status_code == 200 and page.cookies.get(TOKEN_COOKIE) == "s3cret"
+    assert client.get("/api/templates").status_code == 200
+
+    result = CliRunner().invoke(main, ["studio", "--host", "0.0.0.0", "--templates", str(settings.templates_root)])
+    assert result.exit_code == 2 and "needs --token" in result.output
+
+
+def test_changes_come_only_from_the_page_and_only_to_its_host(client: TestClient) -> None:
+    text = text_of(client)
+    assert client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": text}).status_code == 403
+    foreign = {**PAGE, "Origin": "http://evil.example"}
+    assert client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": text}, headers=foreign).status_code == 403
+    assert client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": text}, headers=PAGE).status_code == 200
+    assert client.get("/api/templates", headers={"Host": "rebound.example"}).status_code == 400
+
+
+def test_a_broken_template_gives_errors_at_their_lines_and_the_server_goes_on(client: TestClient) -> None:
+    text = text_of(client)
+    lines = text.splitlines()
+    number = next(i for i, line in enumerate(lines) if line.strip().startswith("duration:")) + 1
+    lines[number - 1] = lines[number - 1].replace("2.5", "fast")
+    bad_schema = "\n".join(lines) + "\n"
+    problems = client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": bad_schema}, headers=PAGE).json()[
+        "problems"
+    ]
+    assert [(p["severity"], p["line"]) for p in problems] == [("error", number)] and "duration" in problems[0][
+        "message"
+    ]
+
+    bad_yaml = text + "shots: [\n"
+    problems = client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": bad_yaml}, headers=PAGE).json()["problems"]
+    assert problems[0]["severity"] == "error" and problems[0]["line"] == len(text.splitlines()) + 2
+    preview = client.post(
+        f"/api/templates/{TEMPLATE}/preview", json={"text": bad_schema, "sku": "BEA-001"}, headers=PAGE
+    )
+    assert preview.status_code == 422 and f"beauty-launch.yaml:{number}" in preview.json()["error"]
+    assert client.post("/api/form", json={"text": "a: [\n"}, headers=PAGE).status_code == 422
+    assert client.get("/api/templates").status_code == 200
+
+
+def test_a_broken_file_on_disk_is_listed_with_its_error(client: TestClient, settings: StudioSettings) -> None:
+    (settings.templates_root / "beauty" / "draft.yaml").write_text("id: draft\nversion: [\n", encoding="utf-8")
+    listed = {entry["id"]: entry for entry in client.get("/api/templates").json()["templates"]}
+    assert "draft.yaml:3" in listed["draft"]["error"] and listed[TEMPLATE]["error"] is None
+
+
+def test_saving_shows_the_diff_refuses_errors_unless_forced_and_keeps_a_backup(
+    client: TestClient, settings: StudioSettings
+) -> None:
+    path = settings.templates_root / "beauty" / "beauty-launch.yaml"
+    original = path.read_text(encoding="utf-8")
+    edited = original.replace("name: Beauty launch", "name: Beauty launch, spring")
+    diff = client.post(f"/api/templates/{TEMPLATE}/diff", json={"text": edited}, headers=PAGE).json()["diff"]
+    assert "-name: Beauty launch\n+name: Beauty launch, spring\n" in diff
+
+    broken = edited.replace("duration: 2.5", "duration: fast")
+    refused = client.put(f"/api/templates/{TEMPLATE}", json={"text": broken}, headers=PAGE)
+    assert refused.status_code == 409 and refused.json()["saved"] is False
+    assert path.read_text(encoding="utf-8") == original
+
+    saved = client.put(f"/api/templates/{TEMPLATE}", json={"text": edited}, headers=PAGE).json()
+    assert saved["saved"] is True and path.read_text(encoding="utf-8") == edited
+    (backup,) = (settings.templates_root / ".backups" / "beauty").iterdir()
+    assert backup.name == saved["backup"] and backup.read_text(encoding="utf-8") == original
+    forced = client.put(f"/api/templates/{TEMPLATE}", json={"text": broken, "force": True}, headers=PAGE).json()
+    assert forced["saved"] is True and path.read_text(encoding="utf-8") == broken
+    assert len(list((settings.templates_root / ".backups" / "beauty").iterdir())) == 2
+    listed = {entry["id"] for entry in client.get("/api/templates").json()["templates"]}
+    assert listed == {"beauty-launch", "tech-spotlight", "street-drop", "fresh-market", "cozy-home"}  # no backups
+
+
+def test_form_edits_change_only_their_field_and_keep_comments(client: TestClient) -> None:
+    text = text_of(client)
+    data: Any = client.post("/api/form", json={"text": text}, headers=PAGE).json()["data"]
+    assert [shot["id"] for shot in data["shots"]] == ["hook", "hero", "benefit", "sale", "cta"]
+    edit = {"op": "set", "path": ["shots", 0, "text", 0, "text"], "value": "Hello from {{ product.brand }}"}
+    answer = client.post("/api/form/edit", json={"text": text, "edit": edit}, headers=PAGE).json()
+    changed = [(a, b) for a, b in zip(text.splitlines(), answer["text"].splitlines(), strict=True) if a != b]
+    assert len(changed) == 1 and '"Hello from {{ product.brand }}"' in changed[0][1]
+    assert answer["text"].splitlines()[0] == text.splitlines()[0]  # the leading comment is kept
+    moved = client.post(
+        "/api/form/edit",
+        json={"text": text, "edit": {"op": "move", "path": ["shots"], "from": 4, "to": 0}},
+        headers=PAGE,
+    ).json()
+    assert [shot["id"] for shot in moved["data"]["shots"]] == ["cta", "hook", "hero", "benefit", "sale"]
+    bad = client.post("/api/form/edit", json={"text": text, "edit": {"op": "set", "path": ["nope", 3]}}, headers=PAGE)
+    assert bad.status_code == 422
+
+
+def test_rows_are_searched_by_sku_or_title(client: TestClient) -> None:
+    everything = client.get("/api/rows").json()["rows"]
+    assert [row["sku"] for row in everything] == ["BEA-001", "BEA-002"]
+    title = everything[1]["title"]
+    assert [row["sku"] for row in client.get("/api/rows", params={"q": title.upper()}).json()["rows"]] == ["BEA-002"]
+    assert client.get("/api/rows", params={"q": "nothing like it"}).json()["rows"] == []
+
+
+def test_a_preview_is_a_storyboard_then_a_draft_video_of_the_same_plan(
+    client: TestClient, settings: StudioSettings
+) -> None:
+    text = text_of(client).replace(
+        '- {text: "New from {{ product.brand }}"', '- {overflow: shrink, text: "' + "Lumière " * 30 + '"'
+    )
+    body = {"text": text, "sku": "BEA-001", "aspect": "1:1"}
+    board = client.post(f"/api/templates/{TEMPLATE}/preview", json=body, headers=PAGE).json()
+    assert board["size"] == [1080, 1080] and board["frames"] == round(board["duration"] * board["fps"])
+    assert (
+        board["shortened"] and board["shortened"][0]["shot"] == "hook" and board["shortened"][0]["text"].endswith("…")
+    )
+    image = client.get(board["storyboard"])
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    x, y, w, h = board["safe_area"]
+    assert 0 <= x < x + w <= 1 and 0 <= y < y + h <= 1
+
+    video = client.post(f"/api/templates/{TEMPLATE}/preview/video", json=body, headers=PAGE).json()["video"]
+    stored = settings.work / video.removeprefix("/files/")
+    assert client.get(video).status_code == 200 and count_frames(stored) == board["frames"]
+    assert stored.name.startswith(board["plan_hash"][:20])
+    mtime = stored.stat().st_mtime_ns
+    assert client.post(f"/api/templates/{TEMPLATE}/preview/video", json=body, headers=PAGE).json()["video"] == video
+    assert stored.stat().st_mtime_ns == mtime  # the same plan is not drafted twice
