@@ -111,6 +111,9 @@ def test_author_a_template_preview_it_render_a_row_and_find_the_run(studio: str,
     page.click(f"tr[data-id='{TEMPLATE}']")
     page.wait_for_selector(".cm-content")
     first = storyboard_after(page, None)
+    page.wait_for_function("document.querySelector('#draft').readyState >= 2")  # then the draft video plays
+    page.evaluate("""() => new Promise((seeked) => { const video = document.querySelector('#draft');
+        video.addEventListener('seeked', seeked, { once: true }); video.currentTime = 3; })""")  # past the fade-in
     screen(page, "editor")
 
     # 2. Type a schema error: a marker appears at its line.

@@ -292,10 +292,10 @@ async function runView(run) {
     element("li", { class: "error" }, `${reason}: ${skus.join(", ")}`)));
   const play = view.querySelector("#play");
   view.querySelector("#grid").replaceChildren(...data.lines.map((line) => {
-    const fidelity = line.fidelity ? Object.entries(line.fidelity).map(([k, v]) => `${k} ${v}`).join(" · ") : "";
+    const fidelity = line.fidelity ? `fidelity: ${Object.entries(line.fidelity).map(([k, v]) => `${k} ${v}`).join(" · ")}` : "";
     const tile = element("div", { class: `tile ${line.status}`, "data-sku": line.sku },
       line.poster_file ? element("img", { src: `/files/${line.poster_file}`, alt: `${line.sku} poster` }) : element("p", {}, line.reason || line.status),
-      element("div", { class: "meta" }, `${line.sku} · ${line.aspect || ""} · ${line.status}`, element("br"), fidelity));
+      element("div", { class: "meta" }, `${line.sku} · ${line.aspect || ""} · ${line.status}`, element("br"), fidelity || line.error || ""));
     if (line.video_file) tile.addEventListener("click", () => {
       play.querySelector("video").src = `/files/${line.video_file}`;
       play.showModal();
