@@ -21,7 +21,16 @@ from typing import Literal
 
 from generator.core.errors import AdgenError, ConfigError
 from generator.core.images import AssetResolver
-from generator.orchestration.executors import Executor, InlineExecutor, Job, Outcome, RenderSetup, Workbench
+from generator.orchestration.executors import (
+    Delivery,
+    Executor,
+    InlineExecutor,
+    Job,
+    Outcome,
+    RenderSetup,
+    Workbench,
+    deliver,
+)
 from generator.orchestration.fetch import Fetcher
 from generator.orchestration.jobs import RenderJob, make_job
 from generator.orchestration.manifest import RowResult, RunReport, write_manifest, write_summary
@@ -283,11 +292,23 @@ def render_rows(
                 yield Finished(index, _logged(item))
             elif index not in todo:
                 yield Finished(index, output.skipped(item, keys[index], done[index]))
-        work = {index: Job(index, row.plan, Path(scratch) / f"job-{index}") for index, row in todo.items()}
+        work = {
+            index: Job(index, row.plan, Path(scratch) / f"job-{index}", _delivery(row, jobs[index], keys[index]))
+            for index, row in todo.items()
+        }
         for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
             index = outcome.index
             result = output.rendered(todo[index], jobs[index], keys[index], outcome, work[index])
             yield Finished(index, _logged(result), outcome.peak_rss_mb)
+
+
+def _delivery(row: PlannedRow, job: RenderJob, keys: OutputKeys) -> Delivery:
+    """Where ``row``'s files go in the store, with the metadata each carries."""
+    metadata = {
+        "output-key": job.key, "plan-hash": row.plan.sha256, "template": row.template.id,
+        "template-version": str(row.template.spec.version), "sku": row.product.sku, "aspect": row.plan.aspect,
+    }  # fmt: skip
+    return Delivery(keys.job, keys.poster, keys.video, job.to_json().encode("utf-8"), metadata)
 
 
 def _logged(result: RowResult) -> RowResult:
@@ -331,16 +352,11 @@ class _Output:
         try:
             if outcome.error is not None:
                 return replace(base, status="failed", error=f"{where}: {outcome.error}", reason=outcome.reason)
-            metadata = {
-                "output-key": job.key, "plan-hash": plan.sha256, "template": row.template.id,
-                "template-version": str(row.template.spec.version), "sku": row.product.sku, "aspect": plan.aspect,
-            }  # fmt: skip
-            try:
-                store.put_bytes(keys.job, job.to_json().encode("utf-8"), "application/json", metadata)
-                store.put_file(keys.poster, work.poster, "image/jpeg", metadata)
-                store.put_file(keys.video, work.video, "video/mp4", metadata)
-            except AdgenError as exc:
-                return replace(base, status="failed", error=f"{where}: {exc}", reason=exc.message)
+            if not outcome.stored:
+                try:
+                    deliver(work, store)
+                except AdgenError as exc:
+                    return replace(base, status="failed", error=f"{where}: {exc}", reason=exc.message)
         finally:
             shutil.rmtree(work.folder, ignore_errors=True)
         rendered = replace(

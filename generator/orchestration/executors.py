@@ -38,6 +38,7 @@ from PIL import Image
 from generator.core.errors import AdgenError
 from generator.core.images import AssetResolver
 from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.orchestration.store import Store
 from generator.planning.plan.types import ShotPlan
 from render.backends import Capability, KeyframeRequest, Renderer, RendererSettings
 
@@ -49,10 +50,23 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Where a job's files go in the run's store, and the job file itself: what an executor that
+    stores outputs where it renders (``RayExecutor``) writes, the job file, then the poster, the video last."""
+
+    job_key: str
+    poster_key: str
+    video_key: str
+    job_json: bytes
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Job:
     index: int
     plan: ShotPlan
     folder: Path
+    delivery: Delivery | None = None
 
     @property
     def video(self) -> Path:
@@ -76,6 +90,7 @@ class Outcome:
     error: str | None = None
     reason: str | None = None
     legibility: tuple[dict[str, str | float], ...] = ()
+    stored: bool = False  # the executor stored the job's files itself (``Job.delivery``)
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,20 @@ def render_job(job: Job, bench: Workbench) -> Outcome:
     seconds = round(time.perf_counter() - started, 3)
     legibility = tuple(remedy.to_json() for remedy in checks.legibility)
     return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility)
+
+
+def deliver(job: Job, store: Store) -> None:
+    """Store ``job``'s rendered files as its delivery says: the job file, the poster, then the video, each
+    atomically, so a video in the store means a complete output.
+
+    Raises:
+        StoreError: a write failed.
+    """
+    delivery = job.delivery
+    assert delivery is not None
+    store.put_bytes(delivery.job_key, delivery.job_json, "application/json", delivery.metadata)
+    store.put_file(delivery.poster_key, job.poster, "image/jpeg", delivery.metadata)
+    store.put_file(delivery.video_key, job.video, "video/mp4", delivery.metadata)
 
 
 class InlineExecutor:

@@ -27,7 +27,7 @@ from generator.orchestration.cli.common import (
     workers_option,
 )
 from generator.orchestration.destination import open_store
-from generator.orchestration.executors import InlineExecutor, ProcessExecutor
+from generator.orchestration.executors import Executor, InlineExecutor, ProcessExecutor
 from generator.orchestration.fetch import FetchSettings
 from generator.orchestration.manifest import summarize
 from generator.orchestration.store import MANIFEST_KEY, LocalStore
@@ -45,6 +45,22 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
     help="Once a row's new video is stored, delete its older videos (other renderer or encoder settings).",
 )
 @workers_option
+@click.option(
+    "--executor",
+    "executor_name",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this machine's cores (--workers); ray: a Ray cluster, each row a task that stores its outputs.",
+)
+@click.option("--ray-address", help="ray: auto, ray://host:port, or unset for RAY_ADDRESS or a new local cluster.")
+@click.option(
+    "--ray-in-flight",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="ray: rows submitted to the cluster at once.",
+)
 @s3_endpoint_option
 @click.option("--s3-region", help="S3 region (default: the AWS configuration's).")
 @click.option("--public", is_flag=True, help="S3: make uploaded objects publicly readable.")
@@ -86,7 +102,8 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
 )
 @keyframe_cache_option
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-        currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, replace_older: bool, workers: int, s3_endpoint_url: str | None,
+        currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, replace_older: bool, workers: int, executor_name: str, ray_address: str | None,
+        ray_in_flight: int, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
         preset: Any, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
@@ -100,7 +117,13 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
         force=force, replace=replace_older, presign=presign, catalog=catalog_options,
     )  # fmt: skip
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
-    executor = ProcessExecutor(workers) if workers > 1 else InlineExecutor()
+    executor: Executor = ProcessExecutor(workers) if workers > 1 else InlineExecutor()
+    if executor_name == "ray":
+        from generator.orchestration.rayexec import RayExecutor, RaySettings, StoreLocation
+
+        where = out if out.startswith("s3://") else str(Path(out).resolve())
+        location = StoreLocation(where, s3_endpoint_url, s3_region, public, sse)
+        executor = RayExecutor(RaySettings(ray_address, ray_in_flight), location)
     report = guard(lambda: run_batch(path, store, options, executor=executor))
     summary = summarize(list(report.results), report.seconds, "")
     log.info(

@@ -1,0 +1,129 @@
+"""``RayExecutor``: each row a Ray task that renders, checks and stores its own outputs.
+
+Planning stays in the driver. A task gets the run's ``RenderSetup``, one ``Job`` (its plan and its
+``Delivery``: the store keys and the job file) and where the store is (``StoreLocation``). It
+renders into a scratch folder on its node, then writes the job file, the poster and the video into
+the store, each atomically and the video last, and returns only its ``Outcome``: frames and videos
+never pass through Ray's object store. A task whose worker or node is lost is run again
+(``max_retries``): its writes are whole-object replacements with the same bytes, so a retry leaves
+neither a partial nor a duplicate object, and a driver that dies is resumed by running the command
+again, which skips every output already stored. At most ``in_flight`` rows are submitted at once.
+
+Ray comes with the ``ray`` extra, and is imported only when this executor runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from generator.core.errors import AdgenError, ConfigError
+from generator.orchestration.destination import open_store
+from generator.orchestration.executors import Job, Outcome, RenderSetup, Workbench, deliver, render_job
+from generator.orchestration.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """How any node opens the run's store: the ``--out`` folder (shared by every node) or ``s3://`` prefix."""
+
+    out: str
+    endpoint_url: str | None = None
+    region: str | None = None
+    public: bool = False
+    sse: str | None = None
+
+    def open(self) -> Store:
+        return open_store(self.out, self.endpoint_url, self.region, self.public, self.sse)
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Where the cluster is and how rows are spread over it.
+
+    Attributes:
+        address: ``auto`` (the running cluster), ``ray://host:port`` (a remote one), or None (the cluster
+            ``RAY_ADDRESS`` names, else a new one on this machine).
+        in_flight: rows submitted at once; more wait in the driver (back-pressure).
+        max_retries: how often a row whose worker or node was lost is run again.
+        num_cpus: CPUs each row task reserves.
+    """
+
+    address: str | None = None
+    in_flight: int = 8
+    max_retries: int = 3
+    num_cpus: float = 1.0
+
+
+def render_row(setup: RenderSetup, job: Job, location: StoreLocation) -> Outcome:
+    """A row task: render ``job`` in a scratch folder of this node, check it and store its outputs."""
+    bench = Workbench.build(setup)
+    try:
+        with tempfile.TemporaryDirectory(prefix="adgen-row-") as scratch:
+            here = replace(job, folder=Path(scratch))
+            outcome = render_job(here, bench)
+            if outcome.error is not None or job.delivery is None:
+                return outcome
+            try:
+                deliver(here, location.open())
+            except AdgenError as exc:
+                return replace(outcome, error=str(exc), reason=exc.message)
+            return replace(outcome, stored=True)
+    finally:
+        bench.keyframes.close()
+
+
+class RayExecutor:
+    """Renders jobs as Ray tasks that store their own outputs; see the module docstring."""
+
+    def __init__(self, settings: RaySettings, location: StoreLocation) -> None:
+        self.settings, self.location = settings, location
+
+    def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        if not jobs:
+            return
+        ray = _ray()
+        if not ray.is_initialized():
+            ray.init(address=self.settings.address, include_dashboard=False, log_to_driver=False)
+        task = ray.remote(render_row).options(
+            name="render_row", num_cpus=self.settings.num_cpus, max_retries=self.settings.max_retries
+        )
+        shared = ray.put(setup)
+        waiting = list(reversed(jobs))
+        pending: dict[Any, Job] = {}
+        log.info("rendering %d videos as Ray tasks, %d at a time", len(jobs), self.settings.in_flight)
+        try:
+            while waiting or pending:
+                while waiting and len(pending) < self.settings.in_flight:
+                    job = waiting.pop()
+                    pending[task.remote(shared, job, self.location)] = job
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                job = pending.pop(ready[0])
+                yield _outcome(ray, ready[0], job)
+        finally:
+            for reference in pending:  # an interrupt: the rows in flight are abandoned
+                ray.cancel(reference, force=True)
+
+
+def _outcome(ray: Any, reference: Any, job: Job) -> Outcome:
+    """The task's outcome; a task that failed for good (retries spent, or a crash in it) fails its row."""
+    try:
+        outcome: Outcome = ray.get(reference)
+    except ray.exceptions.RayError as exc:
+        reason = f"the row's Ray task failed: {type(exc).__name__}"
+        return Outcome(job.index, error=f"{reason}: {str(exc).splitlines()[0]}", reason=reason)
+    return outcome
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ModuleNotFoundError as exc:
+        raise ConfigError("--executor ray needs Ray: pip install 'adgen[ray]'") from exc
+    return ray

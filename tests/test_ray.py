@@ -1,0 +1,162 @@
+"""``--executor ray`` on a real local Ray cluster: the same bytes as a local run, on a folder and on S3
+(moto), and a row whose worker is killed mid-render is run again without a partial or duplicate object."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.cli import main
+from generator.orchestration.rayexec import RayExecutor, RaySettings, StoreLocation
+from generator.orchestration.store import LocalStore
+from render.encode import EncodeSettings
+from tests.conftest import sample_subset
+from tests.test_s3 import S3, moto_server, s3  # noqa: F401  (fixtures)
+
+SKUS = ["BEA-001", "ELE-001", "HOM-002"]
+FAST = ["--preset", "ultrafast", "--workers", "1"]
+RECORDS = ("manifest.jsonl", "run-summary.json")
+S3_ENV = {"AWS_ACCESS_KEY_ID": "adgen-test", "AWS_SECRET_ACCESS_KEY": "adgen-secret", "AWS_DEFAULT_REGION": "us-east-1",
+          "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[Any]:
+    """A local Ray cluster of 2 CPUs, its temporary files and auth token in a folder of its own.
+
+    Its workers inherit the environment of this moment: the S3 test credentials are set first, and the
+    token settings before Ray is imported (it reads them then).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="ray"))  # short: Ray's socket paths live under it
+    token = folder / "auth_token"
+    token.write_text(secrets.token_hex(32), encoding="utf-8")
+    saved = {name: os.environ.get(name) for name in [*S3_ENV, "RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH"]}
+    os.environ.update({**S3_ENV, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)})
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=str(folder / "t"), log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sample_subset(tmp_path_factory.mktemp("catalog"), SKUS)
+
+
+@pytest.fixture(scope="module")
+def local_run(catalog: Path, tmp_path_factory: pytest.TempPathFactory, templates_root: Path) -> Path:
+    out = tmp_path_factory.mktemp("local") / "out"
+    result = CliRunner().invoke(
+        main, ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), *FAST]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    """Every output file under ``folder`` (the run's records aside) -> its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in RECORDS
+    }
+
+
+def statuses(manifest: str) -> list[tuple[str, str, str]]:
+    lines = [json.loads(line) for line in manifest.splitlines()]
+    return sorted((line["sku"], line.get("aspect", ""), line["status"]) for line in lines)
+
+
+def test_ray_gives_the_bytes_and_statuses_of_a_local_run(
+    ray_cluster: Any, catalog: Path, local_run: Path, tmp_path: Path, templates_root: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), *FAST, "--executor", "ray"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    expected = outputs(local_run)
+    assert len([name for name in expected if name.endswith(".mp4")]) == len(SKUS)
+    assert outputs(out) == expected
+    assert statuses((out / "manifest.jsonl").read_text()) == statuses((local_run / "manifest.jsonl").read_text())
+
+
+def test_ray_into_s3_stores_the_objects_of_a_local_run(
+    ray_cluster: Any,
+    catalog: Path,
+    local_run: Path,
+    templates_root: Path,
+    s3: S3,  # noqa: F811
+) -> None:
+    args = ["run", str(catalog), "--out", f"s3://{s3.bucket}/ray", "--s3-endpoint-url", s3.proxy.url,
+            "--templates", str(templates_root), *FAST, "--executor", "ray"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    listed = s3.client.list_objects_v2(Bucket=s3.bucket, Prefix="ray/")["Contents"]
+    stored = {
+        item["Key"].removeprefix("ray/"): s3.client.get_object(Bucket=s3.bucket, Key=item["Key"])["Body"].read()
+        for item in listed
+        if item["Key"].rsplit("/", 1)[-1] not in RECORDS
+    }
+    assert stored == outputs(local_run)
+
+
+def _rendering_workers() -> list[int]:
+    """The processes running a row task now (Ray names them after the task)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::render_row"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_worker_killed_mid_row_has_its_row_run_again_whole(
+    ray_cluster: Any, catalog: Path, local_run: Path, tmp_path: Path, templates_root: Path
+) -> None:
+    out = tmp_path / "out"
+    options = RunOptions(encode=EncodeSettings(preset="ultrafast"), templates_root=templates_root)
+    executor = RayExecutor(RaySettings(in_flight=1, max_retries=2), StoreLocation(str(out)))
+    done, report, killed = threading.Event(), [], []
+
+    def run() -> None:
+        try:
+            report.append(run_batch(catalog, LocalStore(out), options, executor=executor))
+        finally:
+            done.set()
+
+    threading.Thread(target=run).start()
+    while not done.is_set() and not killed:  # the first row task seen running is killed, mid-row
+        for pid in _rendering_workers():
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        done.wait(0.05)
+    done.wait()
+
+    assert killed, "no row task was seen running"
+    (finished,) = report
+    assert [result.status for result in finished.results] == ["rendered"] * len(SKUS)
+    assert outputs(out) == outputs(local_run)  # nothing partial, nothing twice
+    assert not [path for path in out.rglob("*") if ".part" in path.name or path.name.startswith(".")]
