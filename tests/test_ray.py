@@ -99,6 +99,10 @@ def test_ray_gives_the_bytes_and_statuses_of_a_local_run(
     assert len([name for name in expected if name.endswith(".mp4")]) == len(SKUS)
     assert outputs(out) == expected
     assert statuses((out / "manifest.jsonl").read_text()) == statuses((local_run / "manifest.jsonl").read_text())
+    peaks = json.loads((out / "run-summary.json").read_text())["peak_rss_mb"]
+    workers = peaks["workers"]  # each Ray worker that rendered a row, by host:pid, with its peak memory
+    assert workers and all(int(name.rsplit(":", 1)[1]) != os.getpid() and mb > 0 for name, mb in workers.items())
+    assert peaks["worker"] == max(workers.values())
 
 
 def test_ray_into_s3_stores_the_objects_of_a_local_run(
@@ -160,3 +164,21 @@ def test_a_worker_killed_mid_row_has_its_row_run_again_whole(
     assert [result.status for result in finished.results] == ["rendered"] * len(SKUS)
     assert outputs(out) == outputs(local_run)  # nothing partial, nothing twice
     assert not [path for path in out.rglob("*") if ".part" in path.name or path.name.startswith(".")]
+
+
+def test_a_batch_spec_can_send_its_rows_to_ray(
+    ray_cluster: Any, catalog: Path, local_run: Path, tmp_path: Path, templates_root: Path
+) -> None:
+    spec = tmp_path / "batch.yaml"
+    spec.write_text(
+        f"id: on-ray\ncatalog: {{source: {catalog}}}\nout: out\nexecutor: {{kind: ray, in_flight: 2}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["batch", "run", str(spec), "--templates", str(templates_root), *FAST])
+    assert result.exit_code == 0, result.output
+    stored = {name: data for name, data in outputs(tmp_path / "out").items() if not name.startswith("runs/")}
+    assert stored.pop("index.json") and stored == outputs(local_run)
+
+    spec.write_text(spec.read_text().replace("kind: ray", "kind: ray, address: 'tcp://x'"), encoding="utf-8")
+    refused = CliRunner().invoke(main, ["batch", "validate", str(spec), "--templates", str(templates_root)])
+    assert refused.exit_code == 2 and "batch.yaml:4" in refused.output and "address" in refused.output

@@ -206,7 +206,7 @@ def run_batch(
     items = list(plan_rows(catalog, templates, options))
     roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
     results: dict[int, RowResult] = {}
-    worker_rss = 0.0
+    workers: dict[str, float] = {}  # each rendering process's peak memory (MB)
     with contextlib.ExitStack() as stack:
         backend = renderer or stack.enter_context(contextlib.closing(get_renderer(options.renderer)))
         advance = stack.enter_context(Progress(len(items)))
@@ -214,7 +214,8 @@ def run_batch(
         try:
             for done in render_rows(items, roots, store, options, backend, executor):
                 results[done.index] = done.result
-                worker_rss = max(worker_rss, done.worker_rss)
+                if done.worker:
+                    workers[done.worker] = max(workers.get(done.worker, 0.0), done.worker_rss)
                 advance(done.result)
                 if time.monotonic() - last_manifest > _MANIFEST_INTERVAL:
                     write_manifest(store, [results[i] for i in sorted(results)])
@@ -223,17 +224,19 @@ def run_batch(
             ordered = [results[i] for i in sorted(results)]
             write_manifest(store, ordered)
             identity = getattr(backend, "identity", backend.name)
-            write_summary(store, ordered, time.monotonic() - started, identity, worker_rss, catalog.source)
+            write_summary(store, ordered, time.monotonic() - started, identity, workers, catalog.source)
     return RunReport(tuple(results[i] for i in sorted(results)), round(time.monotonic() - started, 3))
 
 
 @dataclass(frozen=True)
 class Finished:
-    """What became of ``items[index]`` in ``render_rows``, and the worker processes' peak memory so far (MB)."""
+    """What became of ``items[index]`` in ``render_rows``, and the peak memory so far (MB) of the process
+    that rendered it (``worker``: ``host:pid``; empty when nothing was rendered)."""
 
     index: int
     result: RowResult
     worker_rss: float = 0.0
+    worker: str = ""
 
 
 def render_rows(
@@ -299,7 +302,7 @@ def render_rows(
         for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
             index = outcome.index
             result = output.rendered(todo[index], jobs[index], keys[index], outcome, work[index])
-            yield Finished(index, _logged(result), outcome.peak_rss_mb)
+            yield Finished(index, _logged(result), outcome.peak_rss_mb, outcome.worker)
 
 
 def _delivery(row: PlannedRow, job: RenderJob, keys: OutputKeys) -> Delivery:

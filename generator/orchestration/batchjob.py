@@ -40,7 +40,15 @@ class BatchSettings:
     keyframe_cache: Path | None
     fetch: FetchSettings
 
-    def executor(self) -> Executor:
+    def executor_for(self, batch: Batch) -> Executor:
+        """The spec's executor: this machine's processes (``workers``), or its Ray cluster."""
+        block = batch.spec.executor
+        if block.kind == "ray":
+            from generator.orchestration.rayexec import RayExecutor, RaySettings, StoreLocation
+
+            out = batch.out if isinstance(batch.out, str) else str(Path(batch.out).resolve())
+            location = StoreLocation(out, self.fetch.endpoint_url)
+            return RayExecutor(RaySettings(block.address, block.in_flight), location)
         return ProcessExecutor(self.workers) if self.workers > 1 else InlineExecutor()
 
 

@@ -23,8 +23,10 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import resource
 import signal
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -91,6 +93,7 @@ class Outcome:
     reason: str | None = None
     legibility: tuple[dict[str, str | float], ...] = ()
     stored: bool = False  # the executor stored the job's files itself (``Job.delivery``)
+    worker: str = ""  # the process that rendered it, ``host:pid``
 
 
 @dataclass(frozen=True)
@@ -153,14 +156,16 @@ def render_job(job: Job, bench: Workbench) -> Outcome:
         checks, error = VideoChecks(()), exc
     retries = keyframes.retries_for(keyframe_requests(job.plan, bench.assets, keyframes.roles))
     rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+    worker = f"{socket.gethostname()}:{os.getpid()}"
     if error is not None:
-        return Outcome(job.index, keyframe_retries=retries, peak_rss_mb=rss, error=str(error), reason=error.message)
+        return Outcome(job.index, keyframe_retries=retries, peak_rss_mb=rss, error=str(error), reason=error.message,
+                       worker=worker)  # fmt: skip
     fidelity: dict[str, float] = {}
     for check in checks.layers:
         fidelity[check.kind] = max(fidelity.get(check.kind, 0.0), check.error)
     seconds = round(time.perf_counter() - started, 3)
     legibility = tuple(remedy.to_json() for remedy in checks.legibility)
-    return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility)
+    return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility, worker=worker)
 
 
 def deliver(job: Job, store: Store) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import json
 import resource
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -79,11 +80,11 @@ def summarize(
     results: list[RowResult],
     seconds: float,
     renderer: str,
-    worker_rss: float = 0.0,
+    workers: Mapping[str, float] | None = None,
     catalog: CatalogSource | None = None,
 ) -> dict[str, Any]:
     """Counts by status, failures and unavailable rows grouped by reason (most frequent first), throughput,
-    peak memory, and what the catalog was read as."""
+    peak memory (this process's, and each rendering process's by ``host:pid``), and what the catalog was read as."""
     reasons = collections.Counter(r.reason or r.error or "unknown" for r in results if r.status == "failed")
     unavailable = collections.Counter(r.reason for r in results if r.status == "skipped" and r.reason)
     rendered = sum(1 for r in results if r.status == "rendered")
@@ -100,7 +101,8 @@ def summarize(
         "renderer": renderer,
         "peak_rss_mb": {
             "main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # KiB on Linux
-            "worker": worker_rss or None,
+            "worker": max(workers.values()) if workers else None,
+            "workers": dict(sorted(workers.items())) if workers else None,
         },
     }
 
@@ -110,13 +112,13 @@ def write_summary(
     results: list[RowResult],
     seconds: float,
     renderer: str,
-    worker_rss: float,
+    workers: Mapping[str, float],
     catalog: CatalogSource | None = None,
 ) -> None:
     """Replace the run summary (``run-summary.json``) with this run's."""
     data = (
         json.dumps(
-            summarize(results, seconds, renderer, worker_rss, catalog), indent=2, sort_keys=True, ensure_ascii=False
+            summarize(results, seconds, renderer, workers, catalog), indent=2, sort_keys=True, ensure_ascii=False
         )
         + "\n"
     )

@@ -335,7 +335,7 @@ class BatchScheduler:
             with _kept(lease):
                 opened = open_batch(batch, self.settings.batch, store)  # the catalog is fetched under the lease
                 report = run_batch_spec(batch, opened.catalog, opened.store, opened.options,
-                                        executor=self.settings.batch.executor(), trigger=trigger)  # fmt: skip
+                                        executor=self.settings.batch.executor_for(batch), trigger=trigger)  # fmt: skip
         except AdgenError as exc:
             return Firing(batch_id, when, "error", detail=str(exc))
         except Exception as exc:  # a scheduler outlives any one batch's failure

@@ -78,7 +78,9 @@ def run_command(spec: Path, dry_run: bool, settings: BatchSettings) -> None:
             for line in dry_run_lines(plan, opened.store):
                 click.echo(line)
             return 0
-        report = run_batch_spec(loaded, opened.catalog, opened.store, opened.options, executor=settings.executor())
+        report = run_batch_spec(
+            loaded, opened.catalog, opened.store, opened.options, executor=settings.executor_for(loaded)
+        )
         return report.exit_code
 
     sys.exit(guard(work))

@@ -192,6 +192,16 @@ class Limits(_Spec):
     max_failures: int | None = Field(None, ge=0)
 
 
+class ExecutorBlock(_Spec):
+    """Where the batch's rows render: ``local`` (this machine's cores, ``--workers``) or ``ray`` (each row
+    a task on a Ray cluster: ``address`` ``auto`` or ``ray://host:port``; unset, the cluster
+    ``RAY_ADDRESS`` names or a new local one), with at most ``in_flight`` rows submitted at once."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = Field(None, pattern=r"^(auto|ray://\S+)$")
+    in_flight: int = Field(8, ge=1)
+
+
 class BatchSpec(_Spec):
     """A scheduled marketing batch: which products, rendered through which templates, stored where, when.
 
@@ -201,6 +211,7 @@ class BatchSpec(_Spec):
     ``renderer``: ``RendererSettings`` fields, as in a ``--renderer-config`` file (default: draft).
     ``on_removed``: what becomes of the outputs of products that left the selection: ``keep`` them,
     ``unlist`` them from the batch's index, or ``delete`` them too.
+    ``executor``: where rows render (this machine, or a Ray cluster).
     """
 
     id: Slug
@@ -214,6 +225,7 @@ class BatchSpec(_Spec):
     on_removed: OnRemoved = "keep"
     notify: tuple[Notify, ...] = ()
     limits: Limits = Limits()
+    executor: ExecutorBlock = ExecutorBlock()
 
     @field_validator("out")
     @classmethod
