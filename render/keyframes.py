@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -71,6 +72,16 @@ def keyframe_problem(image: Image.Image) -> str | None:
     return None
 
 
+class KeyframeStore(Protocol):
+    """Where keyframes are kept by request key: a folder (``KeyframeCache``), or a store every node reads."""
+
+    def contains(self, key: str) -> bool: ...
+
+    def get(self, key: str) -> Image.Image | None: ...
+
+    def put(self, key: str, image: Image.Image) -> None: ...
+
+
 class KeyframeCache:
     """PNG files named by request key under ``folder``; writes are atomic."""
 
@@ -104,7 +115,7 @@ class KeyframeService:
         retries: extra attempts, with derived seeds, for a keyframe that fails its check.
     """
 
-    def __init__(self, renderer: Renderer, cache: KeyframeCache | None = None, retries: int = 2) -> None:
+    def __init__(self, renderer: Renderer, cache: KeyframeStore | None = None, retries: int = 2) -> None:
         self.renderer = renderer
         self.name = renderer.name
         self.cacheable = False  # it is the cache: wrapping it again must not cache twice
@@ -131,14 +142,19 @@ class KeyframeService:
                 if self._known(key) or any(key in level for level in levels.values()):
                     break  # it, and so everything it derives from, is already there or on its way
                 levels[len(chain) - 1 - depth][key] = item
+        width = max(1, int(getattr(self.renderer, "parallel", 1)))
         for depth in sorted(levels):
             ordered = sorted(levels[depth].items(), key=lambda item: (item[1].size, item[0]))  # one size per batch
-            for start in range(0, len(ordered), _CHUNK):
-                chunk = [(key, self._with_base(key, request)) for key, request in ordered[start : start + _CHUNK]]
-                ready = [(key, request) for key, request in chunk if request is not None]
-                images = self._backend([request for _, request in ready])
-                for (key, request), image in zip(ready, images):
-                    self._accept(key, request, image, attempt=0)
+            starts = range(0, len(ordered), _CHUNK)
+            for first in range(0, len(starts), width):  # ``width`` batches at once, for a backend that runs them so
+                chunks: list[list[tuple[str, KeyframeRequest]]] = []
+                for start in starts[first : first + width]:
+                    based = [(key, self._with_base(key, item)) for key, item in ordered[start : start + _CHUNK]]
+                    chunks.append([(key, item) for key, item in based if item is not None])
+                results = self._backend_batches([[item for _, item in chunk] for chunk in chunks])
+                for chunk, images in zip(chunks, results, strict=True):
+                    for (key, item), image in zip(chunk, images, strict=True):
+                        self._accept(key, item, image, attempt=0)
 
     def _known(self, key: str) -> bool:
         return key in self._images or key in self._failures or (self.cache is not None and self.cache.contains(key))
@@ -156,9 +172,16 @@ class KeyframeService:
         return replace(request, base_image=self._lookup(base_key))
 
     def _backend(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
-        self.backend_calls += len(requests)
+        return self._backend_batches([requests])[0]
+
+    def _backend_batches(self, batches: Sequence[Sequence[KeyframeRequest]]) -> list[list[Image.Image]]:
+        """Each batch's keyframes; all at once by a backend with ``render_batches`` (a pool), else one by one."""
+        self.backend_calls += sum(len(batch) for batch in batches)
+        together = getattr(self.renderer, "render_batches", None)
         try:
-            return self.renderer.render(requests)
+            if together is not None:
+                return list(together(batches))
+            return [self.renderer.render(batch) if batch else [] for batch in batches]
         except RenderError:
             raise
         except Exception as exc:  # a backend crash (out of memory, say) fails rows, not the run
