@@ -11,14 +11,16 @@ Usage: ``python bench/scale.py [--rows 6] [--preset veryfast]``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 from generator.orchestration.batch import RunOptions, run_batch
+from generator.orchestration.destination import StoreLocation
 from generator.orchestration.executors import Executor, ProcessExecutor
-from generator.orchestration.rayexec import RayExecutor, RaySettings, StoreLocation
+from generator.orchestration.rayexec import RayExecutor, RaySettings
 from generator.orchestration.store import LocalStore
 from generator.planning.catalog import load_catalog
 from render.encode import EncodeSettings
@@ -53,10 +55,12 @@ def main() -> None:
         executor = RayExecutor(RaySettings(in_flight=2 * cores), StoreLocation(f"{scratch}/ray-out"))
         ray_s, ray_n = timed(catalog, Path(scratch) / "ray-out", options, executor)
         ray.shutdown()
+        peaks = json.loads((Path(scratch) / "ray-out" / "run-summary.json").read_text())["peak_rss_mb"]["workers"]
     print(f"{local_n} videos ({readable} readable rows of {args.rows}), preset {args.preset}, {cores} cores")
     print(f"local executor ({cores} processes): {local_s:.1f} s, {60 * local_n / local_s:.2f} videos/min")
     print(f"ray ({cores} CPUs, warm workers):   {ray_s:.1f} s, {60 * ray_n / ray_s:.2f} videos/min")
     print(f"ray overhead: {ray_s / local_s:.3f}x the local time (cluster start-up {startup:.1f} s, not counted)")
+    print("peak memory of each Ray worker (MB): " + ", ".join(f"{name} {mb:.0f}" for name, mb in peaks.items()))
 
 
 if __name__ == "__main__":

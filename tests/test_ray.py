@@ -19,14 +19,17 @@ from click.testing import CliRunner
 
 from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
-from generator.orchestration.rayexec import RayExecutor, RaySettings, StoreLocation
+from generator.orchestration.destination import StoreLocation
+from generator.orchestration.rayexec import RayExecutor, RaySettings
 from generator.orchestration.store import LocalStore
+from render.backends import RendererSettings
 from render.encode import EncodeSettings
 from tests.conftest import sample_subset
 from tests.test_s3 import S3, moto_server, s3  # noqa: F401  (fixtures)
 
 SKUS = ["BEA-001", "ELE-001", "HOM-002"]
 FAST = ["--preset", "ultrafast", "--workers", "1"]
+QUICK = ["--template", "quick"]  # two seconds, every layer kind
 RECORDS = ("manifest.jsonl", "run-summary.json")
 S3_ENV = {"AWS_ACCESS_KEY_ID": "adgen-test", "AWS_SECRET_ACCESS_KEY": "adgen-secret", "AWS_DEFAULT_REGION": "us-east-1",
           "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}  # fmt: skip
@@ -67,9 +70,8 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def local_run(catalog: Path, tmp_path_factory: pytest.TempPathFactory, templates_root: Path) -> Path:
     out = tmp_path_factory.mktemp("local") / "out"
-    result = CliRunner().invoke(
-        main, ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), *FAST]
-    )
+    args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), *FAST, *QUICK]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return out
 
@@ -92,7 +94,18 @@ def test_ray_gives_the_bytes_and_statuses_of_a_local_run(
     ray_cluster: Any, catalog: Path, local_run: Path, tmp_path: Path, templates_root: Path
 ) -> None:
     out = tmp_path / "out"
-    args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), *FAST, "--executor", "ray"]
+    args = [
+        "run",
+        str(catalog),
+        "--out",
+        str(out),
+        "--templates",
+        str(templates_root),
+        *FAST,
+        *QUICK,
+        "--executor",
+        "ray",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     expected = outputs(local_run)
@@ -113,7 +126,7 @@ def test_ray_into_s3_stores_the_objects_of_a_local_run(
     s3: S3,  # noqa: F811
 ) -> None:
     args = ["run", str(catalog), "--out", f"s3://{s3.bucket}/ray", "--s3-endpoint-url", s3.proxy.url,
-            "--templates", str(templates_root), *FAST, "--executor", "ray"]  # fmt: skip
+            "--templates", str(templates_root), *FAST, *QUICK, "--executor", "ray"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     listed = s3.client.list_objects_v2(Bucket=s3.bucket, Prefix="ray/")["Contents"]
@@ -141,7 +154,7 @@ def test_a_worker_killed_mid_row_has_its_row_run_again_whole(
     ray_cluster: Any, catalog: Path, local_run: Path, tmp_path: Path, templates_root: Path
 ) -> None:
     out = tmp_path / "out"
-    options = RunOptions(encode=EncodeSettings(preset="ultrafast"), templates_root=templates_root)
+    options = RunOptions(template_id="quick", encode=EncodeSettings(preset="ultrafast"), templates_root=templates_root)
     executor = RayExecutor(RaySettings(in_flight=1, max_retries=2), StoreLocation(str(out)))
     done, report, killed = threading.Event(), [], []
 
@@ -171,7 +184,7 @@ def test_a_batch_spec_can_send_its_rows_to_ray(
 ) -> None:
     spec = tmp_path / "batch.yaml"
     spec.write_text(
-        f"id: on-ray\ncatalog: {{source: {catalog}}}\nout: out\nexecutor: {{kind: ray, in_flight: 2}}\n",
+        f"id: on-ray\ncatalog: {{source: {catalog}}}\ntemplates: [quick]\nout: out\nexecutor: {{kind: ray, in_flight: 2}}\n",
         encoding="utf-8",
     )
     result = CliRunner().invoke(main, ["batch", "run", str(spec), "--templates", str(templates_root), *FAST])
@@ -181,4 +194,55 @@ def test_a_batch_spec_can_send_its_rows_to_ray(
 
     spec.write_text(spec.read_text().replace("kind: ray", "kind: ray, address: 'tcp://x'"), encoding="utf-8")
     refused = CliRunner().invoke(main, ["batch", "validate", str(spec), "--templates", str(templates_root)])
-    assert refused.exit_code == 2 and "batch.yaml:4" in refused.output and "address" in refused.output
+    assert refused.exit_code == 2 and "batch.yaml:5" in refused.output and "address" in refused.output
+
+
+def test_keyframes_of_a_model_render_on_actors_that_load_it_once_and_give_the_local_bytes(
+    ray_cluster: Any, tiny_model: Path, tmp_path: Path, templates_root: Path
+) -> None:
+    many = [
+        "BEA-001",
+        "BEA-002",
+        "BEA-003",
+        "BEA-004",
+        "ELE-001",
+        "ELE-002",
+        "ELE-003",
+        "FAS-001",
+        "FOO-001",
+        "HOM-002",
+    ]
+    catalog = sample_subset(tmp_path, many)  # more distinct scenes than one batch of keyframes holds
+    diffusers = ["--renderer", "diffusers", "--model", str(tiny_model), "--steps", "2", "--device", "cpu",
+                 "--local-files-only", "--template", "quick"]  # fmt: skip
+    local = tmp_path / "local"
+    args = ["run", str(catalog), "--out", str(local), "--templates", str(templates_root), *FAST, *diffusers,
+            "--keyframe-cache", str(tmp_path / "keyframes")]  # fmt: skip
+    assert CliRunner().invoke(main, args).exit_code == 0
+
+    out = tmp_path / "ray"
+    settings = RendererSettings(name="diffusers", model=str(tiny_model), steps=2, device="cpu", local_files_only=True)
+    options = RunOptions(template_id="quick", renderer=settings, encode=EncodeSettings(preset="ultrafast"),
+                         templates_root=templates_root)  # fmt: skip
+    import torch
+
+    threads = torch.get_num_threads()  # the local run's: CPU pixels depend on it
+    executor = RayExecutor(
+        RaySettings(actors=2, actor_gpus=0, actor_cpus=0.5, actor_threads=threads), StoreLocation(str(out))
+    )
+    pool = executor.renderer(settings)  # the executor's pool, passed in to be looked at after the run
+    try:
+        report = run_batch(catalog, LocalStore(out), options, renderer=pool, executor=executor)
+        stats = pool.stats()  # type: ignore[attr-defined]
+    finally:
+        pool.close()
+
+    assert [result.status for result in report.results] == ["rendered"] * len(many)
+    videos = {name: data for name, data in outputs(out).items() if not name.startswith("keyframes/")}
+    assert videos == outputs(local)
+    stored = {name for name in outputs(out) if name.startswith("keyframes/")}
+    cached = {path.name for path in (tmp_path / "keyframes").rglob("*.png")}
+    assert {name.rsplit("/", 1)[1] for name in stored} == cached  # each keyframe once, in the store, by its key
+    assert len(stats) == 2 and {s.loads for s in stats} == {1}  # each actor loaded the model once
+    assert sum(s.batches for s in stats) >= 2 and all(s.batches >= 1 for s in stats)
+    assert len({s.worker for s in stats}) == 2

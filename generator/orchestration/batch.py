@@ -27,12 +27,15 @@ from generator.orchestration.executors import (
     InlineExecutor,
     Job,
     Outcome,
+    RemoteExecutor,
     RenderSetup,
     Workbench,
     deliver,
+    load_renderer,
 )
 from generator.orchestration.fetch import Fetcher
 from generator.orchestration.jobs import RenderJob, make_job
+from generator.orchestration.keyframestore import StoreKeyframes
 from generator.orchestration.manifest import RowResult, RunReport, write_manifest, write_summary
 from generator.orchestration.outputs import OutputKeys, StoredOutputs, retire, stored_job
 from generator.orchestration.progress import Progress
@@ -198,8 +201,6 @@ def run_batch(
     Raises:
         ConfigError, CatalogError: nothing can be run (bad options, unreadable catalog).
     """
-    from render.backends import get_renderer  # render is imported only when rendering
-
     started = time.monotonic()
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
@@ -208,7 +209,7 @@ def run_batch(
     results: dict[int, RowResult] = {}
     workers: dict[str, float] = {}  # each rendering process's peak memory (MB)
     with contextlib.ExitStack() as stack:
-        backend = renderer or stack.enter_context(contextlib.closing(get_renderer(options.renderer)))
+        backend = renderer or stack.enter_context(contextlib.closing(load_renderer(options.renderer, executor)))
         advance = stack.enter_context(Progress(len(items)))
         last_manifest = time.monotonic()
         try:
@@ -273,7 +274,9 @@ def render_rows(
 
         # Without a keyframe cache, keyframes still live on disk for the run: derived ones need their bases.
         cache_folder = options.keyframe_cache or Path(scratch) / "keyframes"
-        keyframes = KeyframeService(backend, KeyframeCache(cache_folder), retries=options.keyframe_retries)
+        remote = executor.keyframe_store if isinstance(executor, RemoteExecutor) else None  # every node reads it
+        cache = StoreKeyframes(remote.open()) if remote is not None else KeyframeCache(cache_folder)
+        keyframes = KeyframeService(backend, cache, retries=options.keyframe_retries)
         if keyframes.cache is not None and todo:
             try:
                 keyframes.prepare(
@@ -286,6 +289,7 @@ def render_rows(
             renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
             roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
             roots=dict(roots), encode=encode, fetch=fetcher.settings if isinstance(fetcher, Fetcher) else None,
+            keyframe_store=remote,
         )  # fmt: skip
         bench = Workbench(keyframes, assets, encode)
         output = _Output(store, stored, options.presign, options.replace)

@@ -44,7 +44,8 @@ class BatchSettings:
         """The spec's executor: this machine's processes (``workers``), or its Ray cluster."""
         block = batch.spec.executor
         if block.kind == "ray":
-            from generator.orchestration.rayexec import RayExecutor, RaySettings, StoreLocation
+            from generator.orchestration.destination import StoreLocation
+            from generator.orchestration.rayexec import RayExecutor, RaySettings
 
             out = batch.out if isinstance(batch.out, str) else str(Path(batch.out).resolve())
             location = StoreLocation(out, self.fetch.endpoint_url)

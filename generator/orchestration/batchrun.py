@@ -39,7 +39,7 @@ from pathlib import Path
 
 from generator.core.errors import ConfigError
 from generator.orchestration.batch import RunOptions, render_rows
-from generator.orchestration.executors import Executor
+from generator.orchestration.executors import Executor, load_renderer
 from generator.orchestration.fetch import Fetcher, FetchSettings
 from generator.orchestration.index import (
     INDEX_KEY,
@@ -223,15 +223,13 @@ def _render(
     executor: Executor | None,
 ) -> tuple[tuple[SlotPlan, ...], str | None]:
     """Step 4: the slots with the results of rendering the new and changed ones, and why rendering stopped early."""
-    from render.backends import get_renderer  # render is imported only when rendering
-
     slots = list(plan.slots)
     todo = [i for i, slot in enumerate(slots) if slot.change in ("new", "changed")]
     rows = [output.row for i in todo if (output := slots[i].output) is not None]
     failed = sum(1 for slot in slots if slot.change == "failed")
     roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
     with contextlib.ExitStack() as stack:
-        backend = renderer or stack.enter_context(contextlib.closing(get_renderer(options.renderer)))
+        backend = renderer or stack.enter_context(contextlib.closing(load_renderer(options.renderer, executor)))
         if backend.identity != plan.identity:
             raise ConfigError(
                 "the loaded renderer's identity is not the one its settings give", identity=backend.identity,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.errors import ConfigError
@@ -23,3 +24,17 @@ def open_store(out: str, endpoint_url: str | None, region: str | None, public: b
     if public or sse:
         raise ConfigError("--public and --sse apply to s3:// outputs only")
     return LocalStore(Path(out))
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """How any node opens the run's store: the ``--out`` folder (shared by every node) or ``s3://`` prefix."""
+
+    out: str
+    endpoint_url: str | None = None
+    region: str | None = None
+    public: bool = False
+    sse: str | None = None
+
+    def open(self) -> Store:
+        return open_store(self.out, self.endpoint_url, self.region, self.public, self.sse)

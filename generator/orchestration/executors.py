@@ -33,13 +33,15 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PIL import Image
 
 from generator.core.errors import AdgenError
 from generator.core.images import AssetResolver
+from generator.orchestration.destination import StoreLocation
 from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.orchestration.keyframestore import StoreKeyframes
 from generator.orchestration.store import Store
 from generator.planning.plan.types import ShotPlan
 from render.backends import Capability, KeyframeRequest, Renderer, RendererSettings
@@ -110,6 +112,7 @@ class RenderSetup:
     roots: dict[str, Path]
     encode: EncodeSettings
     fetch: FetchSettings | None = None
+    keyframe_store: StoreLocation | None = None  # keyframes in the run's store instead of ``keyframe_cache``
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,11 @@ class Workbench:
     @classmethod
     def build(cls, setup: RenderSetup) -> Workbench:
         """A workbench as ``setup`` describes it; its backend is loaded on the first keyframe it must render."""
-        from render.keyframes import KeyframeCache, KeyframeService
+        from render.keyframes import KeyframeCache, KeyframeService, KeyframeStore
 
-        cache = KeyframeCache(setup.keyframe_cache)
+        cache: KeyframeStore = KeyframeCache(setup.keyframe_cache)
+        if setup.keyframe_store is not None:
+            cache = StoreKeyframes(setup.keyframe_store.open())
         keyframes = KeyframeService(_LazyRenderer(setup), cache, retries=setup.keyframe_retries)
         fetcher = Fetcher(setup.fetch) if setup.fetch is not None else None
         return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode)
@@ -139,6 +144,25 @@ class Executor(Protocol):
         backend given to the batch as an object renders only in this process).
         """
         ...
+
+
+@runtime_checkable
+class RemoteExecutor(Protocol):
+    """An executor whose workers run on other machines: they read keyframes from the run's store
+    (``keyframe_store``), and keyframes are rendered by the backend it provides (``renderer``)."""
+
+    keyframe_store: StoreLocation
+
+    def renderer(self, settings: RendererSettings) -> Renderer: ...
+
+
+def load_renderer(settings: RendererSettings, executor: Executor | None) -> Renderer:
+    """The backend ``settings`` name: the remote executor's (a pool on its cluster), else loaded here."""
+    if isinstance(executor, RemoteExecutor):
+        return executor.renderer(settings)
+    from render.backends import get_renderer
+
+    return get_renderer(settings)
 
 
 def render_job(job: Job, bench: Workbench) -> Outcome:

@@ -22,25 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.errors import AdgenError, ConfigError
-from generator.orchestration.destination import open_store
+from generator.orchestration.destination import StoreLocation
 from generator.orchestration.executors import Job, Outcome, RenderSetup, Workbench, deliver, render_job
-from generator.orchestration.store import Store
+from render.backends import Renderer, RendererSettings, get_renderer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class StoreLocation:
-    """How any node opens the run's store: the ``--out`` folder (shared by every node) or ``s3://`` prefix."""
-
-    out: str
-    endpoint_url: str | None = None
-    region: str | None = None
-    public: bool = False
-    sse: str | None = None
-
-    def open(self) -> Store:
-        return open_store(self.out, self.endpoint_url, self.region, self.public, self.sse)
 
 
 @dataclass(frozen=True)
@@ -53,12 +39,21 @@ class RaySettings:
         in_flight: rows submitted at once; more wait in the driver (back-pressure).
         max_retries: how often a row whose worker or node was lost is run again.
         num_cpus: CPUs each row task reserves.
+        actors: keyframe actors of a model backend (``diffusers``), each loading the model once.
+        actor_gpus: GPUs each keyframe actor reserves (0: CPU actors).
+        actor_cpus: CPUs each keyframe actor reserves.
+        actor_threads: CPU threads of each actor's model (None: one per CPU reserved). CPU pixels depend
+            on the thread count: for the bytes of a local run, give the local run's.
     """
 
     address: str | None = None
     in_flight: int = 8
     max_retries: int = 3
     num_cpus: float = 1.0
+    actors: int = 1
+    actor_gpus: float = 0.0
+    actor_cpus: float = 1.0
+    actor_threads: int | None = None
 
 
 def render_row(setup: RenderSetup, job: Job, location: StoreLocation) -> Outcome:
@@ -84,13 +79,28 @@ class RayExecutor:
 
     def __init__(self, settings: RaySettings, location: StoreLocation) -> None:
         self.settings, self.location = settings, location
+        self.keyframe_store = location  # keyframes go into the run's store, under keyframes/
+
+    def _connected(self) -> Any:
+        ray = _ray()
+        if not ray.is_initialized():
+            ray.init(address=self.settings.address, include_dashboard=False, log_to_driver=False)
+        return ray
+
+    def renderer(self, settings: RendererSettings) -> Renderer:
+        """The draft backend here (drawing is cheaper than moving pixels); a model on a pool of actors."""
+        if settings.name == "draft":
+            return get_renderer(settings)
+        from generator.orchestration.rayactors import ActorPool
+
+        s = self.settings
+        log.info("loading %s on %d keyframe actors (%g GPUs each)", settings.name, s.actors, s.actor_gpus)
+        return ActorPool(self._connected(), settings, s.actors, s.actor_gpus, s.actor_cpus, s.actor_threads)
 
     def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
         if not jobs:
             return
-        ray = _ray()
-        if not ray.is_initialized():
-            ray.init(address=self.settings.address, include_dashboard=False, log_to_driver=False)
+        ray = self._connected()
         task = ray.remote(render_row).options(
             name="render_row", num_cpus=self.settings.num_cpus, max_retries=self.settings.max_retries
         )

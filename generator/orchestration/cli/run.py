@@ -61,6 +61,20 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
     show_default=True,
     help="ray: rows submitted to the cluster at once.",
 )
+@click.option(
+    "--ray-actors",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="ray: keyframe actors of a model renderer, each loading the model once.",
+)
+@click.option(
+    "--ray-actor-gpus",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="ray: GPUs each keyframe actor reserves (0: CPU actors).",
+)
 @s3_endpoint_option
 @click.option("--s3-region", help="S3 region (default: the AWS configuration's).")
 @click.option("--public", is_flag=True, help="S3: make uploaded objects publicly readable.")
@@ -103,7 +117,7 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
 @keyframe_cache_option
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, replace_older: bool, workers: int, executor_name: str, ray_address: str | None,
-        ray_in_flight: int, s3_endpoint_url: str | None,
+        ray_in_flight: int, ray_actors: int, ray_actor_gpus: float, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
         preset: Any, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
@@ -119,11 +133,13 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
     executor: Executor = ProcessExecutor(workers) if workers > 1 else InlineExecutor()
     if executor_name == "ray":
-        from generator.orchestration.rayexec import RayExecutor, RaySettings, StoreLocation
+        from generator.orchestration.destination import StoreLocation
+        from generator.orchestration.rayexec import RayExecutor, RaySettings
 
         where = out if out.startswith("s3://") else str(Path(out).resolve())
         location = StoreLocation(where, s3_endpoint_url, s3_region, public, sse)
-        executor = RayExecutor(RaySettings(ray_address, ray_in_flight), location)
+        ray = RaySettings(ray_address, ray_in_flight, actors=ray_actors, actor_gpus=ray_actor_gpus)
+        executor = RayExecutor(ray, location)
     report = guard(lambda: run_batch(path, store, options, executor=executor))
     summary = summarize(list(report.results), report.seconds, "")
     log.info(
