@@ -246,3 +246,21 @@ def test_keyframes_of_a_model_render_on_actors_that_load_it_once_and_give_the_lo
     assert len(stats) == 2 and {s.loads for s in stats} == {1}  # each actor loaded the model once
     assert sum(s.batches for s in stats) >= 2 and all(s.batches >= 1 for s in stats)
     assert len({s.worker for s in stats}) == 2
+
+
+def test_a_renderer_config_file_can_send_rows_to_ray(
+    ray_cluster: Any, catalog: Path, local_run: Path, tmp_path: Path, templates_root: Path
+) -> None:
+    config, out = tmp_path / "renderer.yaml", tmp_path / "out"
+    config.write_text("name: draft\nexecutor: {kind: ray, in_flight: 2}\n", encoding="utf-8")
+    args = ["run", str(catalog), "--templates", str(templates_root), *FAST, *QUICK, "--renderer-config", str(config)]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert outputs(out) == outputs(local_run)
+    workers = json.loads((out / "run-summary.json").read_text())["peak_rss_mb"]["workers"]
+    assert all(int(name.rsplit(":", 1)[1]) != os.getpid() for name in workers)  # rendered by Ray's workers
+
+    config.write_text("name: draft\nexecutor: {kind: slurm}\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "never")])
+    assert refused.exit_code == 2 and "renderer.yaml:2" in refused.output and "executor.kind" in refused.output
+    assert not (tmp_path / "never").exists()

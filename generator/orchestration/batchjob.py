@@ -49,7 +49,8 @@ class BatchSettings:
 
             out = batch.out if isinstance(batch.out, str) else str(Path(batch.out).resolve())
             location = StoreLocation(out, self.fetch.endpoint_url)
-            return RayExecutor(RaySettings(block.address, block.in_flight), location)
+            ray = RaySettings(block.address, block.in_flight, actors=block.actors, actor_gpus=block.actor_gpus)
+            return RayExecutor(ray, location)
         return ProcessExecutor(self.workers) if self.workers > 1 else InlineExecutor()
 
 

@@ -14,7 +14,7 @@ they can do in ``roles``; a backend without ``extend`` and ``pin`` only ever get
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -132,8 +132,10 @@ class RendererSettings:
     local_files_only: bool = False
 
 
-def load_renderer_settings(path: Path, **overrides: Any) -> RendererSettings:
+def load_renderer_settings(path: Path, others: Collection[str] = (), **overrides: Any) -> RendererSettings:
     """Renderer settings from a YAML file of ``RendererSettings`` fields, then ``overrides`` on top.
+
+    ``others``: top-level keys the file may also hold, read by the caller (``executor``), skipped here.
 
     Raises:
         ConfigError: unreadable file, unknown key or a value of the wrong type (names file and line).
@@ -152,11 +154,11 @@ def load_renderer_settings(path: Path, **overrides: Any) -> RendererSettings:
     lines = {}
     for key, _ in root.value:
         lines[key.value] = key.start_mark.line + 1
-        if key.value not in known:
+        if key.value not in known | set(others):
             raise ConfigError(
                 f"unknown setting {key.value!r}; known: {', '.join(sorted(known))}", file=path, line=lines[key.value]
             )
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = {key: value for key, value in yaml.safe_load(path.read_text(encoding="utf-8")).items() if key in known}
     try:
         settings = TypeAdapter(RendererSettings).validate_python(data)
     except ValidationError as exc:

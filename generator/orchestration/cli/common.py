@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 from click.core import ParameterSource
+from pydantic import ValidationError
 
-from generator.core.errors import AdgenError
+from generator.core.errors import AdgenError, ConfigError
 from generator.core.geometry import ASPECT_SIZES
 from generator.core.urls import is_url
 from generator.orchestration.batch import (
@@ -21,6 +23,7 @@ from generator.orchestration.batch import (
 )
 from generator.orchestration.batchjob import BatchSettings
 from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.planning.batches import ExecutorBlock
 from generator.planning.catalog import CATALOG_FORMATS, CatalogOptions, load_column_map
 from render.backends import RendererSettings, load_renderer_settings
 
@@ -171,7 +174,42 @@ def renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSet
         for k, v in options.items()
         if context.get_parameter_source(k) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
     }
-    return load_renderer_settings(path, **given)
+    return load_renderer_settings(path, others=("executor",), **given)
+
+
+_EXECUTOR_OPTIONS = {"executor_name": "kind", "ray_address": "address", "ray_in_flight": "in_flight",
+                     "ray_actors": "actors", "ray_actor_gpus": "actor_gpus"}  # fmt: skip
+
+
+def executor_block(path: Path | None, options: dict[str, Any]) -> ExecutorBlock:
+    """Where rows render: the ``executor`` mapping of the renderer configuration file ``path`` (if any),
+    with the executor options given on the command line on top.
+
+    Raises:
+        ConfigError: the file's ``executor`` is not a valid executor block (names file and line).
+    """
+    context = click.get_current_context()
+    given = {
+        _EXECUTOR_OPTIONS[name]: value
+        for name, value in options.items()
+        if context.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    }
+    written: dict[str, Any] = {}
+    if path is not None:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        if isinstance(data, dict) and data.get("executor") is not None:
+            line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("executor:")), None)
+            if not isinstance(data["executor"], dict):
+                raise ConfigError("executor: a mapping (kind, address, in_flight, ...)", file=path, line=line)
+            written = data["executor"]
+            try:
+                ExecutorBlock.model_validate(written)
+            except ValidationError as exc:
+                problem = exc.errors()[0]
+                where = ".".join(str(part) for part in problem["loc"])
+                raise ConfigError(f"executor.{where}: {problem['msg']}", file=path, line=line) from exc
+    return ExecutorBlock.model_validate({**written, **given})
 
 
 def guard(work: Any) -> Any:

@@ -14,6 +14,7 @@ from generator.orchestration.batch import (
     run_batch,
 )
 from generator.orchestration.cli.common import (
+    executor_block,
     guard,
     keyframe_cache_option,
     log,
@@ -131,14 +132,17 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
         force=force, replace=replace_older, presign=presign, catalog=catalog_options,
     )  # fmt: skip
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
+    cli = {"executor_name": executor_name, "ray_address": ray_address, "ray_in_flight": ray_in_flight,
+           "ray_actors": ray_actors, "ray_actor_gpus": ray_actor_gpus}  # fmt: skip
+    block = guard(lambda: executor_block(renderer_config, cli))
     executor: Executor = ProcessExecutor(workers) if workers > 1 else InlineExecutor()
-    if executor_name == "ray":
+    if block.kind == "ray":
         from generator.orchestration.destination import StoreLocation
         from generator.orchestration.rayexec import RayExecutor, RaySettings
 
         where = out if out.startswith("s3://") else str(Path(out).resolve())
         location = StoreLocation(where, s3_endpoint_url, s3_region, public, sse)
-        ray = RaySettings(ray_address, ray_in_flight, actors=ray_actors, actor_gpus=ray_actor_gpus)
+        ray = RaySettings(block.address, block.in_flight, actors=block.actors, actor_gpus=block.actor_gpus)
         executor = RayExecutor(ray, location)
     report = guard(lambda: run_batch(path, store, options, executor=executor))
     summary = summarize(list(report.results), report.seconds, "")

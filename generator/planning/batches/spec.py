@@ -193,13 +193,17 @@ class Limits(_Spec):
 
 
 class ExecutorBlock(_Spec):
-    """Where the batch's rows render: ``local`` (this machine's cores, ``--workers``) or ``ray`` (each row
-    a task on a Ray cluster: ``address`` ``auto`` or ``ray://host:port``; unset, the cluster
-    ``RAY_ADDRESS`` names or a new local one), with at most ``in_flight`` rows submitted at once."""
+    """Where rows render: ``local`` (this machine's cores, ``--workers``) or ``ray`` (each row a task on a
+    Ray cluster: ``address`` ``auto`` or ``ray://host:port``; unset, the cluster ``RAY_ADDRESS`` names or
+    a new local one), with at most ``in_flight`` rows submitted at once, and a model's keyframes on
+    ``actors`` actors reserving ``actor_gpus`` GPUs each (0: CPU actors). Read from batch specs and from
+    renderer configuration files."""
 
     kind: Literal["local", "ray"] = "local"
     address: str | None = Field(None, pattern=r"^(auto|ray://\S+)$")
     in_flight: int = Field(8, ge=1)
+    actors: int = Field(1, ge=1)
+    actor_gpus: float = Field(1.0, ge=0)
 
 
 class BatchSpec(_Spec):
