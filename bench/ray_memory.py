@@ -56,8 +56,8 @@ def main() -> None:
             )
             done += count
             peaks = json.loads((out / "run-summary.json").read_text())["peak_rss_mb"]["workers"]
-            shown = ", ".join(f"{mb:.0f}" for _, mb in sorted(peaks.items()))
-            print(f"after {done} rows: peak memory of each worker (MB): {shown}", flush=True)
+            shown = ", ".join(f"pid {key.rsplit(':', 1)[-1]} {mb:.0f}" for key, mb in sorted(peaks.items()))
+            print(f"after {done} rows: each worker's peak memory (MB): {shown}", flush=True)
         ray.shutdown()
 
 

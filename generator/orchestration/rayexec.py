@@ -23,7 +23,15 @@ from typing import Any
 
 from generator.core.errors import AdgenError, ConfigError
 from generator.orchestration.destination import StoreLocation
-from generator.orchestration.executors import Job, Outcome, RenderSetup, Workbench, deliver, render_job
+from generator.orchestration.executors import (
+    Job,
+    Outcome,
+    RenderSetup,
+    Workbench,
+    deliver,
+    release_memory,
+    render_job,
+)
 from render.backends import Renderer, RendererSettings, get_renderer
 
 log = logging.getLogger(__name__)
@@ -44,6 +52,8 @@ class RaySettings:
         actor_cpus: CPUs each keyframe actor reserves.
         actor_threads: CPU threads of each actor's model (None: one per CPU reserved). CPU pixels depend
             on the thread count: for the bytes of a local run, give the local run's.
+        malloc_arenas: glibc malloc arenas of each row worker (``MALLOC_ARENA_MAX``). Few arenas, and
+            the free memory given back after each row, keep a worker's memory flat over a long catalog.
     """
 
     address: str | None = None
@@ -54,6 +64,7 @@ class RaySettings:
     actor_gpus: float = 0.0
     actor_cpus: float = 1.0
     actor_threads: int | None = None
+    malloc_arenas: int = 2
 
 
 def render_row(setup: RenderSetup, job: Job, location: StoreLocation) -> Outcome:
@@ -72,6 +83,7 @@ def render_row(setup: RenderSetup, job: Job, location: StoreLocation) -> Outcome
             return replace(outcome, stored=True)
     finally:
         bench.keyframes.close()
+        release_memory()
 
 
 class RayExecutor:
@@ -101,8 +113,12 @@ class RayExecutor:
         if not jobs:
             return
         ray = self._connected()
+        s = self.settings
         task = ray.remote(render_row).options(
-            name="render_row", num_cpus=self.settings.num_cpus, max_retries=self.settings.max_retries
+            name="render_row",
+            num_cpus=s.num_cpus,
+            max_retries=s.max_retries,
+            runtime_env={"env_vars": {"MALLOC_ARENA_MAX": str(s.malloc_arenas)}},
         )
         shared = ray.put(setup)
         waiting = list(reversed(jobs))
