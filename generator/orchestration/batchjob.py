@@ -49,8 +49,7 @@ class BatchSettings:
 
             out = batch.out if isinstance(batch.out, str) else str(Path(batch.out).resolve())
             location = StoreLocation(out, self.fetch.endpoint_url)
-            ray = RaySettings(block.address, block.in_flight, actors=block.actors, actor_gpus=block.actor_gpus)
-            return RayExecutor(ray, location)
+            return RayExecutor(RaySettings.of(block), location)
         return ProcessExecutor(self.workers) if self.workers > 1 else InlineExecutor()
 
 

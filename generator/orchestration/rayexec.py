@@ -32,6 +32,7 @@ from generator.orchestration.executors import (
     release_memory,
     render_job,
 )
+from generator.planning.batches.spec import ExecutorBlock
 from render.backends import Renderer, RendererSettings, get_renderer
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,11 @@ class RaySettings:
     actor_cpus: float = 1.0
     actor_threads: int | None = None
     malloc_arenas: int = 2
+
+    @classmethod
+    def of(cls, block: ExecutorBlock) -> RaySettings:
+        """The settings an ``executor`` block (batch spec, renderer configuration, options) gives."""
+        return cls(block.address, block.in_flight, actors=block.actors, actor_gpus=block.actor_gpus)
 
 
 def render_row(setup: RenderSetup, job: Job, location: StoreLocation) -> Outcome:

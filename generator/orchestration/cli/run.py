@@ -142,8 +142,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
 
         where = out if out.startswith("s3://") else str(Path(out).resolve())
         location = StoreLocation(where, s3_endpoint_url, s3_region, public, sse)
-        ray = RaySettings(block.address, block.in_flight, actors=block.actors, actor_gpus=block.actor_gpus)
-        executor = RayExecutor(ray, location)
+        executor = RayExecutor(RaySettings.of(block), location)
     report = guard(lambda: run_batch(path, store, options, executor=executor))
     summary = summarize(list(report.results), report.seconds, "")
     log.info(
