@@ -72,15 +72,15 @@ def renderer_settings_of(batch: Batch) -> RendererSettings:
         raise batch.error(f"{name}: {problem['msg'][0].lower()}{problem['msg'][1:]}", ("renderer", name)) from exc
 
 
-def spec_problems(batch: Batch, templates_root: Path) -> list[ConfigError]:
+def spec_problems(batch: Batch, templates_root: Path, *, catalog: bool = True) -> list[ConfigError]:
     """Every reason ``batch`` cannot run here (secrets, templates under ``templates_root``, the local
-    catalog, the renderer settings), in the order of the spec's lines."""
+    catalog unless not ``catalog``, the renderer settings), in the order of the spec's lines."""
     template_ids: set[str] = set()
     if batch.spec.templates != "auto":
         if not templates_root.is_dir():
             raise ConfigError("templates folder not found", path=templates_root)
         template_ids = set(discover_templates(templates_root)[0])
-    problems = batch_problems(batch, template_ids, os.environ)
+    problems = batch_problems(batch, template_ids, os.environ, catalog=catalog)
     try:
         renderer_settings_of(batch)
     except ConfigError as exc:
@@ -88,13 +88,14 @@ def spec_problems(batch: Batch, templates_root: Path) -> list[ConfigError]:
     return sorted(problems, key=lambda problem: int(str(problem.context.get("line", 0))))
 
 
-def check_spec(spec: Path, templates_root: Path) -> tuple[Batch | None, list[ConfigError]]:
-    """``spec``'s batch and every reason it cannot run here; (None, [the error]) when it does not load."""
+def check_spec(spec: Path, templates_root: Path, *, catalog: bool = True) -> tuple[Batch | None, list[ConfigError]]:
+    """``spec``'s batch and every reason it cannot run here (``spec_problems``); (None, [the error]) when
+    it does not load."""
     try:
         batch = load_batch(spec)
     except ConfigError as exc:
         return None, [exc]
-    return batch, spec_problems(batch, templates_root)
+    return batch, spec_problems(batch, templates_root, catalog=catalog)
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,7 @@ class BatchScheduler:
         found: dict[str, Batch] = {}
         problems: list[ConfigError] = []
         for path in spec_files(self.settings.specs):
-            batch, errors = check_spec(path, self.settings.batch.templates_root)
+            batch, errors = check_spec(path, self.settings.batch.templates_root, catalog=False)  # checked when it fires
             problems.extend(errors)
             if batch is None or errors or batch.spec.schedule is None:
                 continue

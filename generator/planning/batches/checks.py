@@ -15,17 +15,21 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = (24, 64)  # the Standard Webhooks spec's bounds on a signing key, decoded
 
 
-def batch_problems(batch: Batch, template_ids: Collection[str], environ: Mapping[str, str]) -> list[ConfigError]:
+def batch_problems(
+    batch: Batch, template_ids: Collection[str], environ: Mapping[str, str], *, catalog: bool = True
+) -> list[ConfigError]:
     """Every reason ``batch`` cannot run here, each at the line of the field to fix.
 
     Args:
         batch: a loaded spec.
         template_ids: the ids of the templates available to it.
         environ: the environment variables (``os.environ``); secrets are checked, never printed.
+        catalog: whether a local catalog file must be there now (a scheduler reading its specs asks
+            only at fire time: an export may land just before it).
     """
     problems = [*_secret_problems(batch, environ), *_template_problems(batch, template_ids)]
     source = batch.catalog_source
-    if isinstance(source, Path) and not source.is_file():
+    if catalog and isinstance(source, Path) and not source.is_file():
         problems.append(batch.error("catalog file not found", ("catalog", "source"), path=source))
     return problems
 

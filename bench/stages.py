@@ -1,0 +1,221 @@
+"""Where a video's time goes: milliseconds per frame for each stage, measured in one run on one thread.
+
+For the first ``--rows`` plannable rows of the sample catalog (first aspect, draft keyframes):
+
+- **compositing**, frame by frame in order, the way the compositor draws them but on one thread and
+  timed piece by piece: the background seen through the camera (a copy at rest, a resample while it
+  moves), image and text sprites resampled and pasted, transitions blended. Frames equal to the one
+  before (holds) cost nothing and are counted apart. Sprite set-up (texts drawn, references cut,
+  shadows blurred) is timed once per shot.
+- **colour conversion**, **pipe** and **x264**, on the first ``--sample`` drawn frames: ``tobytes``,
+  writing the bytes through a pipe to a reader, ffmpeg's RGB to BT.709 ``yuv420p`` conversion alone,
+  and x264 alone on those frames already converted, at ``--preset`` (ffmpeg's figures are its CPU
+  time, all its threads).
+- **QC**: the MP4 checks and the decode-and-compare checks on the whole encoded video.
+- **start-up**: a fresh interpreter importing what a worker imports, in seconds.
+
+Every figure is milliseconds of CPU per frame of video (holds included in the count), so the
+stages add up to what one video costs; the last column is each stage's share.
+
+Usage: ``python bench/stages.py [--rows 3] [--preset medium] [--sample 90]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from generator.core.images import AssetResolver
+from generator.orchestration.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
+from generator.planning.catalog import load_catalog
+from generator.planning.plan.types import ShotPlan
+from render.backends import RendererSettings, get_renderer
+from render.compose import Compositor, layer_source
+from render.compose.shot import ShotRenderer, State
+from render.compose.sprites import shot_sprites
+from render.encode import EncodeSettings, encode_argv, ffmpeg_executable
+from render.qc import check_pictures, check_video
+from render.video import encode_plan
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "catalogs" / "sample.csv"
+_IMPORTS = "import generator.orchestration.batch, render.video, render.backends.draft"
+
+
+class Clock:
+    """Seconds spent per stage."""
+
+    def __init__(self) -> None:
+        self.seconds: collections.Counter[str] = collections.Counter()
+
+    def time(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] += now - started
+        return now
+
+
+def draw(renderer: ShotRenderer, state: State, clock: Clock) -> Image.Image:
+    """``renderer.draw(state)``, its camera and its sprites timed apart."""
+    started = time.perf_counter()
+    world = renderer._world(state.baked)
+    started = clock.time("sprites", started)  # baking resting layers into the world image, once
+    view = state.view
+    if view.at_rest:
+        frame = world.copy()
+        started = clock.time("background at rest (copy)", started)
+    else:
+        frame = world.resize(renderer.size, Image.Resampling.BILINEAR, box=view.box(renderer.size))
+        started = clock.time("camera resample", started)
+    for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
+        piece = renderer._cached_piece(index, rect, opacity)
+        if piece is not None:
+            frame.paste(piece.image, piece.origin, piece.mask)
+    clock.time("sprites", started)
+    return frame
+
+
+def composite(compositor: Compositor, clock: Clock) -> tuple[list[Image.Image], int]:
+    """Every drawn frame in order (holds left out), and the number of frames of video."""
+    drawn: list[Image.Image] = []
+    count = 0
+    previous: ShotRenderer | None = None
+    last_state: object = None
+    for shot, current in zip(compositor.plan.shots, compositor._shots):
+        transition = shot.transition_in if previous is not None else None
+        blend_frames = min(transition.frames, shot.frames) if transition is not None else 0
+        for local in range(shot.frames):
+            count += 1
+            state = current.state(local)
+            if transition is not None and previous is not None and local < blend_frames:
+                outgoing = previous.state(previous.shot.frames + local)
+                progress = transition.progress(local, blend_frames)
+                a, b = draw(previous, outgoing, clock), draw(current, state, clock)
+                started = time.perf_counter()
+                drawn.append(transition.apply(a, b, progress))
+                clock.time(f"transition {transition.type}", started)
+                last_state = None
+            elif state != last_state:
+                drawn.append(draw(current, state, clock))
+                last_state = state
+        previous = current
+    return drawn, count
+
+
+def pipe_seconds(frames: list[Image.Image], clock: Clock) -> None:
+    """``tobytes`` for each frame, then the bytes written through a pipe to a reader that drops them."""
+    started = time.perf_counter()
+    data = [frame.tobytes() for frame in frames]
+    started = clock.time("RGB bytes (tobytes)", started)
+    reader = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert reader.stdin is not None
+    for chunk in data:
+        reader.stdin.write(chunk)
+    reader.stdin.close()
+    reader.wait()
+    clock.time("pipe to ffmpeg", started)
+
+
+def child_cpu(argv: list[str]) -> float:
+    """CPU seconds (user and system, all its threads) of running ``argv``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def ffmpeg_seconds(frames: list[Image.Image], plan: ShotPlan, preset: str, folder: Path, clock: Clock) -> None:
+    """ffmpeg's colour conversion alone, then x264 alone on the converted frames."""
+    ffmpeg = ffmpeg_executable()
+    raw, yuv = folder / "frames.rgb", folder / "frames.yuv"
+    with raw.open("wb") as handle:
+        for frame in frames:
+            handle.write(frame.tobytes())
+    size = f"{plan.size[0]}x{plan.size[1]}"
+    convert = [ffmpeg, "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", size, "-i", str(raw), "-vf",
+               "scale=out_color_matrix=bt709:out_range=tv", "-pix_fmt", "yuv420p", "-f", "rawvideo", "-y", str(yuv)]  # fmt: skip
+    clock.seconds["colour conversion (ffmpeg swscale)"] += child_cpu(convert)
+    argv = encode_argv(
+        folder / "x264.mp4", size=plan.size, fps=plan.fps, frames=len(frames), audio=None,
+        settings=EncodeSettings(preset=preset), executable=ffmpeg, source=str(yuv),
+    )  # fmt: skip
+    argv[argv.index("rgb24")] = "yuv420p"  # the same command on converted frames: no scale filter
+    at = argv.index("-filter_complex")
+    argv[at : at + 4] = ["-map", "0:v"]
+    clock.seconds["x264"] += child_cpu(argv)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=3)
+    parser.add_argument("--preset", default="medium")
+    parser.add_argument("--sample", type=int, default=90, help="frames used for the conversion, pipe and x264")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _IMPORTS], check=True, cwd=REPO)
+    startup = time.perf_counter() - started
+
+    options = RunOptions()
+    planned = [
+        p for p in plan_rows(load_catalog(SAMPLE), load_templates(options), options) if isinstance(p, PlannedRow)
+    ]
+    assets = AssetResolver({"catalog": SAMPLE.parent, "templates": DEFAULT_TEMPLATES})
+    renderer = get_renderer(RendererSettings())
+    clock, sampled = Clock(), Clock()
+    frames_total = drawn_total = sample_total = 0
+    with tempfile.TemporaryDirectory(prefix="adgen-stages-") as scratch:
+        folder = Path(scratch)
+        for row in planned[: args.rows]:
+            plan = row.plan
+            began = time.perf_counter()
+            compositor = Compositor.render(plan, renderer, assets)
+            began = clock.time("keyframes (draft backdrops)", began)
+            for shot in plan.shots:  # sprite set-up, as each ShotRenderer did it
+                shot_sprites(shot, lambda layer: layer_source(layer, assets), compositor.pinning)
+            clock.time("sprite set-up (texts drawn, references cut)", began)
+            drawn, count = composite(compositor, clock)
+            frames_total, drawn_total = frames_total + count, drawn_total + len(drawn)
+            sample = drawn[: args.sample]
+            sample_total += len(sample)
+            pipe_seconds(sample, sampled)
+            ffmpeg_seconds(sample, plan, args.preset, folder, sampled)
+            video = folder / f"{row.product.sku}.mp4"
+            encode_plan(compositor, assets, video, EncodeSettings(preset=args.preset), ffmpeg_executable())
+            began = time.perf_counter()
+            check_video(video, plan)
+            check_pictures(video, plan, lambda layer: layer_source(layer, assets), ffmpeg_executable())
+            clock.time("QC (MP4 checks, decode, compare)", began)
+
+    per_frame = {stage: 1000 * seconds / frames_total for stage, seconds in clock.seconds.items()}
+    scale = drawn_total / sample_total  # sampled stages run once per drawn frame
+    per_frame.update({stage: 1000 * seconds * scale / frames_total for stage, seconds in sampled.seconds.items()})
+    per_frame["process start-up (once per worker)"] = 1000 * startup / (frames_total / args.rows)
+    total = sum(per_frame.values())
+    print(f"{args.rows} videos, {frames_total} frames ({drawn_total} drawn, the rest holds), preset {args.preset}")
+    print(f"{'stage':<46} {'ms/frame':>9} {'share':>6}")
+    for stage, ms in sorted(per_frame.items(), key=lambda item: -item[1]):
+        print(f"{stage:<46} {ms:>9.2f} {ms / total:>6.1%}")
+    print(f"{'total':<46} {total:>9.2f}")
+    print(
+        json.dumps(
+            {
+                "frames": frames_total,
+                "drawn": drawn_total,
+                "ms_per_frame": {k: round(v, 3) for k, v in per_frame.items()},
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
