@@ -7,8 +7,8 @@ For the first ``--rows`` plannable rows of the sample catalog (first aspect, dra
   moves), image and text sprites resampled and pasted, transitions blended. Frames equal to the one
   before (holds) cost nothing and are counted apart. Sprite set-up (texts drawn, references cut,
   shadows blurred) is timed once per shot.
-- **colour conversion**, **pipe** and **x264**, on the first ``--sample`` drawn frames: ``tobytes``,
-  writing the bytes through a pipe to a reader, ffmpeg's RGB to BT.709 ``yuv420p`` conversion alone,
+- **pipe**, **colour conversion** and **x264**, on the first ``--sample`` drawn frames: streaming
+  them as the encoder does into a reader, ffmpeg's RGB to BT.709 ``yuv420p`` conversion alone,
   and x264 alone on those frames already converted, at ``--preset`` (ffmpeg's figures are its CPU
   time, all its threads).
 - **QC**: the MP4 checks and the decode-and-compare checks on the whole encoded video.
@@ -42,7 +42,7 @@ from render.backends import RendererSettings, get_renderer
 from render.compose import Compositor, layer_source
 from render.compose.shot import ShotRenderer, State
 from render.compose.sprites import shot_sprites
-from render.encode import EncodeSettings, encode_argv, ffmpeg_executable
+from render.encode import EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import check_pictures, check_video
 from render.video import encode_plan
 
@@ -110,18 +110,13 @@ def composite(compositor: Compositor, clock: Clock) -> tuple[list[Image.Image], 
     return drawn, count
 
 
-def pipe_seconds(frames: list[Image.Image], clock: Clock) -> None:
-    """``tobytes`` for each frame, then the bytes written through a pipe to a reader that drops them."""
-    started = time.perf_counter()
-    data = [frame.tobytes() for frame in frames]
-    started = clock.time("RGB bytes (tobytes)", started)
-    reader = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    assert reader.stdin is not None
-    for chunk in data:
-        reader.stdin.write(chunk)
-    reader.stdin.close()
-    reader.wait()
-    clock.time("pipe to ffmpeg", started)
+def pipe_seconds(frames: list[Image.Image], size: tuple[int, int], clock: Clock) -> None:
+    """This process's CPU to stream ``frames`` as the encoder does (``encode_video``) into a reader
+    that drops them (``cat``, standing in for ffmpeg): bytes out of Pillow, the queue, the pipe."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    encode_video(frames, ["cat"], size=size)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    clock.seconds["frames into the pipe"] += after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def child_cpu(argv: list[str]) -> float:
@@ -186,7 +181,7 @@ def main() -> int:
             frames_total, drawn_total = frames_total + count, drawn_total + len(drawn)
             sample = drawn[: args.sample]
             sample_total += len(sample)
-            pipe_seconds(sample, sampled)
+            pipe_seconds(sample, plan.size, sampled)
             ffmpeg_seconds(sample, plan, args.preset, folder, sampled)
             video = folder / f"{row.product.sku}.mp4"
             encode_plan(compositor, assets, video, EncodeSettings(preset=args.preset), ffmpeg_executable())
