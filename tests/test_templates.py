@@ -495,3 +495,22 @@ def test_the_json_schema_rejects_unknown_fields_wrong_types_and_empty_shots(
 ) -> None:
     document = {**yaml.safe_load((templates_root / "test" / "quick.yaml").read_text(encoding="utf-8")), **change}
     assert any(expected in error for error in _schema_errors(document)), _schema_errors(document)
+
+
+@pytest.mark.parametrize(
+    "source", ["Shop now", "50% off, today only!", "a } b", "two\nlines", "ends with a newline\n", ""]
+)
+def test_a_text_without_jinja_syntax_renders_as_jinja_would_render_it(
+    template: Template, make_product, source: str
+) -> None:
+    rendered = template.render_text(source, TEXT_PATH, {"product": make_product()})
+
+    assert rendered == template.env.from_string(source).render({"product": make_product()})
+
+
+def test_money_filter_gives_equal_prices_the_same_text_however_they_were_written() -> None:
+    texts = {
+        render_filter("en_US", "{{ price | money }}", price=Money(Decimal(a), "USD")) for a in ("12", "12.0", "12.00")
+    }
+
+    assert texts == {render_filter("en_US", "{{ price | money }}", price=Money(Decimal("12.00"), "USD"))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import jinja2
@@ -15,10 +16,14 @@ def make_environment(locale: str) -> SandboxedEnvironment:
     """A sandbox with StrictUndefined and adgen's filters bound to ``locale``."""
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
+    @functools.lru_cache(maxsize=4096)  # a catalog repeats its prices; Babel's formatting is slow
+    def formatted(amount: Decimal, currency: str) -> str:
+        return format_currency(amount, currency, locale=locale)
+
     def money(value: Money) -> str:
         if not isinstance(value, Money):
             raise jinja2.TemplateRuntimeError(f"money expects a price, got {type(value).__name__}")
-        return format_currency(value.amount, value.currency, locale=locale)
+        return formatted(value.amount, value.currency)
 
     def percent(value: Decimal | float | None, digits: int = 0) -> str:
         if value is None:

@@ -56,6 +56,8 @@ class Template:
 
     def render_text(self, source: str, path: tuple[str | int, ...], variables: Mapping[str, Any]) -> str:
         """Evaluate a template string field against ``variables``."""
+        if "{" not in source and not source.endswith("\n"):
+            return source  # no Jinja syntax: the text itself (Jinja would only drop a final newline)
         try:
             if source not in self._compiled:  # compiled once per template, not once per row
                 self._compiled[source] = self.env.from_string(source)
