@@ -40,7 +40,7 @@ from generator.planning.catalog import load_catalog
 from generator.planning.plan.types import ShotPlan
 from render.backends import RendererSettings, get_renderer
 from render.compose import Compositor, layer_source
-from render.compose.shot import ShotRenderer, State
+from render.compose.shot import ShotRenderer, State, through_camera
 from render.compose.sprites import shot_sprites
 from render.encode import EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import check_pictures, check_video
@@ -73,7 +73,9 @@ def draw(renderer: ShotRenderer, state: State, clock: Clock) -> Image.Image:
         frame = world.copy()
         started = clock.time("background at rest (copy)", started)
     else:
-        frame = world.resize(renderer.size, Image.Resampling.BILINEAR, box=view.box(renderer.size))
+        frame = through_camera(
+            renderer._pixels(state.baked), view.box(renderer.size), renderer.size, (0, 0, *renderer.size)
+        )
         started = clock.time("camera resample", started)
     for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
         piece = renderer._cached_piece(index, rect, opacity)

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
+import numpy as np
 from PIL import Image
 
 from generator.core.geometry import Rect
 from generator.planning.plan.camera import CameraView
 from generator.planning.plan.types import PlannedShot, ShotPlan
 from render.compose.sprites import Piece, Sprite, resample
+
+cv2.setNumThreads(1)  # frames are already drawn a few at a time in threads
+
+
+def through_camera(
+    world: np.ndarray, box: tuple[float, float, float, float], canvas: tuple[int, int], area: tuple[int, int, int, int]
+) -> Image.Image:
+    """The part ``area`` (left, top, right, bottom) of the canvas showing ``box`` of ``world`` (RGB pixels).
+
+    Bilinear, sampling where Pillow's ``resize(canvas, BILINEAR, box=box)`` does (pixel centres), in
+    OpenCV's fixed-point SIMD affine warp: a third of the time, within one level of Pillow's pixels.
+    """
+    x0, y0, x1, y1 = box
+    sx, sy = (x1 - x0) / canvas[0], (y1 - y0) / canvas[1]
+    left, top, right, bottom = area
+    matrix = np.array([[sx, 0.0, x0 + (left + 0.5) * sx - 0.5], [0.0, sy, y0 + (top + 0.5) * sy - 0.5]])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    pixels = cv2.warpAffine(world, matrix, (right - left, bottom - top), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    return Image.fromarray(pixels)
 
 
 @dataclass(frozen=True)
@@ -38,6 +59,7 @@ class ShotRenderer:
         self.background = background
         self.sprites = sprites
         self._worlds: dict[int, Image.Image] = {}
+        self._world_pixels: dict[int, np.ndarray] = {}
         self._pieces: dict[int, tuple[tuple[float, ...], Piece | None]] = {}
 
     def state(self, frame: int) -> State:
@@ -63,13 +85,11 @@ class ShotRenderer:
         return State(id(self), view, baked, tuple(layers))
 
     def draw(self, state: State) -> Image.Image:
-        world = self._world(state.baked)
         view = state.view
-        frame = (
-            world.copy()
-            if view.at_rest
-            else world.resize(self.size, Image.Resampling.BILINEAR, box=view.box(self.size))
-        )
+        if view.at_rest:
+            frame = self._world(state.baked).copy()
+        else:
+            frame = through_camera(self._pixels(state.baked), view.box(self.size), self.size, (0, 0, *self.size))
         for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
             piece = self._cached_piece(index, rect, opacity)
             if piece is not None:
@@ -78,15 +98,12 @@ class ShotRenderer:
 
     def draw_area(self, state: State, area: tuple[int, int, int, int]) -> Image.Image:
         """The part ``area`` (left, top, right, bottom; canvas pixels) of what ``draw`` gives, drawn alone."""
-        left, top, right, bottom = area
-        world, view = self._world(state.baked), state.view
+        left, top, _, _ = area
+        view = state.view
         if view.at_rest:
-            frame = world.crop(area)
-        else:  # the same sampling positions as the whole frame's resize
-            x0, y0, x1, y1 = view.box(self.size)
-            sx, sy = (x1 - x0) / self.size[0], (y1 - y0) / self.size[1]
-            box = (x0 + left * sx, y0 + top * sy, x0 + right * sx, y0 + bottom * sy)
-            frame = world.resize((right - left, bottom - top), Image.Resampling.BILINEAR, box=box)
+            frame = self._world(state.baked).crop(area)
+        else:
+            frame = through_camera(self._pixels(state.baked), view.box(self.size), self.size, area)
         for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
             piece = resample(self.sprites[index], rect, opacity, self.size)
             if piece is not None:
@@ -102,6 +119,11 @@ class ShotRenderer:
                     world.paste(piece.image, piece.origin, piece.mask)
             self._worlds[baked] = world
         return self._worlds[baked]
+
+    def _pixels(self, baked: int) -> np.ndarray:
+        if baked not in self._world_pixels:
+            self._world_pixels[baked] = np.asarray(self._world(baked))
+        return self._world_pixels[baked]
 
     def _cached_piece(self, index: int, rect: Rect, opacity: float) -> Piece | None:
         """Layer ``index`` resampled into ``rect``, reused while its placement is exactly the same.
