@@ -70,12 +70,10 @@ def draw(renderer: ShotRenderer, state: State, clock: Clock) -> Image.Image:
     started = clock.time("sprites", started)  # baking resting layers into the world image, once
     view = state.view
     if view.at_rest:
-        frame = world.copy()
+        frame = Image.fromarray(world)
         started = clock.time("background at rest (copy)", started)
     else:
-        frame = through_camera(
-            renderer._pixels(state.baked), view.box(renderer.size), renderer.size, (0, 0, *renderer.size)
-        )
+        frame = through_camera(world, view.box(renderer.size), renderer.size, (0, 0, *renderer.size))
         started = clock.time("camera resample", started)
     for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
         piece = renderer._cached_piece(index, rect, opacity)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from types import ModuleType
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -13,7 +14,14 @@ from generator.planning.plan.camera import CameraView
 from generator.planning.plan.types import PlannedShot, ShotPlan
 from render.compose.sprites import Piece, Sprite, resample
 
-cv2.setNumThreads(1)  # frames are already drawn a few at a time in threads
+
+@functools.cache
+def _opencv() -> ModuleType:
+    """OpenCV, loaded when a camera first moves (a run of still shots never needs it)."""
+    import cv2
+
+    cv2.setNumThreads(1)  # frames are already drawn a few at a time in threads
+    return cv2
 
 
 def through_camera(
@@ -28,6 +36,7 @@ def through_camera(
     sx, sy = (x1 - x0) / canvas[0], (y1 - y0) / canvas[1]
     left, top, right, bottom = area
     matrix = np.array([[sx, 0.0, x0 + (left + 0.5) * sx - 0.5], [0.0, sy, y0 + (top + 0.5) * sy - 0.5]])
+    cv2 = _opencv()
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     pixels = cv2.warpAffine(world, matrix, (right - left, bottom - top), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     return Image.fromarray(pixels)
@@ -58,8 +67,7 @@ class ShotRenderer:
         self.depth = shot.camera.layer_depth
         self.background = background
         self.sprites = sprites
-        self._worlds: dict[int, Image.Image] = {}
-        self._world_pixels: dict[int, np.ndarray] = {}
+        self._worlds: dict[int, np.ndarray] = {}
         self._pieces: dict[int, tuple[tuple[float, ...], Piece | None]] = {}
 
     def state(self, frame: int) -> State:
@@ -86,10 +94,11 @@ class ShotRenderer:
 
     def draw(self, state: State) -> Image.Image:
         view = state.view
+        world = self._world(state.baked)
         if view.at_rest:
-            frame = self._world(state.baked).copy()
+            frame = Image.fromarray(world)
         else:
-            frame = through_camera(self._pixels(state.baked), view.box(self.size), self.size, (0, 0, *self.size))
+            frame = through_camera(world, view.box(self.size), self.size, (0, 0, *self.size))
         for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
             piece = self._cached_piece(index, rect, opacity)
             if piece is not None:
@@ -98,32 +107,29 @@ class ShotRenderer:
 
     def draw_area(self, state: State, area: tuple[int, int, int, int]) -> Image.Image:
         """The part ``area`` (left, top, right, bottom; canvas pixels) of what ``draw`` gives, drawn alone."""
-        left, top, _, _ = area
+        left, top, right, bottom = area
         view = state.view
+        world = self._world(state.baked)
         if view.at_rest:
-            frame = self._world(state.baked).crop(area)
+            frame = Image.fromarray(world[top:bottom, left:right])
         else:
-            frame = through_camera(self._pixels(state.baked), view.box(self.size), self.size, area)
+            frame = through_camera(world, view.box(self.size), self.size, area)
         for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
             piece = resample(self.sprites[index], rect, opacity, self.size)
             if piece is not None:
                 frame.paste(piece.image, (piece.origin[0] - left, piece.origin[1] - top), piece.mask)
         return frame
 
-    def _world(self, baked: int) -> Image.Image:
+    def _world(self, baked: int) -> np.ndarray:
+        """The background with the bottom ``baked`` layers drawn in, as RGB pixels (smaller than an image)."""
         if baked not in self._worlds:
             world = self.background.copy()
             for sprite in self.sprites[:baked]:
                 piece = resample(sprite, sprite.rect, 1.0, self.size)
                 if piece is not None:
                     world.paste(piece.image, piece.origin, piece.mask)
-            self._worlds[baked] = world
+            self._worlds[baked] = np.asarray(world)
         return self._worlds[baked]
-
-    def _pixels(self, baked: int) -> np.ndarray:
-        if baked not in self._world_pixels:
-            self._world_pixels[baked] = np.asarray(self._world(baked))
-        return self._world_pixels[baked]
 
     def _cached_piece(self, index: int, rect: Rect, opacity: float) -> Piece | None:
         """Layer ``index`` resampled into ``rect``, reused while its placement is exactly the same.
