@@ -12,33 +12,28 @@ text on its style's own plate keeps it: its two colours are the brand's to fix. 
 recorded in the plan (``TextPlacement.remedy`` and the resulting ``shadow``/``plate``).
 
 While planning and linting, texts are measured on draft backgrounds at ``CHECK_SHORT_SIDE`` pixels
-on the short side; draft keyframes, reference images and measurements repeat across rows and are
-cached. At render time they are measured again, at full size, on the keyframes the video is made from.
+on the short side (``render.legibility_draft``); measurements there are kept across rows by everything
+that decides them. At render time texts are measured again, at full size, on the keyframes the video
+is made from (``remedy_on_keyframes``).
 """
 
 from __future__ import annotations
 
 import collections
-import functools
 import logging
 import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 from PIL import Image
 
 from generator.core.errors import RenderError
-from generator.core.images import AssetResolver, Cutout, apply_cutout, open_image
 from generator.planning.plan.timeline import footprint_rect, settled_frame
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
-from render.backends import KeyframeRequest
-from render.backends.draft import DraftRenderer
-from render.compose import keyframe_requests, shot_still
+from render.compose import shot_still
 from render.contrast import color_luminance, contrast_floor, contrast_ratio, needed_ratio, sampled_area, text_contrast
-from render.scale import scale_plan
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +113,7 @@ def plate_color(layer: TextPlacement, shot: PlannedShot) -> str:
     return "#000000" if contrast_ratio(text, 0.0) >= contrast_ratio(text, 1.0) else "#FFFFFF"
 
 
-class _Measure:
+class Measure:
     """Contrasts of ``plan``'s texts, measured in ``scaled`` (the same plan at the measuring scale)
     over ``keyframe(shot index)``, its shots' keyframes at that scale.
 
@@ -217,7 +212,7 @@ def _reaches(
     return opacity > 0 and x < right and x + w > left and y < bottom and y + h > top
 
 
-def _remedy(measure: _Measure, index: int, position: int, failing: Contrast) -> tuple[Remedy, Contrast] | None:
+def _remedy(measure: Measure, index: int, position: int, failing: Contrast) -> tuple[Remedy, Contrast] | None:
     """The first remedy that makes a failing ``auto`` text pass (or the plate, the strongest), and the
     text's contrast with it (its layer has the remedy recorded); None for a text on its own plate."""
     layer = failing.layer
@@ -231,7 +226,7 @@ def _remedy(measure: _Measure, index: int, position: int, failing: Contrast) -> 
     return "plate", measure.contrast(index, position, change)
 
 
-def _settle(measure: _Measure, only_auto: bool = False) -> tuple[ShotPlan, list[Contrast], list[Remedied]]:
+def settle(measure: Measure, only_auto: bool = False) -> tuple[ShotPlan, list[Contrast], list[Remedied]]:
     """Every text (``only_auto``: every ``auto`` one) measured, and failing ``auto`` texts remedied.
     Returns the plan with the remedies, each measured text's final contrast and the remedies applied."""
     shots = list(measure.plan.shots)
@@ -254,93 +249,6 @@ def _settle(measure: _Measure, only_auto: bool = False) -> tuple[ShotPlan, list[
     return measure.plan.model_copy(update={"shots": tuple(shots)}), contrasts, remedied
 
 
-@functools.lru_cache(maxsize=64)
-def _draft_keyframe(request: KeyframeRequest) -> Image.Image:
-    (image,) = DraftRenderer().render([request])
-    return image.convert("RGB")
-
-
-def _thumbnails(plan: ShotPlan, source: Source) -> tuple[ShotPlan, Source]:
-    """``plan`` with its image layers cropped from references reduced towards their drawn size, and
-    the source of those: a reference many times larger than where it is drawn is first reduced by a
-    whole factor (box filter), so resampling it costs what its drawn size does. Crops move by less
-    than half a drawn pixel."""
-    factors: dict[ImagePlacement, int] = {}
-
-    def thumbnail(layer: ImagePlacement) -> ImagePlacement:
-        left, top, right, bottom = layer.crop
-        factor = max(1, int(min((right - left) / layer.box[2], (bottom - top) / layer.box[3]) / 2))
-        if factor == 1:
-            return layer
-        reduced = layer.model_copy(
-            update={"crop": (left // factor, top // factor, -(-right // factor), -(-bottom // factor))}
-        )
-        factors[reduced] = factor
-        return reduced
-
-    shots = tuple(
-        shot.model_copy(
-            update={
-                "layers": tuple(thumbnail(item) if isinstance(item, ImagePlacement) else item for item in shot.layers)
-            }
-        )
-        for shot in plan.shots
-    )
-
-    def reduced_source(layer: ImagePlacement) -> Image.Image | None:
-        factor = factors.get(layer, 1)
-        key = (layer.ref, factor)
-        if key not in _THUMBNAILS:
-            image = source(layer)
-            if image is None:
-                return None
-            _THUMBNAILS[key] = image if factor == 1 else image.reduce(factor)
-            while len(_THUMBNAILS) > 32:
-                _THUMBNAILS.popitem(last=False)
-        _THUMBNAILS.move_to_end(key)
-        return _THUMBNAILS[key]
-
-    return plan.model_copy(update={"shots": shots}), reduced_source
-
-
-_THUMBNAILS: collections.OrderedDict[tuple[Hashable, int], Image.Image] = collections.OrderedDict()
-
-
-def _on_draft(plan: ShotPlan, source: Source) -> _Measure:
-    scaled, source = _thumbnails(scale_plan(plan, CHECK_SHORT_SIDE / min(plan.size)), source)
-    # Scenes only, so no reference is read; each stands for every scene that draws the same backdrop.
-    requests = [
-        DraftRenderer.lookalike(request)
-        for request in keyframe_requests(scaled, AssetResolver({}), DraftRenderer.roles)
-    ]
-    return _Measure(plan, scaled, lambda index: _draft_keyframe(requests[index]), source, pinning=False, keys=requests)
-
-
-def check_on_draft(plan: ShotPlan, source: Source) -> list[Contrast]:
-    """Every text's contrast in ``plan`` on draft backgrounds, at the checking scale, in plan order."""
-    measure = _on_draft(plan, source)
-    return [measure.contrast(index, position) for index, position in measure.texts()]
-
-
-def remedy_on_draft(plan: ShotPlan, source: Source) -> ShotPlan:
-    """``plan`` with the remedy of each ``auto`` text that fails on draft backgrounds recorded in it."""
-    if not any(
-        isinstance(layer, TextPlacement) and layer.legibility == "auto" for shot in plan.shots for layer in shot.layers
-    ):
-        return plan
-    settled, _, remedied = _settle(_on_draft(plan, source), only_auto=True)
-    for item in remedied:
-        log.debug(
-            "shot %s %s: contrast %.2f:1 on the draft, needs %g:1; remedy: %s",
-            item.shot,
-            item.field,
-            item.ratio,
-            item.needed,
-            item.remedy,
-        )
-    return settled
-
-
 def remedy_on_keyframes(
     plan: ShotPlan, backgrounds: Sequence[Image.Image], source: Source, pinning: bool
 ) -> tuple[ShotPlan, tuple[Remedied, ...]]:
@@ -352,42 +260,9 @@ def remedy_on_keyframes(
         RenderError: a text fails and its style does not ask for a remedy, or no remedy can help it
             (names the text, the shot and the measured ratio).
     """
-    settled, contrasts, remedied = _settle(_Measure(plan, plan, backgrounds.__getitem__, source, pinning))
+    settled, contrasts, remedied = settle(Measure(plan, plan, backgrounds.__getitem__, source, pinning))
     failing = next((c for c in contrasts if not c.passed), None)
     if failing is not None:
         message = f"qc: legibility: {failing.describe('the keyframe behind it', shot=False)}"
         raise RenderError(message, field=failing.layer.field, shot=failing.shot)
     return settled, tuple(remedied)
-
-
-class _Image(Protocol):
-    """A product's image as planning found it (``generator.planning.assets.ImageAsset``)."""
-
-    @property
-    def path(self) -> Path: ...
-
-    @property
-    def source(self) -> str: ...
-
-
-def image_source(images: Sequence[_Image], templates_root: Path) -> Source:
-    """References of a plan's image layers while planning: ``images`` (a product's) by source, and
-    template files under ``templates_root``; a reference that is not there (lint's sample product)
-    is left out."""
-    known = {image.source: image.path for image in images}
-
-    def source(layer: ImagePlacement) -> Image.Image | None:
-        root, _, relative = layer.ref.source.partition(":")
-        path = known.get(layer.ref.source) or (templates_root / relative if root == "templates" else None)
-        if path is None or not path.is_absolute() or not path.is_file():
-            return None
-        return _reference(
-            path, layer.ref.source, layer.ref.sha256, Cutout(layer.ref.cutout, layer.ref.cutout_background)
-        )
-
-    return source
-
-
-@functools.lru_cache(maxsize=32)
-def _reference(path: Path, source: str, sha256: str, cutout: Cutout) -> Image.Image:
-    return apply_cutout(open_image(path, source), cutout)

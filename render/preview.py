@@ -22,7 +22,8 @@ from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan,
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source, shot_still
 from render.encode import EncodeSettings, ffmpeg_executable
-from render.legibility import Contrast, check_on_draft
+from render.legibility import Contrast
+from render.legibility_draft import check_on_draft
 from render.scale import scale_plan
 from render.text import draw_text
 from render.video import FrameTap, encode_plan

@@ -18,7 +18,7 @@ from generator.orchestration.jobs import RenderJob
 from generator.planning.lint import LegibilityCheck
 from generator.planning.plan.types import ShotPlan
 from render.backends import KeyframeRequest
-from render.legibility import check_on_draft, image_source, remedy_on_draft
+from render.legibility_draft import check_on_draft, image_source, remedy_on_draft
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = REPO / "catalogs" / "sample.csv"

@@ -30,12 +30,14 @@ from generator.planning.plan.effects import Motion
 from generator.planning.plan.timeline import settled_frame
 from generator.planning.plan.types import ShotPlan, TextPlacement
 from generator.planning.templates import load_template
+from render import legibility, legibility_draft
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import Compositor, layer_source, shot_still, text_box
 from render.contrast import color_luminance, contrast_ratio, needed_ratio, text_contrast
 from render.encode import EncodeSettings, ffmpeg_executable
-from render.legibility import check_on_draft, image_source, plate_color, remedy_on_keyframes
+from render.legibility import plate_color, remedy_on_keyframes
+from render.legibility_draft import check_on_draft, image_source, remedy_on_draft
 from render.preview import render_preview
 from render.qc import decode_frames
 from render.text import draw_text
@@ -220,6 +222,26 @@ def test_with_legibility_auto_the_same_text_passes_lint_and_its_plan_records_the
     assert contrast_ratio(color_luminance(layer.color), color_luminance(layer.plate)) >= 4.5
     (after,) = check_on_draft(plan, image_source((), root))
     assert after.passed
+
+
+def test_a_shot_settled_for_one_row_is_settled_alike_for_the_next_and_only_for_the_same_shot(tmp_path: Path) -> None:
+    root = tmp_path / "templates"
+    text = GREY_ON_NAVY.replace('color: "#8A8F99"}', 'color: "#8A8F99", legibility: auto}')
+    template = load_template(write_template(root, text))
+    product = sample_product()
+    source = image_source((product.image,), root)
+    first = remedy_on_draft(compile_plan(template, product, "9:16", root), source)
+    twin = compile_plan(template, replace(product, sku="TWIN"), "9:16", root)  # another row, the same shot
+    remembered = remedy_on_draft(twin, source)
+    legibility_draft._SETTLED.clear()  # nothing remembered: settled afresh
+    legibility._RATIOS.clear()
+    assert remembered == remedy_on_draft(twin, source)
+    assert remembered.shots[0].layers == first.shots[0].layers and remembered.shots[0].seed != first.shots[0].seed
+    assert remembered.shots[0].layers[0].remedy == "plate"  # type: ignore[union-attr]
+    # White text on the same scene reads well: what grey text needed is not taken for it.
+    white = load_template(write_template(root, text.replace("#8A8F99", "#FFFFFF"), name="white"))
+    plan = remedy_on_draft(compile_plan(white, product, "9:16", root), source)
+    assert plan.shots[0].layers[0].remedy is None  # type: ignore[union-attr]
 
 
 def test_the_shadow_is_tried_first_and_the_plate_only_when_the_shadow_is_not_enough(tmp_path: Path) -> None:

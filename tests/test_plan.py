@@ -246,3 +246,62 @@ def test_scenes_that_read_the_same_share_their_seed_across_products(
     assert hooks[0].seed == hooks[1].seed != hooks[2].seed  # "{{ product.color }}" is in the hook's prompt
     assert len({h.seed for h in heroes}) == 1  # the hero's scene names nothing of the product
     assert plans[0].shots[0].seed != plans[1].shots[0].seed  # shot seeds stay per product
+
+
+def _fresh(template: Template) -> Template:
+    """The same template file loaded again: nothing remembered from other rows."""
+    return load_template(template.path)
+
+
+def test_shots_remembered_across_rows_equal_shots_compiled_afresh(
+    write_catalog: WriteCatalog, beauty: Template, templates_root: Path
+) -> None:
+    rows = [
+        product_row("A", title="Lip colour", sale_price="19.00 USD", product_highlight="One|Two"),
+        product_row("B", title="Lip colour", sale_price="19.00 USD", product_highlight="One|Two"),  # A but its SKU
+        product_row("C", product_highlight="One|Two|Three"),  # no sale: other shots, other loop items
+        product_row("D", sale_price="19.00 USD", product_highlight="One|Two", title="Another title"),
+        product_row("E", sale_price="19.00 USD", product_highlight="One|Two"),
+    ]
+    products = _products(write_catalog, *rows)
+    for product in products:
+        for aspect in beauty.spec.canvas.aspects:
+            remembered = compile_plan(beauty, product, aspect, templates_root)
+            afresh = compile_plan(_fresh(beauty), product, aspect, templates_root)
+            assert remembered.model_dump() == afresh.model_dump()
+    assert beauty.memo, "shots were remembered"
+    a, b = (compile_plan(beauty, p, "9:16", templates_root) for p in products[:2])
+    assert [s.layers for s in a.shots] == [s.layers for s in b.shots]
+    assert [s.seed for s in a.shots] != [s.seed for s in b.shots]
+
+
+def test_a_remembered_shot_is_keyed_by_what_its_values_print(write_catalog: WriteCatalog, tmp_path: Path) -> None:
+    root = tmp_path / "templates"
+    shutil.copytree(Path(__file__).parent.parent / "templates" / "assets", root / "assets")
+    (root / "test").mkdir()
+    text = (Path(__file__).parent / "data" / "quick.yaml").read_text(encoding="utf-8")
+    path = root / "test" / "quick.yaml"
+    path.write_text(
+        text.replace("{{ product.price | money }}", "{{ product.price.amount }} {{ product.price.currency }}")
+    )
+    template = load_template(path)
+    ten, ten_oh = _products(write_catalog, product_row("A", price="10.0 USD"), product_row("B", price="10.00 USD"))
+    assert ten.price == ten_oh.price  # equal as numbers...
+    prices = [_texts(compile_plan(template, p, "9:16", root), "hero") for p in (ten, ten_oh)]
+    assert prices == [["10.0 USD"], ["10.00 USD"]]  # ...yet each prints as written
+
+
+@pytest.mark.parametrize(
+    ("source", "reads"),
+    [
+        ("{{ product.title }} for {{ product['brand'] | upper }}", ("brand", "title")),
+        ("{{ product.price | money }}{% if product.sale_price %}!{% endif %}", ("price", "sale_price")),
+        ("plain words", ()),
+        ("{{ product[field] }}", None),  # a name chosen at run time: anything may be read
+        ("{{ product | string }}", None),  # the whole product
+        ("{% set p = product %}{{ p.title }}", None),
+        ("{{ product.title", None),  # does not parse
+    ],
+)
+def test_the_fields_a_shot_reads_are_found_in_its_texts(beauty: Template, source: str, reads: object) -> None:
+    assert beauty._reads(f"test:{source}", (source,)) == reads

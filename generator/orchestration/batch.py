@@ -168,7 +168,7 @@ def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) ->
     recorded in it; a model's keyframes are measured again when the video is rendered."""
     if not plan.auto_legibility:
         return plan
-    from render.legibility import image_source, remedy_on_draft  # composites frames: loaded only when asked
+    from render.legibility_draft import image_source, remedy_on_draft  # composites frames: loaded only when asked
 
     return remedy_on_draft(plan, image_source((product.image,), templates_root))
 

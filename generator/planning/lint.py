@@ -12,7 +12,7 @@ Checks, in order (a stage runs only when the ones before it left a template to c
    sample product. Each plan's text and product must stay inside the aspect's safe zone in every
    frame where they are fully shown. Text the ``shrink`` overflow policy shortened is a warning.
    Each text must contrast enough with what is behind it, on draft backgrounds: rendering measures
-   that (``render.legibility``), so the caller passes it in as a ``LegibilityCheck``.
+   that (``render.legibility_draft``), so the caller passes it in as a ``LegibilityCheck``.
 
 Errors make ``adgen templates lint`` exit 1; warnings are printed and it exits 0.
 """
@@ -89,7 +89,7 @@ class TextContrast(Protocol):
 class LegibilityCheck(Generic[_Source]):
     """How lint measures texts' contrast on draft backgrounds; rendering implements it, and the
     caller passes it in: ``LegibilityCheck(image_source, remedy_on_draft, check_on_draft)`` of
-    ``render.legibility``.
+    ``render.legibility_draft``.
 
     Attributes:
         source: where a plan's reference images are read: a product's ``images`` and the template

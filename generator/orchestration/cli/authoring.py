@@ -188,7 +188,7 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
     Exits 1 if there is an error, 0 if there are only warnings or nothing.
     """
     from generator.planning.lint import LegibilityCheck, lint_template
-    from render.legibility import check_on_draft, image_source, remedy_on_draft
+    from render.legibility_draft import check_on_draft, image_source, remedy_on_draft
 
     legibility = LegibilityCheck(image_source, remedy_on_draft, check_on_draft)
 

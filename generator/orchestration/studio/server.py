@@ -66,7 +66,7 @@ def build_app(settings: StudioSettings) -> Starlette:
     Raises:
         ConfigError: a non-loopback host without a token, a missing templates folder, or a bad catalog.
     """
-    from render.legibility import check_on_draft, image_source, remedy_on_draft
+    from render.legibility_draft import check_on_draft, image_source, remedy_on_draft
 
     if not is_loopback(settings.host) and not settings.token:
         raise ConfigError("serving on a non-loopback address needs --token", field="host", value=settings.host)

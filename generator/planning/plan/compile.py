@@ -8,6 +8,8 @@ the overflow policy, shortened) here, and every reference is resolved to a conte
 from __future__ import annotations
 
 import functools
+import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +34,7 @@ from generator.planning.plan.types import (
     TextPlacement,
 )
 from generator.planning.templates import NAMED_BOXES, Background, BoxSpec, SingleBox, Template, dotted
+from generator.planning.templates.template import keyed
 from generator.planning.textfit import FittedText, fit_or_shorten, fit_text
 
 _STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
@@ -143,19 +146,59 @@ class _PlanBuilder:
             )
         return [(f"{shot.id}-{n}", {**base, name.strip(): item}) for n, item in enumerate(items, start=1)]
 
+    @functools.cached_property
+    def _mascot(self) -> ImageAsset:
+        """The template's mascot, checked once per plan."""
+        assert self.spec.mascot is not None
+        return self._template_image(self.spec.mascot.ref, ("mascot", "ref"))
+
     def _frames(self, seconds: float) -> int:
         return round(seconds * self.fps)  # whole by construction: templates.load_template checked it
 
     def _shot(self, index: int, shot_id: str, start: int, variables: dict[str, Any], first: bool) -> PlannedShot:
+        """Shot ``index`` of the template for this product, from ``start``.
+
+        A shot depends on the product only through the fields its texts read, its image and the
+        shot's own seed: it is compiled once per template for those (and the loop variable), and
+        taken again with this row's start and seed.
+        """
+        shot = self.spec.shots[index]
+        mascot = self._mascot if shot.mascot is not None else None
+        key = self._shot_key(index, shot_id, first, variables, mascot)
+        if key is not None and key in self.template.memo:
+            planned: PlannedShot = self.template.recall(key)
+        else:
+            planned = self._compile_shot(index, shot_id, variables, first, mascot)
+            if key is not None:
+                self.template.remember(key, planned)
+        seed = stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku)
+        return planned.model_copy(update={"start": start, "seed": seed})
+
+    def _shot_key(
+        self, index: int, shot_id: str, first: bool, variables: dict[str, Any], mascot: ImageAsset | None
+    ) -> tuple[object, ...] | None:
+        """Everything shot ``index`` depends on besides the template, or None when its texts may read any field."""
+        reads = self.template.product_reads(index)
+        if reads is None:
+            return None
+        return (
+            "shot", self.aspect, index, shot_id, first,
+            tuple(keyed(getattr(self.product, name, None)) for name in reads),
+            tuple((name, keyed(value)) for name, value in variables.items() if name != "product"),
+            self.product.image if self.spec.shots[index].product is not None else None,
+            mascot,
+        )  # fmt: skip
+
+    def _compile_shot(
+        self, index: int, shot_id: str, variables: dict[str, Any], first: bool, mascot: ImageAsset | None
+    ) -> PlannedShot:
         shot = self.spec.shots[index]
         path: tuple[str | int, ...] = ("shots", index)
         palette = shot.background.palette or self.spec.palette.background
         layers: list[ImagePlacement | TextPlacement] = []
         if shot.product is not None:
             layers.append(self._image("product", shot.product, self.product.image, (*path, "product"), shot.duration))
-        if shot.mascot is not None:
-            assert self.spec.mascot is not None
-            mascot = self._template_image(self.spec.mascot.ref, ("mascot", "ref"))
+        if shot.mascot is not None and mascot is not None:
             layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), shot.duration))
         for j, text_layer in enumerate(shot.text):
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
@@ -167,9 +210,9 @@ class _PlanBuilder:
             transition_in = transition(joining.type, self._frames(joining.duration), joining.direction, joining.ease)
         return PlannedShot(
             id=shot_id,
-            start=start,
+            start=0,
             frames=self._frames(shot.duration),
-            seed=stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku),
+            seed=0,
             background=self._background(shot.id, shot.background, path, variables, palette),
             camera=camera_move(shot.camera.move, shot.camera.amount, shot.camera.ease, shot.camera.depth),
             layers=tuple(layers),
@@ -207,19 +250,23 @@ class _PlanBuilder:
             exit_ease=Easing(layer.exit_ease) if layer.exit_ease else leave.exit_ease,
         )
 
-    def _template_file(self, ref: str, path: tuple[str | int, ...]) -> tuple[Path, str]:
+    def _template_file(self, ref: str, path: tuple[str | int, ...]) -> tuple[Path, str, int]:
+        """The file a template names at ``path``: where it is, its source and its modification time."""
         try:
             resolved, source = _resolved_template_ref(ref, self.template.path.parent, tuple(self.roots))
         except AssetError as exc:
             raise self.template.error(f"{exc.message}: {ref}", path) from exc
-        if not resolved.is_file():
+        try:
+            found = os.stat(resolved)
+        except OSError:
+            found = None
+        if found is None or not stat.S_ISREG(found.st_mode):
             raise self.template.error(f"file not found: {ref}", path)
-        return resolved, source
+        return resolved, source, found.st_mtime_ns
 
     def _template_image(self, ref: str, path: tuple[str | int, ...]) -> ImageAsset:
-        resolved, source = self._template_file(ref, path)
         try:
-            return _template_image(resolved, source, resolved.stat().st_mtime_ns)
+            return _template_image(*self._template_file(ref, path))
         except AssetError as exc:
             raise self.template.error(f"{exc.message}: {ref}", path) from exc
 
@@ -293,6 +340,6 @@ class _PlanBuilder:
         music = self.spec.music
         if music is None:
             return None
-        resolved, source = self._template_file(music.ref, ("music", "ref"))
-        digest = _template_file_sha256(resolved, resolved.stat().st_mtime_ns)
+        resolved, source, mtime_ns = self._template_file(music.ref, ("music", "ref"))
+        digest = _template_file_sha256(resolved, mtime_ns)
         return Audio(ref=AssetRef(source=source, sha256=digest), volume=music.volume, fade_out=music.fade_out)

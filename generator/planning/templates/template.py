@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import collections
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import jinja2.meta
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.core.errors import TemplateError
 from generator.planning.templates.source import Lines, dotted, nearest_mark
 from generator.planning.templates.spec import DEFAULT_STYLES, Overflow, TemplateSpec, TextLayer, TextStyle
+
+_MEMO_KEPT = 2048  # values remembered per template
+
+
+def keyed(value: object) -> object:
+    """``value`` as a key for what it renders to: text as it is, anything else by its ``repr``
+    (``Decimal("10.0")`` equals ``Decimal("10.00")`` but prints otherwise)."""
+    return value if type(value) is str else repr(value)
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,9 @@ class Template:
     lines: Lines = field(repr=False)
     env: SandboxedEnvironment = field(repr=False, compare=False)
     _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    memo: collections.OrderedDict[Hashable, Any] = field(
+        default_factory=collections.OrderedDict, init=False, repr=False, compare=False
+    )  # values computed from this template, by what they depend on, most recent last (``remember``)
 
     @property
     def id(self) -> str:
@@ -43,6 +56,20 @@ class Template:
         if key not in self._compiled:
             self._compiled[key] = bool(jinja2.meta.find_undeclared_variables(self.env.parse(layer.text)))
         return "shrink" if self._compiled[key] else "error"
+
+    def product_reads(self, shot: int) -> tuple[str, ...] | None:
+        """The product fields that shot ``shot``'s texts and background prompts read, sorted; None
+        when one of them uses ``product`` other than by a constant field name (``product.title``,
+        ``product["title"]``), or does not parse: then the whole product counts."""
+        spec = self.spec.shots[shot]
+        sources = (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative)
+        return self._reads(f"\x00reads:{shot}", sources)
+
+    def _reads(self, key: str, sources: tuple[str, ...]) -> tuple[str, ...] | None:
+        if key not in self._compiled:
+            self._compiled[key] = _product_reads(self.env, sources)
+        found: tuple[str, ...] | None = self._compiled[key]
+        return found
 
     def line_of(self, path: tuple[str | int, ...]) -> int | None:
         """Line of the field at ``path``, or of its nearest ancestor present in the file."""
@@ -66,18 +93,66 @@ class Template:
             raise self._expression_error(exc, path) from exc
 
     def evaluate(self, expression: str, path: tuple[str | int, ...], variables: Mapping[str, Any]) -> Any:
-        """Evaluate a Jinja expression field (``when``, ``each``)."""
+        """Evaluate a Jinja expression field (``when``, ``each``). An expression of the product alone
+        that names its fields is evaluated once per template for the values of those fields."""
+        key: tuple[object, ...] | None = None
+        if variables.keys() == {"product"}:
+            reads = self._reads(f"\x00reads:{expression}", (f"{{{{ {expression} }}}}",))
+            if reads is not None:
+                key = ("value", expression, tuple(keyed(getattr(variables["product"], name, None)) for name in reads))
+                if key in self.memo:
+                    return self.recall(key)
         try:
-            key = f"\x00expression:{expression}"
-            if key not in self._compiled:
-                self._compiled[key] = self.env.compile_expression(expression, undefined_to_none=False)
-            value = self._compiled[key](**variables)
+            compiled = f"\x00expression:{expression}"
+            if compiled not in self._compiled:
+                self._compiled[compiled] = self.env.compile_expression(expression, undefined_to_none=False)
+            value = self._compiled[compiled](**variables)
             if isinstance(value, jinja2.Undefined):
                 value._fail_with_undefined_error()
-            return value
         except jinja2.TemplateError as exc:
             raise self._expression_error(exc, path) from exc
+        if key is not None:
+            self.remember(key, value)
+        return value
+
+    def recall(self, key: Hashable) -> Any:
+        """What ``remember`` kept for ``key`` (a ``KeyError`` when nothing), now the most recent."""
+        self.memo.move_to_end(key)
+        return self.memo[key]
+
+    def remember(self, key: Hashable, value: object) -> None:
+        """Keep ``value``, computed from this template, for ``key``; the oldest go past ``_MEMO_KEPT``."""
+        self.memo[key] = value
+        while len(self.memo) > _MEMO_KEPT:
+            self.memo.popitem(last=False)
 
     def _expression_error(self, exc: jinja2.TemplateError, path: tuple[str | int, ...]) -> TemplateError:
         kind = "syntax error" if isinstance(exc, jinja2.TemplateSyntaxError) else "expression failed"
         return self.error(f"{kind}: {exc.message or exc}", path)
+
+
+def _product_reads(env: SandboxedEnvironment, sources: tuple[str, ...]) -> tuple[str, ...] | None:
+    fields: set[str] = set()
+    for source in sources:
+        if "{" not in source:
+            continue
+        try:
+            tree = env.parse(source)
+        except jinja2.TemplateSyntaxError:
+            return None
+        uses = sum(1 for name in tree.find_all(nodes.Name) if name.name == "product")
+        named = 0
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            assert isinstance(node, (nodes.Getattr, nodes.Getitem))
+            if not (isinstance(node.node, nodes.Name) and node.node.name == "product"):
+                continue
+            if isinstance(node, nodes.Getattr):
+                fields.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                fields.add(node.arg.value)
+            else:
+                return None
+            named += 1
+        if named != uses:
+            return None
+    return tuple(sorted(fields))
