@@ -76,6 +76,11 @@ def _rounded(rect: Rect) -> Rect:
     return (_r(x), _r(y), _r(w), _r(h))
 
 
+def _image_key(asset: ImageAsset) -> tuple[object, ...]:
+    """What a layer takes from an image: its source, content, cutout and content box (not where the file is)."""
+    return (asset.source, asset.sha256, asset.cutout, asset.content_box)
+
+
 @functools.lru_cache(maxsize=256)
 def _resolved_template_ref(ref: str, base: Path, roots: tuple[AssetRoot, ...]) -> tuple[Path, str]:
     """``resolve_ref`` for a template's own files, which every row of a run names again: once per reference.
@@ -165,9 +170,8 @@ class _PlanBuilder:
         shot = self.spec.shots[index]
         mascot = self._mascot if shot.mascot is not None else None
         key = self._shot_key(index, shot_id, first, variables, mascot)
-        if key is not None and key in self.template.memo:
-            planned: PlannedShot = self.template.recall(key)
-        else:
+        planned: PlannedShot | None = self.template.recall(key) if key is not None else None
+        if planned is None:
             planned = self._compile_shot(index, shot_id, variables, first, mascot)
             if key is not None:
                 self.template.remember(key, planned)
@@ -185,8 +189,8 @@ class _PlanBuilder:
             "shot", self.aspect, index, shot_id, first,
             tuple(keyed(getattr(self.product, name, None)) for name in reads),
             tuple((name, keyed(value)) for name, value in variables.items() if name != "product"),
-            self.product.image if self.spec.shots[index].product is not None else None,
-            mascot,
+            _image_key(self.product.image) if self.spec.shots[index].product is not None else None,
+            _image_key(mascot) if mascot is not None else None,
         )  # fmt: skip
 
     def _compile_shot(

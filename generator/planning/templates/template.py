@@ -34,7 +34,7 @@ class Template:
     path: Path
     lines: Lines = field(repr=False)
     env: SandboxedEnvironment = field(repr=False, compare=False)
-    _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _compiled: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     memo: collections.OrderedDict[Hashable, Any] = field(
         default_factory=collections.OrderedDict, init=False, repr=False, compare=False
     )  # values computed from this template, by what they depend on, most recent last (``remember``)
@@ -61,9 +61,13 @@ class Template:
         """The product fields that shot ``shot``'s texts and background prompts read, sorted; None
         when one of them uses ``product`` other than by a constant field name (``product.title``,
         ``product["title"]``), or does not parse: then the whole product counts."""
-        spec = self.spec.shots[shot]
-        sources = (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative)
-        return self._reads(f"\x00reads:{shot}", sources)
+        key = ("reads", shot)
+        if key not in self._compiled:
+            spec = self.spec.shots[shot]
+            sources = (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative)
+            self._compiled[key] = _product_reads(self.env, sources)
+        found: tuple[str, ...] | None = self._compiled[key]
+        return found
 
     def _reads(self, key: str, sources: tuple[str, ...]) -> tuple[str, ...] | None:
         if key not in self._compiled:
@@ -101,7 +105,8 @@ class Template:
             if reads is not None:
                 key = ("value", expression, tuple(keyed(getattr(variables["product"], name, None)) for name in reads))
                 if key in self.memo:
-                    return self.recall(key)
+                    self.memo.move_to_end(key)
+                    return self.memo[key]
         try:
             compiled = f"\x00expression:{expression}"
             if compiled not in self._compiled:
@@ -116,9 +121,11 @@ class Template:
         return value
 
     def recall(self, key: Hashable) -> Any:
-        """What ``remember`` kept for ``key`` (a ``KeyError`` when nothing), now the most recent."""
-        self.memo.move_to_end(key)
-        return self.memo[key]
+        """What ``remember`` kept for ``key``, now the most recent; None when nothing."""
+        value = self.memo.get(key)
+        if value is not None:
+            self.memo.move_to_end(key)
+        return value
 
     def remember(self, key: Hashable, value: object) -> None:
         """Keep ``value``, computed from this template, for ``key``; the oldest go past ``_MEMO_KEPT``."""
