@@ -62,14 +62,15 @@ class Template:
         when one of them uses ``product`` other than by a constant field name (``product.title``,
         ``product["title"]``), or does not parse: then the whole product counts."""
         key = ("reads", shot)
-        if key not in self._compiled:
-            spec = self.spec.shots[shot]
-            sources = (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative)
-            self._compiled[key] = _product_reads(self.env, sources)
-        found: tuple[str, ...] | None = self._compiled[key]
-        return found
+        if key in self._compiled:  # the hot path: sources are gathered once
+            found: tuple[str, ...] | None = self._compiled[key]
+            return found
+        spec = self.spec.shots[shot]
+        return self._reads(
+            key, (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative)
+        )
 
-    def _reads(self, key: str, sources: tuple[str, ...]) -> tuple[str, ...] | None:
+    def _reads(self, key: Hashable, sources: tuple[str, ...]) -> tuple[str, ...] | None:
         if key not in self._compiled:
             self._compiled[key] = _product_reads(self.env, sources)
         found: tuple[str, ...] | None = self._compiled[key]
@@ -101,7 +102,7 @@ class Template:
         that names its fields is evaluated once per template for the values of those fields."""
         key: tuple[object, ...] | None = None
         if variables.keys() == {"product"}:
-            reads = self._reads(f"\x00reads:{expression}", (f"{{{{ {expression} }}}}",))
+            reads = self._reads(("reads", expression), (f"{{{{ {expression} }}}}",))
             if reads is not None:
                 key = ("value", expression, tuple(keyed(getattr(variables["product"], name, None)) for name in reads))
                 if key in self.memo:
