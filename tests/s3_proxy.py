@@ -112,8 +112,8 @@ class FaultProxy:
                 if fault is not None:
                     status, code, message = _ERRORS[fault]
                     xml = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+                    proxy._record(self.command, self.path, fault)  # before the client can see the answer
                     self._reply(status, {"Content-Type": "application/xml"}, xml.encode())
-                    proxy._record(self.command, self.path, fault)
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
                 headers["Content-Length"] = str(len(body))
@@ -123,10 +123,10 @@ class FaultProxy:
                     response = connection.getresponse()
                     data = response.read()
                     kept = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP}
-                    self._reply(response.status, kept, data)
                 finally:
                     connection.close()
-                proxy._record(self.command, self.path, "forwarded")
+                proxy._record(self.command, self.path, "forwarded")  # before the client can see the answer
+                self._reply(response.status, kept, data)
 
             def _reply(self, status: int, headers: dict[str, str], data: bytes) -> None:
                 self.send_response(status)
