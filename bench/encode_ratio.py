@@ -2,9 +2,11 @@
 
 1. Render the catalog with adgen into a fresh folder (plan, keyframes, compositing, encoding, QC,
    storage: everything the user waits for), timing the whole batch.
-2. For each video, decode its frames to a raw RGB file, then time ffmpeg encoding that file with
-   exactly the settings adgen used (same argv builder, same audio bed).
-3. Print per-video times and the ratio of the totals.
+2. For each video, decode its frames to a raw file, then time ffmpeg encoding that file with
+   exactly the settings adgen used (same argv builder, same audio bed): once as planar ``yuv420p``,
+   the frames as adgen sends them (x264 alone, the floor), and once as ``rgb24`` (ffmpeg converting
+   RGB frames to BT.709 first, the floor of a compositor that hands over RGB).
+3. Print per-video times and the ratio of the totals to each floor.
 
 Usage: ``python bench/encode_ratio.py [CATALOG] [--limit N]`` (default: the bundled sample catalog).
 """
@@ -18,25 +20,34 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Literal
 
 from generator.core.images import AssetResolver
 from generator.orchestration.batch import DEFAULT_TEMPLATES, RunOptions, run_batch
 from generator.orchestration.jobs import RenderJob
 from generator.orchestration.store import LocalStore
 from generator.planning.plan.types import ShotPlan
-from render.encode import AudioBed, encode_argv, ffmpeg_executable
+from render.encode import AudioBed, EncodeSettings, encode_argv, ffmpeg_executable
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def encode_only_seconds(video: Path, plan: ShotPlan, assets: AssetResolver, scratch: Path) -> float:
-    """Seconds ffmpeg alone needs to encode ``video``'s decoded frames with adgen's settings."""
-    raw = scratch / "frames.rgb"
+def encode_only_seconds(
+    video: Path,
+    plan: ShotPlan,
+    assets: AssetResolver,
+    scratch: Path,
+    source_format: Literal["yuv420p", "rgb24"],
+    preset: str = EncodeSettings().preset,
+) -> float:
+    """Seconds ffmpeg alone needs to encode ``video``'s decoded frames, as ``source_format``, with adgen's settings."""
+    raw = scratch / "frames.raw"
     ffmpeg = ffmpeg_executable()
     subprocess.run(
-        [ffmpeg, "-v", "error", "-i", str(video), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", str(raw)],
+        [ffmpeg, "-v", "error", "-i", str(video), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", source_format, "-y",
+         str(raw)],
         check=True,
-    )
+    )  # fmt: skip
     audio = None
     if plan.audio is not None:
         audio = AudioBed(
@@ -44,7 +55,7 @@ def encode_only_seconds(video: Path, plan: ShotPlan, assets: AssetResolver, scra
         )
     argv = encode_argv(
         scratch / "encode-only.mp4", size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio,
-        executable=ffmpeg, source=str(raw),
+        settings=EncodeSettings(preset=preset), executable=ffmpeg, source=str(raw), source_format=source_format,
     )  # fmt: skip
     started = time.perf_counter()
     subprocess.run(argv, check=True)
@@ -70,24 +81,29 @@ def main() -> int:
             print("nothing rendered", file=sys.stderr)
             return 1
         assets = AssetResolver({"catalog": args.catalog.parent, "templates": DEFAULT_TEMPLATES})
-        encode_total = 0.0
-        print(f"{'sku':<10} {'frames':>6} {'adgen s':>8} {'encode s':>9} {'ratio':>6}")
+        yuv_total = rgb_total = 0.0
+        print(f"{'sku':<10} {'frames':>6} {'adgen s':>8} {'x264 s':>7} {'ratio':>6} {'rgb s':>6}")
         for result in rendered:
             plan = RenderJob.from_json(Path(str(result.job)).read_text(encoding="utf-8"), str(result.job)).plan
-            seconds = encode_only_seconds(Path(str(result.video)), plan, assets, scratch)
-            encode_total += seconds
+            yuv = encode_only_seconds(Path(str(result.video)), plan, assets, scratch, "yuv420p")
+            rgb = encode_only_seconds(Path(str(result.video)), plan, assets, scratch, "rgb24")
+            yuv_total, rgb_total = yuv_total + yuv, rgb_total + rgb
             print(
-                f"{result.sku:<10} {plan.frames:>6} {result.seconds:>8.2f} {seconds:>9.2f} {(result.seconds or 0) / seconds:>6.2f}"
+                f"{result.sku:<10} {plan.frames:>6} {result.seconds:>8.2f} {yuv:>7.2f} "
+                f"{(result.seconds or 0) / yuv:>6.2f} {rgb:>6.2f}"
             )
-        per_video = adgen_total / len(rendered)
+        per_video, count = adgen_total / len(rendered), len(rendered)
         summary = {
-            "videos": len(rendered),
+            "videos": count,
             "adgen_seconds_per_video": round(per_video, 3),
-            "encode_only_seconds_per_video": round(encode_total / len(rendered), 3),
-            "ratio": round(adgen_total / encode_total, 3),
+            "encode_only_seconds_per_video": round(yuv_total / count, 3),
+            "ratio": round(adgen_total / yuv_total, 3),
+            "encode_only_from_rgb_seconds_per_video": round(rgb_total / count, 3),
+            "ratio_to_rgb_floor": round(adgen_total / rgb_total, 3),
         }
-        print(f"adgen {per_video:.2f} s/video (whole batch incl. planning) vs ffmpeg encode-only "
-              f"{encode_total / len(rendered):.2f} s/video: ratio {adgen_total / encode_total:.2f}")  # fmt: skip
+        print(f"adgen {per_video:.2f} s/video (whole batch incl. planning) vs x264 alone {yuv_total / count:.2f} "
+              f"s/video: ratio {adgen_total / yuv_total:.2f} (vs ffmpeg from RGB frames {rgb_total / count:.2f} "
+              f"s/video: {adgen_total / rgb_total:.2f})")  # fmt: skip
         print(json.dumps(summary))
     return 0
 

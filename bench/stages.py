@@ -7,10 +7,10 @@ For the first ``--rows`` plannable rows of the sample catalog (first aspect, dra
   moves), image and text sprites resampled and pasted, transitions blended. Frames equal to the one
   before (holds) cost nothing and are counted apart. Sprite set-up (texts drawn, references cut,
   shadows blurred) is timed once per shot.
-- **pipe**, **colour conversion** and **x264**, on the first ``--sample`` drawn frames: streaming
-  them as the encoder does into a reader, ffmpeg's RGB to BT.709 ``yuv420p`` conversion alone,
-  and x264 alone on those frames already converted, at ``--preset`` (ffmpeg's figures are its CPU
-  time, all its threads).
+- **packing and pipe**, and **x264**, on the first ``--sample`` drawn frames: packing them 4:2:0
+  and streaming them as the encoder does into a reader, and x264 alone on those frames, at
+  ``--preset`` (ffmpeg's figure is its CPU time, all its threads). Frames are composited in the
+  video's colour (``render.colour``), so nothing is left for ffmpeg to convert.
 - **QC**: the MP4 checks and the decode-and-compare checks on the whole encoded video.
 - **start-up**: a fresh interpreter importing what a worker imports, in seconds.
 
@@ -39,6 +39,7 @@ from generator.orchestration.batch import DEFAULT_TEMPLATES, PlannedRow, RunOpti
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.types import ShotPlan
 from render.backends import RendererSettings, get_renderer
+from render.colour import pack_420, to_video
 from render.compose import Compositor, layer_source
 from render.compose.shot import ShotRenderer, State, through_camera
 from render.compose.sprites import shot_sprites
@@ -112,11 +113,12 @@ def composite(compositor: Compositor, clock: Clock) -> tuple[list[Image.Image], 
 
 def pipe_seconds(frames: list[Image.Image], size: tuple[int, int], clock: Clock) -> None:
     """This process's CPU to stream ``frames`` as the encoder does (``encode_video``) into a reader
-    that drops them (``cat``, standing in for ffmpeg): bytes out of Pillow, the queue, the pipe."""
+    that drops them (``cat``, standing in for ffmpeg): 4:2:0 packing, the queue, the pipe."""
     before = resource.getrusage(resource.RUSAGE_SELF)
     encode_video(frames, ["cat"], size=size)
     after = resource.getrusage(resource.RUSAGE_SELF)
-    clock.seconds["frames into the pipe"] += after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    stage = "frames packed 4:2:0 into the pipe"
+    clock.seconds[stage] += after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def child_cpu(argv: list[str]) -> float:
@@ -127,24 +129,16 @@ def child_cpu(argv: list[str]) -> float:
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def ffmpeg_seconds(frames: list[Image.Image], plan: ShotPlan, preset: str, folder: Path, clock: Clock) -> None:
-    """ffmpeg's colour conversion alone, then x264 alone on the converted frames."""
-    ffmpeg = ffmpeg_executable()
-    raw, yuv = folder / "frames.rgb", folder / "frames.yuv"
-    with raw.open("wb") as handle:
+def x264_seconds(frames: list[Image.Image], plan: ShotPlan, preset: str, folder: Path, clock: Clock) -> None:
+    """x264 alone on ``frames``, packed as the encoder sends them, read from a file."""
+    yuv = folder / "frames.yuv"
+    with yuv.open("wb") as handle:
         for frame in frames:
-            handle.write(frame.tobytes())
-    size = f"{plan.size[0]}x{plan.size[1]}"
-    convert = [ffmpeg, "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", size, "-i", str(raw), "-vf",
-               "scale=out_color_matrix=bt709:out_range=tv", "-pix_fmt", "yuv420p", "-f", "rawvideo", "-y", str(yuv)]  # fmt: skip
-    clock.seconds["colour conversion (ffmpeg swscale)"] += child_cpu(convert)
+            handle.write(pack_420(frame))
     argv = encode_argv(
         folder / "x264.mp4", size=plan.size, fps=plan.fps, frames=len(frames), audio=None,
-        settings=EncodeSettings(preset=preset), executable=ffmpeg, source=str(yuv),
+        settings=EncodeSettings(preset=preset), executable=ffmpeg_executable(), source=str(yuv),
     )  # fmt: skip
-    argv[argv.index("rgb24")] = "yuv420p"  # the same command on converted frames: no scale filter
-    at = argv.index("-filter_complex")
-    argv[at : at + 4] = ["-map", "0:v"]
     clock.seconds["x264"] += child_cpu(argv)
 
 
@@ -172,17 +166,17 @@ def main() -> int:
         for row in planned[: args.rows]:
             plan = row.plan
             began = time.perf_counter()
-            compositor = Compositor.render(plan, renderer, assets)
+            compositor = Compositor.render(plan, renderer, assets, colour="video")
             began = clock.time("keyframes (draft backdrops)", began)
             for shot in plan.shots:  # sprite set-up, as each ShotRenderer did it
-                shot_sprites(shot, lambda layer: layer_source(layer, assets), compositor.pinning)
+                shot_sprites(shot, lambda layer: layer_source(layer, assets), compositor.pinning, to_video)
             clock.time("sprite set-up (texts drawn, references cut)", began)
             drawn, count = composite(compositor, clock)
             frames_total, drawn_total = frames_total + count, drawn_total + len(drawn)
             sample = drawn[: args.sample]
             sample_total += len(sample)
             pipe_seconds(sample, plan.size, sampled)
-            ffmpeg_seconds(sample, plan, args.preset, folder, sampled)
+            x264_seconds(sample, plan, args.preset, folder, sampled)
             video = folder / f"{row.product.sku}.mp4"
             encode_plan(compositor, assets, video, EncodeSettings(preset=args.preset), ffmpeg_executable())
             began = time.perf_counter()

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import IO, Literal
 
 import ffmpeg
+import numpy as np
 from PIL import Image
 
 from generator.core.errors import ConfigError, EncodeError
+from render.colour import pack_420
 
-_QUEUE_FRAMES = 8  # raw frames buffered between the compositor and ffmpeg (about 50 MB at 1080x1920)
+_QUEUE_FRAMES = 8  # raw frames buffered between the compositor and ffmpeg (about 25 MB at 1080x1920)
 _PIPE_BYTES = 1 << 20  # the pipe's buffer (Linux's default ceiling): a sixth of the wake-ups of the 64 KiB default
 
 
@@ -85,19 +87,24 @@ def encode_argv(
     settings: EncodeSettings = EncodeSettings(),
     executable: str = "ffmpeg",
     source: str = "pipe:",
+    source_format: Literal["yuv420p", "rgb24"] = "yuv420p",
 ) -> list[str]:
-    """The ffmpeg command that encodes ``frames`` raw RGB24 frames read from ``source``.
+    """The ffmpeg command that encodes ``frames`` raw frames read from ``source``.
 
-    Output: H.264 High, yuv420p, ``+faststart`` MP4 at ``fps``; AAC music bed when ``audio`` is given.
-    Colours are converted with the BT.709 matrix and tagged so: players show untagged HD video as
-    BT.709, and the default (BT.601) conversion would shift a saturated red by 13 to 16 levels.
-    Metadata that varies between runs (encoder strings, times) is left out, so equal frames give
-    equal files.
+    Frames are planar BT.709 limited-range 4:2:0 (``render.colour``), encoded as they are; or, as
+    ``rgb24``, converted by ffmpeg with the BT.709 matrix. Output: H.264 High, yuv420p,
+    ``+faststart`` MP4 at ``fps``, tagged BT.709 (players show untagged HD video as BT.709; BT.601
+    would shift a saturated red by 13 to 16 levels); AAC music bed when ``audio`` is given. Metadata
+    that varies between runs (encoder strings, times) is left out, so equal frames give equal files.
     """
     width, height = size
     duration = frames / fps
-    video = ffmpeg.input(source, format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=fps)
-    streams = [video.filter("scale", out_color_matrix="bt709", out_range="tv")]
+    video = ffmpeg.input(source, format="rawvideo", pix_fmt=source_format, s=f"{width}x{height}", framerate=fps)
+    if source_format == "rgb24":
+        video = video.filter("scale", out_color_matrix="bt709", out_range="tv")
+    else:  # already BT.709: said so, or ffmpeg would convert from what it takes untagged frames for
+        video = video.filter("setparams", range="tv", colorspace="bt709", color_primaries="bt709", color_trc="bt709")
+    streams = [video]
     options: dict[str, object] = {
         "c:v": settings.codec,
         "profile:v": settings.profile,
@@ -132,11 +139,11 @@ def encode_argv(
 
 
 def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[int, int]) -> None:
-    """Run ``argv`` and stream ``frames`` (RGB images of ``size``) to its stdin.
+    """Run ``argv`` (reading ``yuv420p``) and stream ``frames`` (video colour, ``render.colour``, of ``size``) to it.
 
-    A writer thread feeds ffmpeg while the next frames are composited (Pillow and pipe writes
-    release the GIL), with at most ``_QUEUE_FRAMES`` frames in flight. A frame that is the same
-    object as the one before is sent again without re-reading its pixels.
+    A writer thread feeds ffmpeg while the next frames are composited (Pillow, OpenCV and pipe
+    writes release the GIL), with at most ``_QUEUE_FRAMES`` frames in flight. A frame that is the
+    same object as the one before is sent again without packing its pixels again.
 
     Raises:
         EncodeError: ffmpeg could not start, stopped early or exited non-zero; carries argv and stderr.
@@ -149,19 +156,21 @@ def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[
         assert process.stdin is not None
         with contextlib.suppress(OSError, AttributeError):  # not Linux, or a lower pipe-max-size
             fcntl.fcntl(process.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        pending: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
+        pending: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
         writer = threading.Thread(target=_write_all, args=(pending, process.stdin), daemon=True)
         writer.start()
         try:
+            if size[0] % 2 or size[1] % 2:
+                raise EncodeError(f"4:2:0 video needs an even width and height, not {size}", argv=argv, stderr="")
             last: Image.Image | None = None
-            data = b""
+            data = np.empty(0, np.uint8)
             for frame in frames:
                 if frame is not last:
                     if frame.size != size or frame.mode != "RGB":
                         raise EncodeError(
                             f"frame is {frame.mode} {frame.size}, expected RGB {size}", argv=argv, stderr=""
                         )
-                    data, last = frame.tobytes("raw", "RGB"), frame  # one copy (plain tobytes joins chunks)
+                    data, last = pack_420(frame), frame
                 if not _put(pending, data, writer):
                     break  # ffmpeg stopped reading; its exit status and stderr say why
             _put(pending, None, writer)
@@ -181,7 +190,7 @@ def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[
             )
 
 
-def _put(pending: queue.Queue[bytes | None], item: bytes | None, writer: threading.Thread) -> bool:
+def _put(pending: queue.Queue[np.ndarray | None], item: np.ndarray | None, writer: threading.Thread) -> bool:
     """Queue ``item`` for the writer; False once the writer has stopped (ffmpeg closed its input)."""
     while writer.is_alive():
         try:
@@ -192,17 +201,17 @@ def _put(pending: queue.Queue[bytes | None], item: bytes | None, writer: threadi
     return False
 
 
-def _write_all(pending: queue.Queue[bytes | None], stdin: IO[bytes]) -> None:
+def _write_all(pending: queue.Queue[np.ndarray | None], stdin: IO[bytes]) -> None:
     """Write queued frames to ffmpeg until ``None``; stop at a broken pipe."""
     try:
         while (data := pending.get()) is not None:
-            stdin.write(data)
+            stdin.write(data.data)
         stdin.close()
     except (BrokenPipeError, ValueError, OSError):
         pass  # ffmpeg is gone; the caller reads its status
 
 
-def _drain(pending: queue.Queue[bytes | None]) -> None:
+def _drain(pending: queue.Queue[np.ndarray | None]) -> None:
     while True:
         try:
             pending.get_nowait()

@@ -64,7 +64,7 @@ def render_storyboard(
     """Write ``<stem>.storyboard.png`` for ``plan`` into ``out``, without a video: each shot's settled
     frame is drawn alone, so the storyboard of a 15-second template takes a fraction of its preview."""
     small = scale_plan(plan, short_side / min(plan.size))
-    compositor = Compositor.render(small, DraftRenderer(), assets)
+    compositor = Compositor.render(small, DraftRenderer(), assets, colour="video")
 
     def source(layer: ImagePlacement) -> Image.Image:
         return layer_source(layer, assets)
@@ -90,10 +90,10 @@ def render_preview(
     stills: dict[str, Image.Image] = {}
 
     def keep(shot: PlannedShot) -> FrameTap:
-        return lambda frame: stills.__setitem__(shot.id, frame.copy())
+        return lambda frame: stills.__setitem__(shot.id, frame)
 
     taps = {shot.start + settled_frame(shot): keep(shot) for shot in small.shots}
-    compositor = Compositor.render(small, DraftRenderer(), assets)
+    compositor = Compositor.render(small, DraftRenderer(), assets, colour="video")
     encode_plan(compositor, assets, video, PREVIEW_SETTINGS, ffmpeg_executable(), taps)
     board = _storyboard(plan, small, stills, assets, out / f"{stem}.storyboard.png")
     return Preview(storyboard=board.path, video=video, size=small.size, frames=small.frames, clashes=board.clashes)

@@ -14,16 +14,18 @@ from types import MappingProxyType
 
 from PIL import Image
 
+from generator.core.errors import EncodeError
 from generator.core.images import AssetResolver
 from generator.planning.plan.types import ShotPlan
 from render.backends import Renderer
 from render.backends.draft import DraftRenderer
+from render.colour import to_rgb
 from render.compose import Compositor, layer_source
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.legibility import Remedied, remedy_on_keyframes
 from render.qc import LayerCheck, check_pictures, check_video
 
-FrameTap = Callable[[Image.Image], None]  # sees one frame on its way to the encoder
+FrameTap = Callable[[Image.Image], None]  # sees one frame (RGB) on its way to the encoder
 FULL_SETTINGS = EncodeSettings()  # x264's own balance of speed and size at high quality
 
 
@@ -44,12 +46,12 @@ def encode_plan(
     executable: str,
     taps: Mapping[int, FrameTap] = MappingProxyType({}),
 ) -> None:
-    """Stream ``compositor``'s frames into ``video_path`` (H.264 MP4) with its plan's audio bed.
+    """Stream ``compositor``'s frames (in video colour) into ``video_path`` (H.264 MP4) with its plan's audio bed.
 
-    ``taps`` maps frame numbers to what sees that frame on the way (a poster, a storyboard still).
+    ``taps`` maps frame numbers to what sees that frame, in RGB, on the way (a poster, a storyboard still).
 
     Raises:
-        EncodeError: ffmpeg failed.
+        EncodeError: ffmpeg failed, or the compositor draws RGB frames.
         AssetError: the audio file is missing or changed since planning.
     """
     plan = compositor.plan
@@ -61,6 +63,8 @@ def encode_plan(
         video_path, size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio, settings=settings,
         executable=executable,
     )  # fmt: skip
+    if compositor.colour != "video":
+        raise EncodeError("frames for the encoder are composited in video colour", argv=argv, stderr="")
     encode_video(_tapped(compositor.frames(), taps), argv, size=plan.size)
 
 
@@ -82,7 +86,7 @@ def render_video(
         AssetError: a referenced file is missing or changed since planning.
     """
     # 1. Keyframes and sprites, once per plan.
-    compositor = Compositor.render(plan, renderer, assets)
+    compositor = Compositor.render(plan, renderer, assets, colour="video")
     # 2. Text legibility on a model's keyframes (draft ones are those lint and planning measure on).
     remedies: tuple[Remedied, ...] = ()
     if renderer.name != DraftRenderer.name:
@@ -107,5 +111,5 @@ def render_video(
 def _tapped(frames: Iterator[Image.Image], taps: Mapping[int, FrameTap]) -> Iterator[Image.Image]:
     for number, frame in enumerate(frames):
         if number in taps:
-            taps[number](frame)
+            taps[number](to_rgb(frame))
         yield frame

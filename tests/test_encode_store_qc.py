@@ -33,11 +33,19 @@ def test_argv_asks_for_h264_high_yuv420p_faststart_and_a_faded_aac_bed(tmp_path:
                      "-frames:v 90", "-s 1080x1920", "-stream_loop -1", "-r 30", "-crf 20", "-preset medium"):  # fmt: skip
         assert expected in line
     graph = argv[argv.index("-filter_complex") + 1]
-    assert "scale=out_color_matrix=bt709:out_range=tv" in graph  # converted as BT.709 and tagged so
+    assert argv[argv.index("-pix_fmt") + 1] == "yuv420p" and argv.index("-pix_fmt") < argv.index("-i")  # read as 4:2:0
+    assert "scale" not in graph  # frames arrive in the video's colour: nothing left to convert,
+    assert "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv" in graph  # and said so
     assert all(f"-{tag} bt709" in line for tag in ("colorspace", "color_primaries", "color_trc"))
     assert "atrim=duration=3.000000" in graph and "afade=duration=1.500000:start_time=1.500000:type=out" in graph
     assert "volume=0.700" in graph
     assert str(tmp_path / "v.mp4") in argv
+
+
+def test_argv_for_rgb_frames_converts_them_with_the_bt709_matrix(tmp_path: Path) -> None:
+    argv = encode_argv(tmp_path / "v.mp4", size=(64, 64), fps=30, frames=3, audio=None, source_format="rgb24")
+    assert argv[argv.index("-pix_fmt") + 1] == "rgb24" and argv.index("-pix_fmt") < argv.index("-i")
+    assert "scale=out_color_matrix=bt709:out_range=tv" in argv[argv.index("-filter_complex") + 1]
 
 
 def test_argv_without_audio_has_no_audio_stream(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from generator.planning.plan.timeline import is_pinnable, layer_rect, settled_fr
 from generator.planning.plan.transitions import Crossfade, SlideOver, Transition, Wipe, Zoom, transition
 from generator.planning.plan.types import AssetRef, BackgroundSpec, ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends import KeyframeRequest
+from render.colour import to_video
 from render.compose import Compositor, layer_pixels, layer_source
 from render.encode import encode_argv, encode_video, ffmpeg_executable
 from render.qc import LayerCheck, check_pictures
@@ -311,7 +312,7 @@ def test_picture_qc_checks_a_product_before_its_exit_and_counts_the_exit_as_moti
 
     def check(frames: list[Image.Image], name: str) -> list[LayerCheck]:
         argv = encode_argv(tmp_path / name, size=SIZE, fps=30, frames=30, audio=None, executable=ffmpeg_executable())
-        encode_video(frames, argv, size=SIZE)
+        encode_video([to_video(frame) for frame in frames], argv, size=SIZE)
         return check_pictures(tmp_path / name, plan, lambda layer: layer_source(layer, assets), ffmpeg_executable())
 
     (sample,) = check(frames, "exit.mp4")

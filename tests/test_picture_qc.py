@@ -20,6 +20,7 @@ from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ImagePlacement, ShotPlan
 from generator.planning.templates import load_template
 from render.backends.draft import DraftRenderer
+from render.colour import to_rgb
 from render.compose import Compositor, layer_source
 from render.encode import encode_argv, encode_video, ffmpeg_executable
 from render.qc import FIDELITY_ERROR, check_pictures, decode_argv
@@ -70,13 +71,13 @@ def test_a_video_encoded_with_the_wrong_colour_matrix_fails_product_fidelity(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    frames = list(Compositor.render(plan, DraftRenderer(), assets).frames())
+    frames = list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames())
     good = _encode(frames, plan, tmp_path / "good.mp4")
     checks = _check(good, plan, assets)
     assert {c.kind for c in checks} == {"product", "mascot"} and all(c.passed for c in checks)
     # The same frames through ffmpeg's default conversion (BT.601, untagged), as players read HD video.
     bad = tmp_path / "bt601.mp4"
-    raw = b"".join(frame.tobytes() for frame in frames)
+    raw = b"".join(to_rgb(frame).tobytes() for frame in frames)
     subprocess.run(
         [ffmpeg_executable(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{plan.size[0]}x{plan.size[1]}",
          "-r", str(plan.fps), "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(bad)],
@@ -91,7 +92,9 @@ def test_a_product_away_from_its_planned_place_fails(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    video = _encode(list(Compositor.render(plan, DraftRenderer(), assets).frames()), plan, tmp_path / "v.mp4")
+    video = _encode(
+        list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames()), plan, tmp_path / "v.mp4"
+    )
     shots = []
     for shot in plan.shots:
         layers = tuple(
@@ -109,7 +112,7 @@ def test_a_shot_whose_plan_moves_but_whose_frames_do_not_is_frozen(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    frames = list(Compositor.render(plan, DraftRenderer(), assets).frames())
+    frames = list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames())
     table = plan.shots[0]  # a push-in: every frame differs from the one before
     assert not np.array_equal(np.asarray(frames[0]), np.asarray(frames[table.frames - 1]))
     stuck = [frames[0]] * table.frames + frames[table.frames :]

@@ -10,7 +10,9 @@ Image layers resting through a whole shot (not under parallax) are pinned into i
 the backend can: the scene is generated around them, and they are drawn without synthetic shadow.
 
 Frames are produced in order, a few at a time in threads. When nothing moves between two frames
-the previous frame object is yielded again, so the encoder can reuse its bytes.
+the previous frame object is yielded again, so the encoder can reuse its bytes. A compositor for a
+video works in the video's colour (``render.colour``): keyframes and sprites are converted once, and
+every frame is ready for the encoder as it is drawn.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import copy
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from PIL import Image
 
@@ -29,6 +32,7 @@ from generator.core.images import AssetResolver
 from generator.planning.plan.transitions import Transition
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan
 from render.backends import Renderer
+from render.colour import Colour, as_is, to_video
 from render.compose.requests import keyframe_requests, layer_source
 from render.compose.shot import ShotRenderer, State
 from render.compose.sprites import shot_sprites
@@ -73,29 +77,40 @@ class Compositor:
         backgrounds: each shot's keyframe, as the renderer made it.
         assets: resolves the plan's image references.
         pinning: whether resting layers were pinned into the keyframes.
+        colour: the colour of the frames: ``rgb``, or ``video`` for the encoder (``render.colour``).
     """
 
     def __init__(
-        self, plan: ShotPlan, backgrounds: Sequence[Image.Image], assets: AssetResolver, *, pinning: bool
+        self,
+        plan: ShotPlan,
+        backgrounds: Sequence[Image.Image],
+        assets: AssetResolver,
+        *,
+        pinning: bool,
+        colour: Literal["rgb", "video"] = "rgb",
     ) -> None:
         self.plan = plan
         self.assets = assets
         self.pinning = pinning
+        self.colour = colour
         self.backgrounds = tuple(image.convert("RGB") for image in backgrounds)
         self._shots = self._renderers()
 
     @classmethod
-    def render(cls, plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> Compositor:
+    def render(
+        cls, plan: ShotPlan, renderer: Renderer, assets: AssetResolver, colour: Literal["rgb", "video"] = "rgb"
+    ) -> Compositor:
         """A compositor for ``plan`` on the keyframes ``renderer`` makes for it (requested in one batch)."""
         backgrounds = renderer.render(keyframe_requests(plan, assets, renderer.roles))
-        return cls(plan, backgrounds, assets, pinning="pin" in renderer.roles)
+        return cls(plan, backgrounds, assets, pinning="pin" in renderer.roles, colour=colour)
 
     def _renderers(self) -> list[ShotRenderer]:
         def source(layer: ImagePlacement) -> Image.Image:
             return layer_source(layer, self.assets)
 
+        convert: Colour = to_video if self.colour == "video" else as_is
         return [
-            ShotRenderer(self.plan, shot, background, shot_sprites(shot, source, self.pinning))
+            ShotRenderer(self.plan, shot, convert(background), shot_sprites(shot, source, self.pinning, convert))
             for shot, background in zip(self.plan.shots, self.backgrounds)
         ]
 

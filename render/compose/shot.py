@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 from PIL import Image
@@ -12,16 +10,8 @@ from PIL import Image
 from generator.core.geometry import Rect
 from generator.planning.plan.camera import CameraView
 from generator.planning.plan.types import PlannedShot, ShotPlan
+from render.colour import opencv
 from render.compose.sprites import Piece, Sprite, resample
-
-
-@functools.cache
-def _opencv() -> ModuleType:
-    """OpenCV, loaded when a camera first moves (a run of still shots never needs it)."""
-    import cv2
-
-    cv2.setNumThreads(1)  # frames are already drawn a few at a time in threads
-    return cv2
 
 
 def through_camera(
@@ -36,7 +26,7 @@ def through_camera(
     sx, sy = (x1 - x0) / canvas[0], (y1 - y0) / canvas[1]
     left, top, right, bottom = area
     matrix = np.array([[sx, 0.0, x0 + (left + 0.5) * sx - 0.5], [0.0, sy, y0 + (top + 0.5) * sy - 0.5]])
-    cv2 = _opencv()
+    cv2 = opencv()
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     pixels = cv2.warpAffine(world, matrix, (right - left, bottom - top), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     return Image.fromarray(pixels)

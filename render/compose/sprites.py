@@ -18,6 +18,7 @@ from generator.core.shaping import TextLayout
 from generator.planning.plan.effects import Motion
 from generator.planning.plan.timeline import SHADOW_MARGIN, footprint, is_pinnable
 from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
+from render.colour import Colour, as_is
 from render.text import draw_text
 
 _PAD = 4  # transparent border around sprites, so resampling boxes never leave the image
@@ -80,7 +81,7 @@ def _pad(image: Image.Image) -> Image.Image:
     return padded
 
 
-def _image_sprites(layer: ImagePlacement, source: Image.Image, shadow: bool) -> list[Sprite]:
+def _image_sprites(layer: ImagePlacement, source: Image.Image, shadow: bool, colour: Colour = as_is) -> list[Sprite]:
     """A product or mascot at the reference's own resolution, after its contact shadow if ``shadow``."""
     sprites = []
     anchor = footprint(layer)
@@ -91,8 +92,8 @@ def _image_sprites(layer: ImagePlacement, source: Image.Image, shadow: bool) -> 
         band = Image.new("RGBA", (max(1, math.ceil(w)), max(1, math.ceil(3 * margin))), (0, 0, 0, 0))
         ImageDraw.Draw(band).ellipse((w * 0.14, margin * 1.4, w * 0.86, margin * 2.5), fill=(20, 14, 10, 120))
         band = band.filter(ImageFilter.GaussianBlur(margin * 0.45))
-        sprites.append(Sprite(_pad(band), (x, y + h - 2 * margin, w, 3 * margin), layer.motion, True, anchor))
-    sprites.append(Sprite(_pad(source.crop(layer.crop)), layer.box, layer.motion, True, anchor))
+        sprites.append(Sprite(_pad(colour(band)), (x, y + h - 2 * margin, w, 3 * margin), layer.motion, True, anchor))
+    sprites.append(Sprite(_pad(colour(source.crop(layer.crop))), layer.box, layer.motion, True, anchor))
     return sprites
 
 
@@ -121,28 +122,34 @@ def text_box(layer: TextPlacement) -> tuple[int, int, int, int]:
     return round(x), round(y), max(1, round(w)), max(1, round(h))
 
 
-def _text_sprite(layer: TextPlacement) -> Sprite:
+def _text_sprite(layer: TextPlacement, colour: Colour) -> Sprite:
     x, y, w, h = text_box(layer)
     layout = TextLayout(layer.lines, layer.font_size, layer.line_height)
     image = draw_text(
         layout, layer.fonts, layer.weight, (w, h), color=layer.color, align=layer.align, stroke=layer.stroke,
         shadow=layer.shadow, plate=layer.plate, lang=layer.lang,
     )  # fmt: skip
-    return Sprite(_pad(image), (float(x), float(y), float(w), float(h)), layer.motion, False)
+    return Sprite(_pad(colour(image)), (float(x), float(y), float(w), float(h)), layer.motion, False)
 
 
 def shot_sprites(
-    shot: PlannedShot, source: Callable[[ImagePlacement], Image.Image | None], pinning: bool
+    shot: PlannedShot,
+    source: Callable[[ImagePlacement], Image.Image | None],
+    pinning: bool,
+    colour: Colour = as_is,
 ) -> list[Sprite]:
-    """Every layer of ``shot`` as sprites, bottom first; an image layer whose ``source`` is None is left out."""
+    """Every layer of ``shot`` as sprites, bottom first; an image layer whose ``source`` is None is left out.
+
+    ``colour`` converts each sprite's pixels (RGBA) once, before they are padded and premultiplied.
+    """
     sprites = []
     for layer in shot.layers:
         if isinstance(layer, TextPlacement):
-            sprites.append(_text_sprite(layer))
+            sprites.append(_text_sprite(layer, colour))
             continue
         reference = source(layer)
         if reference is not None:
             # A pinned layer stands in a scene generated around it: no synthetic shadow.
             shadow = layer.shadow and not (pinning and is_pinnable(shot, layer))
-            sprites.extend(_image_sprites(layer, reference, shadow))
+            sprites.extend(_image_sprites(layer, reference, shadow, colour))
     return sprites

@@ -23,7 +23,9 @@ from generator.planning.plan.camera import CameraMove
 from generator.planning.plan.effects import Motion
 from generator.planning.plan.transitions import Transition
 
-PLAN_VERSION = 4
+# Part of every output's key; raised when the same plan gives other pixels. 5: frames composited in the
+# video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
+PLAN_VERSION = 5
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
 Legibility = Literal["check", "auto"]
