@@ -50,6 +50,17 @@ def _converted(image: Image.Image, matrix: np.ndarray) -> Image.Image:
     return Image.fromarray(colour, image.mode)
 
 
+def pixels_of(image: Image.Image) -> np.ndarray:
+    """An RGB image's pixels, four bytes each as Pillow keeps them (RGBX): OpenCV warps four twice as fast as three."""
+    return np.frombuffer(image.tobytes("raw", "RGBX"), np.uint8).reshape(image.height, image.width, 4)
+
+
+def image_of(pixels: np.ndarray) -> Image.Image:
+    """The RGB image of RGBX ``pixels`` (the fourth byte is ignored)."""
+    height, width = pixels.shape[:2]
+    return Image.frombytes("RGB", (width, height), np.ascontiguousarray(pixels), "raw", "RGBX")
+
+
 def as_is(image: Image.Image) -> Image.Image:
     """``image`` unchanged: frames composited in RGB."""
     return image
@@ -72,7 +83,7 @@ def pack_420(frame: Image.Image) -> np.ndarray:
     """
     cv2 = opencv()
     width, height = frame.size
-    pixels = np.asarray(frame)
+    pixels = pixels_of(frame)
     packed = np.empty(width * height * 3 // 2, np.uint8)
     luma = packed[: width * height].reshape(height, width)
     quarter = width * height // 4
