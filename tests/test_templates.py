@@ -20,6 +20,7 @@ from generator.orchestration.cli import main
 from generator.planning.assets import load_image_asset
 from generator.planning.catalog import Money, Product
 from generator.planning.templates import Template, discover_templates, load_template, make_environment
+from generator.planning.templates.source import _parsed
 
 REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -514,3 +515,12 @@ def test_money_filter_gives_equal_prices_the_same_text_however_they_were_written
     }
 
     assert texts == {render_filter("en_US", "{{ price | money }}", price=Money(Decimal("12.00"), "USD"))}
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+def test_libyaml_and_pyyaml_read_every_shipped_file_alike_down_to_each_fields_line() -> None:
+    files = sorted(REPO_TEMPLATES.glob("**/*.yaml")) + sorted((REPO_TEMPLATES.parent / "batches").glob("*.yaml"))
+    assert len(files) >= 6
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert _parsed(text, path, yaml.CSafeLoader) == _parsed(text, path, yaml.SafeLoader), path
