@@ -58,7 +58,9 @@ def pixels_of(image: Image.Image) -> np.ndarray:
 def image_of(pixels: np.ndarray) -> Image.Image:
     """The RGB image of RGBX ``pixels`` (the fourth byte is ignored)."""
     height, width = pixels.shape[:2]
-    return Image.frombytes("RGB", (width, height), np.ascontiguousarray(pixels), "raw", "RGBX")
+    image = Image.new("RGB", (width, height), None)  # not filled: every pixel is written next
+    image.frombytes(np.ascontiguousarray(pixels), "raw", "RGBX")
+    return image
 
 
 def as_is(image: Image.Image) -> Image.Image:

@@ -210,6 +210,26 @@ def test_a_slow_slide_entrance_glides_without_stepping(product: tuple[AssetResol
     assert _jerk(snapped) > 4 * SMOOTH
 
 
+@pytest.mark.parametrize("rect", [(40.3, 150.6, 32.0, 32.0), (40.3, 150.6, 57.5, 45.2), (40.3, 150.6, 21.7, 19.4)])
+def test_a_layer_is_resampled_as_pillows_bilinear_resize_of_its_reference_at_any_scale(
+    product: tuple[AssetResolver, AssetRef], rect: Box
+) -> None:
+    """Kept and enlarged layers go through OpenCV's warp, reduced ones through Pillow: both sample as Pillow does."""
+    assets, ref = product
+    layer = _layer(ref, rect, _motion(1))
+    source = assets.image(ref.source, ref.sha256, Cutout("alpha"))
+    image, origin = layer_pixels(layer, source, rect, SIZE) or pytest.fail("off canvas")
+    x, y, w, h = rect
+    padded = Image.new("RGBa", (40, 40), (0, 0, 0, 0))  # the reference with a 4-pixel transparent border
+    padded.paste(source.convert("RGBa"), (4, 4))
+    box = (4 + (origin[0] - x) * 32 / w, 4 + (origin[1] - y) * 32 / h)
+    box += (box[0] + image.width * 32 / w, box[1] + image.height * 32 / h)
+    expected = np.asarray(padded.resize(image.size, Image.Resampling.BILINEAR, box=box).convert("RGBA"), dtype=int)
+    got = np.asarray(image, dtype=int)
+    assert origin == (40, 150) and np.abs(got[..., 3] - expected[..., 3]).max() <= 1
+    assert np.abs(got[..., :3] * got[..., 3:] - expected[..., :3] * expected[..., 3:]).max() <= 2 * 255
+
+
 def test_parallax_moves_the_product_depth_times_as_far_as_the_background(
     product: tuple[AssetResolver, AssetRef],
 ) -> None:

@@ -10,8 +10,9 @@ from PIL import Image
 from generator.core.geometry import Rect
 from generator.planning.plan.camera import CameraView
 from generator.planning.plan.types import PlannedShot, ShotPlan
-from render.colour import image_of, opencv, pixels_of
+from render.colour import image_of, pixels_of
 from render.compose.sprites import Piece, Sprite, resample
+from render.compose.warp import bilinear
 
 
 def through_camera(
@@ -25,11 +26,7 @@ def through_camera(
     x0, y0, x1, y1 = box
     sx, sy = (x1 - x0) / canvas[0], (y1 - y0) / canvas[1]
     left, top, right, bottom = area
-    matrix = np.array([[sx, 0.0, x0 + (left + 0.5) * sx - 0.5], [0.0, sy, y0 + (top + 0.5) * sy - 0.5]])
-    cv2 = opencv()
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    pixels = cv2.warpAffine(world, matrix, (right - left, bottom - top), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    return image_of(pixels)
+    return image_of(bilinear(world, (x0 + left * sx, y0 + top * sy), (sx, sy), (right - left, bottom - top)))
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ whole pixels so glyphs stay crisp, and moved like any other sprite.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from generator.core.geometry import Rect
@@ -19,6 +21,7 @@ from generator.planning.plan.effects import Motion
 from generator.planning.plan.timeline import SHADOW_MARGIN, footprint, is_pinnable
 from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
 from render.colour import Colour, as_is
+from render.compose.warp import bilinear
 from render.text import draw_text
 
 _PAD = 4  # transparent border around sprites, so resampling boxes never leave the image
@@ -36,6 +39,11 @@ class Sprite:
     motion: Motion
     follows_camera: bool
     anchor: Rect | None = None
+
+    @functools.cached_property
+    def pixels(self) -> np.ndarray:
+        """The image's premultiplied pixels, four bytes each."""
+        return np.frombuffer(self.image.tobytes(), np.uint8).reshape(self.image.height, self.image.width, 4)
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,13 @@ def resample(sprite: Sprite, rect: Rect, opacity: float, canvas: tuple[int, int]
         min(max(0.0, _PAD + (x1 - x) * rx), source.width),
         min(max(0.0, _PAD + (y1 - y) * ry), source.height),
     )
-    image = source.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("RGBA")
+    size = (x1 - x0, y1 - y0)
+    if rx <= 1.0 and ry <= 1.0:  # nothing reduced: Pillow's filter is plain bilinear, which OpenCV does 5x faster
+        step = ((box[2] - box[0]) / size[0], (box[3] - box[1]) / size[1])
+        pixels = bilinear(sprite.pixels, box[:2], step, size, transparent_edge=True)
+        image = Image.frombytes("RGBa", size, pixels).convert("RGBA")
+    else:
+        image = source.resize(size, Image.Resampling.BILINEAR, box=box).convert("RGBA")
     mask = image.getchannel("A")
     if opacity < 1.0:
         mask = mask.point(_opacity_lut(opacity))
