@@ -39,7 +39,7 @@ from generator.orchestration.batch import DEFAULT_TEMPLATES, PlannedRow, RunOpti
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.types import ShotPlan
 from render.backends import RendererSettings, get_renderer
-from render.colour import pack_420, to_video
+from render.colour import image_of, pack_420, to_video
 from render.compose import Compositor, layer_source
 from render.compose.shot import ShotRenderer, State, through_camera
 from render.compose.sprites import shot_sprites
@@ -71,7 +71,7 @@ def draw(renderer: ShotRenderer, state: State, clock: Clock) -> Image.Image:
     started = clock.time("sprites", started)  # baking resting layers into the world image, once
     view = state.view
     if view.at_rest:
-        frame = Image.fromarray(world)
+        frame = image_of(world)
         started = clock.time("background at rest (copy)", started)
     else:
         frame = through_camera(world, view.box(renderer.size), renderer.size, (0, 0, *renderer.size))
