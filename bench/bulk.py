@@ -2,7 +2,8 @@
 
 1. The sample catalog's good rows are repeated (new SKUs) into catalogs of 20 and ``--plan-rows``
    rows (default 200).
-2. Plan only, each size in a fresh process: rows planned per second and that process's peak RSS.
+2. Plan only, each size in a fresh process, the catalog planned as it is read (as ``adgen plan`` does): rows
+   planned per second and that process's peak RSS.
 3. Full render of the 20-row catalog with 1 and with 2 workers into fresh folders: videos per
    minute, and the peak RSS of the main process and of the largest worker (from run-summary.json;
    ffmpeg's own memory is not included).
@@ -30,10 +31,10 @@ _PLAN_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from generator.orchestration.batch import RunOptions, load_templates, plan_rows
-from generator.planning.catalog import load_catalog
+from generator.planning.catalog import stream_catalog
 started = time.perf_counter()
 options = RunOptions()
-planned = sum(1 for _ in plan_rows(load_catalog(Path(sys.argv[1])), load_templates(options), options))
+planned = sum(1 for _ in plan_rows(stream_catalog(Path(sys.argv[1])), load_templates(options), options))
 seconds = time.perf_counter() - started
 print(json.dumps({"plans": planned, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import shutil
+import tracemalloc
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,12 +16,14 @@ from click.testing import CliRunner
 from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
 from generator.orchestration.store import LocalStore
-from generator.planning.catalog import CatalogOptions, Money, load_catalog
+from generator.planning.catalog import CatalogOptions, Money, load_catalog, stream_catalog
 from generator.planning.templates import make_environment
 from render.encode import EncodeSettings
-from tests.conftest import REPO
+from tests.conftest import REPO, product_row
 from tests.media import probe
 from tests.test_catalog import HEADER, row, write_csv
+
+WriteCatalog = Callable[..., Path]
 
 MERCHANT_11 = (
     "id",
@@ -283,3 +288,40 @@ def test_a_catalog_with_only_a_header_loads_empty_and_says_so(feed: Path, caplog
         catalog = load_catalog(path)
     assert (catalog.products, catalog.errors, catalog.skipped) == ((), (), ())
     assert [record.getMessage() for record in caplog.records] == [f"{path}: no product rows, only a header"]
+
+
+def test_a_streamed_catalog_gives_the_rows_a_loaded_one_holds_in_the_same_order(write_catalog: WriteCatalog) -> None:
+    rows = [product_row(f"S{n}") for n in range(6)]
+    rows[2]["price"] = "twelve dollars"  # a bad row
+    rows[4]["id"] = "S1"  # a duplicate of row 3
+    path = write_catalog(rows)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('S9,"never closed\n')  # a row the reader cannot read
+    stream, loaded = stream_catalog(path), load_catalog(path)
+    assert (stream.name, stream.columns, stream.source) == (loaded.name, loaded.columns, loaded.source)
+    streamed = list(stream.rows())
+    assert [type(item).__name__ for item in streamed] == [
+        "Product", "Product", "CatalogError", "Product", "CatalogError", "Product", "CatalogError"
+    ]  # fmt: skip
+    assert [str(item) for item in streamed] == [str(item) for item in loaded.rows()]
+    assert list(stream.rows()) == []  # read once
+
+
+def test_streaming_a_catalog_holds_no_more_for_more_rows(write_catalog: WriteCatalog) -> None:
+    """Planned as it is read, a catalog four times as long costs its text, not its rows; loaded, it costs its rows."""
+
+    def peak_kib(rows: int, read: Callable[[Path], object]) -> float:
+        path = write_catalog([product_row(f"M{n:05d}") for n in range(rows)], f"c{rows}.csv")
+        load_catalog(write_catalog([product_row("warm")], "warm.csv"))  # images and lazy imports, once
+        tracemalloc.start()
+        read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak / 1024
+
+    def stream(path: Path) -> object:
+        return collections.deque(stream_catalog(path).rows(), maxlen=0)
+
+    streamed = (peak_kib(4000, stream) - peak_kib(1000, stream)) / 3000
+    loaded = (peak_kib(4000, load_catalog) - peak_kib(1000, load_catalog)) / 3000
+    assert loaded > 1.5 and streamed < loaded / 2  # KiB per row: streamed, about the text of a row and its id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import logging
 import shutil
 import tempfile
@@ -40,7 +41,7 @@ from generator.orchestration.manifest import RowResult, RunReport, write_manifes
 from generator.orchestration.outputs import OutputKeys, StoredOutputs, retire, stored_job
 from generator.orchestration.progress import Progress
 from generator.orchestration.store import Store
-from generator.planning.catalog import Catalog, CatalogOptions, Product, SkippedRow, load_catalog
+from generator.planning.catalog import Catalog, CatalogOptions, CatalogStream, Product, SkippedRow, load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ShotPlan
 from generator.planning.templates import Template, discover_templates, iter_templates_for
@@ -119,14 +120,11 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
 
 
 def plan_rows(
-    catalog: Catalog, templates: dict[str, Template], options: RunOptions
+    catalog: Catalog | CatalogStream, templates: dict[str, Template], options: RunOptions
 ) -> Iterator[PlannedRow | RowResult]:
     """Plans for each good row x aspect, a failed ``RowResult`` for each row that cannot be planned, and a
-    skipped one, with its reason, for each row that is not for sale."""
-    rows = catalog.rows()
-    if options.limit is not None:
-        rows = rows[: options.limit]
-    for item in rows:
+    skipped one, with its reason, for each row that is not for sale. A streamed catalog is planned as it is read."""
+    for item in itertools.islice(catalog.rows(), options.limit):
         if isinstance(item, SkippedRow):
             yield RowResult(row=item.row, sku=item.sku, status="skipped", reason=item.reason)
             continue

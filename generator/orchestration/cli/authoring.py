@@ -31,7 +31,7 @@ from generator.orchestration.cli.common import (
 from generator.orchestration.fetch import FetchSettings
 from generator.orchestration.outputs import plan_key
 from generator.orchestration.store import LocalStore, safe_name
-from generator.planning.catalog import load_catalog
+from generator.planning.catalog import load_catalog, stream_catalog
 from generator.planning.templates import template_schema
 
 
@@ -54,7 +54,7 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
             catalog=catalog_options,
         )  # fmt: skip
         templates = load_templates(options)
-        loaded = load_catalog(path, options.catalog)
+        loaded = stream_catalog(path, options.catalog)  # planned as it is read: memory stays flat
         store = LocalStore(out) if out else None
         failed = 0
         for item in plan_rows(loaded, templates, options):

@@ -17,6 +17,7 @@ Every error is a ``CatalogError`` naming the file, row, column and rule; the oth
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from generator.core.errors import CatalogError
@@ -29,24 +30,51 @@ from generator.planning.catalog.model import (
     CatalogFormat,
     CatalogOptions,
     CatalogSource,
+    CatalogStream,
     Product,
     SkippedRow,
+    row_of,
 )
 from generator.planning.catalog.money import Money, parse_money
 from generator.planning.catalog.product import ProductBuilder
 from generator.planning.catalog.shopify import shopify_entries
 from generator.planning.catalog.source import read_table
+from generator.planning.catalog.table import Entry
 
 __all__ = [
     "CANONICAL_COLUMNS", "CATALOG_FORMATS", "REQUIRED_COLUMNS", "Catalog", "CatalogFormat", "CatalogOptions",
-    "CatalogSource", "Money", "Product", "SkippedRow", "load_catalog", "load_column_map", "parse_money",
+    "CatalogSource", "CatalogStream", "Money", "Product", "SkippedRow", "load_catalog", "load_column_map",
+    "parse_money", "stream_catalog",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 
 def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
-    """Read and validate a catalog file.
+    """Read and validate a catalog file, and hold all of it.
+
+    Raises:
+        CatalogError: the file itself cannot be read, or lacks a required column (no row is usable).
+    """
+    stream = stream_catalog(path, options)
+    products: list[Product] = []
+    errors: list[CatalogError] = []
+    skipped: list[SkippedRow] = []
+    for item in stream.rows():
+        if isinstance(item, Product):
+            products.append(item)
+        elif isinstance(item, SkippedRow):
+            skipped.append(item)
+        else:
+            errors.append(item)
+    return Catalog(
+        path=path, products=tuple(products), errors=tuple(sorted(errors, key=row_of)), url=stream.url,
+        columns=stream.columns, skipped=tuple(skipped), source=stream.source,
+    )  # fmt: skip
+
+
+def stream_catalog(path: Path, options: CatalogOptions | None = None) -> CatalogStream:
+    """A catalog file whose header is checked now and whose rows are read, validated and given one by one.
 
     Raises:
         CatalogError: the file itself cannot be read, or lacks a required column (no row is usable).
@@ -54,37 +82,43 @@ def load_catalog(path: Path, options: CatalogOptions | None = None) -> Catalog:
     options = options or CatalogOptions()
     where = options.base_url or path
     table = read_table(path, options, where)
-    errors = list(table.errors)
+    entries: Iterable[Entry | CatalogError]
     if table.source.format == "shopify":
-        entries, shopify_errors, columns = shopify_entries(table, options, where)
-        errors += shopify_errors
+        entries, columns = shopify_entries(table, options, where)
     else:
         entries, columns = column_entries(table, options.column_map, where)
     log.info("%s: read as %s", where, ", ".join(f"{k} {v!r}" for k, v in table.source.as_dict().items()))
-    builder = ProductBuilder(path, options)
-    products: list[Product] = []
-    skipped: list[SkippedRow] = []
-    first_rows: dict[str, int] = {}
+    items = _checked(entries, ProductBuilder(path, options), options, where)
+    return CatalogStream(path=path, items=items, url=options.base_url, columns=columns, source=table.source)
+
+
+def _checked(
+    entries: Iterable[Entry | CatalogError], builder: ProductBuilder, options: CatalogOptions, where: Path | str
+) -> Iterator[Product | CatalogError | SkippedRow]:
+    """Each entry as a product, a skipped row or its error; a repeated id is an error naming the first."""
+    first_rows: dict[str, int] = {}  # the one thing kept per row: a few dozen bytes
+    given = skipped = 0
     for entry in entries:
+        given += 1
+        if isinstance(entry, CatalogError):
+            yield entry
+            continue
         sku = entry.values.get("id", "").strip()
         if sku in first_rows:
-            errors.append(CatalogError(f"duplicate id (first at row {first_rows[sku]})", file=where, row=entry.row, sku=sku,
-                                       column=entry.columns.get("id", "id"), line=entry.line))  # fmt: skip
+            yield CatalogError(f"duplicate id (first at row {first_rows[sku]})", file=where, row=entry.row, sku=sku,
+                               column=entry.columns.get("id", "id"), line=entry.line)  # fmt: skip
             continue
         if sku:
             first_rows[sku] = entry.row
         if entry.unavailable is not None and not options.include_unavailable:
-            skipped.append(SkippedRow(row=entry.row, sku=sku, reason=entry.unavailable))
+            skipped += 1
+            yield SkippedRow(row=entry.row, sku=sku, reason=entry.unavailable)
             continue
         try:
-            products.append(builder.build(entry))
+            yield builder.build(entry)
         except CatalogError as exc:
-            errors.append(exc)
+            yield exc
     if skipped:
-        log.info("%s: %d row(s) skipped as unavailable (include them with --include-unavailable)", where, len(skipped))
-    if not (products or skipped or errors):
+        log.info("%s: %d row(s) skipped as unavailable (include them with --include-unavailable)", where, skipped)
+    if not given:
         log.warning("%s: no product rows, only a header", where)
-    return Catalog(
-        path=path, products=tuple(products), errors=tuple(sorted(errors, key=lambda e: int(str(e.context.get("row", 0))))),
-        url=options.base_url, columns=columns, skipped=tuple(skipped), source=table.source,
-    )  # fmt: skip

@@ -11,7 +11,7 @@ Rows that are not for sale are marked unavailable, with the reason: ``availabili
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import yaml
@@ -74,24 +74,32 @@ def map_columns(where: Path | str, present: tuple[str, ...], column_map: Mapping
 
 def column_entries(
     table: Table, column_map: Mapping[str, str], where: Path | str
-) -> tuple[list[Entry], tuple[str, ...]]:
-    """An entry per record of a Merchant, Meta or XML table, and the catalog's column names.
+) -> tuple[Iterator[Entry | CatalogError], tuple[str, ...]]:
+    """An entry per record of a Merchant, Meta or XML table (made as the table's rows are read, its
+    unreadable rows passed on), and the catalog's column names: the canonical ones it has, then its
+    other columns as written.
 
-    The names are the canonical ones it has, then its other columns as written.
+    Raises:
+        CatalogError: a required column is missing (checked now, before any row is read).
     """
     columns = map_columns(where, table.columns, column_map)
     used = set(columns.values())
     meta = table.source.format == "meta"
     with_lines = table.source.container == "xml"
-    entries = []
-    for record in table.records:
-        values = {canonical: record.values.get(source, "") for canonical, source in columns.items()}
-        extra = {name: value for name, value in record.values.items() if name not in used}
-        entries.append(Entry(
-            row=record.row, values=values, columns=columns, extra=extra,
-            line=record.line if with_lines else None, unavailable=_unavailable(values, extra, meta),
-        ))  # fmt: skip
-    return entries, (*columns, *(name for name in table.columns if name and name not in used))
+
+    def entries() -> Iterator[Entry | CatalogError]:
+        for record in table.rows:
+            if isinstance(record, CatalogError):
+                yield record
+                continue
+            values = {canonical: record.values.get(source, "") for canonical, source in columns.items()}
+            extra = {name: value for name, value in record.values.items() if name not in used}
+            yield Entry(
+                row=record.row, values=values, columns=columns, extra=extra,
+                line=record.line if with_lines else None, unavailable=_unavailable(values, extra, meta),
+            )  # fmt: skip
+
+    return entries(), (*columns, *(name for name in table.columns if name and name not in used))
 
 
 def _unavailable(values: Mapping[str, str], extra: Mapping[str, str], meta: bool) -> str | None:

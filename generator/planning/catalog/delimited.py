@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 from generator.core.errors import CatalogError
 from generator.planning.catalog.encoding import decode_text
@@ -33,9 +35,11 @@ def read_delimited(data: bytes, where: Path | str) -> Table:
     text, encoding = decode_text(data, where)
     lines = io.StringIO(text, newline="").readlines()
     delimiter = sniff_delimiter(lines)
-    header, records, errors = _records(lines, delimiter, where)
+    rows = _records(lines, delimiter, where)
+    header = next(rows)  # read now: a file without a good header fails here, not on its first row
+    assert isinstance(header, tuple)
     source = CatalogSource(format="auto", container="csv", encoding=encoding, delimiter=delimiter)
-    return Table(source=source, columns=header, records=tuple(records), errors=tuple(errors))
+    return Table(source=source, columns=header, rows=cast(Iterator[Record | CatalogError], rows))
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -58,10 +62,8 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _records(
-    lines: list[str], delimiter: str, where: Path | str
-) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
-    """The header and each data record of ``lines``, or an error for each record that cannot be read.
+def _records(lines: list[str], delimiter: str, where: Path | str) -> Iterator[tuple[str, ...] | Record | CatalogError]:
+    """The header, then each data record of ``lines`` as it is read, or an error for each record that cannot be.
 
     ``csv`` reads strictly, so a quote in the wrong place stops it. The record it was reading
     becomes an error, and reading starts again on the line after the one the record began on (or,
@@ -69,8 +71,6 @@ def _records(
     rest of the file.
     """
     header: tuple[str, ...] | None = None
-    records: list[Record] = []
-    errors: list[CatalogError] = []
     start, row = 0, 0  # start: index of the line reading (re)starts at; row: rows read so far
     while start < len(lines):
         reader = csv.reader(lines[start:], delimiter=delimiter, strict=True)
@@ -81,22 +81,20 @@ def _records(
                 row += 1
                 if header is None:
                     header = header_names(fields, where)
+                    yield header
                     continue
                 record = _record(fields, header, row, first, start + consumed, where)
-                if isinstance(record, CatalogError):
-                    errors.append(record)
-                elif record is not None:
-                    records.append(record)
+                if record is not None:
+                    yield record
             break
         except csv.Error as exc:
             row += 1
             message, line, start = _unreadable(exc, lines, start + consumed + 1, start + reader.line_num, delimiter)
             if header is None:
                 raise CatalogError(f"cannot read the header: {message}", file=where, row=1, line=line) from exc
-            errors.append(CatalogError(message, file=where, row=row, line=line))
+            yield CatalogError(message, file=where, row=row, line=line)
     if header is None:
         raise CatalogError("the catalog is empty: no header row", file=where)
-    return header, records, errors
 
 
 def _unreadable(exc: csv.Error, lines: list[str], first: int, last: int, delimiter: str) -> tuple[str, int, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -123,11 +123,36 @@ class Catalog:
 
     def rows(self) -> list[Product | CatalogError | SkippedRow]:
         """Good, bad and skipped rows together, in file order."""
+        return sorted(
+            [*self.products, *self.errors, *self.skipped],
+            key=lambda item: row_of(item) if isinstance(item, CatalogError) else item.row,
+        )
 
-        def row_number(item: Product | CatalogError | SkippedRow) -> int:
-            return int(str(item.context["row"])) if isinstance(item, CatalogError) else item.row
 
-        return sorted([*self.products, *self.errors, *self.skipped], key=row_number)
+@dataclass(frozen=True)
+class CatalogStream:
+    """A catalog read as it is used: its header is checked, its rows are read, checked and given once, in file
+    order, without the catalog being held (``load_catalog`` holds it whole)."""
+
+    path: Path
+    items: Iterator[Product | CatalogError | SkippedRow]
+    url: str | None = None
+    columns: tuple[str, ...] = ()
+    source: CatalogSource | None = None
+
+    @property
+    def name(self) -> str:
+        """The catalog's URL, or its path: how messages name it."""
+        return self.url or str(self.path)
+
+    def rows(self) -> Iterator[Product | CatalogError | SkippedRow]:
+        """Good, bad and skipped rows together, in file order, each once."""
+        return self.items
+
+
+def row_of(error: CatalogError) -> int:
+    """The row a catalog error is about (0: the file as a whole)."""
+    return int(str(error.context.get("row", 0)))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from generator.core.errors import CatalogError
-from generator.planning.catalog.model import CatalogOptions
+from generator.planning.catalog.model import CatalogOptions, row_of
 from generator.planning.catalog.money import parse_money
 from generator.planning.catalog.table import Entry, Record, Table
 
@@ -50,8 +50,9 @@ _NO_OPTION = "Default Title"  # Shopify's option value for a product without opt
 
 def shopify_entries(
     table: Table, options: CatalogOptions, where: Path | str
-) -> tuple[list[Entry], list[CatalogError], tuple[str, ...]]:
-    """The entries of a Shopify export, an error per row or product that cannot be one, and the column names.
+) -> tuple[list[Entry | CatalogError], tuple[str, ...]]:
+    """The entries of a Shopify export with an error per row or product that cannot be one, in row order,
+    and the column names. A product's rows may lie anywhere in the file, so all of them are read first.
 
     Raises:
         CatalogError: no currency is given, or a column Shopify always writes is missing.
@@ -68,7 +69,10 @@ def shopify_entries(
         raise CatalogError("a Shopify export has no currency; pass --currency (for example --currency USD)", file=where)
     groups: dict[str, list[Record]] = {}
     errors: list[CatalogError] = []
-    for record in table.records:
+    for record in table.rows:
+        if isinstance(record, CatalogError):
+            errors.append(record)
+            continue
         handle = record.values.get(names["handle"], "").strip()
         if handle:
             groups.setdefault(handle, []).append(record)
@@ -84,7 +88,9 @@ def shopify_entries(
     canonical = ["id", "title", "description", "price", "image_link", "additional_image_link"]
     canonical += [_CANONICAL[key] for key in ("vendor", "type", "category") if key in names]
     canonical += ["sale_price"] * ("compare_at" in names) + ["color", "size"] * ("option1_name" in names)
-    return entries, errors, (*canonical, *(name for name in table.columns if name and name not in used))
+    everything: list[Entry | CatalogError] = [*entries, *errors]
+    in_order = sorted(everything, key=lambda item: item.row if isinstance(item, Entry) else row_of(item))
+    return in_order, (*canonical, *(name for name in table.columns if name and name not in used))
 
 
 def _resolve(columns: tuple[str, ...]) -> dict[str, str]:

@@ -7,7 +7,7 @@ products. A row that cannot be read at all is an error in ``Table.errors``, neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +26,12 @@ class Record:
 
 @dataclass(frozen=True)
 class Table:
-    """A file's header (or, for XML, the fields its items use), its rows, and the rows that could not be read."""
+    """A file's header (or, for XML, the fields its items use), and each of its rows in order: its record, or
+    the error that kept it from being read. Delimited text gives its rows as they are read (one pass)."""
 
     source: CatalogSource
     columns: tuple[str, ...]
-    records: tuple[Record, ...]
-    errors: tuple[CatalogError, ...]
+    rows: Iterable[Record | CatalogError]
 
 
 @dataclass(frozen=True)

@@ -61,19 +61,18 @@ def read_workbook(
             raise CatalogError(f"the workbook has no sheet {name!r}; its sheets: {', '.join(names)}", file=where)
         worksheet = book[name]
         worksheet.reset_dimensions()  # read the cells that are there, not the dimension the file claims
-        header, records, errors = _rows(worksheet.iter_rows(values_only=True), where, name)
+        header, records = _rows(worksheet.iter_rows(values_only=True), where, name)
     finally:
         book.close()
     source = CatalogSource(format="auto", container="xlsx", sheet=name)
-    return Table(source=source, columns=header, records=tuple(records), errors=tuple(errors))
+    return Table(source=source, columns=header, rows=tuple(records))
 
 
 def _rows(
     rows: Iterable[Sequence[object]], where: Path | str, sheet: str
-) -> tuple[tuple[str, ...], list[Record], list[CatalogError]]:
+) -> tuple[tuple[str, ...], list[Record | CatalogError]]:
     header: tuple[str, ...] | None = None
-    records: list[Record] = []
-    errors: list[CatalogError] = []
+    records: list[Record | CatalogError] = []
     for row, cells in enumerate(rows, start=1):
         values = [cell_text(value) for value in cells]
         while values and not values[-1].strip():
@@ -84,12 +83,12 @@ def _rows(
         if not values:
             continue
         if len(values) > len(header):
-            errors.append(CatalogError(f"{len(values)} fields, the header has {len(header)}", file=where, row=row))
+            records.append(CatalogError(f"{len(values)} fields, the header has {len(header)}", file=where, row=row))
             continue
         records.append(Record(row=row, values={name: value for name, value in zip(header, values) if name}))
     if header is None:
         raise CatalogError(f"the sheet {sheet!r} is empty: no header row", file=where)
-    return header, records, errors
+    return header, records
 
 
 def cell_text(value: object) -> str:

@@ -89,7 +89,7 @@ def read_feed(path: Path, where: Path | str) -> Table:
         else "utf-8"
     )
     source = CatalogSource(format="merchant-xml", container="xml", encoding=encoding)
-    return Table(source=source, columns=tuple(handler.columns), records=tuple(handler.records), errors=())
+    return Table(source=source, columns=tuple(handler.columns), rows=tuple(handler.records))
 
 
 def _refused(message: str, parser: Any, where: Path | str) -> CatalogError:
