@@ -110,7 +110,7 @@ class Compositor:
 
         convert: Colour = to_video if self.colour == "video" else as_is
         return [
-            ShotRenderer(self.plan, shot, convert(background), shot_sprites(shot, source, self.pinning, convert))
+            ShotRenderer(self.plan, shot, background, shot_sprites(shot, source, self.pinning, convert), convert)
             for shot, background in zip(self.plan.shots, self.backgrounds)
         ]
 
@@ -127,8 +127,9 @@ class Compositor:
         twin._shots = twin._renderers()
         return twin
 
-    def _jobs(self) -> Iterator[tuple[object, Callable[[], Image.Image]]]:
-        """(state, draw) for every frame in order; ``draw`` makes the frame of ``state``.
+    def _jobs(self) -> Iterator[tuple[object, Callable[[], Image.Image]] | ShotRenderer]:
+        """(state, draw) for every frame in order, ``draw`` making the frame of ``state``; and each shot's
+        renderer once no later frame needs it.
 
         A transition covers the first frames of the incoming shot; the outgoing shot goes on past
         its end meanwhile (its camera holding, its exits done).
@@ -145,26 +146,43 @@ class Compositor:
                     yield blend, functools.partial(_draw_blend, previous, current, blend)
                 else:
                     yield state, functools.partial(current.draw, state)
+            if previous is not None:
+                yield previous
             previous = current
 
     def frames(self, workers: int = 2) -> Iterator[Image.Image]:
         """Every frame of the plan, in order; an unchanged frame is the previous object again.
 
-        Up to ``workers`` frames are drawn at once in threads (Pillow releases the GIL while it
-        resamples), a few frames ahead of the consumer.
+        Up to ``workers`` frames are drawn at once in threads (Pillow and OpenCV release the GIL while
+        they resample), a few frames ahead of the consumer. A shot's kept worlds are let go once every
+        frame drawing on it has been given, so at most two shots' are held.
         """
-        ahead: collections.deque[concurrent.futures.Future[Image.Image]] = collections.deque()
+        ahead: collections.deque[concurrent.futures.Future[Image.Image] | ShotRenderer] = collections.deque()
         last_state: object = None
         last: concurrent.futures.Future[Image.Image] | None = None
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compose") as pool:
-            for state, draw in self._jobs():
+            for job in self._jobs():
+                if isinstance(job, ShotRenderer):
+                    ahead.append(job)
+                    continue
+                state, draw = job
                 if last is None or state != last_state:
                     last, last_state = pool.submit(draw), state
                 ahead.append(last)
-                if len(ahead) > 2 * workers:
-                    yield ahead.popleft().result()
+                while len(ahead) > 2 * workers or (ahead and isinstance(ahead[0], ShotRenderer)):
+                    if (frame := _given(ahead.popleft())) is not None:
+                        yield frame
             while ahead:
-                yield ahead.popleft().result()
+                if (frame := _given(ahead.popleft())) is not None:
+                    yield frame
+
+
+def _given(entry: concurrent.futures.Future[Image.Image] | ShotRenderer) -> Image.Image | None:
+    """A drawn frame, or None for a shot no frame still to come draws on (its worlds let go)."""
+    if isinstance(entry, ShotRenderer):
+        entry.release()
+        return None
+    return entry.result()
 
 
 def _draw_blend(outgoing: ShotRenderer, incoming: ShotRenderer, blend: _Blend) -> Image.Image:

@@ -10,7 +10,7 @@ from PIL import Image
 from generator.core.geometry import Rect
 from generator.planning.plan.camera import CameraView
 from generator.planning.plan.types import PlannedShot, ShotPlan
-from render.colour import image_of, pixels_of
+from render.colour import Colour, as_is, image_of, pixels_of
 from render.compose.sprites import Piece, Sprite, resample
 from render.compose.warp import bilinear
 
@@ -45,15 +45,24 @@ class ShotRenderer:
     While the camera is at rest, image layers that rest in place are baked, in z-order from the
     bottom, into a "world" image with the background, so frames reuse it. Under a camera move every
     image layer is resampled on its own, never twice. The world for each number of baked layers and
-    the last resampled piece of each moving layer are kept for reuse.
+    the last resampled piece of each moving layer are kept for reuse until ``release``. ``colour``
+    converts the background (RGB) into the colour the sprites are in, as each world is made.
     """
 
-    def __init__(self, plan: ShotPlan, shot: PlannedShot, background: Image.Image, sprites: list[Sprite]) -> None:
+    def __init__(
+        self,
+        plan: ShotPlan,
+        shot: PlannedShot,
+        background: Image.Image,
+        sprites: list[Sprite],
+        colour: Colour = as_is,
+    ) -> None:
         self.size = plan.size
         self.shot = shot
         self.depth = shot.camera.layer_depth
         self.background = background
         self.sprites = sprites
+        self.colour = colour
         self._worlds: dict[int, np.ndarray] = {}
         self._pieces: dict[int, tuple[tuple[float, ...], Piece | None]] = {}
 
@@ -110,13 +119,19 @@ class ShotRenderer:
     def _world(self, baked: int) -> np.ndarray:
         """The background with the bottom ``baked`` layers drawn in, as RGBX pixels."""
         if baked not in self._worlds:
-            world = self.background.copy()
+            world = self.colour(self.background)
+            world = world.copy() if world is self.background else world
             for sprite in self.sprites[:baked]:
                 piece = resample(sprite, sprite.rect, 1.0, self.size)
                 if piece is not None:
                     world.paste(piece.image, piece.origin, piece.mask)
             self._worlds[baked] = pixels_of(world)
         return self._worlds[baked]
+
+    def release(self) -> None:
+        """Let go of the worlds and pieces kept for reuse (the shot is drawn; drawing again makes them anew)."""
+        self._worlds.clear()
+        self._pieces.clear()
 
     def _cached_piece(self, index: int, rect: Rect, opacity: float) -> Piece | None:
         """Layer ``index`` resampled into ``rect``, reused while its placement is exactly the same.
