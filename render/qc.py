@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import struct
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import ffmpeg
 import numpy as np
@@ -159,18 +161,51 @@ def decode_frames(path: Path, frames: Sequence[int], size: tuple[int, int], exec
     Raises:
         EncodeError: ffmpeg failed or gave fewer frames than asked.
     """
+    return dict(decoded_frames(path, frames, size, executable))
+
+
+def decoded_frames(
+    path: Path, frames: Sequence[int], size: tuple[int, int], executable: str
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(number, RGB array) for each of ``frames`` of ``path`` in order, in one pass, each read as ffmpeg gives it.
+
+    Raises:
+        EncodeError: ffmpeg failed or gave fewer frames than asked.
+    """
     wanted = sorted(set(frames))
     argv = decode_argv(path, wanted, executable)
-    result = subprocess.run(argv, capture_output=True, check=False)
     width, height = size
-    if result.returncode != 0 or len(result.stdout) != len(wanted) * width * height * 3:
-        raise EncodeError(
-            f"qc: decoding {len(wanted)} frames for checking failed",
-            argv=argv,
-            stderr=result.stderr.decode("utf-8", "replace"),
-        )
-    pixels = np.frombuffer(result.stdout, dtype=np.uint8).reshape(len(wanted), height, width, 3)
-    return dict(zip(wanted, pixels))
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr)
+        assert process.stdout is not None
+        try:
+            for number in wanted:
+                frame = np.empty((height, width, 3), np.uint8)
+                if not _read_into(process.stdout, frame.data.cast("B")):
+                    break
+                yield number, frame
+            else:
+                if process.wait() == 0:
+                    return
+            process.wait()
+            stderr.seek(0)
+            raise EncodeError(f"qc: decoding {len(wanted)} frames for checking failed", argv=argv,
+                              stderr=stderr.read().decode("utf-8", "replace"))  # fmt: skip
+        finally:
+            process.kill()
+            process.stdout.close()
+            process.wait()
+
+
+def _read_into(stream: IO[bytes], buffer: memoryview) -> bool:
+    """Fill ``buffer`` from ``stream``; False when the stream ends first."""
+    filled = 0
+    while filled < len(buffer):
+        count = stream.readinto(buffer[filled:])  # type: ignore[attr-defined]
+        if not count:
+            return False
+        filled += count
+    return True
 
 
 def _moves(shot: PlannedShot) -> bool:
@@ -214,16 +249,24 @@ def check_pictures(
     wanted = [n for n, _, _ in samples] + [n for _, a, b in frozen_pairs for n in (a, b)]
     if not wanted:
         return []
-    decoded = decode_frames(path, wanted, plan.size, executable)
+    # One decoded frame is held at a time: what the checks need of it is taken as it comes.
+    paired = {n for _, a, b in frozen_pairs for n in (a, b)}
+    thumbnails: dict[int, np.ndarray] = {}
+    found: dict[tuple[int, int], LayerCheck | None] = {}
+    for number, frame in decoded_frames(path, wanted, plan.size, executable):
+        if number in paired:
+            thumbnails[number] = frame[::4, ::4].astype(np.int16)
+        for index, (at, shot, layer) in enumerate(samples):
+            if at == number:
+                found[number, index] = _layer_check(frame, plan, shot, layer, source(layer), number - shot.start)
     for shot, first, last in frozen_pairs:
-        a, b = decoded[first][::4, ::4].astype(np.int16), decoded[last][::4, ::4].astype(np.int16)
-        if float(np.percentile(np.abs(a - b), 99.9)) <= FROZEN_LEVEL:  # compression noise aside, nothing changed
-            raise RenderError(
+        if float(np.percentile(np.abs(thumbnails[first] - thumbnails[last]), 99.9)) <= FROZEN_LEVEL:
+            raise RenderError(  # compression noise aside, nothing changed
                 f"qc: the shot is frozen: frames {first} and {last} are the same, yet its plan moves", shot=shot.id
             )
     checks = []
-    for number, shot, layer in samples:
-        check = _layer_check(decoded[number], plan, shot, layer, source(layer), number - shot.start)
+    for index, (number, shot, layer) in enumerate(samples):
+        check = found[number, index]
         if check is None:
             continue
         checks.append(check)

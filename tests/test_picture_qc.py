@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.core.errors import RenderError
+from generator.core.errors import EncodeError, RenderError
 from generator.core.images import AssetResolver
 from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.store import LocalStore
@@ -119,3 +119,17 @@ def test_a_shot_whose_plan_moves_but_whose_frames_do_not_is_frozen(
     with pytest.raises(RenderError, match="qc: the shot is frozen") as caught:
         _check(_encode(stuck, plan, tmp_path / "v.mp4"), plan, assets)
     assert str(caught.value).startswith("shot table: qc: the shot is frozen")
+
+
+def test_a_video_that_cannot_be_decoded_fails_its_check_with_ffmpegs_words(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    plan, assets = _still(write_catalog, templates_root)
+    video = _encode(
+        list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames()), plan, tmp_path / "v.mp4"
+    )
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(video.read_bytes()[: video.stat().st_size // 2])  # the frames' index (moov) is at the front
+    with pytest.raises(EncodeError, match=r"qc: decoding \d+ frames for checking failed") as caught:
+        _check(cut, plan, assets)
+    assert caught.value.stderr_tail
