@@ -44,6 +44,10 @@ def _encode(frames: list[Image.Image], plan: ShotPlan, out: Path) -> Path:
     return out
 
 
+def _rendered(plan: ShotPlan, assets: AssetResolver, out: Path) -> Path:
+    return _encode(list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames()), plan, out)
+
+
 def _check(video: Path, plan: ShotPlan, assets: AssetResolver) -> list:  # type: ignore[type-arg]
     return check_pictures(video, plan, lambda layer: layer_source(layer, assets), ffmpeg_executable())
 
@@ -92,9 +96,7 @@ def test_a_product_away_from_its_planned_place_fails(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    video = _encode(
-        list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames()), plan, tmp_path / "v.mp4"
-    )
+    video = _rendered(plan, assets, tmp_path / "v.mp4")
     shots = []
     for shot in plan.shots:
         layers = tuple(
@@ -125,9 +127,7 @@ def test_a_video_that_cannot_be_decoded_fails_its_check_with_ffmpegs_words(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     plan, assets = _still(write_catalog, templates_root)
-    video = _encode(
-        list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames()), plan, tmp_path / "v.mp4"
-    )
+    video = _rendered(plan, assets, tmp_path / "v.mp4")
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(video.read_bytes()[: video.stat().st_size // 2])  # the frames' index (moov) is at the front
     with pytest.raises(EncodeError, match=r"qc: decoding \d+ frames for checking failed") as caught:
