@@ -47,7 +47,7 @@ def _converted(image: Image.Image, matrix: np.ndarray) -> Image.Image:
     colour = opencv().transform(np.ascontiguousarray(pixels[..., :3]), matrix)  # rounded, clipped to 0..255
     if image.mode == "RGBA":
         colour = np.dstack([colour, pixels[..., 3]])
-    return Image.fromarray(colour, image.mode)
+    return Image.fromarray(colour)  # RGB from three channels, RGBA from four
 
 
 def pixels_of(image: Image.Image) -> np.ndarray:

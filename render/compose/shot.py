@@ -20,8 +20,8 @@ def through_camera(
 ) -> Image.Image:
     """The part ``area`` (left, top, right, bottom) of the canvas showing ``box`` of ``world`` (RGBX pixels).
 
-    Bilinear, sampling where Pillow's ``resize(canvas, BILINEAR, box=box)`` does (pixel centres), in
-    OpenCV's fixed-point SIMD affine warp: a sixth of the time, within one level of Pillow's pixels.
+    Bilinear, sampling where Pillow's ``resize(canvas, BILINEAR, box=box)`` does (pixel centres), by
+    ``warp.bilinear``: within one level of Pillow's pixels.
     """
     x0, y0, x1, y1 = box
     sx, sy = (x1 - x0) / canvas[0], (y1 - y0) / canvas[1]
