@@ -550,3 +550,15 @@ def test_composing_a_plan_twice_gives_the_same_bytes(product: tuple[AssetResolve
     keyframes = [_blob((100.0, 200.0), floor=30), _blob((200.0, 100.0), floor=90)]
     once, again = _frames(plan, keyframes, assets, workers=1), _frames(plan, keyframes, assets, workers=4)
     assert [frame.tobytes() for frame in once] == [frame.tobytes() for frame in again]
+
+
+def test_a_shots_kept_worlds_are_let_go_once_no_later_frame_draws_on_it() -> None:
+    blend = transition("crossfade", 4, "left", "linear")
+    plan = _plan(_shot(8, move="push-in", amount=0.05), _shot(8, transition=blend), _shot(8, transition=blend))
+    compositor = Compositor.render(plan, Backdrops([_blob((100, 100)), _flat(90), _flat(200)]), AssetResolver({}))
+    held = [tuple(bool(shot._worlds) for shot in compositor._shots) for _ in compositor.frames()]
+    assert held[0][0] and not held[16][0]  # let go once the second shot, blends into it included, is given
+    assert [bool(shot._worlds) for shot in compositor._shots] == [False, False, True]
+    again = list(compositor.frames())  # drawing again makes the worlds anew: the same frames
+    assert [np.asarray(frame).tobytes() for frame in again] == [np.asarray(frame).tobytes() for frame in _frames(
+        plan, [_blob((100, 100)), _flat(90), _flat(200)])]  # fmt: skip
