@@ -179,15 +179,15 @@ def decoded_frames(
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr)
         assert process.stdout is not None
         try:
+            given = 0
             for number in wanted:
                 frame = np.empty((height, width, 3), np.uint8)
                 if not _read_into(process.stdout, frame.data.cast("B")):
                     break
+                given += 1
                 yield number, frame
-            else:
-                if process.wait() == 0:
-                    return
-            process.wait()
+            if process.wait() == 0 and given == len(wanted):
+                return
             stderr.seek(0)
             raise EncodeError(f"qc: decoding {len(wanted)} frames for checking failed", argv=argv,
                               stderr=stderr.read().decode("utf-8", "replace"))  # fmt: skip

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from generator.core.errors import CatalogError
 from generator.core.images import DEFAULT_MAX_PIXELS
@@ -123,10 +123,7 @@ class Catalog:
 
     def rows(self) -> list[Product | CatalogError | SkippedRow]:
         """Good, bad and skipped rows together, in file order."""
-        return sorted(
-            [*self.products, *self.errors, *self.skipped],
-            key=lambda item: row_of(item) if isinstance(item, CatalogError) else item.row,
-        )
+        return sorted([*self.products, *self.errors, *self.skipped], key=row_of)
 
 
 @dataclass(frozen=True)
@@ -150,9 +147,14 @@ class CatalogStream:
         return self.items
 
 
-def row_of(error: CatalogError) -> int:
-    """The row a catalog error is about (0: the file as a whole)."""
-    return int(str(error.context.get("row", 0)))
+class _Numbered(Protocol):
+    @property
+    def row(self) -> int: ...
+
+
+def row_of(item: CatalogError | _Numbered) -> int:
+    """The row a catalog item is on, or an error is about (0: the file as a whole)."""
+    return int(str(item.context.get("row", 0))) if isinstance(item, CatalogError) else item.row
 
 
 @dataclass(frozen=True)

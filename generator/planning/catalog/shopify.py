@@ -89,7 +89,7 @@ def shopify_entries(
     canonical += [_CANONICAL[key] for key in ("vendor", "type", "category") if key in names]
     canonical += ["sale_price"] * ("compare_at" in names) + ["color", "size"] * ("option1_name" in names)
     everything: list[Entry | CatalogError] = [*entries, *errors]
-    in_order = sorted(everything, key=lambda item: item.row if isinstance(item, Entry) else row_of(item))
+    in_order = sorted(everything, key=row_of)
     return in_order, (*canonical, *(name for name in table.columns if name and name not in used))
 
 
