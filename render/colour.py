@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from types import ModuleType
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -29,6 +30,19 @@ _TO_VIDEO = np.hstack([_MATRIX, _OFFSET[:, None]])
 _TO_RGB = np.hstack([np.linalg.inv(_MATRIX), (-np.linalg.inv(_MATRIX) @ _OFFSET)[:, None]])
 
 Colour = Callable[[Image.Image], Image.Image]  # an image's pixels in the colour frames are composited in
+
+
+class Packed(Protocol):
+    """A frame drawn elsewhere (on a device) and packed for the encoder there."""
+
+    def packed(self) -> np.ndarray:
+        """Planar 4:2:0 bytes, as ``pack_420`` gives."""
+
+    def image(self) -> Image.Image:
+        """The frame as an image in video colour."""
+
+
+VideoFrame = Image.Image | Packed  # a frame for the encoder: an image in video colour, or one packed already
 
 
 @functools.cache

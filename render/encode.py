@@ -8,6 +8,7 @@ is ``$ADGEN_FFMPEG`` when set, else the one shipped in the ``imageio-ffmpeg`` wh
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import queue
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Literal
 
 import ffmpeg
@@ -25,23 +27,32 @@ import numpy as np
 from PIL import Image
 
 from generator.core.errors import ConfigError, EncodeError
-from render.colour import pack_420
+from render.colour import VideoFrame, pack_420
 
 _QUEUE_FRAMES = 8  # raw frames buffered between the compositor and ffmpeg (about 25 MB at 1080x1920)
 _PIPE_BYTES = 1 << 20  # the pipe's buffer (Linux's default ceiling): a sixth of the wake-ups of the 64 KiB default
 
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+# NVENC's presets, p1 (fastest) to p7 (best), for the x264 preset of about the same trade of speed for size
+NVENC_PRESETS = MappingProxyType({
+    "ultrafast": "p1", "superfast": "p2", "veryfast": "p3", "faster": "p3", "fast": "p4", "medium": "p5",
+    "slow": "p6", "slower": "p7", "veryslow": "p7",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
 class EncodeSettings:
-    """x264/AAC settings; the defaults are x264's own balance of speed and size at high quality.
+    """How frames become the MP4: where they are composited, and the H.264/AAC settings.
 
-    Every field is part of an output's key, codec, profile and pixel format included: outputs made
-    with other settings are other outputs."""
+    The defaults composite on the CPU and encode with x264's own balance of speed and size at high
+    quality. ``compositing`` ``cuda`` draws the frames on the GPU (``render.compose.device``);
+    ``h264_nvenc`` encodes on it, with ``crf`` as its constant-quality level and ``preset`` mapped
+    to ``NVENC_PRESETS``. Every field is part of an output's key (``identity``): outputs made with
+    other settings are other outputs."""
 
-    codec: Literal["libx264"] = "libx264"
+    compositing: Literal["cpu", "cuda"] = "cpu"
+    codec: Literal["libx264", "h264_nvenc"] = "libx264"
     profile: Literal["high"] = "high"
     pixel_format: Literal["yuv420p"] = "yuv420p"
     crf: int = 20
@@ -49,6 +60,14 @@ class EncodeSettings:
     audio_codec: Literal["aac"] = "aac"
     audio_bitrate: str = "128k"
     audio_rate: int = 44100
+
+    def identity(self) -> dict[str, object]:
+        """The fields as an output key hashes them: ``compositing`` only off the CPU, so the keys of
+        outputs composited on the CPU are those they had before there was a choice."""
+        fields = dataclasses.asdict(self)
+        if self.compositing == "cpu":
+            del fields["compositing"]
+        return fields
 
 
 @dataclass(frozen=True)
@@ -105,11 +124,19 @@ def encode_argv(
     else:  # already BT.709: said so, or ffmpeg would convert from what it takes untagged frames for
         video = video.filter("setparams", range="tv", colorspace="bt709", color_primaries="bt709", color_trc="bt709")
     streams = [video]
+    if settings.codec == "h264_nvenc":  # constant quality at about x264's crf, no bitrate cap
+        quality: dict[str, object] = {
+            "preset": NVENC_PRESETS[settings.preset],
+            "rc": "vbr",
+            "cq": settings.crf,
+            "b:v": 0,
+        }
+    else:
+        quality = {"preset": settings.preset, "crf": settings.crf}
     options: dict[str, object] = {
         "c:v": settings.codec,
         "profile:v": settings.profile,
-        "preset": settings.preset,
-        "crf": settings.crf,
+        **quality,
         "pix_fmt": settings.pixel_format,
         "colorspace": "bt709",
         "color_primaries": "bt709",
@@ -138,8 +165,10 @@ def encode_argv(
     return list(stream.compile(cmd=executable))
 
 
-def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[int, int]) -> None:
+def encode_video(frames: Iterable[VideoFrame], argv: list[str], *, size: tuple[int, int]) -> None:
     """Run ``argv`` (reading ``yuv420p``) and stream ``frames`` (video colour, ``render.colour``, of ``size``) to it.
+
+    A frame is an image, packed here, or one packed already where it was drawn (on a device).
 
     A writer thread feeds ffmpeg while the next frames are composited (Pillow, OpenCV and pipe
     writes release the GIL), with at most ``_QUEUE_FRAMES`` frames in flight. A frame that is the
@@ -162,15 +191,11 @@ def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[
         try:
             if size[0] % 2 or size[1] % 2:
                 raise EncodeError(f"4:2:0 video needs an even width and height, not {size}", argv=argv, stderr="")
-            last: Image.Image | None = None
+            last: VideoFrame | None = None
             data = np.empty(0, np.uint8)
             for frame in frames:
                 if frame is not last:
-                    if frame.size != size or frame.mode != "RGB":
-                        raise EncodeError(
-                            f"frame is {frame.mode} {frame.size}, expected RGB {size}", argv=argv, stderr=""
-                        )
-                    data, last = pack_420(frame), frame
+                    data, last = _packed(frame, size, argv), frame
                 if not _put(pending, data, writer):
                     break  # ffmpeg stopped reading; its exit status and stderr say why
             _put(pending, None, writer)
@@ -188,6 +213,18 @@ def encode_video(frames: Iterable[Image.Image], argv: list[str], *, size: tuple[
             raise EncodeError(
                 f"ffmpeg exited with status {returncode}", argv=argv, stderr=stderr.read().decode("utf-8", "replace")
             )
+
+
+def _packed(frame: VideoFrame, size: tuple[int, int], argv: list[str]) -> np.ndarray:
+    """``frame``'s 4:2:0 bytes, checked for ``size``."""
+    if not isinstance(frame, Image.Image):
+        data = frame.packed()
+        if data.size != size[0] * size[1] * 3 // 2:
+            raise EncodeError(f"packed frame has {data.size} bytes, expected {size} 4:2:0", argv=argv, stderr="")
+        return data
+    if frame.size != size or frame.mode != "RGB":
+        raise EncodeError(f"frame is {frame.mode} {frame.size}, expected RGB {size}", argv=argv, stderr="")
+    return pack_420(frame)
 
 
 def _put(pending: queue.Queue[np.ndarray | None], item: np.ndarray | None, writer: threading.Thread) -> bool:

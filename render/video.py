@@ -14,12 +14,11 @@ from types import MappingProxyType
 
 from PIL import Image
 
-from generator.core.errors import EncodeError
 from generator.core.images import AssetResolver
 from generator.planning.plan.types import ShotPlan
 from render.backends import Renderer
 from render.backends.draft import DraftRenderer
-from render.colour import to_rgb
+from render.colour import VideoFrame, to_rgb
 from render.compose import Compositor, layer_source
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.legibility import Remedied, remedy_on_keyframes
@@ -51,7 +50,8 @@ def encode_plan(
     ``taps`` maps frame numbers to what sees that frame, in RGB, on the way (a poster, a storyboard still).
 
     Raises:
-        EncodeError: ffmpeg failed, or the compositor draws RGB frames.
+        EncodeError: ffmpeg failed.
+        RenderError: the compositor draws RGB frames, or on a device torch cannot use.
         AssetError: the audio file is missing or changed since planning.
     """
     plan = compositor.plan
@@ -63,9 +63,7 @@ def encode_plan(
         video_path, size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio, settings=settings,
         executable=executable,
     )  # fmt: skip
-    if compositor.colour != "video":
-        raise EncodeError("frames for the encoder are composited in video colour", argv=argv, stderr="")
-    encode_video(_tapped(compositor.frames(), taps), argv, size=plan.size)
+    encode_video(_tapped(compositor.video_frames(), taps), argv, size=plan.size)
 
 
 def render_video(
@@ -82,7 +80,8 @@ def render_video(
 
     Raises:
         RenderError: compositing, encoding (EncodeError) or a QC check failed, or a text lacks
-            contrast on a model's keyframes and its style asks for no remedy.
+            contrast on a model's keyframes and its style asks for no remedy, or ``settings`` composite
+            on a device torch cannot use.
         AssetError: a referenced file is missing or changed since planning.
     """
     # 1. Keyframes and sprites, once per plan.
@@ -95,7 +94,11 @@ def render_video(
         )
         if remedies:
             compositor = compositor.restyled(drawn)
-    # 3. Stream frames into ffmpeg, keeping the poster frame on the way.
+    # 3. Stream frames into ffmpeg, keeping the poster frame on the way; drawn on the GPU if asked.
+    if settings.compositing != "cpu":
+        from render.compose.device import DeviceCompositor  # torch is imported only for the GPU path
+
+        compositor = DeviceCompositor(compositor, settings.compositing)
     executable = ffmpeg_executable()
 
     def poster(frame: Image.Image) -> None:
@@ -108,8 +111,8 @@ def render_video(
     return VideoChecks(tuple(layers), remedies)
 
 
-def _tapped(frames: Iterator[Image.Image], taps: Mapping[int, FrameTap]) -> Iterator[Image.Image]:
+def _tapped(frames: Iterator[VideoFrame], taps: Mapping[int, FrameTap]) -> Iterator[VideoFrame]:
     for number, frame in enumerate(frames):
         if number in taps:
-            taps[number](to_rgb(frame))
+            taps[number](to_rgb(frame if isinstance(frame, Image.Image) else frame.image()))
         yield frame

@@ -56,7 +56,7 @@ class RenderJob:
             "plan": self.plan.sha256,
             "fonts": dict(self.fonts),
             "renderer": self.renderer_identity,
-            "encode": dataclasses.asdict(self.encode),
+            "encode": self.encode.identity(),
         }
 
     @functools.cached_property

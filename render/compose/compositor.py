@@ -23,7 +23,7 @@ import copy
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from PIL import Image
 
@@ -32,14 +32,17 @@ from generator.core.images import AssetResolver
 from generator.planning.plan.transitions import Transition
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan
 from render.backends import Renderer
-from render.colour import Colour, as_is, to_video
+from render.colour import Colour, VideoFrame, as_is, to_video
 from render.compose.requests import keyframe_requests, layer_source
 from render.compose.shot import ShotRenderer, State
 from render.compose.sprites import shot_sprites
 
+F = TypeVar("F")
+F_co = TypeVar("F_co", covariant=True)
+
 
 @dataclass(frozen=True)
-class _Blend:
+class Blend:
     """A frame of a transition: both shots' states and how far it has gone (eased, 0..1)."""
 
     transition: Transition
@@ -127,29 +130,6 @@ class Compositor:
         twin._shots = twin._renderers()
         return twin
 
-    def _jobs(self) -> Iterator[tuple[object, Callable[[], Image.Image]] | ShotRenderer]:
-        """(state, draw) for every frame in order, ``draw`` making the frame of ``state``; and each shot's
-        renderer once no later frame needs it.
-
-        A transition covers the first frames of the incoming shot; the outgoing shot goes on past
-        its end meanwhile (its camera holding, its exits done).
-        """
-        previous: ShotRenderer | None = None
-        for shot, current in zip(self.plan.shots, self._shots):
-            transition = shot.transition_in if previous is not None else None
-            blend_frames = min(transition.frames, shot.frames) if transition is not None else 0
-            for local in range(shot.frames):
-                state = current.state(local)
-                if transition is not None and previous is not None and local < blend_frames:
-                    outgoing = previous.state(previous.shot.frames + local)
-                    blend = _Blend(transition, transition.progress(local, blend_frames), outgoing, state)
-                    yield blend, functools.partial(_draw_blend, previous, current, blend)
-                else:
-                    yield state, functools.partial(current.draw, state)
-            if previous is not None:
-                yield previous
-            previous = current
-
     def frames(self, workers: int = 2) -> Iterator[Image.Image]:
         """Every frame of the plan, in order; an unchanged frame is the previous object again.
 
@@ -157,19 +137,29 @@ class Compositor:
         they resample), a few frames ahead of the consumer. A shot's kept worlds are let go once every
         frame drawing on it has been given, so at most two shots' are held.
         """
-        ahead: collections.deque[concurrent.futures.Future[Image.Image] | ShotRenderer] = collections.deque()
+        return self._drawn(self._shots, workers, _draw_blend)
+
+    def video_frames(self, workers: int = 2) -> Iterator[VideoFrame]:
+        """The frames for the encoder: ``frames`` here; drawn elsewhere and packed there by a subclass."""
+        if self.colour != "video":
+            raise RenderError("frames for the encoder are composited in video colour")
+        return self.frames(workers)
+
+    def _drawn(self, shots: Sequence[Drawer[F]], workers: int, blend: _Blender[F]) -> Iterator[F | Image.Image]:
+        """The frames ``shots`` draw, in order, as ``frames`` describes; ``blend`` draws a transition's."""
+        ahead: collections.deque[concurrent.futures.Future[F | Image.Image] | Drawer[F]] = collections.deque()
         last_state: object = None
-        last: concurrent.futures.Future[Image.Image] | None = None
+        last: concurrent.futures.Future[F | Image.Image] | None = None
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compose") as pool:
-            for job in self._jobs():
-                if isinstance(job, ShotRenderer):
+            for job in _jobs(shots, blend):
+                if not isinstance(job, tuple):
                     ahead.append(job)
                     continue
                 state, draw = job
                 if last is None or state != last_state:
                     last, last_state = pool.submit(draw), state
                 ahead.append(last)
-                while len(ahead) > 2 * workers or (ahead and isinstance(ahead[0], ShotRenderer)):
+                while len(ahead) > 2 * workers or (ahead and not isinstance(ahead[0], concurrent.futures.Future)):
                     if (frame := _given(ahead.popleft())) is not None:
                         yield frame
             while ahead:
@@ -177,13 +167,55 @@ class Compositor:
                     yield frame
 
 
-def _given(entry: concurrent.futures.Future[Image.Image] | ShotRenderer) -> Image.Image | None:
+class Drawer(Protocol[F_co]):
+    """What draws one shot's frames: ``ShotRenderer`` on the CPU, or one on a device."""
+
+    shot: PlannedShot
+
+    def state(self, frame: int) -> State: ...
+
+    def draw(self, state: State) -> F_co: ...
+
+    def release(self) -> None: ...
+
+
+_Blender = Callable[[Drawer[F], Drawer[F], "Blend"], Image.Image]
+
+
+def _jobs(
+    shots: Sequence[Drawer[F]], blend: _Blender[F]
+) -> Iterator[tuple[object, Callable[[], F | Image.Image]] | Drawer[F]]:
+    """(state, draw) for every frame in order, ``draw`` making the frame of ``state``; and each shot's
+    drawer once no later frame needs it.
+
+    A transition covers the first frames of the incoming shot; the outgoing shot goes on past
+    its end meanwhile (its camera holding, its exits done).
+    """
+    previous: Drawer[F] | None = None
+    for current in shots:
+        shot = current.shot
+        transition = shot.transition_in if previous is not None else None
+        blend_frames = min(transition.frames, shot.frames) if transition is not None else 0
+        for local in range(shot.frames):
+            state = current.state(local)
+            if transition is not None and previous is not None and local < blend_frames:
+                outgoing = previous.state(previous.shot.frames + local)
+                mix = Blend(transition, transition.progress(local, blend_frames), outgoing, state)
+                yield mix, functools.partial(blend, previous, current, mix)
+            else:
+                yield state, functools.partial(current.draw, state)
+        if previous is not None:
+            yield previous
+        previous = current
+
+
+def _given(entry: concurrent.futures.Future[F] | Drawer[object]) -> F | None:
     """A drawn frame, or None for a shot no frame still to come draws on (its worlds let go)."""
-    if isinstance(entry, ShotRenderer):
-        entry.release()
-        return None
-    return entry.result()
+    if isinstance(entry, concurrent.futures.Future):
+        return entry.result()
+    entry.release()
+    return None
 
 
-def _draw_blend(outgoing: ShotRenderer, incoming: ShotRenderer, blend: _Blend) -> Image.Image:
+def _draw_blend(outgoing: Drawer[Image.Image], incoming: Drawer[Image.Image], blend: Blend) -> Image.Image:
     return blend.transition.apply(outgoing.draw(blend.outgoing), incoming.draw(blend.incoming), blend.progress)

@@ -90,7 +90,7 @@ class ShotRenderer:
 
     def draw(self, state: State) -> Image.Image:
         view = state.view
-        world = self._world(state.baked)
+        world = self.world(state.baked)
         if view.at_rest:
             frame = image_of(world)
         else:
@@ -105,7 +105,7 @@ class ShotRenderer:
         """The part ``area`` (left, top, right, bottom; canvas pixels) of what ``draw`` gives, drawn alone."""
         left, top, right, bottom = area
         view = state.view
-        world = self._world(state.baked)
+        world = self.world(state.baked)
         if view.at_rest:
             frame = image_of(world[top:bottom, left:right])
         else:
@@ -116,7 +116,7 @@ class ShotRenderer:
                 frame.paste(piece.image, (piece.origin[0] - left, piece.origin[1] - top), piece.mask)
         return frame
 
-    def _world(self, baked: int) -> np.ndarray:
+    def world(self, baked: int) -> np.ndarray:
         """The background with the bottom ``baked`` layers drawn in, as RGBX pixels."""
         if baked not in self._worlds:
             world = self.colour(self.background)

@@ -55,34 +55,52 @@ class Piece:
     origin: tuple[int, int]
 
 
-def resample(sprite: Sprite, rect: Rect, opacity: float, canvas: tuple[int, int]) -> Piece | None:
-    """``sprite`` resampled into ``rect`` (canvas pixels, fractional), clipped to the canvas."""
+@dataclass(frozen=True)
+class Placement:
+    """Where a sprite lands in a rect, clipped to the canvas: the ``box`` of its image to sample, the
+    whole-pixel ``origin`` and ``size`` it fills, and whether it is ``reduced`` (shown below its own size)."""
+
+    box: tuple[float, float, float, float]
+    origin: tuple[int, int]
+    size: tuple[int, int]
+    reduced: bool
+
+
+def placement(sprite: Sprite, rect: Rect, canvas: tuple[int, int]) -> Placement | None:
+    """Where ``sprite`` resampled into ``rect`` (canvas pixels, fractional) lands; None when off the canvas."""
     x, y, w, h = rect
     width, height = canvas
     x0, y0 = max(0, math.floor(x)), max(0, math.floor(y))
     x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
-    if x1 <= x0 or y1 <= y0 or w <= 0 or h <= 0 or opacity <= 0.0:
+    if x1 <= x0 or y1 <= y0 or w <= 0 or h <= 0:
         return None
     source = sprite.image
-    inner_w, inner_h = source.width - 2 * _PAD, source.height - 2 * _PAD
-    rx, ry = inner_w / w, inner_h / h
+    rx, ry = (source.width - 2 * _PAD) / w, (source.height - 2 * _PAD) / h
     box = (
         min(max(0.0, _PAD + (x0 - x) * rx), source.width),
         min(max(0.0, _PAD + (y0 - y) * ry), source.height),
         min(max(0.0, _PAD + (x1 - x) * rx), source.width),
         min(max(0.0, _PAD + (y1 - y) * ry), source.height),
     )
-    size = (x1 - x0, y1 - y0)
-    if rx <= 1.0 and ry <= 1.0:  # nothing reduced: Pillow's filter is plain bilinear, which OpenCV does 5x faster
+    return Placement(box, (x0, y0), (x1 - x0, y1 - y0), rx > 1.0 or ry > 1.0)
+
+
+def resample(sprite: Sprite, rect: Rect, opacity: float, canvas: tuple[int, int]) -> Piece | None:
+    """``sprite`` resampled into ``rect`` (canvas pixels, fractional), clipped to the canvas."""
+    placed = placement(sprite, rect, canvas)
+    if placed is None or opacity <= 0.0:
+        return None
+    box, size = placed.box, placed.size
+    if not placed.reduced:  # Pillow's filter is plain bilinear, which OpenCV does 5x faster
         step = ((box[2] - box[0]) / size[0], (box[3] - box[1]) / size[1])
         pixels = bilinear(sprite.pixels, box[:2], step, size, transparent_edge=True)
         image = Image.frombytes("RGBa", size, pixels).convert("RGBA")
     else:
-        image = source.resize(size, Image.Resampling.BILINEAR, box=box).convert("RGBA")
+        image = sprite.image.resize(size, Image.Resampling.BILINEAR, box=box).convert("RGBA")
     mask = image.getchannel("A")
     if opacity < 1.0:
         mask = mask.point(_opacity_lut(opacity))
-    return Piece(image, mask, (x0, y0))
+    return Piece(image, mask, placed.origin)
 
 
 def _opacity_lut(opacity: float) -> list[int]:
