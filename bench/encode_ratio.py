@@ -8,7 +8,10 @@
    RGB frames to BT.709 first, the floor of a compositor that hands over RGB).
 3. Print per-video times and the ratio of the totals to each floor.
 
-Usage: ``python bench/encode_ratio.py [CATALOG] [--limit N]`` (default: the bundled sample catalog).
+With ``--gpu``, adgen composites on CUDA and encodes with NVENC where the machine has them
+(``render.gpu.on_gpu``), and the floors encode with the same codec.
+
+Usage: ``python bench/encode_ratio.py [CATALOG] [--limit N] [--gpu]`` (default: the bundled sample catalog).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from generator.orchestration.jobs import RenderJob
 from generator.orchestration.store import LocalStore
 from generator.planning.plan.types import ShotPlan
 from render.encode import AudioBed, EncodeSettings, encode_argv, ffmpeg_executable
+from render.gpu import on_gpu
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,7 +42,7 @@ def encode_only_seconds(
     assets: AssetResolver,
     scratch: Path,
     source_format: Literal["yuv420p", "rgb24"],
-    preset: str = EncodeSettings().preset,
+    settings: EncodeSettings,
 ) -> float:
     """Seconds ffmpeg alone needs to encode ``video``'s decoded frames, as ``source_format``, with adgen's settings."""
     raw = scratch / "frames.raw"
@@ -55,7 +59,7 @@ def encode_only_seconds(
         )
     argv = encode_argv(
         scratch / "encode-only.mp4", size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio,
-        settings=EncodeSettings(preset=preset), executable=ffmpeg, source=str(raw), source_format=source_format,
+        settings=settings, executable=ffmpeg, source=str(raw), source_format=source_format,
     )  # fmt: skip
     started = time.perf_counter()
     subprocess.run(argv, check=True)
@@ -68,13 +72,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("catalog", nargs="?", type=Path, default=REPO / "catalogs" / "sample.csv")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--gpu", action="store_true", help="composite on CUDA, encode with NVENC, where present")
     args = parser.parse_args()
+    settings = EncodeSettings()
+    if args.gpu:
+        settings, notes = on_gpu(settings)
+        for note in notes:
+            print(f"--gpu: {note}", file=sys.stderr)
 
     with tempfile.TemporaryDirectory(prefix="adgen-bench-") as folder:
         scratch = Path(folder)
         store = LocalStore(scratch / "out")
         started = time.perf_counter()
-        report = run_batch(args.catalog, store, RunOptions(limit=args.limit))
+        report = run_batch(args.catalog, store, RunOptions(limit=args.limit, encode=settings))
         adgen_total = time.perf_counter() - started
         rendered = [r for r in report.results if r.status == "rendered"]
         if not rendered:
@@ -85,8 +95,8 @@ def main() -> int:
         print(f"{'sku':<10} {'frames':>6} {'adgen s':>8} {'x264 s':>7} {'ratio':>6} {'rgb s':>6}")
         for result in rendered:
             plan = RenderJob.from_json(Path(str(result.job)).read_text(encoding="utf-8"), str(result.job)).plan
-            yuv = encode_only_seconds(Path(str(result.video)), plan, assets, scratch, "yuv420p")
-            rgb = encode_only_seconds(Path(str(result.video)), plan, assets, scratch, "rgb24")
+            yuv = encode_only_seconds(Path(str(result.video)), plan, assets, scratch, "yuv420p", settings)
+            rgb = encode_only_seconds(Path(str(result.video)), plan, assets, scratch, "rgb24", settings)
             yuv_total, rgb_total = yuv_total + yuv, rgb_total + rgb
             print(
                 f"{result.sku:<10} {plan.frames:>6} {result.seconds:>8.2f} {yuv:>7.2f} "
@@ -94,6 +104,8 @@ def main() -> int:
             )
         per_video, count = adgen_total / len(rendered), len(rendered)
         summary = {
+            "compositing": settings.compositing,
+            "codec": settings.codec,
             "videos": count,
             "adgen_seconds_per_video": round(per_video, 3),
             "encode_only_seconds_per_video": round(yuv_total / count, 3),

@@ -7,16 +7,20 @@ marked ``cuda`` run it on a GPU and skip where torch sees none.
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 from PIL import Image
 
 from generator.core.errors import RenderError
 from generator.core.images import AssetResolver
+from generator.orchestration.cli import main
 from generator.planning.plan.types import ShotPlan
 from render.backends.draft import DraftRenderer
 from render.colour import pack_420
@@ -27,6 +31,7 @@ from render.encode import EncodeSettings, encode_argv, ffmpeg_executable
 from render.gpu import cuda_available, nvenc_works, on_gpu
 from render.qc import check_video
 from render.video import encode_plan, render_video
+from tests.conftest import product_row
 from tests.test_colour import small_plan  # noqa: F401  (a fixture)
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA device")
@@ -138,6 +143,24 @@ def test_output_keys_name_the_compositing_only_off_the_cpu() -> None:
     fields = EncodeSettings().identity()
     assert "compositing" not in fields and fields["codec"] == "libx264"
     assert EncodeSettings(compositing="cuda").identity() == {**fields, "compositing": "cuda"}
+
+
+def test_run_with_gpu_renders_on_what_this_machine_has_under_the_key_that_names_it(
+    write_catalog: Callable[..., Path], templates_root: Path, tmp_path: Path
+) -> None:
+    catalog = write_catalog([product_row("A")])
+    args = ["run", str(catalog), "--template", "quick", "--templates", str(templates_root), "--out",
+            str(tmp_path / "out"), "--workers", "1", "--preset", "ultrafast"]  # fmt: skip
+    result = CliRunner().invoke(main, [*args, "--gpu"])
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(text) for text in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    expected, notes = on_gpu(EncodeSettings(preset="ultrafast"))
+    assert line["status"] == "rendered" and line["encode"]["codec"] == expected.codec
+    assert all(f"--gpu: {note}" in result.output for note in notes)
+    again = CliRunner().invoke(main, args)  # without --gpu: the same output only if nothing moved to the GPU
+    (after,) = [json.loads(text) for text in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert again.exit_code == 0
+    assert (after["status"] == "skipped") == (expected == EncodeSettings(preset="ultrafast"))
 
 
 @cuda

@@ -164,6 +164,26 @@ def preset(value: str) -> Any:
     return EncodeSettings(preset=value)
 
 
+def on_gpu(settings: Any, gpu: bool) -> Any:
+    """``settings`` moved to the GPU when ``gpu`` is set, as far as this machine allows; each part that
+    stays on the CPU is logged as a warning, once, before any output key is made."""
+    if not gpu:
+        return settings
+    from render.gpu import on_gpu as moved
+
+    settings, notes = moved(settings)
+    for note in notes:
+        log.warning("--gpu: %s", note)
+    return settings
+
+
+gpu_option = click.option(
+    "--gpu", is_flag=True,
+    help="Composite frames on a CUDA GPU and encode with NVENC where this machine has them (each falls back to "
+    "the CPU, with a warning); part of every output key.",
+)  # fmt: skip
+
+
 def renderer_settings(path: Path | None, options: dict[str, Any]) -> RendererSettings:
     """Settings from ``path`` if given, with the options given on the command line on top."""
     context = click.get_current_context()
@@ -235,6 +255,7 @@ _batch_arguments = [
     click.option("--preset", "encode", default="medium", show_default=True,
                  callback=lambda _, __, value: preset(value),
                  help="x264 preset; part of every output key, so another preset renders every slot anew."),
+    gpu_option,
     workers_option,
     keyframe_cache_option,
     fetch_cache_option,
@@ -247,10 +268,10 @@ def with_batch_settings(function: Any) -> Any:
     """Add the options of how batches run on this machine; the command receives them as ``settings``."""
 
     @functools.wraps(function)
-    def command(*args: Any, templates_root: Path, encode: Any, workers: int, keyframe_cache: Path,
+    def command(*args: Any, templates_root: Path, encode: Any, gpu: bool, workers: int, keyframe_cache: Path,
                 fetch_cache: Path, allow_private_urls: bool, s3_endpoint_url: str | None, **kwargs: Any) -> Any:  # fmt: skip
         fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls, endpoint_url=s3_endpoint_url)
-        settings = BatchSettings(templates_root, encode, workers, keyframe_cache, fetch)
+        settings = BatchSettings(templates_root, guard(lambda: on_gpu(encode, gpu)), workers, keyframe_cache, fetch)
         return function(*args, settings=settings, **kwargs)
 
     for decorator in reversed(_batch_arguments):

@@ -15,9 +15,11 @@ from generator.orchestration.batch import (
 )
 from generator.orchestration.cli.common import (
     executor_block,
+    gpu_option,
     guard,
     keyframe_cache_option,
     log,
+    on_gpu,
     open_catalog,
     parse_aspects,
     parse_root,
@@ -115,12 +117,13 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
     callback=lambda _, __, value: preset(value),
     help="x264 preset, ultrafast to veryslow: faster presets encode quicker into bigger files of the same quality.",
 )
+@gpu_option
 @keyframe_cache_option
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, replace_older: bool, workers: int, executor_name: str, ray_address: str | None,
         ray_in_flight: int, ray_actors: int, ray_actor_gpus: float, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
-        preset: Any, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
+        preset: Any, gpu: bool, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
     with a manifest.jsonl and run-summary.json."""
     settings = guard(lambda: renderer_settings(renderer_config, renderer_options))
@@ -128,7 +131,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
     path, catalog_options = guard(lambda: open_catalog(catalog, columns, currency, max_pixels, fetch, reading))
     options = RunOptions(
         template_id=template_id, aspects=parse_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
-        encode=preset, keyframe_cache=keyframe_cache, templates_root=templates_root,
+        encode=guard(lambda: on_gpu(preset, gpu)), keyframe_cache=keyframe_cache, templates_root=templates_root,
         force=force, replace=replace_older, presign=presign, catalog=catalog_options,
     )  # fmt: skip
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
