@@ -20,11 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Literal
+from typing import IO, Annotated, Literal
 
 import ffmpeg
 import numpy as np
 from PIL import Image
+from pydantic import Field
 
 from generator.core.errors import ConfigError, EncodeError
 from render.colour import VideoFrame, pack_420
@@ -41,6 +42,10 @@ NVENC_PRESETS = MappingProxyType({
 })  # fmt: skip
 
 
+_NONE = object()
+_EARLIER = MappingProxyType({"compositing": "cpu", "threads": 3})  # added fields, at their defaults
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
     """How frames become the MP4: where they are composited, and the H.264/AAC settings.
@@ -48,8 +53,9 @@ class EncodeSettings:
     The defaults composite on the CPU and encode with x264's own balance of speed and size at high
     quality. ``compositing`` ``cuda`` draws the frames on the GPU (``render.compose.device``);
     ``h264_nvenc`` encodes on it, with ``crf`` as its constant-quality level and ``preset`` mapped
-    to ``NVENC_PRESETS``. Every field is part of an output's key (``identity``): outputs made with
-    other settings are other outputs."""
+    to ``NVENC_PRESETS``. ``threads`` is x264's, fixed: its output depends on its thread count,
+    which "auto" would take from the machine's cores. Every field is part of an output's key
+    (``identity``): outputs made with other settings are other outputs."""
 
     compositing: Literal["cpu", "cuda"] = "cpu"
     codec: Literal["libx264", "h264_nvenc"] = "libx264"
@@ -57,17 +63,17 @@ class EncodeSettings:
     pixel_format: Literal["yuv420p"] = "yuv420p"
     crf: int = 20
     preset: str = "medium"
+    threads: Annotated[int, Field(ge=1)] = 3
     audio_codec: Literal["aac"] = "aac"
     audio_bitrate: str = "128k"
     audio_rate: int = 44100
 
     def identity(self) -> dict[str, object]:
-        """The fields as an output key hashes them: ``compositing`` only off the CPU, so the keys of
-        outputs composited on the CPU are those they had before there was a choice."""
+        """The fields as an output key hashes them. Fields added since keys were first made count only
+        away from their defaults, so outputs made before keep their keys (their bytes too, where x264's
+        "auto" was 3 threads: on 2 cores)."""
         fields = dataclasses.asdict(self)
-        if self.compositing == "cpu":
-            del fields["compositing"]
-        return fields
+        return {name: value for name, value in fields.items() if _EARLIER.get(name, _NONE) != value}
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,7 @@ def encode_argv(
             "b:v": 0,
         }
     else:
-        quality = {"preset": settings.preset, "crf": settings.crf}
+        quality = {"preset": settings.preset, "crf": settings.crf, "threads:v": settings.threads}
     options: dict[str, object] = {
         "c:v": settings.codec,
         "profile:v": settings.profile,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import stat
 import subprocess
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -52,6 +54,30 @@ def test_argv_without_audio_has_no_audio_stream(tmp_path: Path) -> None:
     argv = encode_argv(tmp_path / "v.mp4", size=(64, 64), fps=30, frames=3, audio=None)
     assert "-c:a" not in argv and "-stream_loop" not in argv
     assert not any(part.startswith("[1") or "atrim" in part for part in argv)
+
+
+def _moving(count: int, size: tuple[int, int]) -> bytes:
+    """``count`` planar 4:2:0 frames of noise drifting a pixel a frame: work for x264's motion search."""
+    width, height = size
+    noise = np.random.default_rng(3).integers(16, 236, (height, width + count), dtype=np.uint8)
+    frames = []
+    for n in range(count):
+        luma = np.ascontiguousarray(noise[:, n : n + width])
+        frames.append(luma.tobytes() + bytes([128]) * (width * height // 2))
+    return b"".join(frames)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
+def test_the_same_frames_encode_to_the_same_bytes_on_one_cpu_and_on_all(tmp_path: Path) -> None:
+    size, count = (320, 240), 48
+    frames = _moving(count, size)
+    videos = []
+    for name, cpus in (("one", {min(os.sched_getaffinity(0))}), ("all", os.sched_getaffinity(0))):
+        out = tmp_path / f"{name}.mp4"
+        argv = encode_argv(out, size=size, fps=30, frames=count, audio=None, executable=ffmpeg_executable())
+        subprocess.run(argv, input=frames, check=True, preexec_fn=lambda cpus=cpus: os.sched_setaffinity(0, cpus))
+        videos.append(out.read_bytes())
+    assert videos[0] == videos[1]
 
 
 def test_encoded_file_is_checked_against_its_plan(tmp_path: Path) -> None:
