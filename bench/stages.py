@@ -67,7 +67,7 @@ class Clock:
 def draw(renderer: ShotRenderer, state: State, clock: Clock) -> Image.Image:
     """``renderer.draw(state)``, its camera and its sprites timed apart."""
     started = time.perf_counter()
-    world = renderer._world(state.baked)
+    world = renderer.world(state.baked)
     started = clock.time("sprites", started)  # baking resting layers into the world image, once
     view = state.view
     if view.at_rest:
