@@ -82,6 +82,17 @@ def bilinear(
     return cells.lerp_(rows.index_select(1, right), wx[None, :, None])
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """A sprite resampled for one placement on the device: premultiplied colour (opacity applied), how
+    much it covers (0..1), and its top-left canvas pixel."""
+
+    colour: torch.Tensor
+    cover: torch.Tensor
+    left: int
+    top: int
+
+
 class DeviceShot:
     """One shot's frames drawn on ``device``: a ``ShotRenderer``'s states, worlds and sprites, uploaded."""
 
@@ -91,7 +102,7 @@ class DeviceShot:
         self.device = torch.device(device)
         self._worlds: dict[int, torch.Tensor] = {}
         self._sprites: dict[int, torch.Tensor] = {}
-        self._pieces: dict[int, tuple[tuple[float, ...], tuple[torch.Tensor, torch.Tensor, int, int] | None]] = {}
+        self._pieces: dict[int, tuple[tuple[float, ...], _Piece | None]] = {}
 
     def state(self, frame: int) -> State:
         return self.renderer.state(frame)
@@ -100,16 +111,16 @@ class DeviceShot:
         width, height = self.renderer.size
         world = self._world(state.baked)
         if state.view.at_rest:
-            frame = world.clone()
+            frame = world.clone() if state.layers else world  # frames are only read
         else:
             x0, y0, x1, y1 = state.view.box(self.renderer.size)
             frame = bilinear(world, (x0, y0), ((x1 - x0) / width, (y1 - y0) / height), (width, height))
         for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
             piece = self._piece(index, rect, opacity)
             if piece is not None:
-                colour, cover, left, top = piece
-                area = frame[top : top + colour.shape[0], left : left + colour.shape[1]]
-                area.mul_(1.0 - cover).add_(colour)
+                height, width = piece.colour.shape[:2]
+                area = frame[piece.top : piece.top + height, piece.left : piece.left + width]
+                area.mul_(1.0 - piece.cover).add_(piece.colour)
         return DeviceFrame(frame)
 
     def release(self) -> None:
@@ -125,9 +136,8 @@ class DeviceShot:
             self._worlds[baked] = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device).float()
         return self._worlds[baked]
 
-    def _piece(self, index: int, rect: Rect, opacity: float) -> tuple[torch.Tensor, torch.Tensor, int, int] | None:
-        """Layer ``index`` in ``rect``: premultiplied colour (opacity applied), its cover (0..1), and where; kept
-        while the placement is exactly the same (as ``ShotRenderer`` keeps its pieces)."""
+    def _piece(self, index: int, rect: Rect, opacity: float) -> _Piece | None:
+        """Layer ``index`` in ``rect``, kept while its placement is exactly the same (as ``ShotRenderer`` keeps its pieces)."""
         key = (*rect, opacity)
         cached = self._pieces.get(index)
         if cached is None or cached[0] != key:
@@ -135,13 +145,11 @@ class DeviceShot:
             self._pieces[index] = cached
         return cached[1]
 
-    def _resampled(
-        self, sprite: Sprite, index: int, rect: Rect, opacity: float
-    ) -> tuple[torch.Tensor, torch.Tensor, int, int] | None:
+    def _resampled(self, sprite: Sprite, index: int, rect: Rect, opacity: float) -> _Piece | None:
         placed = placement(sprite, rect, self.renderer.size)
         if placed is None or opacity <= 0.0:
             return None
-        box, origin, size = placed.box, placed.origin, placed.size
+        box, size = placed.box, placed.size
         if placed.reduced:
             reduced = sprite.image.resize(size, Image.Resampling.BILINEAR, box=box)
             pixels = torch.from_numpy(np.asarray(reduced).copy()).to(self.device).float()
@@ -151,15 +159,15 @@ class DeviceShot:
                 self._sprites[index] = torch.from_numpy(padded).to(self.device).float()
             step = ((box[2] - box[0]) / size[0], (box[3] - box[1]) / size[1])
             pixels = bilinear(self._sprites[index], (box[0] + 1, box[1] + 1), step, size)
-        colour = pixels[..., :3].mul_(opacity)
-        cover = pixels[..., 3:].mul_(opacity / 255.0)
-        return colour, cover, origin[0], origin[1]
+        return _Piece(pixels[..., :3].mul_(opacity), pixels[..., 3:].mul_(opacity / 255.0), *placed.origin)
 
 
 class DeviceCompositor(Compositor):
-    """A ``Compositor`` whose frames for the encoder are drawn on a torch ``device``.
+    """``compositor`` (in video colour) with its frames for the encoder drawn on a torch ``device``,
+    from the same keyframes and sprites; ``frames`` still draws on the CPU.
 
-    ``frames`` still draws on the CPU (stills, checks); ``video_frames`` draws on the device.
+    Raises:
+        RenderError: ``compositor`` draws RGB, or torch cannot use ``device`` here.
     """
 
     def __init__(self, compositor: Compositor, device: str) -> None:
