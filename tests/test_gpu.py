@@ -9,21 +9,24 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from generator.core.errors import RenderError
 from generator.core.images import AssetResolver
 from generator.orchestration.cli import main
+from generator.planning.plan.effects import Side
+from generator.planning.plan.transitions import transition
 from generator.planning.plan.types import ShotPlan
 from render.backends.draft import DraftRenderer
-from render.colour import pack_420
+from render.colour import VideoFrame, pack_420
 from render.compose import Compositor
 from render.compose.device import DeviceCompositor, bilinear
 from render.compose.warp import bilinear as opencv_bilinear
@@ -33,31 +36,63 @@ from render.qc import check_video
 from render.video import encode_plan, render_video
 from tests.conftest import product_row
 from tests.test_colour import small_plan  # noqa: F401  (a fixture)
+from tests.test_motion import BLEND, Backdrops, _plan, _shot
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA device")
 
 
-def _packed(frames: object) -> list[np.ndarray]:
-    return [pack_420(f) if isinstance(f, Image.Image) else f.packed() for f in frames]  # type: ignore[attr-defined]
+def _packed(frames: Iterable[VideoFrame]) -> list[np.ndarray]:
+    return [pack_420(f) if isinstance(f, Image.Image) else f.packed() for f in frames]
 
 
-def _agree(plan: ShotPlan, assets: AssetResolver, device: str) -> None:
-    """Every frame drawn on ``device`` is the CPU compositor's within rounding: float against 8-bit at each step."""
-    cpu = Compositor.render(plan, DraftRenderer(), assets, colour="video")
-    drawn = _packed(DeviceCompositor(cpu, device).video_frames())
-    expected = [pack_420(frame) for frame in cpu.frames()]
-    assert len(drawn) == len(expected) == plan.frames
-    for a, b in zip(drawn, expected, strict=True):
+def _blended(plan: ShotPlan) -> set[int]:
+    """The frames of ``plan`` a transition blends."""
+    return {
+        shot.start + local
+        for shot in plan.shots[1:]
+        if shot.transition_in is not None
+        for local in range(min(shot.transition_in.frames, shot.frames))
+    }
+
+
+def _agree(compositor: Compositor, device: str) -> None:
+    """Every frame drawn on ``device`` is ``compositor``'s within rounding (float against 8-bit at each step).
+
+    Blended frames differ more: Pillow's blend truncates, so where the incoming shot is darker even a
+    small step of a crossfade takes a level off; the device rounds.
+    """
+    drawn = _packed(DeviceCompositor(compositor, device).video_frames())
+    expected = _packed(compositor.frames())
+    assert len(drawn) == len(expected) == compositor.plan.frames
+    blended = _blended(compositor.plan)
+    for number, (a, b) in enumerate(zip(drawn, expected, strict=True)):
         difference = np.abs(a.astype(int) - b)
-        assert difference.max() <= 2 and difference.mean() < 0.1
+        if number in blended:
+            assert difference.max() <= 3 and difference.mean() < 1.0, number
+        else:
+            assert difference.max() <= 2 and difference.mean() < 0.1, number
 
 
 def test_frames_drawn_by_torch_are_the_cpu_compositors_within_two_levels(
     small_plan: tuple[ShotPlan, AssetResolver],  # noqa: F811
 ) -> None:
     plan, assets = small_plan
-    assert {shot.transition_in.type for shot in plan.shots[1:] if shot.transition_in} and plan.shots[0].camera
-    _agree(plan, assets, "cpu")
+    assert _blended(plan) and not plan.shots[0].camera.view(1, plan.shots[0].frames, plan.size).at_rest
+    _agree(Compositor.render(plan, DraftRenderer(), assets, colour="video"), "cpu")
+
+
+@pytest.mark.parametrize(
+    ("kind", "direction"),
+    [("crossfade", "left"), ("zoom", "left"), *((kind, side) for kind in ("slide", "wipe") for side in get_args(Side))],
+)
+def test_every_transition_blends_on_the_device_as_on_the_cpu(kind: str, direction: str) -> None:
+    size = (240, 320)  # not square: a slide up or down is turned on its side
+    rng = np.random.default_rng(5)
+    textures = [Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)) for _ in range(2)]
+    outgoing, incoming = (texture.filter(ImageFilter.GaussianBlur(1.5)) for texture in textures)
+    plan = _plan(_shot(12), _shot(12, transition=transition(kind, BLEND, direction, "linear")))
+    plan = plan.model_copy(update={"size": size, "safe_area": (0.0, 0.0, *map(float, size))})
+    _agree(Compositor.render(plan, Backdrops([outgoing, incoming]), AssetResolver({}), colour="video"), "cpu")
 
 
 @pytest.mark.parametrize("edge", ["replicate", "transparent"])
@@ -168,7 +203,7 @@ def test_frames_drawn_on_cuda_are_the_cpu_compositors_within_two_levels(
     small_plan: tuple[ShotPlan, AssetResolver],  # noqa: F811
 ) -> None:
     plan, assets = small_plan
-    _agree(plan, assets, "cuda")
+    _agree(Compositor.render(plan, DraftRenderer(), assets, colour="video"), "cuda")
 
 
 @cuda

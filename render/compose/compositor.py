@@ -179,7 +179,7 @@ class Drawer(Protocol[F_co]):
     def release(self) -> None: ...
 
 
-_Blender = Callable[[Drawer[F], Drawer[F], "Blend"], Image.Image]
+_Blender = Callable[[Drawer[F], Drawer[F], "Blend"], F | Image.Image]  # draws a transition's frame
 
 
 def _jobs(

@@ -6,12 +6,13 @@ and sprites are uploaded once; the camera's resample, the sprites' resamples and
 blending run there in float, and each frame is packed to planar 4:2:0 there, so only the encoder's
 bytes (1.5 a pixel) come back. Resampling is separable bilinear at the sample positions of
 ``warp.bilinear``; sprites reduced in size keep Pillow's antialiased filter (resampled on the CPU,
-uploaded). Frames agree with the CPU compositor's within a few levels (float against 8-bit
-rounding at each step). Transition frames are blended on the CPU from the two shots' frames.
+uploaded). Transitions are blended on the device as well. Frames agree with the CPU compositor's
+within a few levels (float against 8-bit rounding at each step).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ from PIL import Image
 
 from generator.core.errors import RenderError
 from generator.core.geometry import Rect
+from generator.planning.plan.camera import CameraView
+from generator.planning.plan.effects import Side
+from generator.planning.plan.transitions import TO_LEFT, ZOOM_TRANSITION, Crossfade, Transition, Wipe, Zoom
 from render.colour import VideoFrame
 from render.compose.compositor import Blend, Compositor, Drawer
 from render.compose.shot import ShotRenderer, State
@@ -178,11 +182,45 @@ class DeviceCompositor(Compositor):
         self.device = device
 
     def video_frames(self, workers: int = 2) -> Iterator[VideoFrame]:
-        return self._drawn([DeviceShot(shot, self.device) for shot in self._shots], workers, _blend_on_cpu)
+        return self._drawn([DeviceShot(shot, self.device) for shot in self._shots], workers, _blend_on_device)
 
 
-def _blend_on_cpu(outgoing: Drawer[DeviceFrame], incoming: Drawer[DeviceFrame], blend: Blend) -> Image.Image:
-    """A transition's frame: both shots drawn on the device, blended on the CPU (a few frames a video)."""
-    return blend.transition.apply(
-        outgoing.draw(blend.outgoing).image(), incoming.draw(blend.incoming).image(), blend.progress
-    )
+def _blend_on_device(outgoing: Drawer[DeviceFrame], incoming: Drawer[DeviceFrame], blend: Blend) -> DeviceFrame:
+    """A transition's frame: both shots drawn on the device and blended there."""
+    a, b = outgoing.draw(blend.outgoing).pixels, incoming.draw(blend.incoming).pixels
+    return DeviceFrame(transition_on_device(blend.transition, a, b, blend.progress))
+
+
+def transition_on_device(
+    transition: Transition, outgoing: torch.Tensor, incoming: torch.Tensor, progress: float
+) -> torch.Tensor:
+    """``transition.apply`` on device frames (height x width x 3, float), which it leaves as they are."""
+    height, width = outgoing.shape[:2]
+    if isinstance(transition, Crossfade):
+        return torch.lerp(outgoing, incoming, progress)
+    if isinstance(transition, Zoom):
+        x0, y0, x1, y1 = CameraView(1 + ZOOM_TRANSITION * progress).box((width, height))
+        zoomed = bilinear(outgoing, (x0, y0), ((x1 - x0) / width, (y1 - y0) / height), (width, height))
+        return zoomed.lerp_(incoming, progress)
+    if isinstance(transition, Wipe):
+        mask = np.asarray(transition.mask((width, height), progress), dtype=np.float32) / 255
+        return torch.lerp(outgoing, incoming, torch.from_numpy(mask).to(outgoing.device)[..., None])
+    # A slide, turned to travel left: the incoming shot's left edge at the fractional column ``left``.
+    below, above = _turned(outgoing, transition.direction).clone(), _turned(incoming, transition.direction)
+    rows, columns = below.shape[:2]
+    left = columns * (1 - progress)
+    edge = math.floor(left)
+    if edge < columns:
+        if edge + 1 < columns:
+            below[:, edge + 1 :] = bilinear(above, (edge + 1 - left, 0.0), (1.0, 1.0), (columns - edge - 1, rows))
+        cover = round(255 * (edge + 1 - left)) / 255
+        below[:, edge].lerp_(above[:, 0], cover)
+    return _turned(below, transition.direction, back=True)
+
+
+def _turned(pixels: torch.Tensor, direction: Side, *, back: bool = False) -> torch.Tensor:
+    """``pixels`` turned as ``transitions.TO_LEFT`` turns images (``back``: undone)."""
+    steps = TO_LEFT[direction]
+    for step in reversed(steps) if back else steps:
+        pixels = pixels.transpose(0, 1) if step == Image.Transpose.TRANSPOSE else pixels.flip(1)
+    return pixels

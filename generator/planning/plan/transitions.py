@@ -28,7 +28,7 @@ WIPE_FEATHER = 2.5  # pixels over which a wipe's edge goes from the outgoing sho
 ZOOM_TRANSITION = 0.15  # a zoom transition enlarges the outgoing shot by this fraction
 
 # Transposes that turn a transition travelling in each direction into one travelling left.
-_TO_LEFT: Mapping[Side, tuple[Image.Transpose, ...]] = MappingProxyType({
+TO_LEFT: Mapping[Side, tuple[Image.Transpose, ...]] = MappingProxyType({
     "left": (), "right": (Image.Transpose.FLIP_LEFT_RIGHT,), "up": (Image.Transpose.TRANSPOSE,),
     "down": (Image.Transpose.TRANSPOSE, Image.Transpose.FLIP_LEFT_RIGHT),
 })  # fmt: skip
@@ -109,7 +109,7 @@ class Wipe(_Transition):
         one; columns right of it show the incoming shot, with a ``WIPE_FEATHER``-pixel soft edge at
         its fractional position.
         """
-        width, height = size[::-1] if Image.Transpose.TRANSPOSE in _TO_LEFT[self.direction] else size
+        width, height = size[::-1] if Image.Transpose.TRANSPOSE in TO_LEFT[self.direction] else size
         edge = (width + WIPE_FEATHER) * (1 - progress) - WIPE_FEATHER / 2
         cover = np.clip((np.arange(width) + 0.5 - edge) / WIPE_FEATHER + 0.5, 0.0, 1.0)
         row = np.round(cover * 255).astype(np.uint8)
@@ -136,7 +136,7 @@ def transition(kind: str, frames: int, direction: str, ease: str) -> Crossfade |
 
 def _turned(image: Image.Image, direction: Side, *, back: bool = False) -> Image.Image:
     """``image`` transposed so that travelling ``direction`` becomes travelling left (``back``: undone)."""
-    steps = _TO_LEFT[direction]
+    steps = TO_LEFT[direction]
     for step in reversed(steps) if back else steps:
         image = image.transpose(step)
     return image
