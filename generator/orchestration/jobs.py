@@ -138,4 +138,8 @@ def _hashed(path: Path, mtime_ns: int, size: int) -> str:
 
 
 def _first_line(exc: Exception) -> str:
+    """What is wrong, in one line: for a failed validation, the first field and the rule it breaks."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        error = exc.errors()[0]
+        return f"{'.'.join(map(str, (exc.title, *error['loc'])))}: {error['msg']}"
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
