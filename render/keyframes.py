@@ -8,14 +8,20 @@ rendered after the keyframes they derive from, level by level, each level in bat
 keyframe is checked (no black, flat or NaN image); a failing one is rendered again with a seed
 derived from the original, up to ``retries`` times, and the number of retries is kept for the
 manifest. A keyframe that never passes fails only the rows that need it.
+
+A few keyframes are kept in memory, the least recently used given up first; with a cache the rest
+are read back from it. Without one (the draft backend), a keyframe that a call in progress still
+needs is never given up: what ``render`` or ``prepare`` was asked for, and the scenes derived
+keyframes are made from, stay until the call returns.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -29,7 +35,6 @@ from generator.core.identity import stable_seed
 from render.backends import KeyframeRequest, Renderer
 
 _CHUNK = 8  # keyframes asked of the backend at once
-_MEMORY = 16  # keyframes kept in memory; the rest are re-read from the cache
 _BLACK_MEAN = 4.0  # mean 8-bit level under which a keyframe is "black"
 _FLAT_STD = 1.0  # standard deviation under which a keyframe is "flat"
 
@@ -113,9 +118,12 @@ class KeyframeService:
         renderer: the backend; one with ``cacheable = True`` and an ``identity`` uses the disk cache.
         cache: where keyframes are kept between runs, or None.
         retries: extra attempts, with derived seeds, for a keyframe that fails its check.
+        memory: keyframes kept in memory between calls.
     """
 
-    def __init__(self, renderer: Renderer, cache: KeyframeStore | None = None, retries: int = 2) -> None:
+    def __init__(
+        self, renderer: Renderer, cache: KeyframeStore | None = None, retries: int = 2, memory: int = 16
+    ) -> None:
         self.renderer = renderer
         self.name = renderer.name
         self.cacheable = False  # it is the cache: wrapping it again must not cache twice
@@ -123,10 +131,12 @@ class KeyframeService:
         self.identity = getattr(renderer, "identity", renderer.name)
         self.cache = cache if getattr(renderer, "cacheable", False) else None
         self.retries = retries
+        self.memory = memory
         self.backend_calls = 0  # keyframes the backend was asked for, retries included
         self._images: collections.OrderedDict[str, Image.Image] = collections.OrderedDict()  # most recent last
         self._failures: dict[str, RenderError] = {}
         self._retries_used: dict[str, int] = {}
+        self._held: set[str] = set()  # keys the call in progress needs: never given up from memory
 
     def prepare(self, requests: Iterable[KeyframeRequest]) -> None:
         """Render every distinct request not cached yet, in batches; failures are kept per key.
@@ -134,6 +144,11 @@ class KeyframeService:
         A derived request is rendered after its base, which it then receives as ``base_image``; a
         request whose base failed fails too.
         """
+        requests = list(requests)
+        with self._holding(requests):
+            self._prepare(requests)
+
+    def _prepare(self, requests: Sequence[KeyframeRequest]) -> None:
         levels: dict[int, dict[str, KeyframeRequest]] = collections.defaultdict(dict)
         for request in requests:
             chain = _chain(request)
@@ -204,11 +219,30 @@ class KeyframeService:
         if self.cache is not None:
             self.cache.put(key, image)
 
+    @contextlib.contextmanager
+    def _holding(self, requests: Sequence[KeyframeRequest]) -> Iterator[None]:
+        """Hold every keyframe ``requests`` need in memory while the call runs (without a cache only:
+        with one, a keyframe given up is read back)."""
+        if self.cache is not None or self._held:  # no cache to fall back on, or an outer call holds already
+            yield
+            return
+        self._held = {request_key(self.identity, item) for request in requests for item in _chain(request)}
+        try:
+            yield
+        finally:
+            self._held = set()
+            self._forget()
+
     def _remember(self, key: str, image: Image.Image) -> None:
         self._images[key] = image
         self._images.move_to_end(key)
-        while len(self._images) > _MEMORY:
-            self._images.popitem(last=False)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Give up the least recently used keyframes beyond ``memory``, except those held."""
+        spare = [key for key in self._images if key not in self._held]
+        for key in spare[: max(0, len(self._images) - self.memory)]:
+            del self._images[key]
 
     def _lookup(self, key: str) -> Image.Image:
         if key not in self._images:
@@ -224,12 +258,13 @@ class KeyframeService:
         Raises:
             RenderError: a needed keyframe failed its check on every attempt.
         """
-        self.prepare(requests)
-        keys = [request_key(self.identity, r) for r in requests]
-        for key in keys:
-            if key in self._failures:
-                raise self._failures[key]
-        return [self._lookup(key) for key in keys]
+        with self._holding(requests):
+            self.prepare(requests)
+            keys = [request_key(self.identity, r) for r in requests]
+            for key in keys:
+                if key in self._failures:
+                    raise self._failures[key]
+            return [self._lookup(key) for key in keys]
 
     def close(self) -> None:
         """Close the backend it wraps, as closing any wrapper does; for the backend's owner to call."""

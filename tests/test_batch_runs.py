@@ -368,3 +368,12 @@ def test_a_spec_naming_an_unknown_template_exits_2_at_its_line(seed: Seed, tmp_p
     assert result.exit_code == 2
     assert f"{spec}:3" in result.output and "unknown template 'quik'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_spec_naming_its_catalog_by_path_alone_runs(tmp_path: Path, templates_root: Path) -> None:
+    write_catalog(tmp_path, [product_row("S01"), product_row("S02")])
+    spec = tmp_path / "week1.yaml"
+    spec.write_text(f"id: week1\ncatalog: catalog.csv\ntemplates: [quick]\nout: {tmp_path / 'out'}\n", encoding="utf-8")
+    result = batch_run(spec, templates_root)
+    assert result.exit_code == 0, result.output
+    assert len(index(tmp_path / "out")["entries"]) == 2

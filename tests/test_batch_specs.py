@@ -100,6 +100,13 @@ BAD_SPECS = [
      "unknown renderer setting 'stepz' (did you mean 'steps'?)"),
     ("unknown currency", "currency: USD", "currency: XYZ", SECRET, "'XYZ' is not an ISO 4217 currency code"),
     ("unquoted aspect", "out: out", "out: out\naspects: [9:16]", SECRET, 'write the aspect in quotes, "9:16"'),
+    ("catalog neither a path nor a block", f"catalog:\n  source: {SAMPLE_CATALOG}\n  currency: USD\n",
+     "catalog: [a.csv, b.csv]\n", SECRET,
+     "catalog: expected a path or URL, or a block with source:, not ['a.csv', 'b.csv']"),
+    ("a number where a block is expected", "out: out", "out: out\nlimits: 5", SECRET,
+     "limits: expected a block with the fields max_rows, max_failures"),
+    ("a negative limit", "out: out", "out: out\nlimits: {max_rows: 0}", SECRET,
+     "max_rows: expected a number of at least 1, not 0"),
 ]  # fmt: skip
 
 

@@ -249,7 +249,7 @@ def test_pinned_keyframes_in_a_batch_equal_pinned_keyframes_one_by_one(
     together = renderer.render_arrays(ready)
     alone = [renderer.render_arrays([r])[0] for r in ready]
     for a, b in zip(together, alone):
-        assert float(np.abs(a - b).max()) <= 1e-5
+        assert np.array_equal(a, b)
     assert float(np.abs(together[0] - together[1]).max()) > 0.01
 
 

@@ -70,7 +70,7 @@ def test_unknown_field_inside_a_layer(tmp_path: Path) -> None:
 def test_wrong_type(tmp_path: Path) -> None:
     text = BASE.replace("duration: 2.0", "duration: long")
     assert lint(tmp_path, text) == [
-        "T:7:5: error: duration: input should be a valid number, unable to parse string as a number"
+        "T:7:5: error: duration: expected a number, not 'long'"
     ]
 
 

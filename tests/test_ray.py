@@ -224,12 +224,7 @@ def test_keyframes_of_a_model_render_on_actors_that_load_it_once_and_give_the_lo
     settings = RendererSettings(name="diffusers", model=str(tiny_model), steps=2, device="cpu", local_files_only=True)
     options = RunOptions(template_id="quick", renderer=settings, encode=EncodeSettings(preset="ultrafast"),
                          templates_root=templates_root)  # fmt: skip
-    import torch
-
-    threads = torch.get_num_threads()  # the local run's: CPU pixels depend on it
-    executor = RayExecutor(
-        RaySettings(actors=2, actor_gpus=0, actor_cpus=0.5, actor_threads=threads), StoreLocation(str(out))
-    )
+    executor = RayExecutor(RaySettings(actors=2, actor_gpus=0, actor_cpus=0.5), StoreLocation(str(out)))
     pool = executor.renderer(settings)  # the executor's pool, passed in to be looked at after the run
     try:
         report = run_batch(catalog, LocalStore(out), options, renderer=pool, executor=executor)

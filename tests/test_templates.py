@@ -163,7 +163,7 @@ BROKEN = [
         "wrong-type",
         lambda t: edit(t, "version: 1", "version: three"),
         "version: three",
-        "valid integer",
+        "version: expected a whole number, not 'three'",
         "version",
     ),
     (

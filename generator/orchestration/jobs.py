@@ -6,8 +6,8 @@ adapters) and the encoder's settings. Its ``key`` names the stored files, decide
 skips, and changes whenever any of these does: another model or preset renders anew beside the
 old outputs. The job is stored as JSON beside its video, so ``adgen render JOB.json`` renders
 exactly that output again; ``roots`` (where the plan's ``catalog:`` and ``templates:`` references
-were found) and the renderer's machine settings (device, batch size) travel with it but are not
-part of the key.
+were found) and the renderer's settings travel with it; those that decide pixels (device, dtype, CPU threads)
+are in its identity, the rest are not part of the key.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Keyframes on a pool of Ray actors: each loads the model once and renders whole batches.
 
 ``ActorPool`` is a ``Renderer`` for the driver's keyframe service. The service hands it several
-batches at once (``render_batches``, ``parallel`` of them); each goes whole to one actor, so every
-pipeline call sees exactly the batch a local run would make, and the pixels are the same. Requests
+batches at once (``render_batches``, ``parallel`` of them); each goes whole to one actor. A backend's
+keyframe never depends on its batch, so the pixels are a local run's however batches fall. Requests
 travel with their reference images already loaded (the asset resolver stays in the driver); the
 keyframes come back as images, small beside the videos that never travel.
 """
@@ -33,13 +33,9 @@ class ActorStats:
 class KeyframeActor:
     """A Ray actor holding one loaded backend."""
 
-    def __init__(self, settings: RendererSettings, threads: int | None) -> None:
+    def __init__(self, settings: RendererSettings) -> None:
         from render.backends import get_renderer
 
-        if threads is not None:  # Ray gives an actor as many threads as CPUs it reserved; pixels follow threads
-            import torch
-
-            torch.set_num_threads(threads)
         self.backend = get_renderer(settings)
         self.loads, self.batches = 1, 0
 
@@ -76,16 +72,16 @@ def portable(request: KeyframeRequest) -> KeyframeRequest:
 
 class ActorPool:
     """``size`` actors, each reserving ``num_gpus`` GPUs and ``num_cpus`` CPUs, rendering keyframes for
-    ``settings`` with ``threads`` CPU threads (None: Ray's default, one per CPU reserved)."""
+    ``settings`` (on the CPU with the settings' fixed thread count, whatever Ray reserved)."""
 
     cacheable = True
 
     def __init__(
-        self, ray: Any, settings: RendererSettings, size: int, num_gpus: float, num_cpus: float, threads: int | None
+        self, ray: Any, settings: RendererSettings, size: int, num_gpus: float, num_cpus: float
     ) -> None:
         self._ray = ray
         actor = ray.remote(KeyframeActor).options(num_gpus=num_gpus, num_cpus=num_cpus)
-        self.actors = [actor.remote(settings, threads) for _ in range(size)]
+        self.actors = [actor.remote(settings) for _ in range(size)]
         name, identity, cacheable, roles = ray.get(self.actors[0].describe.remote())
         self.name, self.identity, self.cacheable, self.roles = name, identity, cacheable, roles
         self.parallel = size

@@ -51,8 +51,6 @@ class RaySettings:
         actors: keyframe actors of a model backend (``diffusers``), each loading the model once.
         actor_gpus: GPUs each keyframe actor reserves (0: CPU actors).
         actor_cpus: CPUs each keyframe actor reserves.
-        actor_threads: CPU threads of each actor's model (None: one per CPU reserved). CPU pixels depend
-            on the thread count: for the bytes of a local run, give the local run's.
         malloc_arenas: glibc malloc arenas of each row worker (``MALLOC_ARENA_MAX``). Few arenas, and
             the free memory given back after each row, keep a worker's memory flat over a long catalog.
     """
@@ -64,7 +62,6 @@ class RaySettings:
     actors: int = 1
     actor_gpus: float = 0.0
     actor_cpus: float = 1.0
-    actor_threads: int | None = None
     malloc_arenas: int = 2
 
     @classmethod
@@ -113,7 +110,7 @@ class RayExecutor:
 
         s = self.settings
         log.info("loading %s on %d keyframe actors (%g GPUs each)", settings.name, s.actors, s.actor_gpus)
-        return ActorPool(self._connected(), settings, s.actors, s.actor_gpus, s.actor_cpus, s.actor_threads)
+        return ActorPool(self._connected(), settings, s.actors, s.actor_gpus, s.actor_cpus)
 
     def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
         if not jobs:

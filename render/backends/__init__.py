@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import yaml
 from PIL import Image
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from generator.core.errors import ConfigError
 
@@ -111,7 +111,8 @@ class RendererSettings:
         pin_strength: how much of the scene around pinned layers is generated anew (1: all of it).
         device: ``cuda``, ``mps`` or ``cpu``; None picks the best available.
         resolution: short side of generated keyframes in pixels; None uses the model's own.
-        batch_size: keyframes per pipeline call.
+        threads: CPU threads of the pipelines on the CPU, fixed because the pixels depend on it
+            (not taken from the machine's cores, so another machine gives the same keyframes).
         local_files_only: never contact a hub.
     """
 
@@ -128,7 +129,7 @@ class RendererSettings:
     pin_strength: float = 0.8
     device: str | None = None
     resolution: int | None = None
-    batch_size: int = 4
+    threads: Annotated[int, Field(ge=1)] = 2
     local_files_only: bool = False
 
 

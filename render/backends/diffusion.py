@@ -14,17 +14,22 @@ is. The roles come from what was given:
 - ``subject``: with an IP-Adapter configured, the mascot's reference conditions the shots that show it.
 
 Keyframes are generated at the model's own resolution with the canvas's aspect (sides multiples of
-8) and resized to the canvas. Each item gets its own CPU ``torch.Generator`` seeded from the plan,
-so a keyframe is the same whether it was rendered alone or in a batch.
+8) and resized to the canvas. A keyframe's pixels depend only on its request and the renderer's
+identity, by construction: each request is one pipeline call with its own CPU ``torch.Generator``
+seeded from the plan, never a batch (batched numerics differ from single ones by a few 1e-6, which a
+random or few-step model turns into whole levels), and on the CPU the pipelines run a fixed number of
+threads (their sums are split by thread, so the pixels follow the thread count). The device, its
+dtype and that thread count are part of the identity.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -40,16 +45,33 @@ log = logging.getLogger(__name__)
 _FEATHER = 0.02  # width of the regenerated rim around what a request keeps, as a fraction of the short side
 
 
-def _pick_device(requested: str | None) -> str:
+def _pick_device(requested: str | None) -> tuple[str, Any]:
+    """The device ``requested`` names, or the best available, and the dtype used there: half
+    precision on GPUs (bfloat16 where supported), float32 on the CPU."""
     import torch
 
-    if requested is not None:
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+    device = requested
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    if device.startswith("cuda"):
+        return device, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return device, torch.float16 if device == "mps" else torch.float32
+
+
+@contextlib.contextmanager
+def _threads(device: str, count: int) -> Iterator[None]:
+    """Run torch's CPU kernels on ``count`` threads (on the CPU only), as before afterwards."""
+    import torch
+
+    if device != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _model_fingerprint(model: str) -> str:
@@ -98,12 +120,15 @@ def _load_ip_adapter(pipeline: Any, settings: RendererSettings, device: str) -> 
 
 
 def diffusers_identity(settings: RendererSettings) -> str:
-    """Everything besides the request that decides a keyframe's pixels: library versions, weights, steps, ..."""
+    """Everything besides the request that decides a keyframe's pixels: library versions, weights, steps,
+    the device and its dtype (and on the CPU the thread count), one keyframe per pipeline call, ..."""
     fingerprints = [_model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
     versions = f"diffusers-{version('diffusers')}/torch-{version('torch')}"
+    device, dtype = _pick_device(settings.device)
+    where = f"{device}/{str(dtype).removeprefix('torch.')}" + (f"/threads={settings.threads}" if device == "cpu" else "")
     identity = (
         f"diffusers:{versions}:{'+'.join(fingerprints)}:steps={settings.steps}:guidance={settings.guidance}"
-        f":resolution={settings.resolution}:pin={settings.pin_strength}"
+        f":resolution={settings.resolution}:pin={settings.pin_strength}:on={where}:batch=1"
     )
     if settings.ip_adapter:
         identity += f":ip={settings.ip_adapter_subfolder}/{settings.ip_adapter_weight}@{settings.ip_adapter_scale}"
@@ -154,11 +179,7 @@ class DiffusersRenderer:
                 f"steps × pin_strength must be at least 1 (steps {settings.steps}, pin_strength {settings.pin_strength})"
             )
         # 1. Device and dtype, explicitly: half precision on GPUs, fp32 on the CPU.
-        device = _pick_device(settings.device)
-        if device == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        else:
-            dtype = torch.float16 if device == "mps" else torch.float32
+        device, dtype = _pick_device(settings.device)
         torch.use_deterministic_algorithms(True, warn_only=True)
         diffusers.utils.logging.disable_progress_bar()
         # 2. Each pipeline loaded once, through the same from_pretrained path every user's model takes.
@@ -198,47 +219,34 @@ class DiffusersRenderer:
         )
 
     def render_arrays(self, requests: Sequence[KeyframeRequest]) -> list[np.ndarray]:
-        """Keyframes as float32 RGB arrays in [0, 1] at their generation size, in request order.
+        """Keyframes as float32 RGB arrays in [0, 1] at their generation size, in request order, one
+        pipeline call each: what a keyframe is never depends on the requests it came with."""
+        return [self._call(request) for request in requests]
 
-        Requests are grouped by role, size and subject, since one pipeline call takes one of each.
-        """
-        groups: dict[tuple[str, tuple[int, int], str | None], list[int]] = {}
-        for index, request in enumerate(requests):
-            subject = request.subject.ref if request.subject is not None else None
-            groups.setdefault((request.role, self.generation_size(request.size), subject), []).append(index)
-        out: list[np.ndarray | None] = [None] * len(requests)
-        for (role, size, _), indexes in groups.items():
-            for start in range(0, len(indexes), self.settings.batch_size):
-                chunk = indexes[start : start + self.settings.batch_size]
-                for index, array in zip(chunk, self._call(role, [requests[i] for i in chunk], size)):
-                    out[index] = array
-        return [array for array in out if array is not None]
-
-    def _call(self, role: str, batch: Sequence[KeyframeRequest], size: tuple[int, int]) -> list[np.ndarray]:
+    def _call(self, request: KeyframeRequest) -> np.ndarray:
         import torch
 
-        width, height = size
+        width, height = size = self.generation_size(request.size)
         kwargs: dict[str, Any] = {
-            "prompt": [r.prompt for r in batch], "negative_prompt": [r.negative for r in batch],
-            "width": width, "height": height,
+            "prompt": request.prompt, "negative_prompt": request.negative, "width": width, "height": height,
             "num_inference_steps": self.settings.steps, "guidance_scale": self.settings.guidance,
-            "generator": [torch.Generator("cpu").manual_seed(r.seed) for r in batch], "output_type": "np",
+            "generator": torch.Generator("cpu").manual_seed(request.seed), "output_type": "np",
         }  # fmt: skip
         if "subject" in self.roles:
-            kwargs.update(self._conditioning(batch[0]))
-        if role == "scene" and self.pipeline is not None:
+            kwargs.update(self._conditioning(request))
+        if request.role == "scene" and self.pipeline is not None:
             pipeline = self.pipeline
         else:
             pipeline = self.inpaint
-            inputs = [_inpaint_inputs(r) for r in batch]
+            init, keep = _inpaint_inputs(request)
             kwargs.update(
-                image=[init.resize(size, Image.Resampling.LANCZOS) for init, _ in inputs],
-                mask_image=[ImageOps.invert(keep).resize(size, Image.Resampling.BILINEAR) for _, keep in inputs],
-                strength=self.settings.pin_strength if role == "pin" else 1.0,
+                image=init.resize(size, Image.Resampling.LANCZOS),
+                mask_image=ImageOps.invert(keep).resize(size, Image.Resampling.BILINEAR),
+                strength=self.settings.pin_strength if request.role == "pin" else 1.0,
             )
-        with torch.inference_mode():
+        with torch.inference_mode(), _threads(self.device, self.settings.threads):
             result = pipeline(**kwargs)
-        return [np.asarray(image, dtype=np.float32) for image in result.images]
+        return np.asarray(result.images[0], dtype=np.float32)
 
     def _conditioning(self, request: KeyframeRequest) -> dict[str, Any]:
         """IP-Adapter inputs: the subject on white at the configured scale, or no effect (scale 0) without one."""

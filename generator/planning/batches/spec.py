@@ -11,7 +11,7 @@ import re
 import zoneinfo
 from datetime import UTC
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from babel.numbers import list_currencies
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -56,13 +56,20 @@ class CatalogBlock(_Spec):
 
     ``source``: a path relative to the spec file, or an ``https://``, ``http://`` or ``s3://`` URL.
     ``columns``: canonical column name -> this feed's column name. ``currency``: ISO 4217 code for
-    prices written without one.
+    prices written without one. ``catalog: week1.csv`` is short for ``catalog: {source: week1.csv}``.
     """
+
+    expected: ClassVar[str] = "a path or URL, or a block with source:"
 
     source: str = Field(min_length=1)
     format: CatalogFormat = "auto"
     columns: dict[str, str] = Field(default_factory=dict)
     currency: Currency | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        return {"source": value} if isinstance(value, str) else value
 
     @field_validator("columns")
     @classmethod

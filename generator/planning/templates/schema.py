@@ -70,6 +70,9 @@ def _schema_message(problem: Any, loc: tuple[str | int, ...], model: type[BaseMo
         if isinstance(value, int) and value in _SEXAGESIMAL_ASPECTS:
             return f'write the aspect in quotes, "{_SEXAGESIMAL_ASPECTS[value]}": unquoted, YAML reads it as the number {value}'
         return f"{name}: {value!r} is not one of {', '.join(options)}" + did_you_mean(str(value), options)
+    expected = _expected(kind, problem.get("ctx", {}), _model_at(model, loc))
+    if expected is not None:
+        return f"{name}: expected {expected}, not {value!r}"
     message = str(problem["msg"]).removeprefix("Value error, ")
     if kind == "value_error" and name == "box" and isinstance(value, str):
         message += did_you_mean(value, NAMED_BOXES)
@@ -82,8 +85,25 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    """The field names allowed at ``loc`` inside ``model`` (list indexes and dict keys walked through)."""
+def _expected(kind: str, limits: dict[str, Any], block: type[BaseModel] | None) -> str | None:
+    """What a value of the wrong kind should have been, in words (None: pydantic's message says it)."""
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        if block is None:
+            return "a block of fields"
+        return str(getattr(block, "expected", f"a block with the fields {', '.join(block.model_fields)}"))
+    words = {
+        "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
+        "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+        "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list",
+        "tuple_type": "a list", "greater_than_equal": f"a number of at least {limits.get('ge')}",
+        "greater_than": f"a number above {limits.get('gt')}",
+        "less_than_equal": f"a number of at most {limits.get('le')}",
+    }  # fmt: skip
+    return words.get(kind)
+
+
+def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model a value at ``loc`` inside ``model`` is validated as (list indexes and dict keys walked through)."""
     current: Any = model
     for part in loc:
         current = (
@@ -92,8 +112,14 @@ def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str
             else current
         )
         if current is None:
-            return []
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The field names allowed at ``loc`` inside ``model``."""
+    block = _model_at(model, loc)
+    return list(block.model_fields) if block is not None else []
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
