@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -38,13 +40,9 @@ CANVAS = (270, 480)
 PALETTE = ("#101820", "#F2AA4C")
 
 
-def _renderer(model: Path, **settings: object) -> DiffusersRenderer:
-    renderer = get_renderer(
-        RendererSettings(
-            name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu", local_files_only=True,
-            **settings,  # type: ignore[arg-type]
-        )  # fmt: skip
-    )
+def _renderer(model: Path, **settings: Any) -> DiffusersRenderer:
+    base = RendererSettings(name="diffusers", model=str(model), steps=2, guidance=5.0, device="cpu")
+    renderer = get_renderer(replace(base, local_files_only=True, **settings))
     assert isinstance(renderer, DiffusersRenderer)
     return renderer
 

@@ -69,9 +69,7 @@ def test_unknown_field_inside_a_layer(tmp_path: Path) -> None:
 
 def test_wrong_type(tmp_path: Path) -> None:
     text = BASE.replace("duration: 2.0", "duration: long")
-    assert lint(tmp_path, text) == [
-        "T:7:5: error: duration: expected a number, not 'long'"
-    ]
+    assert lint(tmp_path, text) == ["T:7:5: error: duration: expected a number, not 'long'"]
 
 
 def test_duration_that_is_not_whole_frames(tmp_path: Path) -> None:

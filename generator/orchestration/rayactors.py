@@ -76,9 +76,7 @@ class ActorPool:
 
     cacheable = True
 
-    def __init__(
-        self, ray: Any, settings: RendererSettings, size: int, num_gpus: float, num_cpus: float
-    ) -> None:
+    def __init__(self, ray: Any, settings: RendererSettings, size: int, num_gpus: float, num_cpus: float) -> None:
         self._ray = ray
         actor = ray.remote(KeyframeActor).options(num_gpus=num_gpus, num_cpus=num_cpus)
         self.actors = [actor.remote(settings) for _ in range(size)]

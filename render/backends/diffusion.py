@@ -125,7 +125,9 @@ def diffusers_identity(settings: RendererSettings) -> str:
     fingerprints = [_model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
     versions = f"diffusers-{version('diffusers')}/torch-{version('torch')}"
     device, dtype = _pick_device(settings.device)
-    where = f"{device}/{str(dtype).removeprefix('torch.')}" + (f"/threads={settings.threads}" if device == "cpu" else "")
+    where = f"{device}/{str(dtype).removeprefix('torch.')}" + (
+        f"/threads={settings.threads}" if device == "cpu" else ""
+    )
     identity = (
         f"diffusers:{versions}:{'+'.join(fingerprints)}:steps={settings.steps}:guidance={settings.guidance}"
         f":resolution={settings.resolution}:pin={settings.pin_strength}:on={where}:batch=1"
