@@ -230,9 +230,9 @@ class DiffusersRenderer:
 
         width, height = size = self.generation_size(request.size)
         kwargs: dict[str, Any] = {
-            "prompt": request.prompt, "negative_prompt": request.negative, "width": width, "height": height,
+            "prompt": [request.prompt], "negative_prompt": [request.negative], "width": width, "height": height,
             "num_inference_steps": self.settings.steps, "guidance_scale": self.settings.guidance,
-            "generator": torch.Generator("cpu").manual_seed(request.seed), "output_type": "np",
+            "generator": [torch.Generator("cpu").manual_seed(request.seed)], "output_type": "np",
         }  # fmt: skip
         if "subject" in self.roles:
             kwargs.update(self._conditioning(request))
@@ -242,8 +242,8 @@ class DiffusersRenderer:
             pipeline = self.inpaint
             init, keep = _inpaint_inputs(request)
             kwargs.update(
-                image=init.resize(size, Image.Resampling.LANCZOS),
-                mask_image=ImageOps.invert(keep).resize(size, Image.Resampling.BILINEAR),
+                image=[init.resize(size, Image.Resampling.LANCZOS)],
+                mask_image=[ImageOps.invert(keep).resize(size, Image.Resampling.BILINEAR)],
                 strength=self.settings.pin_strength if request.role == "pin" else 1.0,
             )
         with torch.inference_mode(), _threads(self.device, self.settings.threads):
