@@ -20,13 +20,17 @@ from click.testing import CliRunner
 from generator.core.errors import CatalogError, TemplateError
 from generator.core.geometry import ASPECT_SIZES
 from generator.orchestration.batch import PlannedRow, RunOptions, plan_rows
+from generator.orchestration.batchrun import batch_options
 from generator.orchestration.cli import main
 from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.planning.batches import batch_problems, load_batch
 from generator.planning.catalog import CatalogOptions, Product, load_catalog
 from generator.planning.catalog.taxonomy import google_taxonomy, name_key, read_category, top_levels
 from generator.planning.lint import lint_template, sample_product
 from generator.planning.routing import fallback_template, route
 from generator.planning.templates import Template, discover_templates, load_template, template_schema
+from render.backends import RendererSettings
+from render.encode import EncodeSettings
 from tests import test_fetch
 from tests.conftest import DRAFT_LEGIBILITY, REPO, product_row
 from tests.media import probe
@@ -475,6 +479,19 @@ def test_a_row_no_rule_routes_gets_the_fallback_and_lint_and_plan_name_it(
     assert f"{catalog}: warning: {warning} 'showcase'" in linted.stdout
     unknown = CliRunner().invoke(main, ["plan", str(catalog), *args, "--fallback-template", "quik"])
     assert unknown.exit_code == 2 and re.search(r"unknown template 'quik'; available: .*quick", unknown.stderr)
+
+
+def test_a_batch_spec_names_its_fallback_template(tmp_path: Path, templates_root: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "id: fallback\ncatalog: {source: catalog.csv}\nfallback_template: quick\nout: out\n", encoding="utf-8"
+    )
+    batch = load_batch(spec)
+    assert batch_problems(batch, {"quick"}, {}, catalog=False) == []
+    settings = FetchSettings(cache=tmp_path / "fetch")
+    _, options = batch_options(batch, RendererSettings(), settings, templates_root=templates_root,
+                               encode=EncodeSettings(), keyframe_cache=None)  # fmt: skip
+    assert options.fallback_template == "quick"
 
 
 def test_an_older_shopify_export_without_product_category_is_routed_by_its_google_shopping_category(
