@@ -169,6 +169,7 @@ def categories_of(product: Product) -> tuple[Category, ...]:
     return tuple(category for category in found if category is not None)
 
 
+@functools.lru_cache(maxsize=4096)  # a template's claims are read for every row routed
 def claim_path(claim: str) -> tuple[str, ...]:
     """The path a template's ``categories`` entry names: a Google id's path, or the path written
     (Google's spelling when it has it); empty for an id Google's taxonomy does not have."""
