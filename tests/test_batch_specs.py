@@ -94,6 +94,8 @@ BAD_SPECS = [
     ("secret not base64", "out: out", "out: out", "whsec_not*base64!", "is not base64"),
     ("secret too short", "out: out", "out: out", "whsec_" + base64.b64encode(b"short").decode(), "decodes to 5 bytes"),
     ("unknown template", "[quick]", "[quik]", SECRET, "unknown template 'quik' (did you mean 'quick'?)"),
+    ("unknown fallback template", "templates: [quick]\n", "templates: [quick]\nfallback_template: quik\n", SECRET,
+     "unknown template 'quik' (did you mean 'quick'?)"),
     ("bad regex", '"^BEA-"', '"^(BEA-"', SECRET, "'^(BEA-' is not a regular expression"),
     ("two tests in one condition", '"^BEA-"', '"^BEA-", equals: x', SECRET, "give exactly one of equals, one_of"),
     ("unknown renderer setting", "out: out", "out: out\nrenderer: {stepz: 4}", SECRET,

@@ -150,7 +150,14 @@ def test_saving_shows_the_diff_refuses_errors_unless_forced_and_keeps_a_backup(
     assert forced["saved"] is True and path.read_text(encoding="utf-8") == broken
     assert len(list((settings.templates_root / ".backups" / "beauty").iterdir())) == 2
     listed = {entry["id"] for entry in client.get("/api/templates").json()["templates"]}
-    assert listed == {"beauty-launch", "tech-spotlight", "street-drop", "fresh-market", "cozy-home"}  # no backups
+    assert listed == {
+        "beauty-launch",
+        "tech-spotlight",
+        "street-drop",
+        "fresh-market",
+        "cozy-home",
+        "showcase",
+    }  # no backups
 
 
 def test_form_edits_change_only_their_field_and_keep_comments(client: TestClient) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from generator.core.errors import AdgenError, ConfigError
+from generator.core.errors import AdgenError, CatalogError, ConfigError
 from generator.core.images import AssetResolver
 from generator.orchestration.executors import (
     Delivery,
@@ -44,7 +44,8 @@ from generator.orchestration.store import Store
 from generator.planning.catalog import Catalog, CatalogOptions, CatalogStream, Product, SkippedRow, load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ShotPlan
-from generator.planning.templates import Template, discover_templates, iter_templates_for
+from generator.planning.routing import Route, RoutedBy, fallback_template, fallback_warning, route
+from generator.planning.templates import Template, discover_templates
 from render.backends import Renderer, RendererSettings
 from render.encode import EncodeSettings
 
@@ -56,15 +57,16 @@ _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What to run: template (None: chosen per row), aspects (None: each template's first; ``all``:
-    every declared one), how many catalog rows, the keyframe backend, where cached keyframes live
-    (None: no disk cache) and how often a failing keyframe is retried, the encoder's settings (None:
-    its defaults),
-    whether to render rows again that are already stored (``force``), whether to delete older outputs
-    of a row once its new one is stored (``replace``), how long the presigned links in the manifest
-    last (``presign`` seconds; None: no links), and where templates live."""
+    """What to run: template (None: chosen per row, ``generator.planning.routing``), the template for rows
+    no rule routes (``fallback_template``; None: the ``general`` vertical's, if any), aspects (None: each
+    template's first; ``all``: every declared one), how many catalog rows, the keyframe backend, where
+    cached keyframes live (None: no disk cache) and how often a failing keyframe is retried, the encoder's
+    settings (None: its defaults), whether to render rows again that are already stored (``force``),
+    whether to delete older outputs of a row once its new one is stored (``replace``), how long the
+    presigned links in the manifest last (``presign`` seconds; None: no links), and where templates live."""
 
     template_id: str | None = None
+    fallback_template: str | None = None
     aspects: tuple[str, ...] | Literal["all"] | None = None
     limit: int | None = None
     renderer: RendererSettings = field(default_factory=RendererSettings)
@@ -83,6 +85,7 @@ class PlannedRow:
     product: Product
     template: Template
     plan: ShotPlan
+    routed_by: RoutedBy = "template-option"
 
     def result(self) -> RowResult:
         """This row's manifest line before rendering (status ``planned``)."""
@@ -94,7 +97,7 @@ class PlannedRow:
             row=self.product.row, sku=self.product.sku, status="planned", template=self.template.id,
             template_version=self.template.spec.version, aspect=self.plan.aspect, plan_hash=self.plan.sha256,
             duration=round(self.plan.duration, 3), frames=self.plan.frames,
-            warnings=len(warnings), warning_messages=warnings or None,
+            warnings=len(warnings), warning_messages=warnings or None, routed_by=self.routed_by,
         )  # fmt: skip
 
 
@@ -109,11 +112,12 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
     templates, errors = discover_templates(options.templates_root)
     for error in errors:
         log.warning("skipping broken template: %s", error)
-    if options.template_id is not None and options.template_id not in templates:
-        broken = "".join(f"\n  broken: {error}" for error in errors)
-        raise ConfigError(
-            f"unknown template {options.template_id!r}; available: {', '.join(sorted(templates)) or 'none'}{broken}"
-        )
+    for asked in (options.template_id, options.fallback_template):
+        if asked is not None and asked not in templates:
+            broken = "".join(f"\n  broken: {error}" for error in errors)
+            raise ConfigError(
+                f"unknown template {asked!r}; available: {', '.join(sorted(templates)) or 'none'}{broken}"
+            )
     if not templates:
         raise ConfigError("no usable templates", path=options.templates_root)
     return templates
@@ -123,7 +127,13 @@ def plan_rows(
     catalog: Catalog | CatalogStream, templates: dict[str, Template], options: RunOptions
 ) -> Iterator[PlannedRow | RowResult]:
     """Plans for each good row x aspect, a failed ``RowResult`` for each row that cannot be planned, and a
-    skipped one, with its reason, for each row that is not for sale. A streamed catalog is planned as it is read."""
+    skipped one, with its reason, for each row that is not for sale. A streamed catalog is planned as it is read.
+    A row only the fallback template took, or whose category could not be read, is logged as a warning.
+
+    Raises:
+        ConfigError: ``options.fallback_template`` is not one of ``templates``.
+    """
+    fallback = fallback_template(templates, options.fallback_template)
     for item in itertools.islice(catalog.rows(), options.limit):
         if isinstance(item, SkippedRow):
             yield RowResult(row=item.row, sku=item.sku, status="skipped", reason=item.reason)
@@ -133,16 +143,16 @@ def plan_rows(
             yield RowResult(row=row, sku=sku, status="failed", error=str(item), reason=item.message)
             continue
         try:
-            template = _choose_template(item, templates, options)
-        except AdgenError as exc:
-            yield RowResult(
-                row=item.row,
-                sku=item.sku,
-                status="failed",
-                error=f"{catalog.name} row {item.row}: {exc}",
-                reason=exc.message,
-            )
+            chosen = _choose_template(item, templates, options, fallback)
+        except CatalogError as exc:
+            error = CatalogError(exc.message, file=catalog.name, **exc.context)
+            yield RowResult(row=item.row, sku=item.sku, status="failed", error=str(error), reason=exc.message)
             continue
+        if chosen.rule == "fallback":
+            log.warning("%s", fallback_warning(item, chosen))
+        elif chosen.notes:
+            log.warning("row %d (sku %s): %s", item.row, item.sku, "; ".join(chosen.notes))
+        template = chosen.template
         aspects = (
             template.spec.canvas.aspects
             if options.aspects == "all"
@@ -158,7 +168,7 @@ def plan_rows(
                     error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
-            yield PlannedRow(item, template, settle_legibility(plan, item, options.templates_root))
+            yield PlannedRow(item, template, settle_legibility(plan, item, options.templates_root), chosen.rule)
 
 
 def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) -> ShotPlan:
@@ -171,15 +181,12 @@ def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) ->
     return remedy_on_draft(plan, image_source((product.image,), templates_root))
 
 
-def _choose_template(product: Product, templates: dict[str, Template], options: RunOptions) -> Template:
+def _choose_template(
+    product: Product, templates: dict[str, Template], options: RunOptions, fallback: Template | None
+) -> Route:
     if options.template_id is not None:
-        return templates[options.template_id]
-    for template in iter_templates_for(templates, product.vertical, product.product_type):
-        return template
-    raise ConfigError(
-        f"no template for vertical {product.vertical!r} / product_type {product.product_type!r}; "
-        "pass --template or add a 'vertical' column"
-    )
+        return Route(templates[options.template_id], "template-option", "the run names it (--template)")
+    return route(product, templates, fallback)
 
 
 def run_batch(

@@ -76,7 +76,7 @@ def spec_problems(batch: Batch, templates_root: Path, *, catalog: bool = True) -
     """Every reason ``batch`` cannot run here (secrets, templates under ``templates_root``, the local
     catalog unless not ``catalog``, the renderer settings), in the order of the spec's lines."""
     template_ids: set[str] = set()
-    if batch.spec.templates != "auto":
+    if batch.spec.templates != "auto" or batch.spec.fallback_template is not None:
         if not templates_root.is_dir():
             raise ConfigError("templates folder not found", path=templates_root)
         template_ids = set(discover_templates(templates_root)[0])

@@ -115,7 +115,7 @@ def batch_options(
         path = source
     options = RunOptions(
         aspects=batch.spec.aspects, renderer=renderer, encode=encode, keyframe_cache=keyframe_cache,
-        templates_root=templates_root, catalog=catalog,
+        templates_root=templates_root, catalog=catalog, fallback_template=batch.spec.fallback_template,
     )  # fmt: skip
     return path, options
 

@@ -26,6 +26,7 @@ class RowResult:
     status: Literal["rendered", "skipped", "failed", "planned"]
     template: str | None = None
     template_version: int | None = None
+    routed_by: str | None = None  # the rule that chose the template (generator.planning.routing.RoutedBy)
     aspect: str | None = None
     plan_hash: str | None = None
     video: str | None = None

@@ -6,7 +6,9 @@ Checks, in order (a stage runs only when the ones before it left a template to c
 2. Schema: unknown fields (with a "did you mean"), wrong types, values out of range, unknown names.
 3. Rules beyond the schema: whole frames, timings inside their shots, styles, syntax of expressions.
 4. Product fields: ``product.X`` that no catalog column feeds, and, with a catalog, columns the
-   template reads or requires that the catalog lacks.
+   template reads or requires that the catalog lacks. Routing: ``categories`` Google's taxonomy
+   lacks, and, with a catalog, rows that no template but the fallback takes (among the templates
+   beside this one, ``generator.planning.routing``).
 5. Plans, in every declared aspect: with a catalog, for each of its rows (an expression that fails,
    text too long for its box even at the minimum size, a glyph no font has); without one, for a
    sample product. Each plan's text and product must stay inside the aspect's safe zone in every
@@ -31,13 +33,15 @@ import jinja2
 from jinja2 import nodes
 from pydantic import ValidationError
 
-from generator.core.errors import AdgenError, PlanError, TemplateError
+from generator.core.errors import AdgenError, ConfigError, PlanError, TemplateError
 from generator.core.images import Cutout
 from generator.planning.assets import ImageAsset
 from generator.planning.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
+from generator.planning.routing import claim_warning, fallback_template, unrouted
 from generator.planning.templates import (
     Template,
     TemplateSpec,
+    discover_templates,
     make_environment,
     read_template_data,
     schema_errors,
@@ -134,9 +138,11 @@ def lint_template(
     *,
     legibility: LegibilityCheck[_Source],
     text: str | None = None,
+    fallback: str | None = None,
 ) -> list[Finding]:
     """All findings for the template at ``path`` (or ``text``, unsaved, as if it were that file's), errors and
-    warnings, in the order of the stages above."""
+    warnings, in the order of the stages above; ``fallback``: the id of the template for rows no rule routes
+    (None: the ``general`` vertical's)."""
     root = templates_root or path.parent.parent
     try:
         data, lines = read_template_data(path, text)
@@ -149,6 +155,7 @@ def lint_template(
     template = Template(spec=spec, path=path, lines=lines, env=make_environment(spec.locale))
     findings = [Finding.of(problem) for problem in template_problems(template)]
     findings += _field_findings(template, catalog)
+    findings += _routing_findings(template, catalog, root, fallback)
     if any(f.severity == "error" for f in findings):
         return findings
     products = catalog.products if catalog is not None else (sample_product(),)
@@ -188,6 +195,33 @@ def _field_findings(template: Template, catalog: Catalog | None) -> list[Finding
                                        ("requires", index))  # fmt: skip
                 findings.append(Finding.of(error))
     return findings
+
+
+def _routing_findings(template: Template, catalog: Catalog | None, root: Path, fallback: str | None) -> list[Finding]:
+    """``categories`` that Google's taxonomy lacks; with ``catalog``, its rows that only the fallback template
+    takes (without one, ``adgen run`` and ``adgen plan`` report them as failed rows)."""
+    findings = []
+    for index, claim in enumerate(template.spec.categories):
+        warning = claim_warning(claim)
+        if warning is not None:
+            findings.append(Finding.of(template.error(warning, ("categories", index)), severity="warning"))
+    if catalog is None:
+        return findings
+    others = discover_templates(root)[0] if root.is_dir() else {}
+    templates = {
+        **{k: t for k, t in others.items() if t.path.resolve() != template.path.resolve()},
+        template.id: template,
+    }
+    try:
+        chosen = fallback_template(templates, fallback)
+    except ConfigError as exc:
+        return [*findings, Finding("error", exc.message, Path(catalog.name))]
+    if chosen is None:  # without a fallback, such rows fail in adgen run and plan, each with its error
+        return findings
+    where = Path(catalog.name)
+    return findings + [
+        Finding("warning", message, where) for _, message in unrouted(catalog.products, templates, chosen)
+    ]
 
 
 def _close_column(name: str, columns: set[str]) -> str:

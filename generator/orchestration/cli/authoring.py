@@ -37,21 +37,30 @@ from generator.planning.templates import template_schema
 
 @click.command()
 @with_catalog_arguments
-@click.option("--template", "template_id", required=True, help="Template id.")
+@click.option(
+    "--template", "template_id", help="Template id (default: chosen per row by its category, vertical or product_type)."
+)
+@click.option(
+    "--fallback-template",
+    metavar="ID",
+    help="Template for rows that no category, vertical or product_type routes (default: the general vertical's).",
+)
 @click.option(
     "--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout."
 )
 def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str,
-         out: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
-    """Print one canonical plan JSON per line for each row of CATALOG (a file or URL; no rendering)."""
+         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None,
+         fallback_template: str | None, out: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
+    """Print one canonical plan JSON per line for each row of CATALOG (a file or URL; no rendering).
+
+    Rows only the fallback template takes are reported as warnings."""
     fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls)
 
     def work() -> int:
         path, catalog_options = open_catalog(catalog, columns, currency, max_pixels, fetch, reading)
         options = RunOptions(
-            template_id=template_id, aspects=parse_aspects(aspect), limit=limit, templates_root=templates_root,  # type: ignore[arg-type]
-            catalog=catalog_options,
+            template_id=template_id, fallback_template=fallback_template, aspects=parse_aspects(aspect),  # type: ignore[arg-type]
+            limit=limit, templates_root=templates_root, catalog=catalog_options,
         )  # fmt: skip
         templates = load_templates(options)
         loaded = stream_catalog(path, options.catalog)  # planned as it is read: memory stays flat
@@ -180,11 +189,17 @@ def list_templates(templates_root: Path) -> None:
 @click.option("--currency", help="ISO 4217 currency for prices written without one.")
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
+@click.option(
+    "--fallback-template",
+    metavar="ID",
+    help="With --catalog: the template for rows no rule routes, as adgen run's (default: the general vertical's).",
+)
 @with_reading_arguments
 def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None,
-         reading: dict[str, Any]) -> None:  # fmt: skip
+         fallback_template: str | None, reading: dict[str, Any]) -> None:  # fmt: skip
     """Check TEMPLATE and print each problem as file:line:column: severity: message.
 
+    With --catalog, also warns of each row that no template but the fallback takes.
     Exits 1 if there is an error, 0 if there are only warnings or nothing.
     """
     from generator.planning.lint import LegibilityCheck, lint_template
@@ -198,7 +213,7 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
             fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
             path, options = open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
             loaded = load_catalog(path, options)
-        findings = lint_template(template, loaded, templates_root, legibility=legibility)
+        findings = lint_template(template, loaded, templates_root, legibility=legibility, fallback=fallback_template)
         for finding in findings:
             click.echo(str(finding))
         errors = sum(f.severity == "error" for f in findings)

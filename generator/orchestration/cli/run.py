@@ -38,7 +38,16 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
 
 @click.command()
 @with_catalog_arguments
-@click.option("--template", "template_id", help="Template id (default: chosen per row by vertical or product_type).")
+@click.option(
+    "--template",
+    "template_id",
+    help="Template id (default: chosen per row by its category, vertical column or product_type).",
+)
+@click.option(
+    "--fallback-template",
+    metavar="ID",
+    help="Template for rows that no category, vertical or product_type routes (default: the general vertical's).",
+)
 @click.option("--out", default="out", show_default=True, help="Output folder, or s3://bucket/prefix.")
 @click.option("--force", is_flag=True, help="Render rows again whose video is already stored.")
 @click.option(
@@ -120,7 +129,8 @@ from generator.orchestration.store import MANIFEST_KEY, LocalStore
 @gpu_option
 @keyframe_cache_option
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
-        currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None, out: str, force: bool, replace_older: bool, workers: int, executor_name: str, ray_address: str | None,
+        currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None,
+        fallback_template: str | None, out: str, force: bool, replace_older: bool, workers: int, executor_name: str, ray_address: str | None,
         ray_in_flight: int, ray_actors: int, ray_actor_gpus: float, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
         preset: Any, gpu: bool, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
@@ -130,9 +140,9 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
     fetch = FetchSettings(cache=fetch_cache, allow_private=allow_private_urls, endpoint_url=s3_endpoint_url)
     path, catalog_options = guard(lambda: open_catalog(catalog, columns, currency, max_pixels, fetch, reading))
     options = RunOptions(
-        template_id=template_id, aspects=parse_aspects(aspect), limit=limit, renderer=settings,  # type: ignore[arg-type]
-        encode=guard(lambda: on_gpu(preset, gpu)), keyframe_cache=keyframe_cache, templates_root=templates_root,
-        force=force, replace=replace_older, presign=presign, catalog=catalog_options,
+        template_id=template_id, fallback_template=fallback_template, aspects=parse_aspects(aspect),  # type: ignore[arg-type]
+        limit=limit, renderer=settings, encode=guard(lambda: on_gpu(preset, gpu)), keyframe_cache=keyframe_cache,
+        templates_root=templates_root, force=force, replace=replace_older, presign=presign, catalog=catalog_options,
     )  # fmt: skip
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
     cli = {"executor_name": executor_name, "ray_address": ray_address, "ray_in_flight": ray_in_flight,

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from generator.core.errors import ConfigError
-from generator.planning.batches.loading import Batch
+from generator.planning.batches.loading import Batch, FieldPath
 from generator.planning.templates.schema import did_you_mean
 
 SECRET_PREFIX = "whsec_"
@@ -64,14 +64,16 @@ def _secret_flaw(value: str) -> str | None:
 
 
 def _template_problems(batch: Batch, template_ids: Collection[str]) -> list[ConfigError]:
-    if batch.spec.templates == "auto":
-        return []
+    templates = () if batch.spec.templates == "auto" else batch.spec.templates
+    named: list[tuple[FieldPath, str]] = [(("templates", index), name) for index, name in enumerate(templates)]
+    if batch.spec.fallback_template is not None:
+        named.append((("fallback_template",), batch.spec.fallback_template))
     return [
         batch.error(
             f"unknown template {name!r}" + did_you_mean(name, template_ids),
-            ("templates", index),
+            where,
             available=", ".join(sorted(template_ids)) or "none",
         )
-        for index, name in enumerate(batch.spec.templates)
+        for where, name in named
         if name not in template_ids
     ]

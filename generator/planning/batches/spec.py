@@ -217,6 +217,8 @@ class BatchSpec(_Spec):
     """A scheduled marketing batch: which products, rendered through which templates, stored where, when.
 
     ``templates``: template ids, or ``auto`` for the templates matching each product (as ``adgen run``).
+    ``fallback_template``: with ``auto``, the template for products no rule routes (as ``adgen run
+    --fallback-template``); unset, the ``general`` vertical's.
     ``aspects``: a list, or ``all`` the templates declare; unset, each template's first.
     ``out``: a folder relative to the spec file, or ``s3://bucket/prefix``.
     ``renderer``: ``RendererSettings`` fields, as in a ``--renderer-config`` file (default: draft).
@@ -229,6 +231,7 @@ class BatchSpec(_Spec):
     catalog: CatalogBlock
     filter: Filter = Filter()
     templates: Annotated[tuple[Slug, ...], Field(min_length=1)] | Literal["auto"] = "auto"
+    fallback_template: Slug | None = None
     aspects: Annotated[tuple[Aspect, ...], Field(min_length=1)] | Literal["all"] | None = None
     out: str = Field(min_length=1)
     renderer: dict[str, Scalar] = Field(default_factory=dict)

@@ -10,6 +10,9 @@
          ─► integrity: duplicate ids fail, unavailable rows are skipped with their reason
          ─► product: required fields, prices (money), images, tidy text (text) ─► Product
 
+A product's category (``google_product_category``, a path or an id of Google's product taxonomy, or Meta's
+``fb_product_category``) is read by ``taxonomy``, from the taxonomy shipped in ``data/``; routing uses it.
+
 Rows keep spreadsheet numbering (the header is row 1); an XML feed's items are numbered from 1.
 Every error is a ``CatalogError`` naming the file, row, column and rule; the other rows go on.
 """

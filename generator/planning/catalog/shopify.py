@@ -3,7 +3,8 @@
 The rows sharing a ``Handle`` are one product: the first, with its ``Title``, holds the product's
 fields and its first variant; the next rows hold more variants (``Variant SKU``, ``Variant
 Price``, ``OptionN Value``) and images (``Image Src`` with ``Image Position``); image-only rows
-hold nothing else.
+hold nothing else. ``Product Category`` (or, in older exports without it, ``Google Shopping / Google
+Product Category``) becomes ``google_product_category``, which routes the product to a template.
 
 By default a product gives one entry: its first variant's SKU (the handle when that is empty) and
 price, its first image by position, the other images as ``additional_image_link``. With
@@ -27,7 +28,8 @@ from generator.planning.catalog.table import Entry, Record, Table
 
 _ALIASES = {
     "handle": ("handle", "url handle"), "title": ("title",), "body": ("body (html)", "description"),
-    "vendor": ("vendor",), "category": ("product category",), "type": ("type",),
+    "vendor": ("vendor",), "type": ("type",),
+    "category": ("product category", "google shopping / google product category"),
     "published": ("published", "published on online store"), "status": ("status",),
     "sku": ("variant sku", "sku"), "price": ("variant price", "price"),
     "compare_at": ("variant compare at price", "compare-at price"),

@@ -19,7 +19,6 @@ from __future__ import annotations
 from generator.planning.templates.expressions import make_environment
 from generator.planning.templates.loading import (
     discover_templates,
-    iter_templates_for,
     load_template,
     read_template_data,
 )
@@ -72,7 +71,6 @@ __all__ = [
     "Transition",
     "discover_templates",
     "dotted",
-    "iter_templates_for",
     "load_template",
     "make_environment",
     "read_template_data",

@@ -1,8 +1,7 @@
-"""Loading templates: one file (YAML, brand kit, schema, rules), a whole folder, and the ones a product matches."""
+"""Loading templates: one file (YAML, brand kit, schema, rules) and a whole folder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,15 +73,3 @@ def discover_templates(root: Path) -> tuple[dict[str, Template], list[TemplateEr
             continue
         templates[template.id] = template
     return templates, errors
-
-
-def iter_templates_for(templates: Mapping[str, Template], vertical: str, product_type: str) -> Iterator[Template]:
-    """Templates matching a product: by its ``vertical`` column, else by ``product_types`` keywords."""
-    ordered = sorted(templates.values(), key=lambda t: t.id)
-    if vertical:
-        yield from (t for t in ordered if t.spec.vertical == vertical)
-        return
-    lowered = product_type.lower()
-    for template in ordered:
-        if any(keyword.lower() in lowered for keyword in template.spec.product_types):
-            yield template

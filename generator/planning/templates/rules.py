@@ -1,4 +1,5 @@
-"""Rules a template must keep beyond its schema: whole frames, timings inside shots, known styles, expression syntax."""
+"""Rules a template must keep beyond its schema: whole frames, timings inside shots, known styles, expression syntax,
+categories that exist."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import jinja2
 
 from generator.core.errors import TemplateError
+from generator.planning.catalog.taxonomy import google_taxonomy, name_key, split_path, top_levels
 from generator.planning.templates.schema import did_you_mean
 from generator.planning.templates.spec import MascotLayer, ProductLayer, TextLayer
 from generator.planning.templates.template import Template
@@ -19,6 +21,10 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
     fps = spec.canvas.fps
     styles = template.styles
     shot_ids: set[str] = set()
+    for index, claim in enumerate(spec.categories):
+        problem = category_problem(claim)
+        if problem is not None:
+            yield template.error(problem, ("categories", index))
     for name, style in spec.styles.items():
         if style.min_size > style.size:
             yield template.error(f"min_size {style.min_size} is above size {style.size}", ("styles", name, "min_size"))
@@ -63,6 +69,30 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
         yield template.error(
             f"poster names unknown shot {spec.poster!r}{did_you_mean(spec.poster, shot_ids)}", ("poster",)
         )
+
+
+def category_problem(claim: str) -> str | None:
+    """Why a ``categories`` entry names no category, in words; None when it names one.
+
+    An id must be one of Google's taxonomy; a path must start with a top-level category of Google's
+    taxonomy or of Meta's (``data/verticals.yaml``). Below its top level a path may name categories
+    Google's taxonomy lacks (Shopify's own, say): lint warns about those.
+    """
+    text = claim.strip()
+    taxonomy = google_taxonomy()
+    if text.isdigit():
+        if int(text) in taxonomy.paths:
+            return None
+        return f"{text} is not the id of a category of Google's product taxonomy (version {taxonomy.version})"
+    path = split_path(text)
+    tops = top_levels()
+    if path and (name_key(path[0]) in tops.google or name_key(path[0]) in tops.facebook):
+        return None
+    top = path[0] if path else text
+    return (
+        f"{top!r} is not a top-level category of Google's product taxonomy (nor of Meta's)"
+        f"{did_you_mean(top, tops.names)}; write a path such as 'Apparel & Accessories > Shoes', or an id"
+    )
 
 
 def _layer_problems(

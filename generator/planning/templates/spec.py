@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
@@ -32,6 +32,12 @@ Overflow = Literal["shrink", "error"]
 # What text that lacks contrast with what is behind it does: ``check`` makes it an error, ``auto``
 # gives it a shadow, or if that is not enough a plate, and records the remedy in the plan.
 Legibility = Literal["check", "auto"]
+# A category of Google's product taxonomy: its path ("Apparel & Accessories > Shoes") or its id (187).
+CategoryClaim = Annotated[
+    str,
+    BeforeValidator(lambda value: str(value) if isinstance(value, int) else value, json_schema_input_type=str | int),
+    Field(min_length=1),
+]
 RelativeBox = tuple[float, float, float, float]
 SingleBox = str | RelativeBox
 # A box, or one per aspect: {"default": hero, "16:9": [0.05, 0.1, 0.45, 0.8]}.
@@ -221,6 +227,15 @@ class TemplateSpec(_Spec):
     brand_kit: str | None = None
     locale: str = "en_US"
     product_types: tuple[str, ...] = ()
+    categories: tuple[CategoryClaim, ...] = Field(
+        (),
+        description=(
+            "Categories of Google's product taxonomy this template is made for, as paths "
+            "('Apparel & Accessories > Shoes') or ids (187). A product whose google_product_category (or Meta "
+            "fb_product_category) is one of them or lies below one comes here before any template of its "
+            "vertical; when several templates claim it, the most specific claim wins. Default: none."
+        ),
+    )
     requires: tuple[str, ...] = ()
     canvas: Canvas = Canvas()
     palette: Palette = Palette()
