@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Literal
 
 from generator.core.images import AssetResolver
-from generator.orchestration.batch import DEFAULT_TEMPLATES, RunOptions, run_batch
-from generator.orchestration.jobs import RenderJob
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.jobs import RenderJob
+from generator.orchestration.runs.run import DEFAULT_TEMPLATES, RunOptions, run_batch
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.types import ShotPlan
 from render.encode import AudioBed, EncodeSettings, encode_argv, ffmpeg_executable
 from render.gpu import on_gpu

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import ray
 
-from generator.orchestration.batch import RunOptions, run_batch
-from generator.orchestration.destination import StoreLocation
-from generator.orchestration.rayexec import RayExecutor, RaySettings
-from generator.orchestration.store import LocalStore
+from generator.orchestration.executors.ray_tasks import RayExecutor, RaySettings
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.destination import StoreLocation
+from generator.orchestration.stores.store import LocalStore
 from render.encode import EncodeSettings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -35,7 +35,7 @@ from pathlib import Path
 from PIL import Image
 
 from generator.core.images import AssetResolver
-from generator.orchestration.batch import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.run import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.types import ShotPlan
 from render.backends import RendererSettings, get_renderer
@@ -49,7 +49,7 @@ from render.video import encode_plan
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "catalogs" / "sample.csv"
-_IMPORTS = "import generator.orchestration.batch, render.video, render.backends.draft"
+_IMPORTS = "import generator.orchestration.runs.run, render.video, render.backends.draft"
 
 
 class Clock:

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from generator.core.fonts import find_font
-from generator.orchestration.jobs import RenderJob
+from generator.orchestration.runs.jobs import RenderJob
 from generator.planning.lint import LegibilityCheck
 from generator.planning.plan.types import ShotPlan
 from render.backends import KeyframeRequest

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from generator.orchestration.fetch import Download, FetchRefused
+from generator.orchestration.stores.fetch import Download, FetchRefused
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from generator.core.errors import RenderError
-from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.types import ShotPlan, TextPlacement
 from tests.conftest import CrashingRenderer, product_row, stored_plan
 from tests.media import decode_hashes, probe

@@ -21,10 +21,10 @@ import pytest
 from click.testing import CliRunner
 
 from generator.core.errors import RenderError
-from generator.orchestration.batchrun import batch_options, run_batch_spec
+from generator.orchestration.batches.run import batch_options, run_batch_spec
 from generator.orchestration.cli import main
-from generator.orchestration.fetch import FetchSettings
-from generator.orchestration.store import LocalStore
+from generator.orchestration.stores.fetch import FetchSettings
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.batches import load_batch
 from render.backends import RendererSettings
 from render.encode import EncodeSettings

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import CatalogOptions, Money, load_catalog, stream_catalog
 from generator.planning.templates import make_environment
 from render.encode import EncodeSettings

@@ -11,9 +11,9 @@ import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
-from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.store import LocalStore
 from render.backends import KeyframeRequest, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 from render.backends.draft import DraftRenderer

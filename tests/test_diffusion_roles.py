@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from PIL import Image, ImageOps
 
 from generator.core.images import AssetResolver
-from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.timeline import layer_rect

@@ -15,7 +15,7 @@ from PIL import Image
 
 from generator.core.errors import EncodeError, RenderError, StoreError
 from generator.core.files import atomic_write, write_atomically
-from generator.orchestration.store import LocalStore, safe_name
+from generator.orchestration.stores.store import LocalStore, safe_name
 from generator.planning.plan.types import ShotPlan
 from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import check_video, read_layout

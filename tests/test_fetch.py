@@ -24,7 +24,7 @@ from generator.core.identity import file_sha256
 from generator.core.images import AssetResolver, Cutout
 from generator.core.urls import join_url
 from generator.orchestration.cli import main
-from generator.orchestration.fetch import Fetcher, FetchRefused, FetchSettings
+from generator.orchestration.stores.fetch import Fetcher, FetchRefused, FetchSettings
 from generator.planning.catalog import CatalogOptions, load_catalog
 from generator.planning.plan.types import ShotPlan
 from tests.conftest import HEADER, REPO, product_row, stored_plan

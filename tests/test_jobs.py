@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.orchestration.cli import main
-from generator.orchestration.jobs import RenderJob
+from generator.orchestration.runs.jobs import RenderJob
 from tests.conftest import product_row
 from tests.media import decode_hashes
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from generator.core.errors import ConfigError, StoreError
-from generator.orchestration.lease import Lease, acquire, current_lease, lease_key, lease_prefix
-from generator.orchestration.s3store import S3Settings, S3Store
-from generator.orchestration.store import LocalStore, Store
+from generator.orchestration.batches.lease import Lease, acquire, current_lease, lease_key, lease_prefix
+from generator.orchestration.stores.s3 import S3Settings, S3Store
+from generator.orchestration.stores.store import LocalStore, Store
 from tests.test_s3 import S3, moto_server, s3  # noqa: F401  (fixtures)
 
 TTL = timedelta(seconds=30)

@@ -21,8 +21,8 @@ from generator.core.errors import RenderError
 from generator.core.fonts import font_chain
 from generator.core.images import AssetResolver
 from generator.core.shaping import TextLayout
-from generator.orchestration.batch import RunOptions, run_batch, settle_legibility
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.run import RunOptions, run_batch, settle_legibility
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog
 from generator.planning.lint import lint_template, sample_product
 from generator.planning.plan.compile import compile_plan

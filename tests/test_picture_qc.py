@@ -13,8 +13,8 @@ from PIL import Image
 
 from generator.core.errors import EncodeError, RenderError
 from generator.core.images import AssetResolver
-from generator.orchestration.batch import RunOptions, run_batch
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ImagePlacement, ShotPlan

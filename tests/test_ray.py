@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator.orchestration.batch import RunOptions, run_batch
 from generator.orchestration.cli import main
-from generator.orchestration.destination import StoreLocation
-from generator.orchestration.rayexec import RayExecutor, RaySettings
-from generator.orchestration.store import LocalStore
+from generator.orchestration.executors.ray_tasks import RayExecutor, RaySettings
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.destination import StoreLocation
+from generator.orchestration.stores.store import LocalStore
 from render.backends import RendererSettings
 from render.encode import EncodeSettings
 from tests.conftest import sample_subset

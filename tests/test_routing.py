@@ -19,10 +19,10 @@ from click.testing import CliRunner
 
 from generator.core.errors import CatalogError, TemplateError
 from generator.core.geometry import ASPECT_SIZES
-from generator.orchestration.batch import PlannedRow, RunOptions, plan_rows
-from generator.orchestration.batchrun import batch_options
+from generator.orchestration.batches.run import batch_options
 from generator.orchestration.cli import main
-from generator.orchestration.fetch import Fetcher, FetchSettings
+from generator.orchestration.runs.run import PlannedRow, RunOptions, plan_rows
+from generator.orchestration.stores.fetch import Fetcher, FetchSettings
 from generator.planning.batches import batch_problems, load_batch
 from generator.planning.catalog import CatalogOptions, Product, load_catalog
 from generator.planning.catalog.taxonomy import google_taxonomy, name_key, read_category, top_levels

@@ -22,8 +22,8 @@ from moto.server import ThreadedMotoServer
 
 from generator.core.errors import ConfigError, StoreError
 from generator.orchestration.cli import main
-from generator.orchestration.s3store import IMMUTABLE, NO_CACHE, S3Settings, S3Store
-from generator.orchestration.store import safe_name
+from generator.orchestration.stores.s3 import IMMUTABLE, NO_CACHE, S3Settings, S3Store
+from generator.orchestration.stores.store import safe_name
 from tests.conftest import REPO, product_row
 from tests.media import decode_hashes
 from tests.s3_proxy import FaultProxy

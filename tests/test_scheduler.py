@@ -25,13 +25,13 @@ import pytest
 import time_machine
 from click.testing import CliRunner
 
-from generator.orchestration.batchjob import BatchSettings
+from generator.orchestration.batches.job import BatchSettings
+from generator.orchestration.batches.lease import acquire, current_lease
+from generator.orchestration.batches.records import recent_runs, run_ids
+from generator.orchestration.batches.scheduler import BatchScheduler, Firing, ServeSettings
 from generator.orchestration.cli import main
-from generator.orchestration.fetch import FetchSettings
-from generator.orchestration.lease import acquire, current_lease
-from generator.orchestration.runrecords import recent_runs, run_ids
-from generator.orchestration.scheduler import BatchScheduler, Firing, ServeSettings
-from generator.orchestration.store import LocalStore
+from generator.orchestration.stores.fetch import FetchSettings
+from generator.orchestration.stores.store import LocalStore
 from render.encode import EncodeSettings
 from tests.conftest import REPO, product_row
 from tests.test_batch_runs import write_catalog

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from generator.core.geometry import ASPECT_SIZES
-from generator.orchestration.batch import RunOptions, run_batch
-from generator.orchestration.store import LocalStore
+from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.timeline import settled_frame
 from generator.planning.plan.types import PlannedShot, TextPlacement
 from generator.planning.safezone import safe_zone_violations

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from generator.core.errors import ConfigError
-from generator.orchestration.webhooks import RunCounts, WebhookTarget, batch_event, deliver, load_target, sign
+from generator.orchestration.batches.webhooks import RunCounts, WebhookTarget, batch_event, deliver, load_target, sign
 
 SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(bytes(range(100, 132))).decode()

@@ -1,5 +1,5 @@
 """URL references in catalogs and templates: telling them from local paths, joining them, and the
-swap points that download them (implemented by ``generator.orchestration.fetch.Fetcher``)."""
+swap points that download them (implemented by ``generator.orchestration.stores.fetch.Fetcher``)."""
 
 from __future__ import annotations
 

@@ -11,14 +11,6 @@ from typing import Any
 import click
 
 from generator.core.errors import ConfigError
-from generator.orchestration.batch import (
-    DEFAULT_TEMPLATES,
-    PlannedRow,
-    RunOptions,
-    load_templates,
-    plan_rows,
-    settle_legibility,
-)
 from generator.orchestration.cli.common import (
     catalog_location,
     guard,
@@ -28,9 +20,17 @@ from generator.orchestration.cli.common import (
     with_catalog_arguments,
     with_reading_arguments,
 )
-from generator.orchestration.fetch import FetchSettings
-from generator.orchestration.outputs import plan_key
-from generator.orchestration.store import LocalStore, safe_name
+from generator.orchestration.runs.outputs import plan_key
+from generator.orchestration.runs.run import (
+    DEFAULT_TEMPLATES,
+    PlannedRow,
+    RunOptions,
+    load_templates,
+    plan_rows,
+    settle_legibility,
+)
+from generator.orchestration.stores.fetch import FetchSettings
+from generator.orchestration.stores.store import LocalStore, safe_name
 from generator.planning.catalog import load_catalog, stream_catalog
 from generator.planning.templates import template_schema
 

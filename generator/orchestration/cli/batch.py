@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from generator.orchestration.batchjob import BatchSettings, check_spec, open_batch
-from generator.orchestration.batchrun import dry_run_lines, new_run_id, run_batch_spec
+from generator.orchestration.batches.index import plan_batch
+from generator.orchestration.batches.job import BatchSettings, check_spec, open_batch
+from generator.orchestration.batches.run import dry_run_lines, new_run_id, run_batch_spec
 from generator.orchestration.cli.common import guard, log, templates_option, with_batch_settings
 from generator.orchestration.cli.schedule import list_command, serve, status
-from generator.orchestration.index import plan_batch
 from generator.planning.batches import batch_schema
 from render.backends import renderer_identity
 

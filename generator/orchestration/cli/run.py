@@ -9,10 +9,6 @@ from typing import Any
 import click
 
 from generator.core.errors import AdgenError, RenderError
-from generator.orchestration.batch import (
-    RunOptions,
-    run_batch,
-)
 from generator.orchestration.cli.common import (
     executor_block,
     gpu_option,
@@ -29,11 +25,15 @@ from generator.orchestration.cli.common import (
     with_catalog_arguments,
     workers_option,
 )
-from generator.orchestration.destination import open_store
-from generator.orchestration.executors import Executor, InlineExecutor, ProcessExecutor
-from generator.orchestration.fetch import FetchSettings
-from generator.orchestration.manifest import summarize
-from generator.orchestration.store import MANIFEST_KEY, LocalStore
+from generator.orchestration.executors.local import Executor, InlineExecutor, ProcessExecutor
+from generator.orchestration.runs.manifest import summarize
+from generator.orchestration.runs.run import (
+    RunOptions,
+    run_batch,
+)
+from generator.orchestration.stores.destination import open_store
+from generator.orchestration.stores.fetch import FetchSettings
+from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore
 
 
 @click.command()
@@ -150,8 +150,8 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
     block = guard(lambda: executor_block(renderer_config, cli))
     executor: Executor = ProcessExecutor(workers) if workers > 1 else InlineExecutor()
     if block.kind == "ray":
-        from generator.orchestration.destination import StoreLocation
-        from generator.orchestration.rayexec import RayExecutor, RaySettings
+        from generator.orchestration.executors.ray_tasks import RayExecutor, RaySettings
+        from generator.orchestration.stores.destination import StoreLocation
 
         where = out if out.startswith("s3://") else str(Path(out).resolve())
         location = StoreLocation(where, s3_endpoint_url, s3_region, public, sse)
@@ -180,7 +180,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
 )
 def render_command(job_file: Path, out: Path, roots: tuple[str, ...]) -> None:
     """Render exactly the job in JOB.json (stored beside every video) into --out, under its output key."""
-    from generator.orchestration.replay import load_job, replay
+    from generator.orchestration.runs.replay import load_job, replay
 
     folders = dict(parse_root(value) for value in roots)
     job = guard(lambda: load_job(job_file))

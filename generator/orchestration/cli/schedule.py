@@ -18,12 +18,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from generator.core.errors import ConfigError
-from generator.orchestration.batchjob import BatchSettings, check_spec
-from generator.orchestration.cli.common import guard, log, s3_endpoint_option, templates_option, with_batch_settings
-from generator.orchestration.destination import open_store
-from generator.orchestration.lease import current_lease
-from generator.orchestration.runrecords import RunRecord, recent_runs
-from generator.orchestration.scheduler import (
+from generator.orchestration.batches.job import BatchSettings, check_spec
+from generator.orchestration.batches.lease import current_lease
+from generator.orchestration.batches.records import RunRecord, recent_runs
+from generator.orchestration.batches.scheduler import (
     JOBS_FILE,
     BatchScheduler,
     ServeSettings,
@@ -31,7 +29,9 @@ from generator.orchestration.scheduler import (
     scheduler_running,
     spec_files,
 )
-from generator.orchestration.store import Store
+from generator.orchestration.cli.common import guard, log, s3_endpoint_option, templates_option, with_batch_settings
+from generator.orchestration.stores.destination import open_store
+from generator.orchestration.stores.store import Store
 from generator.planning.batches import Batch
 from generator.planning.templates.schema import did_you_mean
 

@@ -18,7 +18,7 @@ from generator.orchestration.cli.common import (
     preset,
     templates_option,
 )
-from generator.orchestration.fetch import FetchSettings
+from generator.orchestration.stores.fetch import FetchSettings
 from generator.planning.catalog import CatalogOptions
 from render.backends import RendererSettings, load_renderer_settings
 

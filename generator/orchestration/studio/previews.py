@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.images import AssetResolver
-from generator.orchestration.batch import settle_legibility
+from generator.orchestration.runs.run import settle_legibility
 from generator.orchestration.studio.workspace import Workspace
 from generator.planning.catalog import CatalogOptions
 from generator.planning.plan.compile import compile_plan

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.errors import AdgenError
-from generator.orchestration.batch import PlannedRow, RunOptions, plan_rows, render_rows
-from generator.orchestration.manifest import RowResult, write_manifest
-from generator.orchestration.store import MANIFEST_KEY, LocalStore, safe_name
+from generator.orchestration.runs.manifest import RowResult, write_manifest
+from generator.orchestration.runs.run import PlannedRow, RunOptions, plan_rows, render_rows
+from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore, safe_name
 from generator.orchestration.studio.workspace import Workspace
 from render.backends import RendererSettings
 from render.encode import EncodeSettings

@@ -9,12 +9,12 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from generator.core.errors import ConfigError
-from generator.orchestration.batch import RunOptions
-from generator.orchestration.batchrun import batch_options
-from generator.orchestration.destination import open_store
-from generator.orchestration.executors import Executor, InlineExecutor, ProcessExecutor
-from generator.orchestration.fetch import FetchSettings
-from generator.orchestration.store import Store
+from generator.orchestration.batches.run import batch_options
+from generator.orchestration.executors.local import Executor, InlineExecutor, ProcessExecutor
+from generator.orchestration.runs.run import RunOptions
+from generator.orchestration.stores.destination import open_store
+from generator.orchestration.stores.fetch import FetchSettings
+from generator.orchestration.stores.store import Store
 from generator.planning.batches import Batch, batch_problems, load_batch
 from generator.planning.templates import discover_templates
 from generator.planning.templates.schema import did_you_mean
@@ -44,8 +44,8 @@ class BatchSettings:
         """The spec's executor: this machine's processes (``workers``), or its Ray cluster."""
         block = batch.spec.executor
         if block.kind == "ray":
-            from generator.orchestration.destination import StoreLocation
-            from generator.orchestration.rayexec import RayExecutor, RaySettings
+            from generator.orchestration.executors.ray_tasks import RayExecutor, RaySettings
+            from generator.orchestration.stores.destination import StoreLocation
 
             out = batch.out if isinstance(batch.out, str) else str(Path(batch.out).resolve())
             location = StoreLocation(out, self.fetch.endpoint_url)

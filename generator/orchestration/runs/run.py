@@ -1,7 +1,7 @@
 """Batches: every catalog row x aspect planned, rendered, checked and stored, with a manifest.
 
-Each planned row becomes a job (``generator.orchestration.jobs``) whose key names its outputs
-(``generator.orchestration.outputs``); an output already stored under that key is skipped, and
+Each planned row becomes a job (``generator.orchestration.runs.jobs``) whose key names its outputs
+(``generator.orchestration.runs.outputs``); an output already stored under that key is skipped, and
 its manifest line describes the stored job. A failing row is reported in the manifest and the log;
 the rest of the batch goes on.
 """
@@ -22,7 +22,7 @@ from typing import Literal
 
 from generator.core.errors import AdgenError, CatalogError, ConfigError
 from generator.core.images import AssetResolver
-from generator.orchestration.executors import (
+from generator.orchestration.executors.local import (
     Delivery,
     Executor,
     InlineExecutor,
@@ -34,13 +34,13 @@ from generator.orchestration.executors import (
     deliver,
     load_renderer,
 )
-from generator.orchestration.fetch import Fetcher
-from generator.orchestration.jobs import RenderJob, make_job
-from generator.orchestration.keyframestore import StoreKeyframes
-from generator.orchestration.manifest import RowResult, RunReport, write_manifest, write_summary
-from generator.orchestration.outputs import OutputKeys, StoredOutputs, retire, stored_job
-from generator.orchestration.progress import Progress
-from generator.orchestration.store import Store
+from generator.orchestration.runs.jobs import RenderJob, make_job
+from generator.orchestration.runs.manifest import RowResult, RunReport, write_manifest, write_summary
+from generator.orchestration.runs.outputs import OutputKeys, StoredOutputs, retire, stored_job
+from generator.orchestration.runs.progress import Progress
+from generator.orchestration.stores.fetch import Fetcher
+from generator.orchestration.stores.keyframes import StoreKeyframes
+from generator.orchestration.stores.store import Store
 from generator.planning.catalog import Catalog, CatalogOptions, CatalogStream, Product, SkippedRow, load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ShotPlan
@@ -51,7 +51,7 @@ from render.encode import EncodeSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 
 

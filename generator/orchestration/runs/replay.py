@@ -14,10 +14,10 @@ from pathlib import Path
 
 from generator.core.errors import ConfigError, RenderError
 from generator.core.images import AssetResolver
-from generator.orchestration.executors import Job, Workbench, render_job
-from generator.orchestration.jobs import RenderJob, plan_fonts
-from generator.orchestration.outputs import OutputKeys
-from generator.orchestration.store import Store
+from generator.orchestration.executors.local import Job, Workbench, render_job
+from generator.orchestration.runs.jobs import RenderJob, plan_fonts
+from generator.orchestration.runs.outputs import OutputKeys
+from generator.orchestration.stores.store import Store
 from render.backends import get_renderer
 from render.keyframes import KeyframeCache, KeyframeService
 

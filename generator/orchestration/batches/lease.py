@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from generator.core.errors import ConfigError, StoreError
-from generator.orchestration.store import Store, safe_name
+from generator.orchestration.stores.store import Store, safe_name
 
 log = logging.getLogger(__name__)
 

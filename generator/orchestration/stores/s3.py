@@ -1,6 +1,6 @@
 """``S3Store``: outputs in an S3 bucket (AWS, MinIO, Cloudflare R2 or any S3-protocol server).
 
-The client comes from ``generator.orchestration.aws`` (credentials, region and endpoint from the
+The client comes from ``generator.orchestration.stores.aws`` (credentials, region and endpoint from the
 AWS chain or the settings). Large files go up in parts through boto3's transfer manager. Requests
 are retried by botocore (adaptive mode: backoff with jitter on throttling and 5xx), and each
 whole object operation is retried again on top (tenacity, exponential backoff with jitter), so a
@@ -28,8 +28,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from generator.core.errors import ConfigError, StoreError
 from generator.core.identity import file_sha256
-from generator.orchestration.aws import endpoint, s3_client
-from generator.orchestration.store import MUTABLE_KEYS, Metadata
+from generator.orchestration.stores.aws import endpoint, s3_client
+from generator.orchestration.stores.store import MUTABLE_KEYS, Metadata
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.errors import ConfigError
-from generator.orchestration.store import LocalStore, Store
+from generator.orchestration.stores.store import LocalStore, Store
 
 
 def open_store(out: str, endpoint_url: str | None, region: str | None, public: bool, sse: str | None) -> Store:
@@ -16,7 +16,7 @@ def open_store(out: str, endpoint_url: str | None, region: str | None, public: b
         ConfigError: S3 options given for a folder.
     """
     if out.startswith("s3://"):
-        from generator.orchestration.s3store import S3Settings, S3Store, parse_s3_uri  # boto3 only when needed
+        from generator.orchestration.stores.s3 import S3Settings, S3Store, parse_s3_uri  # boto3 only when needed
 
         bucket, prefix = parse_s3_uri(out)
         settings = S3Settings(endpoint_url=endpoint_url, region=region, public=public, sse=sse)

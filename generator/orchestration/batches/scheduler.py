@@ -12,7 +12,7 @@ A fire of a batch:
 
 1. loads its spec afresh and opens its store;
 2. does nothing when a run of the batch started at or after this fire time (another scheduler ran it);
-3. takes the batch's lease in the store (``generator.orchestration.lease``), so schedulers on other
+3. takes the batch's lease in the store (``generator.orchestration.batches.lease``), so schedulers on other
    machines sharing the store never run it at once. A lease held elsewhere is tried again when it
    expires, if that is within ``misfire_grace``, so a crashed scheduler's stale lease is taken over;
 4. runs the batch as ``adgen batch run`` would, renewing the lease every third of its duration, and
@@ -42,10 +42,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from generator.core.errors import AdgenError, ConfigError
-from generator.orchestration.batchjob import BatchSettings, batch_store, check_spec, open_batch
-from generator.orchestration.batchrun import run_batch_spec
-from generator.orchestration.lease import Lease, LeaseRecord, acquire, current_lease
-from generator.orchestration.runrecords import run_ids, run_started
+from generator.orchestration.batches.job import BatchSettings, batch_store, check_spec, open_batch
+from generator.orchestration.batches.lease import Lease, LeaseRecord, acquire, current_lease
+from generator.orchestration.batches.records import run_ids, run_started
+from generator.orchestration.batches.run import run_batch_spec
 from generator.planning.batches import Batch, Schedule
 
 log = logging.getLogger(__name__)

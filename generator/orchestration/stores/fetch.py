@@ -8,7 +8,7 @@ atomic (``generator.core.files``) and a cached object is hashed again whenever i
 
 Bytes travel through a ``Transport`` chosen by the URL's scheme: ``HttpTransport`` for
 ``https://`` and ``http://``, ``S3Transport`` for ``s3://`` (the client from
-``generator.orchestration.aws``); a ``Fetcher`` takes others in their place (tests serve bytes
+``generator.orchestration.stores.aws``); a ``Fetcher`` takes others in their place (tests serve bytes
 from memory). The rules on size, time and content type are the fetcher's, whatever the transport.
 
 Downloads are limited in size (checked against ``Content-Length`` and again while streaming)
@@ -39,7 +39,7 @@ from generator.core.errors import AssetError, CatalogError
 from generator.core.files import AtomicFile, write_atomically
 from generator.core.identity import file_sha256
 from generator.core.urls import FetchKind
-from generator.orchestration.aws import s3_client
+from generator.orchestration.stores.aws import s3_client
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0

@@ -40,10 +40,10 @@ from PIL import Image
 
 from generator.core.errors import AdgenError
 from generator.core.images import AssetResolver
-from generator.orchestration.destination import StoreLocation
-from generator.orchestration.fetch import Fetcher, FetchSettings
-from generator.orchestration.keyframestore import StoreKeyframes
-from generator.orchestration.store import Store
+from generator.orchestration.stores.destination import StoreLocation
+from generator.orchestration.stores.fetch import Fetcher, FetchSettings
+from generator.orchestration.stores.keyframes import StoreKeyframes
+from generator.orchestration.stores.store import Store
 from generator.planning.plan.types import ShotPlan
 from render.backends import Capability, KeyframeRequest, Renderer, RendererSettings
 

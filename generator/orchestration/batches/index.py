@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Literal
 
 from generator.core.errors import CatalogError, ConfigError, StoreError
-from generator.orchestration.batch import PlannedRow, RunOptions, load_templates, plan_rows
-from generator.orchestration.jobs import RenderJob, make_job
-from generator.orchestration.manifest import RowResult
-from generator.orchestration.outputs import OutputKeys
-from generator.orchestration.store import Store, safe_name
-from generator.orchestration.webhooks import RunCounts
+from generator.orchestration.batches.webhooks import RunCounts
+from generator.orchestration.runs.jobs import RenderJob, make_job
+from generator.orchestration.runs.manifest import RowResult
+from generator.orchestration.runs.outputs import OutputKeys
+from generator.orchestration.runs.run import PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.stores.store import Store, safe_name
 from generator.planning.batches import Batch, OnRemoved, select_products
 from generator.planning.catalog import load_catalog
 from render.encode import EncodeSettings

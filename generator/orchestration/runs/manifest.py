@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from generator.orchestration.store import MANIFEST_KEY, SUMMARY_KEY, Store
+from generator.orchestration.stores.store import MANIFEST_KEY, SUMMARY_KEY, Store
 from generator.planning.catalog import CatalogSource
 
 

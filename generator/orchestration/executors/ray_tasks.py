@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.errors import AdgenError, ConfigError
-from generator.orchestration.destination import StoreLocation
-from generator.orchestration.executors import (
+from generator.orchestration.executors.local import (
     Job,
     Outcome,
     RenderSetup,
@@ -32,6 +31,7 @@ from generator.orchestration.executors import (
     release_memory,
     render_job,
 )
+from generator.orchestration.stores.destination import StoreLocation
 from generator.planning.batches.spec import ExecutorBlock
 from render.backends import Renderer, RendererSettings, get_renderer
 
@@ -106,7 +106,7 @@ class RayExecutor:
         """The draft backend here (drawing is cheaper than moving pixels); a model on a pool of actors."""
         if settings.name == "draft":
             return get_renderer(settings)
-        from generator.orchestration.rayactors import ActorPool
+        from generator.orchestration.executors.ray_actors import ActorPool
 
         s = self.settings
         log.info("loading %s on %d keyframe actors (%g GPUs each)", settings.name, s.actors, s.actor_gpus)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from generator.core.errors import StoreError
-from generator.orchestration.store import Store
+from generator.orchestration.stores.store import Store
 
 RUNS_PREFIX = "runs/"
 _ID_TIME = "%Y%m%dT%H%M%SZ"

@@ -8,7 +8,7 @@ import io
 from PIL import Image
 
 from generator.core.errors import StoreError
-from generator.orchestration.store import Store
+from generator.orchestration.stores.store import Store
 
 PREFIX = "keyframes/"
 

@@ -2,7 +2,7 @@
 
 An output is ``<template>/<sku>/<aspect>-<key12>.{json,jpg,mp4}``: the job file, the poster and
 the video, stored in that order, so a video's presence means its output is complete. ``key12`` is
-the start of the job's key (``generator.orchestration.jobs``), so outputs of the same row made with
+the start of the job's key (``generator.orchestration.runs.jobs``), so outputs of the same row made with
 another renderer or encoder sit beside each other until ``--replace`` retires the older ones.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from generator.core.errors import AdgenError
-from generator.orchestration.jobs import RenderJob
-from generator.orchestration.store import Store, safe_name
+from generator.orchestration.runs.jobs import RenderJob
+from generator.orchestration.stores.store import Store, safe_name
 from generator.planning.plan.types import ShotPlan
 
 _OUTPUT = re.compile(r"^(?P<row>.+/[^/]+/(?P<aspect>[^/]+))-(?P<key>[0-9a-f]{12})\.(?P<ext>json|jpg|mp4|plan\.json)$")

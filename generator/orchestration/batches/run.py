@@ -5,7 +5,7 @@
 2. Plan each selected product through the spec's templates and aspects, and compute each slot's job
    and output key (the renderer's identity is worked out from its settings, without a model).
 3. Classify each slot against the batch's index: new, changed, unchanged or failed; an entry no
-   longer planned is removed (steps 1 to 3: ``plan_batch`` in ``generator.orchestration.index``).
+   longer planned is removed (steps 1 to 3: ``plan_batch`` in ``generator.orchestration.batches.index``).
 4. Render the new and changed slots (``render_rows``: an output already stored under its key, say by
    a run that was killed, is not rendered again). Past ``limits.max_failures`` failed slots, stop.
 5. Unless the run aborted: replace the index in one atomic write, then, under ``on_removed:
@@ -38,10 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.core.errors import ConfigError
-from generator.orchestration.batch import RunOptions, render_rows
-from generator.orchestration.executors import Executor, load_renderer
-from generator.orchestration.fetch import Fetcher, FetchSettings
-from generator.orchestration.index import (
+from generator.orchestration.batches.index import (
     INDEX_KEY,
     BatchIndex,
     BatchPlan,
@@ -52,10 +49,13 @@ from generator.orchestration.index import (
     plan_batch,
     write_index,
 )
-from generator.orchestration.progress import Progress
-from generator.orchestration.runrecords import RUNS_PREFIX, read_run
-from generator.orchestration.store import Store
-from generator.orchestration.webhooks import Delivery, WebhookTarget, batch_event, deliver, load_target
+from generator.orchestration.batches.records import RUNS_PREFIX, read_run
+from generator.orchestration.batches.webhooks import Delivery, WebhookTarget, batch_event, deliver, load_target
+from generator.orchestration.executors.local import Executor, load_renderer
+from generator.orchestration.runs.progress import Progress
+from generator.orchestration.runs.run import RunOptions, render_rows
+from generator.orchestration.stores.fetch import Fetcher, FetchSettings
+from generator.orchestration.stores.store import Store
 from generator.planning.batches import Batch
 from generator.planning.catalog import CatalogOptions
 from render.backends import Renderer, RendererSettings, renderer_identity

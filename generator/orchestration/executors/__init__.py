@@ -1,0 +1,1 @@
+"""The ``Executor`` swap point: rows rendered in this process, in worker processes, or on Ray."""
