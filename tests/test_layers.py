@@ -1,5 +1,5 @@
 """The layers' import rule: planning never loads rendering, rendering reads only plan types and shared leaves,
-and nothing below orchestration imports it."""
+nothing below orchestration imports it, and orchestration's packages, one per concern, import only downward."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FORBIDDEN_IN_PLANNING = ("render.compose", "render.encode", "render.backends", "torch", "diffusers")
+ORCHESTRATION = REPO / "generator" / "orchestration"
+CONCERNS = ("stores", "executors", "runs", "batches", "studio", "cli")
+"""Orchestration's packages, lowest first: a module imports only its own package and those before it."""
 
 
 def _modules(package: str) -> list[str]:
@@ -35,6 +38,7 @@ def _imports(module: str) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)  # a name may be a submodule
     return found
 
 
@@ -51,10 +55,9 @@ def test_a_planning_module_loads_no_renderer_encoder_compositor_torch_or_diffuse
     assert bad == [], f"importing {module} loaded {', '.join(bad)}"
 
 
-def test_the_command_line_starts_without_torch_or_diffusers() -> None:
-    probe = (
-        "import sys, generator.orchestration.cli; print(sorted(m for m in ('torch', 'diffusers') if m in sys.modules))"
-    )
+def test_the_command_line_starts_without_torch_diffusers_ray_or_boto3() -> None:
+    heavy = ("torch", "diffusers", "ray", "boto3")
+    probe = f"import sys, generator.orchestration.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO)
     assert result.stdout.strip() == "[]"
 
@@ -81,6 +84,32 @@ def test_nothing_below_orchestration_imports_it(module: str) -> None:
 def test_shared_leaves_import_nothing_of_adgen_above_them(module: str) -> None:
     above = sorted(
         name for name in _imports(module) if name.split(".")[0] == "render" or name.startswith("generator.planning")
+    )
+    assert above == [], f"{module} imports {', '.join(above)}"
+
+
+def test_orchestration_is_one_package_per_concern_and_nothing_loose() -> None:
+    packages = sorted(path.parent.name for path in ORCHESTRATION.glob("*/__init__.py"))
+    loose = sorted(path.name for path in ORCHESTRATION.glob("*.py") if path.name != "__init__.py")
+    assert (packages, loose) == (sorted(CONCERNS), [])
+
+
+@pytest.mark.parametrize("concern", CONCERNS)
+def test_each_orchestration_package_says_what_it_holds(concern: str) -> None:
+    tree = ast.parse((ORCHESTRATION / concern / "__init__.py").read_text(encoding="utf-8"))
+    assert ast.get_docstring(tree), f"generator/orchestration/{concern}/__init__.py has no docstring"
+
+
+@pytest.mark.parametrize("module", [m for m in _modules("generator.orchestration") if m.count(".") >= 2])
+def test_an_orchestration_module_imports_only_its_own_package_and_those_below(module: str) -> None:
+    rank = {concern: n for n, concern in enumerate(CONCERNS)}
+    own = rank.get(module.split(".")[2], len(CONCERNS))
+    above = sorted(
+        {
+            ".".join(name.split(".")[:4])
+            for name in _imports(module)
+            if name.startswith("generator.orchestration.") and rank.get(name.split(".")[2], len(CONCERNS)) > own
+        }
     )
     assert above == [], f"{module} imports {', '.join(above)}"
 

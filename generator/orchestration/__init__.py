@@ -1,1 +1,1 @@
-"""Orchestration: runs, executors, stores, fetching and the command line; the only layer that knows planning and rendering both."""
+"""Orchestration, the one layer that knows planning and rendering: stores, executors, runs, batches, studio, cli."""
