@@ -6,11 +6,14 @@ fire's report (an event), never for real time. Every run is a real batch run int
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import pickle
 import queue
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -306,3 +309,21 @@ def test_a_fire_that_cannot_run_is_reported_and_the_next_one_runs(setup: Setup, 
     assert broken.outcome == "invalid" and "weekly.yaml:2" in broken.detail and "catalog" in broken.detail
     assert fixed.outcome == "ran" and fixed.exit_code == 0
     assert [run.run for run in recent_runs(setup.store(), 10)] == [fixed.run]
+
+
+def test_jobs_stored_before_orchestration_was_grouped_keep_their_missed_fire(setup: Setup, clock: Any) -> None:
+    setup.write("weekly.yaml", spec_text(cron="0 * * * *", extra="  # hourly\n"))
+    clock.move_to(datetime(2027, 3, 26, 8, 30, tzinfo=UTC))
+    first = Served(setup.settings(), clock)
+    first.scheduler.shutdown()
+    with contextlib.closing(sqlite3.connect(setup.root / "state" / "jobs.sqlite")) as database, database:
+        ((job_id, blob),) = database.execute("SELECT id, job_state FROM apscheduler_jobs").fetchall()
+        state = pickle.loads(blob)
+        state["func"] = "generator.orchestration.scheduler:fire"  # where an older adgen stored it
+        database.execute("UPDATE apscheduler_jobs SET job_state = ? WHERE id = ?", (pickle.dumps(state), job_id))
+
+    clock.move_to(datetime(2027, 3, 26, 12, 30, tzinfo=UTC))  # down through four fire times
+    again = Served(setup.settings(), clock)
+    firing = again.fires.get(timeout=WAIT)
+    again.scheduler.shutdown()
+    assert firing.outcome == "ran" and f"{firing.scheduled:%H:%M %Z}" == "13:00 CET"

@@ -26,9 +26,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import pickle
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -196,6 +198,28 @@ def scheduler_running(state: Path) -> bool:
         return False
 
 
+_MOVED = {"generator.orchestration.scheduler:fire": f"{__name__}:fire"}  # where ``fire`` lived before
+
+
+def _carry_over(jobs: Path) -> None:
+    """Point jobs stored by an older adgen at where ``fire`` lives now, so a scheduler upgraded in place
+    keeps its jobs and still runs the fire times it missed while it was down (APScheduler drops a job
+    whose function it cannot import)."""
+    if not jobs.is_file():
+        return
+    with closing(sqlite3.connect(jobs)) as database, database:
+        try:
+            rows = database.execute("SELECT id, job_state FROM apscheduler_jobs").fetchall()
+        except sqlite3.OperationalError:  # no job stored yet
+            return
+        for job_id, blob in rows:
+            state = pickle.loads(blob)  # the scheduler's own file, as APScheduler reads it
+            if state.get("func") in _MOVED:
+                state["func"] = _MOVED[state["func"]]
+                database.execute("UPDATE apscheduler_jobs SET job_state = ? WHERE id = ?",
+                                 (pickle.dumps(state, pickle.HIGHEST_PROTOCOL), job_id))  # fmt: skip
+
+
 class BatchScheduler:
     """The scheduler of one spec folder (see the module docstring); ``start``, then ``shutdown``.
 
@@ -227,6 +251,7 @@ class BatchScheduler:
             ConfigError: another scheduler uses the state folder.
         """
         self._lock_handle = _lock(self.settings.state)
+        _carry_over(self.settings.state / JOBS_FILE)
         _RUNNING[self._key] = self
         self._scheduler.start(paused=True)  # the job store opens, so jobs stored by the last run are seen
         self.sync()
