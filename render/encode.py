@@ -54,7 +54,9 @@ class EncodeSettings:
     quality. ``compositing`` ``cuda`` draws the frames on the GPU (``render.compose.device``);
     ``h264_nvenc`` encodes on it, with ``crf`` as its constant-quality level and ``preset`` mapped
     to ``NVENC_PRESETS``. ``threads`` is x264's, fixed: its output depends on its thread count,
-    which "auto" would take from the machine's cores. Every field is part of an output's key
+    which "auto" would take from the machine's cores, and with frame threads (more than one) its
+    rate control also depends on which frame finishes first, so a loaded machine can give other bytes
+    now and then; one thread is repeatable by construction. Every field is part of an output's key
     (``identity``): outputs made with other settings are other outputs."""
 
     compositing: Literal["cpu", "cuda"] = "cpu"
@@ -63,15 +65,15 @@ class EncodeSettings:
     pixel_format: Literal["yuv420p"] = "yuv420p"
     crf: int = 20
     preset: str = "medium"
-    threads: Annotated[int, Field(ge=1)] = 3
+    threads: Annotated[int, Field(ge=1)] = 1
     audio_codec: Literal["aac"] = "aac"
     audio_bitrate: str = "128k"
     audio_rate: int = 44100
 
     def identity(self) -> dict[str, object]:
         """The fields as an output key hashes them. Fields added since keys were first made count only
-        away from their defaults, so outputs made before keep their keys (their bytes too, where x264's
-        "auto" was 3 threads: on 2 cores)."""
+        away from the values outputs were made with before them (x264's "auto" was 3 threads on 2 cores),
+        so such outputs keep their keys; one made on one thread has a key of its own."""
         fields = dataclasses.asdict(self)
         return {name: value for name, value in fields.items() if _EARLIER.get(name, _NONE) != value}
 

@@ -80,6 +80,14 @@ def test_the_same_frames_encode_to_the_same_bytes_on_one_cpu_and_on_all(tmp_path
     assert videos[0] == videos[1]
 
 
+def test_x264_runs_one_thread_whatever_the_machine() -> None:
+    # Frame threads make x264's rate control follow which frame finishes first: identical frames gave
+    # other bytes in 1 of 20 encodes on a loaded machine at 3 threads. One thread cannot.
+    argv = encode_argv(Path("v.mp4"), size=(64, 48), fps=30, frames=12, audio=None, executable="ffmpeg")
+    assert argv[argv.index("-threads:v") + 1] == "1"
+    assert EncodeSettings().identity()["threads"] == 1  # a key of its own: outputs made on 3 threads differ
+
+
 def test_encoded_file_is_checked_against_its_plan(tmp_path: Path) -> None:
     out = tmp_path / "v.mp4"
     argv = encode_argv(

@@ -110,7 +110,7 @@ def test_a_job_file_is_refused_when_edited_or_when_its_fonts_or_model_changed(
 
     code, output = render(text.replace('"fps":30', '"fps":25'))
     assert code == 2 and "job.json" in output and "does not hash to its key" in output
-    code, output = render(text.replace('"threads":3', '"threads":0'))  # x264's auto: the bytes would follow the machine
+    code, output = render(text.replace('"threads":1', '"threads":0'))  # x264's auto: the bytes would follow the machine
     assert code == 2 and "EncodeSettings.threads: Input should be greater than or equal to 1" in output
 
     job = RenderJob.from_json(text, str(path))
