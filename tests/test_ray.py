@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from generator.core.errors import ConfigError
 from generator.orchestration.cli import main
 from generator.orchestration.executors.ray_tasks import RayExecutor, RaySettings
 from generator.orchestration.runs.run import RunOptions, run_batch
@@ -259,3 +260,12 @@ def test_a_renderer_config_file_can_send_rows_to_ray(
     refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "never")])
     assert refused.exit_code == 2 and "renderer.yaml:2" in refused.output and "executor.kind" in refused.output
     assert not (tmp_path / "never").exists()
+
+
+def test_keyframe_actors_asking_for_more_gpus_than_the_cluster_has_are_refused(
+    ray_cluster: Any, tiny_model: Path, tmp_path: Path
+) -> None:
+    settings = RendererSettings(name="diffusers", model=str(tiny_model), steps=2, device="cpu", local_files_only=True)
+    executor = RayExecutor(RaySettings(actors=1, actor_gpus=1000), StoreLocation(str(tmp_path / "out")))
+    with pytest.raises(ConfigError, match="--ray-actor-gpus 0"):  # not an actor Ray waits for ever to place
+        executor.renderer(settings)

@@ -108,9 +108,15 @@ class RayExecutor:
             return get_renderer(settings)
         from generator.orchestration.executors.ray_actors import ActorPool
 
-        s = self.settings
+        s, ray = self.settings, self._connected()
+        gpus = float(ray.cluster_resources().get("GPU", 0.0))
+        if s.actor_gpus > gpus:  # Ray would wait for such an actor for ever
+            raise ConfigError(
+                f"each keyframe actor asks for {s.actor_gpus:g} GPUs and the Ray cluster has {gpus:g}; "
+                "pass --ray-actor-gpus 0 to run the model on CPUs"
+            )
         log.info("loading %s on %d keyframe actors (%g GPUs each)", settings.name, s.actors, s.actor_gpus)
-        return ActorPool(self._connected(), settings, s.actors, s.actor_gpus, s.actor_cpus)
+        return ActorPool(ray, settings, s.actors, s.actor_gpus, s.actor_cpus)
 
     def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
         if not jobs:
