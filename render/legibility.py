@@ -97,7 +97,9 @@ class Remedied:
 
 
 def _measured_frame(shot: PlannedShot, layer: TextPlacement) -> int:
-    """The settled frame, or the last frame before ``layer`` leaves when it has left by then."""
+    """The settled frame, or the last frame before ``layer`` leaves when it has left by then; a caption's first frame."""
+    if layer.caption is not None:
+        return min(layer.motion.start, shot.frames - 1)
     end = layer.motion.leaves(shot.frames)
     frame = settled_frame(shot)
     return frame if frame < end else max(0, end - 1)

@@ -99,6 +99,22 @@ def _paint(
             x += run.width
 
 
+def placed_lines(
+    layout: TextLayout, families: tuple[str, ...], weight: str, size: tuple[int, int], align: str, lang: str
+) -> list[_Placed]:
+    """Each line of ``layout`` where ``draw_text`` draws it in an image of ``size``: left edge, baseline and runs."""
+    width, height = size
+    font_size = layout.font_size
+    ascent, descent = _pil_font(chain_faces(families, weight)[0], font_size).getmetrics()
+    top = (height - (layout.line_height * (len(layout.lines) - 1) + font_size)) / 2
+    lines: list[_Placed] = []
+    for i, line in enumerate(layout.lines):
+        runs = shape_line(line, families, weight, font_size, lang)
+        left = _line_left(align, width, sum(run.width for run in runs), get_base_level(line) == 1)
+        lines.append((left, top + ascent * font_size / (ascent + descent) + i * layout.line_height, runs))
+    return lines
+
+
 def draw_text(
     layout: TextLayout,
     families: tuple[str, ...],
@@ -112,24 +128,20 @@ def draw_text(
     shadow: bool = False,
     plate: str | None = None,
     lang: str = "en",
+    glyphs: bool = True,
 ) -> Image.Image:
     """Draw ``layout`` centred vertically in an RGBA image of ``size``.
 
     ``align`` is left, center, right, start or end; start and end follow each line's base
     direction (start is right for an RTL line). A plate is a rounded rectangle behind the text
     block; a shadow is a soft dark copy below it. Colour emoji take neither stroke nor fill.
+    ``glyphs=False`` draws the plate alone.
     """
     width, height = size
     font_size = layout.font_size
-    ascent, descent = _pil_font(chain_faces(families, weight)[0], font_size).getmetrics()
     block = layout.line_height * (len(layout.lines) - 1) + font_size
     top = (height - block) / 2
-    lines: list[_Placed] = []
-    for i, line in enumerate(layout.lines):
-        runs = shape_line(line, families, weight, font_size, lang)
-        left = _line_left(align, width, sum(run.width for run in runs), get_base_level(line) == 1)
-        lines.append((left, top + ascent * font_size / (ascent + descent) + i * layout.line_height, runs))
-
+    lines = placed_lines(layout, families, weight, size, align, lang)
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     if plate is not None and lines:
         text_left = min(left for left, _, _ in lines)
@@ -142,6 +154,8 @@ def draw_text(
             min(height - 1.0, top + block + pad_y),
         )
         ImageDraw.Draw(image).rounded_rectangle(rect, radius=font_size * 0.35, fill=_hex(plate))
+    if not glyphs:  # the plate alone
+        return image
     if shadow:
         shade = Image.new("RGBA", size, (0, 0, 0, 0))
         offset = max(1.0, font_size * 0.04)

@@ -82,7 +82,8 @@ class GlyphRun:
     """A piece of one line in one font and one direction, shaped by HarfBuzz.
 
     ``glyphs`` are in visual order; ``clusters`` index the line string (Python indices), one per
-    glyph, so they decrease along an RTL run. ``width`` is the advance in pixels at the size asked.
+    glyph, so they decrease along an RTL run. ``width`` is the advance in pixels at the size asked;
+    ``advances`` each glyph's, in ems (multiply by the size).
     """
 
     family: str
@@ -93,6 +94,7 @@ class GlyphRun:
     clusters: tuple[int, ...]
     width: float
     face: int = 0  # index of the face in a font collection (.ttc)
+    advances: tuple[float, ...] = ()
 
 
 class _CodepointSet:
@@ -278,6 +280,7 @@ def _shape_em(line: str, families: tuple[str, ...], weight: str, lang: str) -> t
                 clusters=tuple(start + info.cluster for info in buffer.glyph_infos),
                 width=sum(pos.x_advance for pos in buffer.glyph_positions) / face_info(faces[face]).upem,
                 face=faces[face].index,
+                advances=tuple(pos.x_advance / face_info(faces[face]).upem for pos in buffer.glyph_positions),
             )
         )
     return tuple(runs)

@@ -71,3 +71,13 @@ class SpeechEngine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class Voices(Protocol):
+    """Opens an engine's voice by name (``"espeak-ng"``, ``"en-us"``); planning is handed one, never an engine module.
+
+    Raises:
+        ConfigError: unknown engine, a voice it does not have, or an engine that is not installed.
+    """
+
+    def __call__(self, engine: str, voice: str) -> SpeechEngine: ...

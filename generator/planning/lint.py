@@ -49,6 +49,7 @@ from generator.planning.templates import (
 )
 
 if TYPE_CHECKING:
+    from generator.core.speech import Voices
     from generator.planning.plan.types import ShotPlan, TextPlacement
 
 # Product attributes a template can read, and the catalog columns that feed them.
@@ -139,10 +140,11 @@ def lint_template(
     legibility: LegibilityCheck[_Source],
     text: str | None = None,
     fallback: str | None = None,
+    voices: Voices | None = None,
 ) -> list[Finding]:
     """All findings for the template at ``path`` (or ``text``, unsaved, as if it were that file's), errors and
     warnings, in the order of the stages above; ``fallback``: the id of the template for rows no rule routes
-    (None: the ``general`` vertical's)."""
+    (None: the ``general`` vertical's); ``voices`` speaks its voice lines, to time them against their shots."""
     root = templates_root or path.parent.parent
     try:
         data, lines = read_template_data(path, text)
@@ -165,7 +167,9 @@ def lint_template(
                 "warning", f"{len(catalog.errors)} catalog row(s) cannot be used (see adgen run)", Path(catalog.name)
             )
         )
-    return findings + _plan_findings(template, products, root, legibility, sampled=catalog is None)
+    if voices is None and template.spec.voice is not None and any(shot.line for shot in spec.shots):
+        return [*findings, Finding("error", "the template has voice lines and no speech engine is available", path)]
+    return findings + _plan_findings(template, products, root, legibility, sampled=catalog is None, voices=voices)
 
 
 def _field_findings(template: Template, catalog: Catalog | None) -> list[Finding]:
@@ -273,19 +277,22 @@ def _plan_findings(
     root: Path,
     legibility: LegibilityCheck[_Source],
     sampled: bool,
+    voices: Voices | None = None,
 ) -> list[Finding]:
-    """Plan every product in every aspect; group identical problems by template line."""
+    """Plan every product in every aspect; group identical problems by template line; a voice line too long
+    for its shot is one error at the line, naming the row where it is longest."""
     from generator.planning.plan.compile import compile_plan
     from generator.planning.safezone import safe_zone_violations
 
     grouped: dict[tuple[str | None, int | None, int | None, str], list[str]] = defaultdict(list)
     clashes: dict[tuple[str, int | None, int | None], list[tuple[TextContrast, str, str]]] = defaultdict(list)
     shortened: dict[tuple[str, int | None, int | None, str], list[str]] = defaultdict(list)
+    overflows: dict[tuple[str, int | None, int | None], list[tuple[float, str, str]]] = defaultdict(list)
     for product in products:
         who = "the sample product" if sampled else f"row {product.row} (sku {product.sku})"
         for aspect in template.spec.canvas.aspects:
             try:
-                plan = compile_plan(template, product, aspect, root)
+                plan = compile_plan(template, product, aspect, root, voices)
             except TemplateError as exc:
                 grouped[
                     (
@@ -296,8 +303,17 @@ def _plan_findings(
                     )
                 ].append(who)
                 continue
-            except PlanError as exc:  # a required field is empty for this row: the row fails, not the template
-                grouped[(None, None, None, exc.message)].append(who)
+            except PlanError as exc:
+                if "spoken" in exc.context:  # a voice line too long for its shot
+                    where = template.error("", _field_path(str(exc.context["field"])))
+                    key = (
+                        str(where.context["file"]),
+                        _int(where.context.get("line")),
+                        _int(where.context.get("column")),
+                    )
+                    overflows[key].append((float(str(exc.context["spoken"])), f"{who} in {aspect}", exc.message))
+                    continue
+                grouped[(None, None, None, exc.message)].append(who)  # a required field is empty: the row fails
                 continue
             source = legibility.source((product.image,), root)
             plan = legibility.remedy(plan, source)
@@ -344,6 +360,11 @@ def _plan_findings(
         Finding("warning", f"{_rows(whos)}: {message}", Path(file), line, column)
         for (file, line, column, message), whos in shortened.items()
     ]
+    for (file, line, column), too_long in overflows.items():  # one per line, at its longest
+        _, who, message = max(too_long, key=lambda item: item[0])
+        findings.append(
+            Finding("error", f"{_rows([who, *(w for _, w, _ in too_long)])}: {message}", Path(file), line, column)
+        )
     return findings
 
 

@@ -21,6 +21,7 @@ from generator.planning.plan.effects import Motion
 from generator.planning.plan.timeline import SHADOW_MARGIN, footprint, is_pinnable
 from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
 from render.colour import Colour, as_is
+from render.compose.captions import caption_images
 from render.compose.warp import bilinear
 from render.text import draw_text
 
@@ -164,6 +165,16 @@ def _text_sprite(layer: TextPlacement, colour: Colour) -> Sprite:
     return Sprite(_pad(colour(image)), (float(x), float(y), float(w), float(h)), layer.motion, False)
 
 
+def _caption_sprites(layer: TextPlacement, colour: Colour) -> list[Sprite]:
+    x, y, w, h = text_box(layer)
+    return [
+        Sprite(
+            _pad(colour(image)), (float(x + dx), float(y + dy), float(image.width), float(image.height)), motion, False
+        )
+        for image, (dx, dy), motion in caption_images(layer, (w, h))
+    ]
+
+
 def shot_sprites(
     shot: PlannedShot,
     source: Callable[[ImagePlacement], Image.Image | None],
@@ -176,6 +187,9 @@ def shot_sprites(
     """
     sprites = []
     for layer in shot.layers:
+        if isinstance(layer, TextPlacement) and layer.caption is not None:
+            sprites.extend(_caption_sprites(layer, colour))
+            continue
         if isinstance(layer, TextPlacement):
             sprites.append(_text_sprite(layer, colour))
             continue

@@ -64,6 +64,7 @@ class Delivery:
     video_key: str
     job_json: bytes
     metadata: dict[str, str]
+    captions: tuple[str, ...] = ()  # the keys of its WebVTT and SRT files, when the video has a voice
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class Job:
     def poster(self) -> Path:
         return self.folder / "poster.jpg"
 
+    @property
+    def captions(self) -> tuple[Path, Path]:
+        """Its WebVTT and SRT files (written when the plan has a voice)."""
+        return self.folder / "captions.vtt", self.folder / "captions.srt"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -95,6 +101,7 @@ class Outcome:
     error: str | None = None
     reason: str | None = None
     legibility: tuple[dict[str, str | float], ...] = ()
+    audio: dict[str, float] = field(default_factory=dict)  # the master's measured loudness (LUFS) and true peak
     stored: bool = False  # the executor stored the job's files itself (``Job.delivery``)
     worker: str = ""  # the process that rendered it, ``host:pid``
 
@@ -204,8 +211,8 @@ def release_memory() -> None:
 
 
 def deliver(job: Job, store: Store) -> None:
-    """Store ``job``'s rendered files as its delivery says: the job file, the poster, then the video, each
-    atomically, so a video in the store means a complete output.
+    """Store ``job``'s rendered files as its delivery says: the job file, the poster, the captions, then the
+    video, each atomically, so a video in the store means a complete output.
 
     Raises:
         StoreError: a write failed.
@@ -214,7 +221,16 @@ def deliver(job: Job, store: Store) -> None:
     assert delivery is not None
     store.put_bytes(delivery.job_key, delivery.job_json, "application/json", delivery.metadata)
     store.put_file(delivery.poster_key, job.poster, "image/jpeg", delivery.metadata)
+    store_captions(store, delivery.captions, job, delivery.metadata)
     store.put_file(delivery.video_key, job.video, "video/mp4", delivery.metadata)
+
+
+def store_captions(store: Store, keys: tuple[str, ...], job: Job, metadata: dict[str, str]) -> None:
+    """Store ``job``'s WebVTT and SRT files under ``keys`` (none for a video without a voice)."""
+    from render.subtitles import SRT_TYPE, VTT_TYPE
+
+    for key, path, content_type in zip(keys, job.captions, (VTT_TYPE, SRT_TYPE)):
+        store.put_file(key, path, content_type, metadata)
 
 
 class InlineExecutor:

@@ -52,6 +52,10 @@ class RowResult:
     warnings: int | None = None  # how many adjustments the plan records (texts shortened to fit), 0 when none
     warning_messages: tuple[str, ...] | None = None
     retired: tuple[str, ...] | None = None  # older outputs of the same slot removed by ``--replace``
+    voice: str | None = None  # the voice identity (engine, version, voice and the hash of its files)
+    spoken: float | None = None  # seconds of speech in the video
+    captions: tuple[str, ...] | None = None  # the stored WebVTT and SRT files
+    audio: dict[str, float] | None = None  # measured on the decoded video: integrated LUFS and true peak (dBTP)
 
     def to_json(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True, ensure_ascii=False)
@@ -100,11 +104,26 @@ def summarize(
         "seconds": round(seconds, 3),
         "videos_per_minute": round(rendered / seconds * 60, 3) if seconds > 0 else None,
         "renderer": renderer,
+        "voice": _voices(results),
         "peak_rss_mb": {
             "main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # KiB on Linux
             "worker": max(workers.values()) if workers else None,
             "workers": dict(sorted(workers.items())) if workers else None,
         },
+    }
+
+
+def _voices(results: list[RowResult]) -> dict[str, Any] | None:
+    """The voices heard in the rendered videos: identities, total speech and the loudness range measured."""
+    voiced = [r for r in results if r.status == "rendered" and r.voice]
+    if not voiced:
+        return None
+    measured = [r.audio["integrated_lufs"] for r in voiced if r.audio and "integrated_lufs" in r.audio]
+    return {
+        "identities": dict(collections.Counter(str(r.voice) for r in voiced)),
+        "videos": len(voiced),
+        "spoken_seconds": round(sum(r.spoken or 0.0 for r in voiced), 3),
+        "loudness_lufs": {"min": min(measured), "max": max(measured)} if measured else None,
     }
 
 

@@ -1,7 +1,8 @@
 """Where a job's outputs go, what is already stored, and storing a rendered one.
 
-An output is ``<template>/<sku>/<aspect>-<key12>.{json,jpg,mp4}``: the job file, the poster and
-the video, stored in that order, so a video's presence means its output is complete. ``key12`` is
+An output is ``<template>/<sku>/<aspect>-<key12>.{json,jpg,vtt,srt,mp4}``: the job file, the poster,
+the captions (videos with a voice) and the video, stored in that order, so a video's presence means
+its output is complete. ``key12`` is
 the start of the job's key (``generator.orchestration.runs.jobs``), so outputs of the same row made with
 another renderer or encoder sit beside each other until ``--replace`` retires the older ones.
 """
@@ -18,7 +19,9 @@ from generator.orchestration.runs.jobs import RenderJob
 from generator.orchestration.stores.store import Store, safe_name
 from generator.planning.plan.types import ShotPlan
 
-_OUTPUT = re.compile(r"^(?P<row>.+/[^/]+/(?P<aspect>[^/]+))-(?P<key>[0-9a-f]{12})\.(?P<ext>json|jpg|mp4|plan\.json)$")
+_OUTPUT = re.compile(
+    r"^(?P<row>.+/[^/]+/(?P<aspect>[^/]+))-(?P<key>[0-9a-f]{12})\.(?P<ext>json|jpg|vtt|srt|mp4|plan\.json)$"
+)
 
 
 @dataclass(frozen=True)
@@ -28,19 +31,21 @@ class OutputKeys:
     job: str
     poster: str
     video: str
+    captions: tuple[str, ...] = ()  # the WebVTT and SRT files of a video with a voice
 
     @classmethod
     def of(cls, template: str, sku: str, job: RenderJob) -> OutputKeys:
         stem = f"{template}/{safe_name(sku)}/{job.plan.aspect.replace(':', 'x')}-{job.key[:12]}"
-        return cls(f"{stem}.json", f"{stem}.jpg", f"{stem}.mp4")
+        captions = (f"{stem}.vtt", f"{stem}.srt") if job.plan.voice is not None else ()
+        return cls(f"{stem}.json", f"{stem}.jpg", f"{stem}.mp4", captions)
 
     @property
     def slot(self) -> str:
         """``template/sku/aspect``: what outputs of the same row, template and aspect share."""
         return self.video.rsplit("-", 1)[0]
 
-    def all(self) -> tuple[str, str, str]:
-        return self.job, self.poster, self.video
+    def all(self) -> tuple[str, ...]:
+        return self.job, self.poster, *self.captions, self.video
 
 
 class StoredOutputs:

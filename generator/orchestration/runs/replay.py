@@ -14,7 +14,7 @@ from pathlib import Path
 
 from generator.core.errors import ConfigError, RenderError
 from generator.core.images import AssetResolver
-from generator.orchestration.executors.local import Job, Workbench, render_job
+from generator.orchestration.executors.local import Job, Workbench, render_job, store_captions
 from generator.orchestration.runs.jobs import RenderJob, plan_fonts
 from generator.orchestration.runs.outputs import OutputKeys
 from generator.orchestration.stores.store import Store
@@ -36,7 +36,7 @@ def load_job(path: Path) -> RenderJob:
 
 
 def replay(job: RenderJob, store: Store, roots: Mapping[str, Path] | None = None) -> OutputKeys:
-    """Render ``job`` and store its job file, poster and video (the video last) under its output key.
+    """Render ``job`` and store its job file, poster, captions and video (the video last) under its output key.
 
     ``roots`` overrides where the plan's ``root:`` references are looked up (default: the job's).
 
@@ -63,6 +63,7 @@ def replay(job: RenderJob, store: Store, roots: Mapping[str, Path] | None = None
             metadata = {"output-key": job.key, "plan-hash": job.plan.sha256}
             store.put_bytes(keys.job, job.to_json().encode("utf-8"), "application/json", metadata)
             store.put_file(keys.poster, work.poster, "image/jpeg", metadata)
+            store_captions(store, keys.captions, work, metadata)
             store.put_file(keys.video, work.video, "video/mp4", metadata)
     finally:
         close = getattr(backend, "close", None)

@@ -22,6 +22,7 @@ from typing import Literal
 
 from generator.core.errors import AdgenError, CatalogError, ConfigError
 from generator.core.images import AssetResolver
+from generator.core.speech import VoiceIdentity
 from generator.orchestration.executors.local import (
     Delivery,
     Executor,
@@ -98,7 +99,17 @@ class PlannedRow:
             template_version=self.template.spec.version, aspect=self.plan.aspect, plan_hash=self.plan.sha256,
             duration=round(self.plan.duration, 3), frames=self.plan.frames,
             warnings=len(warnings), warning_messages=warnings or None, routed_by=self.routed_by,
+            voice=_voice_identity(self.plan), spoken=_spoken(self.plan),
         )  # fmt: skip
+
+
+def _voice_identity(plan: ShotPlan) -> str | None:
+    return None if plan.voice is None else VoiceIdentity(**plan.voice.model_dump()).describe()
+
+
+def _spoken(plan: ShotPlan) -> float | None:
+    lines = plan.lines()
+    return round(sum(line.duration for _, line in lines), 3) if lines else None
 
 
 def load_templates(options: RunOptions) -> dict[str, Template]:
@@ -320,7 +331,7 @@ def _delivery(row: PlannedRow, job: RenderJob, keys: OutputKeys) -> Delivery:
         "output-key": job.key, "plan-hash": row.plan.sha256, "template": row.template.id,
         "template-version": str(row.template.spec.version), "sku": row.product.sku, "aspect": row.plan.aspect,
     }  # fmt: skip
-    return Delivery(keys.job, keys.poster, keys.video, job.to_json().encode("utf-8"), metadata)
+    return Delivery(keys.job, keys.poster, keys.video, job.to_json().encode("utf-8"), metadata, keys.captions)
 
 
 def _logged(result: RowResult) -> RowResult:
@@ -350,6 +361,7 @@ class _Output:
             base, video=store.uri(keys.video), poster=store.uri(keys.poster), job=store.uri(keys.job),
             output_key=job.key, renderer=job.renderer_identity, encode=dataclasses.asdict(job.encode),
             retired=retired or None, video_url=video_url, poster_url=poster_url,
+            captions=tuple(store.uri(key) for key in keys.captions) or None,
         )  # fmt: skip
 
     def skipped(self, row: PlannedRow, keys: OutputKeys, job: RenderJob) -> RowResult:
@@ -373,6 +385,6 @@ class _Output:
             shutil.rmtree(work.folder, ignore_errors=True)
         rendered = replace(
             base, status="rendered", fidelity=outcome.fidelity, seconds=outcome.seconds,
-            legibility=outcome.legibility or None,
+            legibility=outcome.legibility or None, audio=outcome.audio or None,
         )  # fmt: skip
         return self._described(rendered, keys, job)

@@ -13,14 +13,16 @@ import stat
 from pathlib import Path
 from typing import Any, Literal
 
-from generator.core.errors import AssetError, PlanError
+from generator.core.errors import AdgenError, AssetError, PlanError
 from generator.core.fonts import font_chain
 from generator.core.geometry import ASPECT_SIZES, Aspect, Rect, safe_area
 from generator.core.identity import file_sha256, stable_seed
 from generator.core.shaping import TextFitError
+from generator.core.speech import Voices
 from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
 from generator.planning.catalog import Product
 from generator.planning.plan.camera import camera_move
+from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
 from generator.planning.plan.transitions import transition
 from generator.planning.plan.types import (
@@ -32,20 +34,24 @@ from generator.planning.plan.types import (
     PlannedShot,
     ShotPlan,
     TextPlacement,
+    VoiceLine,
 )
+from generator.planning.plan.voicing import speaking_for
 from generator.planning.templates import NAMED_BOXES, Background, BoxSpec, SingleBox, Template, dotted
 from generator.planning.templates.template import keyed
 from generator.planning.textfit import FittedText, fit_or_shorten, fit_text
 
-_STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
 
-
-def compile_plan(template: Template, product: Product, aspect: str, templates_root: Path) -> ShotPlan:
-    """Apply ``template`` to ``product`` for ``aspect``.
+def compile_plan(
+    template: Template, product: Product, aspect: str, templates_root: Path, voices: Voices | None = None
+) -> ShotPlan:
+    """Apply ``template`` to ``product`` for ``aspect``; ``voices`` speaks its voice lines.
 
     Raises:
         TemplateError: an expression failed on this product, or text cannot fit (names file and line).
-        PlanError: the product lacks a field the template requires, or the aspect is not declared.
+        PlanError: the product lacks a field the template requires, the aspect is not declared, or a
+            voice line does not fit its shot.
+        ConfigError: the template speaks but no ``voices`` were given, or its voice cannot be opened.
     """
     spec = template.spec
     if aspect not in spec.canvas.aspects:
@@ -55,7 +61,7 @@ def compile_plan(template: Template, product: Product, aspect: str, templates_ro
     missing = [name for name in spec.requires if not product.field_value(name)]
     if missing:
         raise PlanError(f"template {spec.id} requires {', '.join(missing)}, empty for this product", field=missing[0])
-    return _PlanBuilder(template, product, aspect, templates_root).build()
+    return _PlanBuilder(template, product, aspect, templates_root, voices).build()
 
 
 def box_pixels(box: BoxSpec, area: str, aspect: Aspect) -> Rect:
@@ -99,8 +105,11 @@ def _template_file_sha256(path: Path, mtime_ns: int) -> str:
 
 
 class _PlanBuilder:
-    def __init__(self, template: Template, product: Product, aspect: Aspect, templates_root: Path) -> None:
+    def __init__(
+        self, template: Template, product: Product, aspect: Aspect, templates_root: Path, voices: Voices | None
+    ) -> None:
         self.template = template
+        self.speaking = speaking_for(template, voices)
         self.spec = template.spec
         self.product = product
         self.aspect = aspect
@@ -137,6 +146,8 @@ class _PlanBuilder:
             poster_frame=poster.start + poster.frames - 1,
             shots=tuple(shots),
             audio=self._audio(),
+            voice=self.speaking.planned() if self.speaking and any(s.line for s in shots) else None,
+            loudness=self.spec.loudness,
         )
 
     def _expand(self, index: int, base: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -199,15 +210,18 @@ class _PlanBuilder:
         shot = self.spec.shots[index]
         path: tuple[str | int, ...] = ("shots", index)
         palette = shot.background.palette or self.spec.palette.background
+        line, frames = self._line(index, variables)
         layers: list[ImagePlacement | TextPlacement] = []
         if shot.product is not None:
-            layers.append(self._image("product", shot.product, self.product.image, (*path, "product"), shot.duration))
+            layers.append(self._image("product", shot.product, self.product.image, (*path, "product"), frames))
         if shot.mascot is not None and mascot is not None:
-            layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), shot.duration))
+            layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), frames))
         for j, text_layer in enumerate(shot.text):
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
             if text:
-                layers.append(self._text(text, text_layer, (*path, "text", j), shot.duration))
+                layers.append(self._text(text, text_layer, (*path, "text", j), frames))
+        if line is not None and self.spec.captions.enabled:
+            layers.extend(shot_captions(self.template, self.lang, self.aspect, shot_id, line, frames, self.fps, layers))
         joining = shot.transition or self.spec.transition
         transition_in = None
         if not first and joining.type != "cut" and joining.duration > 0:
@@ -215,13 +229,31 @@ class _PlanBuilder:
         return PlannedShot(
             id=shot_id,
             start=0,
-            frames=self._frames(shot.duration),
+            frames=frames,
             seed=0,
             background=self._background(shot.id, shot.background, path, variables, palette),
             camera=camera_move(shot.camera.move, shot.camera.amount, shot.camera.ease, shot.camera.depth),
             layers=tuple(layers),
             transition_in=transition_in,
+            line=line,
         )
+
+    def _line(self, index: int, variables: dict[str, Any]) -> tuple[VoiceLine | None, int]:
+        """Shot ``index``'s voice line for these variables, and the shot's length in frames with it."""
+        shot = self.spec.shots[index]
+        frames = self._frames(shot.duration)
+        if self.speaking is None or not shot.line:
+            return None, frames
+        path = ("shots", index, "line")
+        written = " ".join(self.template.render_text(shot.line, path, variables).split())
+        if not written:
+            return None, frames
+        try:
+            timed = self.speaking.time_line(shot, dotted(path), written, self.product.price.currency, self.fps)
+        except AdgenError as exc:
+            exc.context.setdefault("sku", self.product.sku)
+            raise
+        return timed.line, timed.frames
 
     def _background(
         self,
@@ -240,7 +272,7 @@ class _PlanBuilder:
             scene_size=ASPECT_SIZES[self.spec.canvas.aspects[0]],
         )  # fmt: skip
 
-    def _motion(self, layer: Any, shot_seconds: float) -> Motion:
+    def _motion(self, layer: Any, shot_frames: int) -> Motion:
         enter, leave = LAYER_MOVES[layer.enter], LAYER_MOVES[layer.exit]
         exit_frames = 0 if isinstance(leave, Appear) else self._frames(layer.exit_duration)
         return Motion(
@@ -249,7 +281,7 @@ class _PlanBuilder:
             frames=self._frames(layer.enter_duration),
             ease=Easing(layer.ease) if layer.ease else enter.enter_ease,  # a layer naming none: the move's own
             exit=leave,
-            exit_start=self._frames(shot_seconds) - exit_frames,
+            exit_start=shot_frames - exit_frames,
             exit_frames=exit_frames,
             exit_ease=Easing(layer.exit_ease) if layer.exit_ease else leave.exit_ease,
         )
@@ -280,7 +312,7 @@ class _PlanBuilder:
         layer: Any,
         asset: ImageAsset,
         path: tuple[str | int, ...],
-        shot_seconds: float,
+        shot_frames: int,
     ) -> ImagePlacement:
         bx, by, bw, bh = box_pixels(layer.box, layer.area, self.aspect)
         left, top, right, bottom = asset.content_box
@@ -301,12 +333,12 @@ class _PlanBuilder:
             crop=asset.content_box,
             box=(_r(x), _r(y), _r(w), _r(h)),
             shadow=getattr(layer, "shadow", False),
-            motion=self._motion(layer, shot_seconds),
+            motion=self._motion(layer, shot_frames),
         )
 
-    def _text(self, text: str, layer: Any, path: tuple[str | int, ...], shot_seconds: float) -> TextPlacement:
+    def _text(self, text: str, layer: Any, path: tuple[str | int, ...], shot_frames: int) -> TextPlacement:
         style = self.template.styles[layer.style]
-        ratio = min(self.size) / _STYLE_WIDTH
+        ratio = min(self.size) / STYLE_WIDTH
         size, min_size = round(style.size * ratio), round(style.min_size * ratio)
         bx, by, bw, bh = box_pixels(layer.box, layer.area, self.aspect)
         inner_w, inner_h = (bw - 0.9 * size, bh - 0.44 * size) if style.plate else (bw, bh)
@@ -337,7 +369,7 @@ class _PlanBuilder:
             plate=style.plate,
             legibility=style.legibility,
             box=(_r(bx), _r(by), _r(bw), _r(bh)),
-            motion=self._motion(layer, shot_seconds),
+            motion=self._motion(layer, shot_frames),
         )
 
     def _audio(self) -> Audio | None:

@@ -216,6 +216,16 @@ class Motion(BaseModel):
     exit_frames: int
     exit_ease: Easing
 
+    @classmethod
+    def between(cls, start: int, end: int, enter: LayerMove | None = None, frames: int = 0) -> Motion:
+        """Shown from ``start`` (entering with ``enter`` over ``frames``; default: just there) until ``end``,
+        where a one-frame fade cuts it."""
+        move = enter or Appear()
+        return cls(
+            enter=move, start=start, frames=frames, ease=move.enter_ease,
+            exit=Fade(), exit_start=max(end, start + 1), exit_frames=1, exit_ease=Easing.LINEAR,
+        )  # fmt: skip
+
     @property
     def exits(self) -> bool:
         return not isinstance(self.exit, Appear)

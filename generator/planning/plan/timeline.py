@@ -48,9 +48,19 @@ def settled_frame(shot: PlannedShot) -> int:
 
     The one "settled" rule: the frame a storyboard shows for the shot, where text legibility is
     measured, and from which picture QC expects a moving shot to change and samples layers at rest.
+    Captions do not count: they follow the voice.
     """
     blend = shot.transition_in.frames if shot.transition_in is not None else 0
-    entered = max((layer.motion.start + layer.motion.frames for layer in shot.layers), default=0)
+    entered = max(
+        (
+            layer.motion.start + layer.motion.frames
+            for layer in shot.layers
+            if not (
+                isinstance(layer, TextPlacement) and layer.caption is not None
+            )  # captions come and go with the voice
+        ),
+        default=0,
+    )
     return min(shot.frames - 1, max(blend, entered))
 
 

@@ -23,9 +23,10 @@ from generator.planning.plan.camera import CameraMove
 from generator.planning.plan.effects import Motion
 from generator.planning.plan.transitions import Transition
 
-# Part of every output's key; raised when the same plan gives other pixels. 5: frames composited in the
-# video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
-PLAN_VERSION = 5
+# Part of every output's key; raised when the same plan gives other pixels or sound. 5: frames composited in
+# the video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
+# 6: the master audio is mixed in-process and loudness-normalised (``render.audio``); voice and captions.
+PLAN_VERSION = 6
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
 Legibility = Literal["check", "auto"]
@@ -84,6 +85,24 @@ class TextPlacement(_Plan):
     # ``auto`` texts that lack contrast get ``remedy``, whose result ``shadow`` and ``plate`` hold (render.legibility).
     legibility: Legibility = "check"
     remedy: Literal["shadow", "plate"] | None = None
+    caption: Caption | None = None
+
+
+class CaptionWord(_Plan):
+    """A word as captions show it (written form), and the shot-local frames while it is spoken: [start, end)."""
+
+    text: str
+    start: int
+    end: int
+
+
+class Caption(_Plan):
+    """What makes a text layer a caption: its words' timing and how they are shown. The layer's own
+    motion shows it from its first word to the next caption (or the end of its line)."""
+
+    style: Literal["karaoke", "pop", "phrase"]
+    highlight: Color
+    words: tuple[CaptionWord, ...]
 
 
 Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
@@ -101,6 +120,34 @@ class BackgroundSpec(_Plan):
     scene_size: tuple[int, int]
 
 
+class LineWord(_Plan):
+    """A written word of a voice line and when the engine says it: seconds from the clip's start, [start, end)."""
+
+    text: str
+    start: float
+    end: float
+
+
+class VoiceLine(_Plan):
+    """A shot's voice-over: the clip (by content hash, ``samples`` long at ``rate`` Hz) starting at
+    shot-local frame ``start``, spoken at ``speed`` times the voice's normal speed. ``written`` is what
+    captions show, ``spoken`` what the engine was given (prices, units and numbers spelled out)."""
+
+    field: str
+    written: str
+    spoken: str
+    start: int
+    speed: float
+    clip: str
+    samples: int
+    rate: int
+    words: tuple[LineWord, ...]
+
+    @property
+    def duration(self) -> float:
+        return self.samples / self.rate
+
+
 class PlannedShot(_Plan):
     id: str
     start: int
@@ -110,12 +157,22 @@ class PlannedShot(_Plan):
     camera: CameraMove
     layers: tuple[Layer, ...]
     transition_in: Transition | None
+    line: VoiceLine | None = None
 
 
 class Audio(_Plan):
     ref: AssetRef
     volume: float
     fade_out: float
+
+
+class PlannedVoice(_Plan):
+    """The voice every line of the plan was spoken with (``generator.core.speech.VoiceIdentity``)."""
+
+    engine: str
+    version: str
+    voice: str
+    voice_sha256: str
 
 
 class ShotPlan(_Plan):
@@ -132,6 +189,8 @@ class ShotPlan(_Plan):
     poster_frame: int
     shots: tuple[PlannedShot, ...]
     audio: Audio | None
+    voice: PlannedVoice | None = None
+    loudness: int = -14  # integrated LUFS of the master audio
 
     def canonical_json(self) -> str:
         """Sorted keys, no whitespace, UTF-8 text: identical bytes for identical plans."""
@@ -161,6 +220,10 @@ class ShotPlan(_Plan):
             (shot.id, layer) for shot in self.shots for layer in shot.layers
             if isinstance(layer, TextPlacement) and layer.shortened_from is not None
         )  # fmt: skip
+
+    def lines(self) -> tuple[tuple[PlannedShot, VoiceLine], ...]:
+        """(shot, line) of every voiced shot, in plan order."""
+        return tuple((shot, shot.line) for shot in self.shots if shot.line is not None)
 
     @classmethod
     def from_json(cls, text: str) -> ShotPlan:

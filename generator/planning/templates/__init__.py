@@ -33,7 +33,9 @@ from generator.planning.templates.spec import (
     BrandKit,
     Camera,
     Canvas,
+    Captions,
     Legibility,
+    Loudness,
     MascotLayer,
     Music,
     Overflow,
@@ -45,6 +47,7 @@ from generator.planning.templates.spec import (
     TextLayer,
     TextStyle,
     Transition,
+    Voice,
 )
 from generator.planning.templates.template import Template
 
@@ -56,7 +59,9 @@ __all__ = [
     "BrandKit",
     "Camera",
     "Canvas",
+    "Captions",
     "Legibility",
+    "Loudness",
     "MascotLayer",
     "Music",
     "Overflow",
@@ -69,6 +74,7 @@ __all__ = [
     "TextLayer",
     "TextStyle",
     "Transition",
+    "Voice",
     "discover_templates",
     "dotted",
     "load_template",

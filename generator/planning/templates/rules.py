@@ -28,12 +28,23 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
     for name, style in spec.styles.items():
         if style.min_size > style.size:
             yield template.error(f"min_size {style.min_size} is above size {style.size}", ("styles", name, "min_size"))
+    if spec.captions.text_style not in styles:
+        yield template.error(
+            f"unknown style {spec.captions.text_style!r}{did_you_mean(spec.captions.text_style, styles)}; "
+            f"defined: {', '.join(sorted(styles))}",
+            ("captions", "text_style"),
+        )
+    if spec.voice is not None and spec.voice.engine != "espeak-ng" and spec.voice.name is None:
+        yield template.error(
+            f"engine {spec.voice.engine} needs a voice name (a voice .onnx path or package)", ("voice",)
+        )
     for i, shot in enumerate(spec.shots):
         where = ("shots", i)
         if shot.id in shot_ids:
             yield template.error(f"duplicate shot id {shot.id!r}", (*where, "id"))
         shot_ids.add(shot.id)
         yield from _frames_problem(template, shot.duration, fps, (*where, "duration"))
+        yield from _line_problems(template, i)
         for expr_field in ("when", "each"):
             expression = getattr(shot, expr_field)
             if expression is not None:
@@ -69,6 +80,24 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
         yield template.error(
             f"poster names unknown shot {spec.poster!r}{did_you_mean(spec.poster, shot_ids)}", ("poster",)
         )
+
+
+def _line_problems(template: Template, index: int) -> Iterator[TemplateError]:
+    shot, where = template.spec.shots[index], ("shots", index)
+    if shot.max_duration is not None:
+        yield from _frames_problem(template, shot.max_duration, template.spec.canvas.fps, (*where, "max_duration"))
+        if shot.max_duration < shot.duration:
+            yield template.error(
+                f"max_duration {shot.max_duration:g} s is shorter than duration {shot.duration:g} s",
+                (*where, "max_duration"),
+            )
+    if shot.line is not None:
+        yield from _syntax_problem(template, shot.line, (*where, "line"))
+        if template.spec.voice is None:
+            yield template.error(
+                "shot has a voice line but the template declares no voice (voice: {engine: espeak-ng})",
+                (*where, "line"),
+            )
 
 
 def category_problem(claim: str) -> str | None:

@@ -117,6 +117,7 @@ DEFAULT_STYLES: Mapping[str, TextStyle] = {
     "was": TextStyle(size=72, min_size=40, color="#E8E8E8"),
     "badge": TextStyle(weight="bold", size=120, min_size=64, plate="#E4572E", shadow=False),
     "cta": TextStyle(weight="bold", size=80, min_size=48, plate="#111111", shadow=False),
+    "caption": TextStyle(weight="bold", size=64, min_size=40, stroke=3, legibility="auto"),
 }
 
 
@@ -184,6 +185,15 @@ class Transition(_Spec):
 class Shot(_Spec):
     id: Slug
     duration: float = Field(gt=0.0, le=30.0)
+    max_duration: float | None = Field(
+        None,
+        gt=0.0,
+        le=30.0,
+        description="How long the shot may stretch to fit its voice line (seconds). Default: twice duration, at most 30.",
+    )
+    line: str | None = Field(
+        None, description="What the voice says over this shot (Jinja, the same variables as texts). Default: nothing."
+    )
     when: str | None = None
     each: str | None = None
     background: Background
@@ -202,6 +212,46 @@ class Music(_Spec):
     ref: str
     volume: float = Field(0.8, ge=0.0, le=2.0)
     fade_out: float = Field(1.0, ge=0.0, le=10.0)
+
+
+class Voice(_Spec):
+    """The voice-over: which engine and voice speak the shots' ``line``s, how fast, and the pauses around them."""
+
+    engine: Literal["espeak-ng", "piper"] = "espeak-ng"
+    name: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "The engine's voice: an espeak-ng voice ('en-us', 'de'), or for Piper a voice .onnx path or an installed "
+            "voice package. Default: espeak-ng's voice for the template's locale."
+        ),
+    )
+    rate: float = Field(1.0, ge=0.5, le=2.0, description="Speed, times the voice's normal speed.")
+    lead: float = Field(0.2, ge=0.0, le=2.0, description="Silence at a shot's start before its line (seconds).")
+    gap: float = Field(0.3, ge=0.0, le=2.0, description="Pause after a line before its shot may end (seconds).")
+    overflow: Overflow = Field(
+        "shrink",
+        description="A line longer than its shot's max_duration: shrink speaks faster (up to max_rate), error fails the row.",
+    )
+    max_rate: float = Field(1.3, ge=1.0, le=2.0, description="The most that shrink speeds a line up, times rate.")
+
+
+class Captions(_Spec):
+    """Burned-in captions of what the voice says, timed to its words."""
+
+    enabled: bool = True
+    style: Literal["karaoke", "pop", "phrase"] = Field(
+        "karaoke", description="karaoke: the spoken word highlighted; pop: each word pops in; phrase: subtitle-like."
+    )
+    position: Literal["bottom", "middle", "top"] = Field(
+        "bottom", description="Where captions prefer to sit inside the area every platform leaves clear."
+    )
+    words: int = Field(3, ge=1, le=3, description="Words per caption for karaoke and pop (phrases fill two lines).")
+    text_style: str = Field("caption", description="The text style captions are drawn in.")
+    highlight: Color | None = Field(None, description="Colour of the spoken word (karaoke). Default: the accent.")
+
+
+Loudness = Literal[-14, -16, -23]
 
 
 class BrandKit(_Spec):
@@ -242,6 +292,11 @@ class TemplateSpec(_Spec):
     styles: dict[str, TextStyle] = {}
     mascot: MediaRef | None = None
     music: Music | None = None
+    voice: Voice | None = None
+    captions: Captions = Captions()
+    loudness: Loudness = Field(
+        -14, description="Integrated loudness of the master (LUFS): -14 for social platforms, -16, or -23 (EBU R128)."
+    )
     transition: Transition = Transition()
     poster: str | None = None
     shots: tuple[Shot, ...] = Field(min_length=1)

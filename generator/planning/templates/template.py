@@ -58,7 +58,7 @@ class Template:
         return "shrink" if self._compiled[key] else "error"
 
     def product_reads(self, shot: int) -> tuple[str, ...] | None:
-        """The product fields that shot ``shot``'s texts and background prompts read, sorted; None
+        """The product fields that shot ``shot``'s texts, voice line and background prompts read, sorted; None
         when one of them uses ``product`` other than by a constant field name (``product.title``,
         ``product["title"]``), or does not parse: then the whole product counts."""
         key = ("reads", shot)
@@ -67,7 +67,8 @@ class Template:
             return found
         spec = self.spec.shots[shot]
         return self._reads(
-            key, (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative)
+            key,
+            (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative, spec.line or ""),
         )
 
     def _reads(self, key: Hashable, sources: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -1,0 +1,189 @@
+"""Captions of a voice line: its written words in chunks, timed to the frame the voice says each, laid out
+by the same text engine as every text, in a band clear of platform UI and of the shot's product.
+
+A chunk is a text layer with a ``caption``: its motion shows it from its first word until the next
+chunk (a one-frame fade is a cut), and its words carry the frames while each is spoken, for the
+highlight (karaoke) or the entrance (pop) that rendering draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from generator.core.errors import PlanError
+from generator.core.fonts import font_chain
+from generator.core.geometry import ASPECT_SIZES, Aspect, Rect, caption_area
+from generator.core.shaping import TextFitError, TextLayout
+from generator.planning.plan.effects import Motion
+from generator.planning.plan.timeline import footprint
+from generator.planning.plan.types import Caption, CaptionWord, ImagePlacement, TextPlacement, VoiceLine
+from generator.planning.templates import Captions, Template, TextStyle
+from generator.planning.textfit import fit_text
+
+_BREAKS = (".", "!", "?", ";", ":", ",", "…", "。", "！", "？", "、", "،", "؟")
+_HOLD = 0.5  # seconds the last caption of a line stays after its last word
+_POSITIONS = ("bottom", "middle", "top")
+STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
+
+
+@dataclass(frozen=True)
+class CaptionLook:
+    """How a line's captions look, resolved for the plan: fonts, sizes and colours in pixels."""
+
+    captions: Captions
+    style: TextStyle
+    fonts: tuple[str, ...]
+    size: int
+    min_size: int
+    color: str
+    highlight: str
+    lang: str
+
+
+def shot_captions(
+    template: Template, lang: str, aspect: Aspect, shot_id: str, line: VoiceLine, frames: int, fps: int,
+    layers: Sequence[ImagePlacement | TextPlacement],
+) -> tuple[TextPlacement, ...]:  # fmt: skip
+    """The captions of ``line`` in its shot (of ``frames`` frames, holding ``layers``), in the template's caption style."""
+    spec = template.spec
+    style = template.styles[spec.captions.text_style]
+    ratio = min(ASPECT_SIZES[aspect]) / STYLE_WIDTH
+    look = CaptionLook(
+        captions=spec.captions,
+        style=style,
+        fonts=font_chain(style.font, style.weight, style.fallback, lang),
+        size=round(style.size * ratio),
+        min_size=round(style.min_size * ratio),
+        color=style.color or spec.palette.text,
+        highlight=spec.captions.highlight or spec.palette.accent,
+        lang=lang,
+    )
+    products = [footprint(layer) for layer in layers if isinstance(layer, ImagePlacement) and layer.kind == "product"]
+    texts = [layer.box for layer in layers if isinstance(layer, TextPlacement)]
+    return caption_layers(line, look, shot_id, frames, fps, aspect, products, texts)
+
+
+def caption_layers(
+    line: VoiceLine, look: CaptionLook, shot_id: str, shot_frames: int, fps: int, aspect: Aspect,
+    products: Sequence[Rect], texts: Sequence[Rect],
+) -> tuple[TextPlacement, ...]:  # fmt: skip
+    """``line``'s captions as text layers of its shot.
+
+    Raises:
+        PlanError: no caption band clears the shot's product, or a word is too wide for the band.
+    """
+    words = _timed_words(line, shot_frames, fps)
+    box = _band(look, aspect, products, texts, shot_id, line.field)
+    chunks = _chunks(words, look, box)
+    layers = []
+    for k, chunk in enumerate(chunks):
+        start = chunk[0].start
+        if k + 1 < len(chunks):
+            end = chunks[k + 1][0].start
+        else:
+            end = min(shot_frames, max(chunk[-1].end, start + 1) + round(_HOLD * fps))
+        text = " ".join(word.text for word in chunk)
+        try:
+            layout = _fit(text, look, box, look.min_size)
+        except TextFitError as exc:
+            raise PlanError(f"caption {text!r} does not fit its band: {exc}", shot=shot_id, field=line.field) from exc
+        layers.append(
+            TextPlacement(
+                field=f"{line.field}.captions[{k}]",
+                text=text,
+                lines=layout.lines,
+                fonts=look.fonts,
+                lang=look.lang,
+                weight=look.style.weight,
+                font_size=layout.font_size,
+                line_height=layout.line_height,
+                color=look.color,
+                align="center",
+                stroke=look.style.stroke,
+                shadow=look.style.shadow,
+                plate=look.style.plate,
+                legibility=look.style.legibility,
+                box=box,
+                motion=Motion.between(start, end),
+                caption=Caption(style=look.captions.style, highlight=look.highlight, words=tuple(chunk)),
+            )
+        )
+    return tuple(layers)
+
+
+def _timed_words(line: VoiceLine, shot_frames: int, fps: int) -> list[CaptionWord]:
+    """Each written word with the shot-local frames while it is spoken: the frame nearest its engine time."""
+    last = max(0, shot_frames - 1)
+    timed = []
+    for word in line.words:
+        start = min(last, line.start + round(word.start * fps))
+        end = min(shot_frames, max(start + 1, line.start + round(word.end * fps)))
+        timed.append(CaptionWord(text=word.text, start=start, end=end))
+    return timed
+
+
+def _band_height(look: CaptionLook) -> float:
+    """Room for one line at the style's size (two for phrases), with its stroke and shadow."""
+    lines = 2 if look.captions.style == "phrase" else 1
+    return round(look.size * (1 + (lines - 1) * look.style.line_spacing) + 0.3 * look.size + 2 * look.style.stroke, 3)
+
+
+def _band(
+    look: CaptionLook, aspect: Aspect, products: Sequence[Rect], texts: Sequence[Rect], shot_id: str, field: str
+) -> Rect:
+    """The caption band: the preferred position first, then the others; one clear of the product, and of
+    the shot's texts when one is."""
+    x, y, w, h = caption_area(aspect)
+    height = _band_height(look)
+    tops = {"bottom": y + h - height, "middle": y + (h - height) / 2, "top": y}
+    order = (look.captions.position, *(p for p in _POSITIONS if p != look.captions.position))
+    bands = [(round(x, 3), round(tops[p], 3), round(w, 3), height) for p in order]
+    clear = [band for band in bands if not any(_overlaps(band, box) for box in products)]
+    if not clear:
+        raise PlanError(
+            "no room for captions: the product covers the top, middle and bottom of the caption area; "
+            "make the product smaller or turn captions off (captions: {enabled: false})",
+            shot=shot_id,
+            field=field,
+        )
+    return next((band for band in clear if not any(_overlaps(band, box) for box in texts)), clear[0])
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return min(ax + aw, bx + bw) - max(ax, bx) > 0.5 and min(ay + ah, by + bh) - max(ay, by) > 0.5
+
+
+def _fit(text: str, look: CaptionLook, box: Rect, min_size: int) -> TextLayout:
+    return fit_text(
+        text, look.fonts, look.style.weight, look.size, min_size, look.style.line_spacing, (box[2], box[3]), look.lang
+    )
+
+
+def _chunks(words: list[CaptionWord], look: CaptionLook, box: Rect) -> list[list[CaptionWord]]:
+    """Words grouped for showing: up to ``words`` each for karaoke and pop (on one line, smaller if it must),
+    as many as two lines hold at full size for phrases; a chunk ends after a word that ends a clause."""
+    chunks: list[list[CaptionWord]] = []
+    current: list[CaptionWord] = []
+    for word in words:
+        if current and look.captions.style == "phrase" and not _fits_full([*current, word], look, box):
+            chunks.append(current)
+            current = []
+        current.append(word)
+        full = look.captions.style != "phrase" and len(current) >= look.captions.words
+        if full or word.text.endswith(_BREAKS):
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _fits_full(words: list[CaptionWord], look: CaptionLook, box: Rect) -> bool:
+    try:
+        layout = _fit(" ".join(word.text for word in words), look, box, look.size)
+    except TextFitError:
+        return False
+    return len(layout.lines) <= 2
