@@ -31,6 +31,8 @@ SYMBOLS: dict[str, tuple[str, ...]] = {
     "₩": ("KRW",), "₽": ("RUB",), "₺": ("TRY",), "₫": ("VND",), "₱": ("PHP",), "₪": ("ILS",), "฿": ("THB",),
     "₦": ("NGN",), "₴": ("UAH",), "zł": ("PLN",), "Kč": ("CZK",), "Ft": ("HUF",), "kr": ("SEK", "NOK", "DKK", "ISK"),
     "kr.": ("DKK", "ISK"), "Fr.": ("CHF",), "RM": ("MYR",), "Rp": ("IDR",),
+    "$US": ("USD",), "$CA": ("CAD",), "$AU": ("AUD",), "$NZ": ("NZD",), "$MX": ("MXN",), "£GB": ("GBP",),
+    "UK£": ("GBP",), "د.إ.": ("AED",),
 }  # fmt: skip
 _NUMBER = re.compile(r"[0-9]+(?:[.,'\u2019 \u00a0\u202f][0-9]+)*")
 _GROUPING_MARKS = re.compile(r"['\u2019 \u00a0\u202f]")
