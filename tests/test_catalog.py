@@ -117,6 +117,7 @@ def test_missing_file_raises_catalog_error(tmp_path: Path) -> None:
         ("1,299,000 USD", "1299000", "USD"),
         ("1.299.000 EUR", "1299000", "EUR"),
         ("  7 usd ", "7", "USD"),
+        ("1\u202f299,99\u00a0$US", "1299.99", "USD"),  # CLDR's French, as the money filter writes it
     ],
 )
 def test_parse_money_reads_exact_amounts(text: str, amount: str, currency: str) -> None:

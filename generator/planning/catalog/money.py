@@ -31,6 +31,8 @@ SYMBOLS: dict[str, tuple[str, ...]] = {
     "₩": ("KRW",), "₽": ("RUB",), "₺": ("TRY",), "₫": ("VND",), "₱": ("PHP",), "₪": ("ILS",), "฿": ("THB",),
     "₦": ("NGN",), "₴": ("UAH",), "zł": ("PLN",), "Kč": ("CZK",), "Ft": ("HUF",), "kr": ("SEK", "NOK", "DKK", "ISK"),
     "kr.": ("DKK", "ISK"), "Fr.": ("CHF",), "RM": ("MYR",), "Rp": ("IDR",),
+    "$US": ("USD",), "$CA": ("CAD",), "$AU": ("AUD",), "$NZ": ("NZD",), "$MX": ("MXN",), "£GB": ("GBP",),
+    "UK£": ("GBP",), "د.إ.": ("AED",),
 }  # fmt: skip
 _NUMBER = re.compile(r"[0-9]+(?:[.,'\u2019 \u00a0\u202f][0-9]+)*")
 _GROUPING_MARKS = re.compile(r"['\u2019 \u00a0\u202f]")
@@ -127,18 +129,30 @@ def _currency(text: str, markers: list[str], default: str | None) -> str:
 def _amount(text: str, number: str, currency: str) -> Decimal:
     """The exact amount of ``number`` (digits and separators) in ``currency``."""
     precision = get_currency_precision(currency)
+    try:
+        value = parse_number(number, precision)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a price like '19.99 USD' (digits grouped oddly)") from None
+    if precision == 0 and value != value.to_integral_value():
+        raise ValueError(f"{text!r}: {currency} amounts are whole numbers")
+    return value.to_integral_value() if precision == 0 else value
+
+
+def parse_number(number: str, precision: int = 2) -> Decimal:
+    """The exact value of ``number``, digits and separators only, read as the module docstring says;
+    ``precision`` (the decimals of the currency it prices) only matters when it is three.
+
+    Raises:
+        ValueError: the digits are grouped oddly.
+    """
     decimal = _decimal_separator(_GROUPING_MARKS.sub("", number), precision)
     integer, fraction = number.rsplit(decimal, 1) if decimal else (number, "")
     groups = _SEPARATORS.split(integer)
     grouped_well = 1 <= len(groups[0]) <= 3 and all(len(g) in (2, 3) for g in groups[1:-1]) and len(groups[-1]) == 3
     if (fraction and not fraction.isdigit()) or (len(groups) > 1 and not grouped_well):
-        raise ValueError(f"{text!r} is not a price like '19.99 USD' (digits grouped oddly)")
-    if precision == 0 and fraction.strip("0"):
-        raise ValueError(f"{text!r}: {currency} amounts are whole numbers")
+        raise ValueError(f"{number!r}: digits grouped oddly")
     whole = "".join(groups)
-    if precision == 0 or not fraction:
-        return Decimal(whole)
-    return Decimal(f"{whole}.{fraction}")
+    return Decimal(f"{whole}.{fraction}") if fraction else Decimal(whole)
 
 
 def _decimal_separator(digits: str, precision: int) -> str | None:
