@@ -68,7 +68,7 @@ class EncodeSettings:
     threads: Annotated[int, Field(ge=1)] = 1
     audio_codec: Literal["aac"] = "aac"
     audio_bitrate: str = "128k"
-    audio_rate: int = 44100
+    audio_rate: int = 48000
 
     def identity(self) -> dict[str, object]:
         """The fields as an output key hashes them. Fields added since keys were first made count only
@@ -76,15 +76,6 @@ class EncodeSettings:
         so such outputs keep their keys; one made on one thread has a key of its own."""
         fields = dataclasses.asdict(self)
         return {name: value for name, value in fields.items() if _EARLIER.get(name, _NONE) != value}
-
-
-@dataclass(frozen=True)
-class AudioBed:
-    """Music under the video: looped or cut to the video's length, faded out at the end."""
-
-    path: Path
-    volume: float
-    fade_out: float
 
 
 def ffmpeg_executable() -> str:
@@ -110,7 +101,7 @@ def encode_argv(
     size: tuple[int, int],
     fps: int,
     frames: int,
-    audio: AudioBed | None,
+    audio: Path | None,
     settings: EncodeSettings = EncodeSettings(),
     executable: str = "ffmpeg",
     source: str = "pipe:",
@@ -121,7 +112,8 @@ def encode_argv(
     Frames are planar BT.709 limited-range 4:2:0 (``render.colour``), encoded as they are; or, as
     ``rgb24``, converted by ffmpeg with the BT.709 matrix. Output: H.264 High, yuv420p,
     ``+faststart`` MP4 at ``fps``, tagged BT.709 (players show untagged HD video as BT.709; BT.601
-    would shift a saturated red by 13 to 16 levels); AAC music bed when ``audio`` is given. Metadata
+    would shift a saturated red by 13 to 16 levels); ``audio``, the master mixed for the video (a WAV,
+``render.audio.mix``), encoded as AAC when given. Metadata
     that varies between runs (encoder strings, times) is left out, so equal frames give equal files.
     """
     width, height = size
@@ -158,15 +150,7 @@ def encode_argv(
         "f": "mp4",
     }
     if audio is not None:
-        bed = (
-            ffmpeg.input(str(audio.path), stream_loop=-1)
-            .audio.filter("atrim", duration=f"{duration:.6f}")
-            .filter("volume", f"{audio.volume:.3f}")
-        )
-        fade = min(audio.fade_out, duration)
-        if fade > 0:
-            bed = bed.filter("afade", type="out", start_time=f"{duration - fade:.6f}", duration=f"{fade:.6f}")
-        streams.append(bed)
+        streams.append(ffmpeg.input(str(audio)).audio.filter("atrim", duration=f"{duration:.6f}"))
         options.update({"c:a": settings.audio_codec, "b:a": settings.audio_bitrate, "ar": settings.audio_rate, "ac": 2})
     stream = ffmpeg.output(*streams, str(output), **options)
     stream = stream.global_args("-hide_banner", "-nostdin", "-loglevel", "error").overwrite_output()

@@ -108,6 +108,7 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
             currency: str | None, templates_root: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
     """Storyboard PNG and low-resolution draft MP4 of TEMPLATE for one catalog row, in seconds."""
     from generator.core.images import AssetResolver
+    from generator.orchestration.stores.speech import voices
     from generator.planning.plan.compile import compile_plan
     from generator.planning.templates import load_template
     from render.preview import render_preview
@@ -135,7 +136,7 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
         aspects = declared if chosen == "all" else (chosen or declared[:1])
         assets = AssetResolver({"catalog": path.parent, "templates": root}, options.fetcher)
         for name in aspects:
-            plan = settle_legibility(compile_plan(loaded_template, product, name, root), product, root)
+            plan = settle_legibility(compile_plan(loaded_template, product, name, root, voices()), product, root)
             stem = f"{loaded_template.id}-{safe_name(product.sku)}-{name.replace(':', 'x')}"
             result = render_preview(plan, assets, out, stem)
             click.echo(f"{result.storyboard}\n{result.video}")
@@ -202,6 +203,7 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
     With --catalog, also warns of each row that no template but the fallback takes.
     Exits 1 if there is an error, 0 if there are only warnings or nothing.
     """
+    from generator.orchestration.stores.speech import voices
     from generator.planning.lint import LegibilityCheck, lint_template
     from render.legibility_draft import check_on_draft, image_source, remedy_on_draft
 
@@ -213,7 +215,9 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
             fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
             path, options = open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
             loaded = load_catalog(path, options)
-        findings = lint_template(template, loaded, templates_root, legibility=legibility, fallback=fallback_template)
+        findings = lint_template(
+            template, loaded, templates_root, legibility=legibility, fallback=fallback_template, voices=voices()
+        )
         for finding in findings:
             click.echo(str(finding))
         errors = sum(f.severity == "error" for f in findings)

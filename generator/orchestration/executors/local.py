@@ -49,6 +49,7 @@ from render.backends import Capability, KeyframeRequest, Renderer, RendererSetti
 
 if TYPE_CHECKING:
     from render.encode import EncodeSettings
+    from render.speech.clips import ClipSource
     from render.keyframes import KeyframeService
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class RenderSetup:
     encode: EncodeSettings
     fetch: FetchSettings | None = None
     keyframe_store: StoreLocation | None = None  # keyframes in the run's store instead of ``keyframe_cache``
+    speech_cache: Path | None = None  # voice clips by content hash (None: made again where they are needed)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class Workbench:
     keyframes: KeyframeService
     assets: AssetResolver
     encode: EncodeSettings
+    clips: ClipSource | None = None  # voice clips (None: synthesised again, and checked, when a plan needs them)
 
     @classmethod
     def build(cls, setup: RenderSetup) -> Workbench:
@@ -141,7 +144,9 @@ class Workbench:
             cache = StoreKeyframes(setup.keyframe_store.open())
         keyframes = KeyframeService(_LazyRenderer(setup), cache, retries=setup.keyframe_retries)
         fetcher = Fetcher(setup.fetch) if setup.fetch is not None else None
-        return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode)
+        from render.speech.clips import ClipSource
+
+        return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode, ClipSource(setup.speech_cache))
 
 
 class Executor(Protocol):
@@ -182,7 +187,8 @@ def render_job(job: Job, bench: Workbench) -> Outcome:
     started = time.perf_counter()
     keyframes = bench.keyframes
     try:
-        checks = render_video(job.plan, keyframes, bench.assets, job.video, job.poster, bench.encode)
+        checks = render_video(job.plan, keyframes, bench.assets, job.video, job.poster, bench.encode, bench.clips)
+        write_captions(job)
         error = None
     except AdgenError as exc:
         checks, error = VideoChecks(()), exc
@@ -197,7 +203,21 @@ def render_job(job: Job, bench: Workbench) -> Outcome:
         fidelity[check.kind] = max(fidelity.get(check.kind, 0.0), check.error)
     seconds = round(time.perf_counter() - started, 3)
     legibility = tuple(remedy.to_json() for remedy in checks.legibility)
-    return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility, worker=worker)
+    sound = checks.sound
+    audio = {} if sound is None else {"integrated_lufs": round(sound.loudness, 2), "true_peak_dbtp": round(sound.true_peak, 2)}
+    return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility, worker=worker,
+                   audio=audio)  # fmt: skip
+
+
+def write_captions(job: Job) -> None:
+    """Write the WebVTT and SRT files of a plan with a voice into the job's folder."""
+    if job.plan.voice is None:
+        return
+    from render.subtitles import srt, webvtt
+
+    vtt_path, srt_path = job.captions
+    vtt_path.write_text(webvtt(job.plan), encoding="utf-8")
+    srt_path.write_text(srt(job.plan), encoding="utf-8")
 
 
 def release_memory() -> None:

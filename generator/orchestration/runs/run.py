@@ -40,6 +40,7 @@ from generator.orchestration.runs.manifest import RowResult, RunReport, write_ma
 from generator.orchestration.runs.outputs import OutputKeys, StoredOutputs, retire, stored_job
 from generator.orchestration.runs.progress import Progress
 from generator.orchestration.stores.fetch import Fetcher
+from generator.orchestration.stores.speech import clip_source, speech_cache, voices
 from generator.orchestration.stores.keyframes import StoreKeyframes
 from generator.orchestration.stores.store import Store
 from generator.planning.catalog import Catalog, CatalogOptions, CatalogStream, Product, SkippedRow, load_catalog
@@ -61,7 +62,7 @@ class RunOptions:
     """What to run: template (None: chosen per row, ``generator.planning.routing``), the template for rows
     no rule routes (``fallback_template``; None: the ``general`` vertical's, if any), aspects (None: each
     template's first; ``all``: every declared one), how many catalog rows, the keyframe backend, where
-    cached keyframes live (None: no disk cache) and how often a failing keyframe is retried, the encoder's
+    cached keyframes and voice clips live (None: no disk cache) and how often a failing keyframe is retried, the encoder's
     settings (None: its defaults), whether to render rows again that are already stored (``force``),
     whether to delete older outputs of a row once its new one is stored (``replace``), how long the
     presigned links in the manifest last (``presign`` seconds; None: no links), and where templates live."""
@@ -145,6 +146,7 @@ def plan_rows(
         ConfigError: ``options.fallback_template`` is not one of ``templates``.
     """
     fallback = fallback_template(templates, options.fallback_template)
+    speaking = voices(speech_cache(options.keyframe_cache))
     for item in itertools.islice(catalog.rows(), options.limit):
         if isinstance(item, SkippedRow):
             yield RowResult(row=item.row, sku=item.sku, status="skipped", reason=item.reason)
@@ -171,7 +173,7 @@ def plan_rows(
         )
         for aspect in aspects:
             try:
-                plan = compile_plan(template, item, aspect, options.templates_root)
+                plan = compile_plan(template, item, aspect, options.templates_root, speaking)
             except AdgenError as exc:
                 yield RowResult(
                     row=item.row, sku=item.sku, status="failed", template=template.id,
@@ -305,9 +307,9 @@ def render_rows(
             renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
             roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
             roots=dict(roots), encode=encode, fetch=fetcher.settings if isinstance(fetcher, Fetcher) else None,
-            keyframe_store=remote,
+            keyframe_store=remote, speech_cache=speech_cache(options.keyframe_cache),
         )  # fmt: skip
-        bench = Workbench(keyframes, assets, encode)
+        bench = Workbench(keyframes, assets, encode, clip_source(speech_cache(options.keyframe_cache)))
         output = _Output(store, stored, options.presign, options.replace)
 
         for index, item in enumerate(items):

@@ -18,6 +18,7 @@ from typing import Any
 from generator.core.errors import AdgenError, ConfigError
 from generator.core.files import write_atomically
 from generator.planning.catalog import Catalog, CatalogOptions, Product, load_catalog
+from generator.orchestration.stores.speech import voices
 from generator.planning.lint import Finding, LegibilityCheck, lint_template
 from generator.planning.templates import load_template
 from generator.planning.templates.kits import KITS_FOLDER
@@ -118,7 +119,9 @@ class Workspace:
         """Every finding for ``text`` as ``template_id``'s file, checked against the catalog."""
         path = self.path_of(template_id)
         with self._lock:  # the legibility check's caches are not shared between threads
-            findings = lint_template(path, self.catalog, self.root, legibility=self.legibility, text=text)
+            findings = lint_template(
+                path, self.catalog, self.root, legibility=self.legibility, text=text, voices=voices()
+            )
         return [Problem.of(finding) for finding in findings if Path(finding.file) == path or not finding.file.name]
 
     def diff(self, template_id: str, text: str) -> str:

@@ -60,21 +60,29 @@ def shot_captions(
         lang=lang,
     )
     products = [footprint(layer) for layer in layers if isinstance(layer, ImagePlacement) and layer.kind == "product"]
-    texts = [layer.box for layer in layers if isinstance(layer, TextPlacement)]
-    return caption_layers(line, look, shot_id, frames, fps, aspect, products, texts)
+    others = [_inked(layer) if isinstance(layer, TextPlacement) else footprint(layer) for layer in layers]
+    return caption_layers(line, look, shot_id, frames, fps, aspect, products, others)
+
+
+def _inked(layer: TextPlacement) -> Rect:
+    """The band of ``layer``'s box its lines take (they sit centred in it)."""
+    x, y, w, h = layer.box
+    block = layer.line_height * (len(layer.lines) - 1) + layer.font_size
+    return (x, y + (h - block) / 2, w, block)
 
 
 def caption_layers(
     line: VoiceLine, look: CaptionLook, shot_id: str, shot_frames: int, fps: int, aspect: Aspect,
-    products: Sequence[Rect], texts: Sequence[Rect],
+    products: Sequence[Rect], others: Sequence[Rect],
 ) -> tuple[TextPlacement, ...]:  # fmt: skip
-    """``line``'s captions as text layers of its shot.
+    """``line``'s captions as text layers of its shot, in a band clear of ``products`` and, where one is, of
+    ``others`` (the shot's texts and mascot).
 
     Raises:
         PlanError: no caption band clears the shot's product, or a word is too wide for the band.
     """
     words = _timed_words(line, shot_frames, fps)
-    box = _band(look, aspect, products, texts, shot_id, line.field)
+    box = _band(look, aspect, products, others, shot_id, line.field)
     chunks = _chunks(words, look, box)
     layers = []
     for k, chunk in enumerate(chunks):
@@ -130,10 +138,10 @@ def _band_height(look: CaptionLook) -> float:
 
 
 def _band(
-    look: CaptionLook, aspect: Aspect, products: Sequence[Rect], texts: Sequence[Rect], shot_id: str, field: str
+    look: CaptionLook, aspect: Aspect, products: Sequence[Rect], others: Sequence[Rect], shot_id: str, field: str
 ) -> Rect:
     """The caption band: the preferred position first, then the others; one clear of the product, and of
-    the shot's texts when one is."""
+    the shot's other layers when one is."""
     x, y, w, h = caption_area(aspect)
     height = _band_height(look)
     tops = {"bottom": y + h - height, "middle": y + (h - height) / 2, "top": y}
@@ -147,7 +155,7 @@ def _band(
             shot=shot_id,
             field=field,
         )
-    return next((band for band in clear if not any(_overlaps(band, box) for box in texts)), clear[0])
+    return next((band for band in clear if not any(_overlaps(band, box) for box in others)), clear[0])
 
 
 def _overlaps(a: Rect, b: Rect) -> bool:
