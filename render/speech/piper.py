@@ -94,7 +94,6 @@ def _word_starts(sentences: list[list[tuple[str, int]]]) -> list[int]:
     """The first sample of each phoneme word, from ``(phoneme, samples)`` in order (sentences back to back)."""
     starts: list[int] = []
     at = 0
-    in_word = False
     for sentence in sentences:
         in_word = False
         for phoneme, samples in sentence:
