@@ -30,8 +30,11 @@ from generator.orchestration.runs.jobs import RenderJob
 from generator.orchestration.runs.run import DEFAULT_TEMPLATES, RunOptions, run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.types import ShotPlan
-from render.encode import AudioBed, EncodeSettings, encode_argv, ffmpeg_executable
+from render.audio.mix import write_wav
+from render.encode import EncodeSettings, encode_argv, ffmpeg_executable
 from render.gpu import on_gpu
+from render.speech.clips import ClipSource
+from render.video import master_audio
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,10 +56,10 @@ def encode_only_seconds(
         check=True,
     )  # fmt: skip
     audio = None
-    if plan.audio is not None:
-        audio = AudioBed(
-            assets.path(plan.audio.ref.source, plan.audio.ref.sha256), plan.audio.volume, plan.audio.fade_out
-        )
+    master = master_audio(plan, assets, ClipSource(), ffmpeg)
+    if master is not None:
+        audio = scratch / "master.wav"
+        write_wav(audio, master)
     argv = encode_argv(
         scratch / "encode-only.mp4", size=plan.size, fps=plan.fps, frames=plan.frames, audio=audio,
         settings=settings, executable=ffmpeg, source=str(raw), source_format=source_format,

@@ -109,12 +109,12 @@ def encode_argv(
 ) -> list[str]:
     """The ffmpeg command that encodes ``frames`` raw frames read from ``source``.
 
-    Frames are planar BT.709 limited-range 4:2:0 (``render.colour``), encoded as they are; or, as
-    ``rgb24``, converted by ffmpeg with the BT.709 matrix. Output: H.264 High, yuv420p,
-    ``+faststart`` MP4 at ``fps``, tagged BT.709 (players show untagged HD video as BT.709; BT.601
-    would shift a saturated red by 13 to 16 levels); ``audio``, the master mixed for the video (a WAV,
-``render.audio.mix``), encoded as AAC when given. Metadata
-    that varies between runs (encoder strings, times) is left out, so equal frames give equal files.
+        Frames are planar BT.709 limited-range 4:2:0 (``render.colour``), encoded as they are; or, as
+        ``rgb24``, converted by ffmpeg with the BT.709 matrix. Output: H.264 High, yuv420p,
+        ``+faststart`` MP4 at ``fps``, tagged BT.709 (players show untagged HD video as BT.709; BT.601
+        would shift a saturated red by 13 to 16 levels); ``audio``, the master mixed for the video (a WAV,
+    ``render.audio.mix``), encoded as AAC when given. Metadata
+        that varies between runs (encoder strings, times) is left out, so equal frames give equal files.
     """
     width, height = size
     duration = frames / fps

@@ -41,12 +41,17 @@ def webvtt(plan: ShotPlan) -> str:
     for number, (start, end, layer) in enumerate(caption_cues(plan), start=1):
         assert layer.caption is not None
         shift = start - layer.motion.start  # the shot's first frame
-        words = []
+        shown = "\n".join(layer.lines)
+        text, at = "", 0
         for k, word in enumerate(layer.caption.words):
-            at = shift + word.start
-            stamp = f"<{_clock(at, plan.fps, '.')}>" if k > 0 and start < at < end else ""
-            words.append(stamp + _escaped(word.text))
-        text = _broken(words, layer.lines)
+            found = shown.find(word.text, at)
+            if found < 0:
+                raise ValueError(f"caption word {word.text!r} is not in its lines {layer.lines}")
+            time = shift + word.start
+            stamp = f"<{_clock(time, plan.fps, '.')}>" if k > 0 and start < time < end else ""
+            text += _escaped(shown[at:found]) + stamp + _escaped(word.text)
+            at = found + len(word.text)
+        text += _escaped(shown[at:])
         blocks.append(f"{number}\n{_clock(start, plan.fps, '.')} --> {_clock(end, plan.fps, '.')}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
@@ -58,15 +63,3 @@ def srt(plan: ShotPlan) -> str:
         text = "\n".join(layer.lines)
         blocks.append(f"{number}\n{_clock(start, plan.fps, ',')} --> {_clock(end, plan.fps, ',')}\n{text}")
     return "\n\n".join(blocks) + ("\n" if blocks else "")
-
-
-def _broken(words: list[str], lines: tuple[str, ...]) -> str:
-    """``words`` (marked up) joined with spaces, with a line break where the caption's lines break."""
-    counts = [len(line.split()) for line in lines]
-    out, k = [], 0
-    for count in counts:
-        out.append(" ".join(words[k : k + count]))
-        k += count
-    if k < len(words):
-        out.append(" ".join(words[k:]))
-    return "\n".join(part for part in out if part)

@@ -87,12 +87,12 @@ def noto() -> None:
 
 @pytest.fixture(scope="session")
 def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped templates plus two-second test templates: ``quick`` (every layer kind, moving in) and
-    ``still`` (product and mascot resting under a camera move)."""
+    """The shipped templates plus short test templates: ``quick`` (every layer kind, moving in), ``still``
+    (product and mascot resting under a camera move) and ``voiced`` (voice lines with karaoke captions)."""
     root = tmp_path_factory.mktemp("templates") / "templates"
     shutil.copytree(REPO / "templates", root)
     (root / "test").mkdir()
-    for name in ("quick.yaml", "still.yaml"):
+    for name in ("quick.yaml", "still.yaml", "voiced.yaml"):
         shutil.copy(REPO / "tests" / "data" / name, root / "test" / name)
     return root
 

@@ -17,7 +17,7 @@ from generator.core.errors import EncodeError, RenderError, StoreError
 from generator.core.files import atomic_write, write_atomically
 from generator.orchestration.stores.store import LocalStore, safe_name
 from generator.planning.plan.types import ShotPlan
-from render.encode import AudioBed, EncodeSettings, encode_argv, encode_video, ffmpeg_executable
+from render.encode import EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import check_video, read_layout
 from tests.conftest import REPO
 
@@ -28,19 +28,19 @@ def _frames(count: int, size: tuple[int, int]) -> list[Image.Image]:
     return [Image.new("RGB", size, (10 * i % 255, 80, 160)) for i in range(count)]
 
 
-def test_argv_asks_for_h264_high_yuv420p_faststart_and_a_faded_aac_bed(tmp_path: Path) -> None:
-    argv = encode_argv(tmp_path / "v.mp4", size=(1080, 1920), fps=30, frames=90, audio=AudioBed(MUSIC, 0.7, 1.5))
+def test_argv_asks_for_h264_high_yuv420p_faststart_and_the_master_as_48_khz_aac(tmp_path: Path) -> None:
+    argv = encode_argv(tmp_path / "v.mp4", size=(1080, 1920), fps=30, frames=90, audio=tmp_path / "master.wav")
     line = " ".join(argv)
     for expected in ("-c:v libx264", "-profile:v high", "-pix_fmt yuv420p", "-movflags +faststart", "-c:a aac",
-                     "-frames:v 90", "-s 1080x1920", "-stream_loop -1", "-r 30", "-crf 20", "-preset medium"):  # fmt: skip
+                     "-frames:v 90", "-s 1080x1920", f"-i {tmp_path / 'master.wav'}", "-r 30", "-crf 20",
+                     "-preset medium", "-ar 48000", "-ac 2"):  # fmt: skip
         assert expected in line
     graph = argv[argv.index("-filter_complex") + 1]
     assert argv[argv.index("-pix_fmt") + 1] == "yuv420p" and argv.index("-pix_fmt") < argv.index("-i")  # read as 4:2:0
     assert "scale" not in graph  # frames arrive in the video's colour: nothing left to convert,
     assert "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv" in graph  # and said so
     assert all(f"-{tag} bt709" in line for tag in ("colorspace", "color_primaries", "color_trc"))
-    assert "atrim=duration=3.000000" in graph and "afade=duration=1.500000:start_time=1.500000:type=out" in graph
-    assert "volume=0.700" in graph
+    assert "atrim=duration=3.000000" in graph  # the master is mixed to the video's length; cut exactly there
     assert str(tmp_path / "v.mp4") in argv
 
 
@@ -90,9 +90,7 @@ def test_x264_runs_one_thread_whatever_the_machine() -> None:
 
 def test_encoded_file_is_checked_against_its_plan(tmp_path: Path) -> None:
     out = tmp_path / "v.mp4"
-    argv = encode_argv(
-        out, size=(64, 48), fps=30, frames=12, audio=AudioBed(MUSIC, 1.0, 0.2), executable=ffmpeg_executable()
-    )
+    argv = encode_argv(out, size=(64, 48), fps=30, frames=12, audio=MUSIC, executable=ffmpeg_executable())
     encode_video(_frames(12, (64, 48)), argv, size=(64, 48))
     layout = read_layout(out)
     assert layout.top_level.index("moov") < layout.top_level.index("mdat")

@@ -49,8 +49,8 @@ from render.backends import Capability, KeyframeRequest, Renderer, RendererSetti
 
 if TYPE_CHECKING:
     from render.encode import EncodeSettings
-    from render.speech.clips import ClipSource
     from render.keyframes import KeyframeService
+    from render.speech.clips import ClipSource
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,11 @@ def render_job(job: Job, bench: Workbench) -> Outcome:
     seconds = round(time.perf_counter() - started, 3)
     legibility = tuple(remedy.to_json() for remedy in checks.legibility)
     sound = checks.sound
-    audio = {} if sound is None else {"integrated_lufs": round(sound.loudness, 2), "true_peak_dbtp": round(sound.true_peak, 2)}
+    audio = (
+        {}
+        if sound is None
+        else {"integrated_lufs": round(sound.loudness, 2), "true_peak_dbtp": round(sound.true_peak, 2)}
+    )
     return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility, worker=worker,
                    audio=audio)  # fmt: skip
 

@@ -40,8 +40,8 @@ from generator.orchestration.runs.manifest import RowResult, RunReport, write_ma
 from generator.orchestration.runs.outputs import OutputKeys, StoredOutputs, retire, stored_job
 from generator.orchestration.runs.progress import Progress
 from generator.orchestration.stores.fetch import Fetcher
-from generator.orchestration.stores.speech import clip_source, speech_cache, voices
 from generator.orchestration.stores.keyframes import StoreKeyframes
+from generator.orchestration.stores.speech import clip_source, speech_cache, voices
 from generator.orchestration.stores.store import Store
 from generator.planning.catalog import Catalog, CatalogOptions, CatalogStream, Product, SkippedRow, load_catalog
 from generator.planning.plan.compile import compile_plan

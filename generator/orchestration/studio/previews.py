@@ -12,9 +12,9 @@ from pathlib import Path
 
 from generator.core.images import AssetResolver
 from generator.orchestration.runs.run import settle_legibility
+from generator.orchestration.stores.speech import voices
 from generator.orchestration.studio.workspace import Workspace
 from generator.planning.catalog import CatalogOptions
-from generator.orchestration.stores.speech import voices
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ShotPlan
 
@@ -51,7 +51,9 @@ class Previewer:
         product = workspace.product(sku)
         declared = template.spec.canvas.aspects
         chosen = aspect if aspect in declared else declared[0]
-        plan = settle_legibility(compile_plan(template, product, chosen, workspace.root, voices()), product, workspace.root)
+        plan = settle_legibility(
+            compile_plan(template, product, chosen, workspace.root, voices()), product, workspace.root
+        )
         assert workspace.catalog_path is not None  # workspace.product found a product
         roots = {"catalog": workspace.catalog_path.parent, "templates": workspace.root}
         return plan, AssetResolver(roots, self.catalog.fetcher)

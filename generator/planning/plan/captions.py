@@ -91,7 +91,7 @@ def caption_layers(
             end = chunks[k + 1][0].start
         else:
             end = min(shot_frames, max(chunk[-1].end, start + 1) + round(_HOLD * fps))
-        text = " ".join(word.text for word in chunk)
+        text = joined(chunk)
         try:
             layout = _fit(text, look, box, look.min_size)
         except TextFitError as exc:
@@ -120,6 +120,11 @@ def caption_layers(
     return tuple(layers)
 
 
+def joined(words: Sequence[CaptionWord]) -> str:
+    """The words as one text: a space before each, unless it is glued to the one before."""
+    return "".join(("" if k == 0 or word.glued else " ") + word.text for k, word in enumerate(words))
+
+
 def _timed_words(line: VoiceLine, shot_frames: int, fps: int) -> list[CaptionWord]:
     """Each written word with the shot-local frames while it is spoken: the frame nearest its engine time."""
     last = max(0, shot_frames - 1)
@@ -127,7 +132,7 @@ def _timed_words(line: VoiceLine, shot_frames: int, fps: int) -> list[CaptionWor
     for word in line.words:
         start = min(last, line.start + round(word.start * fps))
         end = min(shot_frames, max(start + 1, line.start + round(word.end * fps)))
-        timed.append(CaptionWord(text=word.text, start=start, end=end))
+        timed.append(CaptionWord(text=word.text, start=start, end=end, glued=word.glued))
     return timed
 
 
@@ -191,7 +196,7 @@ def _chunks(words: list[CaptionWord], look: CaptionLook, box: Rect) -> list[list
 
 def _fits_full(words: list[CaptionWord], look: CaptionLook, box: Rect) -> bool:
     try:
-        layout = _fit(" ".join(word.text for word in words), look, box, look.size)
+        layout = _fit(joined(words), look, box, look.size)
     except TextFitError:
         return False
     return len(layout.lines) <= 2

@@ -89,11 +89,13 @@ class TextPlacement(_Plan):
 
 
 class CaptionWord(_Plan):
-    """A word as captions show it (written form), and the shot-local frames while it is spoken: [start, end)."""
+    """A word as captions show it (written form), and the shot-local frames while it is spoken: [start, end).
+    ``glued``: it follows the word before it with no space (a word of Japanese, Chinese or Thai)."""
 
     text: str
     start: int
     end: int
+    glued: bool = False
 
 
 class Caption(_Plan):
@@ -121,11 +123,13 @@ class BackgroundSpec(_Plan):
 
 
 class LineWord(_Plan):
-    """A written word of a voice line and when the engine says it: seconds from the clip's start, [start, end)."""
+    """A written word of a voice line and when the engine says it: seconds from the clip's start, [start, end).
+    ``glued``: it follows the word before it with no space (see ``CaptionWord``)."""
 
     text: str
     start: float
     end: float
+    glued: bool = False
 
 
 class VoiceLine(_Plan):

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass
 
+from icu4py.breakers import WordBreaker
+
 from generator.core.errors import ConfigError, PlanError
+from generator.core.shaping import segments
 from generator.core.speech import Speech, SpeechEngine, VoiceIdentity, Voices
 from generator.planning.plan.types import LineWord, PlannedVoice, VoiceLine
 from generator.planning.templates import Shot, Template, Voice
 from generator.planning.voice.spoken import SpokenLine, spoken_line
 
 _ESPEAK_VOICES = {"en_US": "en-us", "en_GB": "en-gb", "pt_BR": "pt-br", "es_MX": "es-419", "fr_FR": "fr-fr"}
+_UNSPACED = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _SHRINK_MARGIN = 1.02  # a line sped up to fit is asked for this much more speed, so rounding never spills it over
 
 
@@ -101,7 +106,7 @@ class Speaking:
             )
         needed = lead + math.ceil((speech.duration + voice.gap) * fps)
         frames = min(longest, max(shortest, needed))
-        return Timed(_line(field, spoken, speech, lead, speed), frames)
+        return Timed(_line(field, spoken, speech, lead, speed, self.locale), frames)
 
 
 def max_duration(shot: Shot) -> float:
@@ -109,7 +114,7 @@ def max_duration(shot: Shot) -> float:
     return shot.max_duration if shot.max_duration is not None else min(30.0, 2 * shot.duration)
 
 
-def _line(field: str, spoken: SpokenLine, speech: Speech, lead: int, speed: float) -> VoiceLine:
+def _line(field: str, spoken: SpokenLine, speech: Speech, lead: int, speed: float, lang: str) -> VoiceLine:
     return VoiceLine(
         field=field,
         written=spoken.written,
@@ -119,25 +124,45 @@ def _line(field: str, spoken: SpokenLine, speech: Speech, lead: int, speed: floa
         clip=speech.sha256,
         samples=len(speech.samples) // 2,
         rate=speech.rate,
-        words=word_times(spoken, speech),
+        words=word_times(spoken, speech, lang),
     )
 
 
-def word_times(spoken: SpokenLine, speech: Speech) -> tuple[LineWord, ...]:
+def word_times(spoken: SpokenLine, speech: Speech, lang: str) -> tuple[LineWord, ...]:
     """Each written word's time: from the first to the last engine word inside its spoken span.
 
-    A written word the voice does not say (an emoji, a dash) takes the moment the word before it
-    ends (or the first word's start), so captions still show it in order.
+    A written word in a script without spaces (Japanese, Chinese, Thai) that the voice reads as written
+    is split into its ICU words, each timed on its own and glued to the one before. A written word the
+    voice does not say (an emoji, a dash) takes the moment the word before it ends (or the first
+    word's start), so captions still show it in order.
     """
     words: list[LineWord] = []
     for text, (start, end) in zip(spoken.words, spoken.spans):
-        heard = [w for w in speech.words if w.text_start < end and w.text_end > start] if end > start else []
-        if heard:
-            words.append(LineWord(text=text, start=round(heard[0].start, 4), end=round(heard[-1].end, 4)))
-        else:
-            at = words[-1].end if words else round(speech.words[0].start if speech.words else 0.0, 4)
-            words.append(LineWord(text=text, start=at, end=at))
+        pieces = _pieces(text, lang) if spoken.spoken[start:end] == text else [(0, len(text))]
+        for k, (a, b) in enumerate(pieces):
+            low, high = (start + a, start + b) if len(pieces) > 1 else (start, end)
+            heard = [w for w in speech.words if w.text_start < high and w.text_end > low] if high > low else []
+            if heard:
+                timed = (round(heard[0].start, 4), round(heard[-1].end, 4))
+            else:
+                at = words[-1].end if words else round(speech.words[0].start if speech.words else 0.0, 4)
+                timed = (at, at)
+            words.append(LineWord(text=text[a:b], start=timed[0], end=timed[1], glued=k > 0))
     return tuple(words)
+
+
+def _pieces(word: str, lang: str) -> list[tuple[int, int]]:
+    """``word`` split into ICU words when its script is written without spaces (punctuation stays with the
+    piece before it); else the whole word."""
+    if not _UNSPACED.search(word):
+        return [(0, len(word))]
+    pieces: list[tuple[int, int]] = []
+    for a, b in segments(WordBreaker, word, lang):
+        if pieces and not any(ch.isalnum() for ch in word[a:b]):
+            pieces[-1] = (pieces[-1][0], b)
+        else:
+            pieces.append((a, b))
+    return pieces
 
 
 def speaking_for(template: Template, voices: Voices | None) -> Speaking | None:
