@@ -29,6 +29,7 @@ from make_stress import write_stress  # noqa: E402
 
 from generator.core.errors import AdgenError  # noqa: E402
 from generator.orchestration.runs.run import settle_legibility  # noqa: E402
+from generator.orchestration.stores.speech import voices  # noqa: E402
 from generator.planning.catalog import load_catalog  # noqa: E402
 from generator.planning.plan.compile import compile_plan  # noqa: E402
 from generator.planning.plan.types import TextPlacement  # noqa: E402
@@ -72,7 +73,7 @@ def main() -> None:
             for template, aspect in combos:
                 try:
                     plan = settle_legibility(
-                        compile_plan(template, product, aspect, args.templates), product, args.templates
+                        compile_plan(template, product, aspect, args.templates, voices()), product, args.templates
                     )
                 except AdgenError as exc:
                     failures[f"{template.id} {failure_reason(exc)}"].append(f"{product.sku} ({template.id} {aspect})")

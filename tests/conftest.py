@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from generator.core.fonts import find_font
 from generator.orchestration.runs.jobs import RenderJob
+from generator.orchestration.stores.speech import voices
 from generator.planning.lint import LegibilityCheck
 from generator.planning.plan.types import ShotPlan
 from render.backends import KeyframeRequest
@@ -218,3 +219,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()  # type: ignore[attr-defined]
     if report.when == "call":
         item.report_call = report  # type: ignore[attr-defined]
+
+
+VOICES = voices()  # espeak-ng and Piper voices for plans, their clips kept in memory for the session

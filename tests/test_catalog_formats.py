@@ -22,6 +22,7 @@ from generator.planning.catalog import Catalog, CatalogOptions, Money, Product, 
 from generator.planning.catalog.xlsx import read_workbook
 from generator.planning.plan.compile import compile_plan
 from generator.planning.templates import load_template
+from tests.conftest import VOICES
 
 MERCHANT = (
     "id",
@@ -222,7 +223,7 @@ def plan_hashes(catalog: Catalog, tmp_path: Path) -> list[str]:
     (root / "test").mkdir(parents=True, exist_ok=True)
     (root / "test" / "formats.yaml").write_text(TEMPLATE, encoding="utf-8")
     template = load_template(root / "test" / "formats.yaml")
-    return [compile_plan(template, product, "1:1", root).sha256 for product in catalog.products]
+    return [compile_plan(template, product, "1:1", root, VOICES).sha256 for product in catalog.products]
 
 
 @pytest.mark.parametrize("name", list(FORMATS))

@@ -31,7 +31,7 @@ from render.backends import KeyframeRequest, Reference, RendererSettings, get_re
 from render.backends.diffusion import DiffusersRenderer
 from render.compose import Compositor, keyframe_requests
 from render.keyframes import KeyframeService, request_key
-from tests.conftest import CountingPipeline, product_row
+from tests.conftest import VOICES, CountingPipeline, product_row
 from tests.tiny_ip_adapter import build_tiny_ip_adapter
 from tests.tiny_models import build_tiny_sd
 
@@ -92,7 +92,7 @@ def _plan(write_catalog: WriteCatalog, templates_root: Path, aspect: str, **row:
     path = write_catalog([product_row("P1", **row)])
     (product,) = load_catalog(path).rows()
     template = load_template(templates_root / "test" / "still.yaml")
-    plan = compile_plan(template, product, aspect, templates_root)  # type: ignore[arg-type]
+    plan = compile_plan(template, product, aspect, templates_root, VOICES)  # type: ignore[arg-type]
     return plan, AssetResolver({"catalog": path.parent, "templates": templates_root})
 
 
@@ -311,7 +311,7 @@ def test_the_mascot_conditions_the_shots_that_show_it_through_an_ip_adapter(
 ) -> None:
     path = write_catalog([product_row("P1")])
     (product,) = load_catalog(path).rows()
-    plan = compile_plan(load_template(templates_root / "test" / "quick.yaml"), product, "9:16", templates_root)  # type: ignore[arg-type]
+    plan = compile_plan(load_template(templates_root / "test" / "quick.yaml"), product, "9:16", templates_root, VOICES)  # type: ignore[arg-type]
     assets = AssetResolver({"catalog": path.parent, "templates": templates_root})
     renderer = _renderer(
         tiny_model, ip_adapter=str(tiny_ip_adapter), ip_adapter_subfolder="", ip_adapter_weight="ip-adapter.safetensors"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.orchestration.stores.speech import voices
 from generator.planning.lint import lint_template
 from generator.planning.templates import BrandKit, TemplateSpec, load_template, template_schema
 from tests.conftest import DRAFT_LEGIBILITY, REPO
@@ -48,7 +49,8 @@ def test_every_example_compiles_and_lints_clean(index: int, docs_root: Path) -> 
     path.write_text(block, encoding="utf-8")
     template = load_template(path)
     assert template.spec.shots
-    assert [str(f) for f in lint_template(path, legibility=DRAFT_LEGIBILITY) if f.severity == "error"] == []
+    findings = lint_template(path, legibility=DRAFT_LEGIBILITY, voices=voices())
+    assert [str(f) for f in findings if f.severity == "error"] == []
 
 
 def test_every_field_of_the_language_is_in_the_reference() -> None:

@@ -16,7 +16,7 @@ from generator.planning.catalog import Product, load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from generator.planning.templates import Template, discover_templates
-from tests.conftest import SAMPLE_CATALOG
+from tests.conftest import SAMPLE_CATALOG, VOICES
 
 SHIPPED = ("beauty-launch", "tech-spotlight", "street-drop", "fresh-market", "cozy-home")
 # The product spans at least this share of the safe area's height, or of its width (whichever the
@@ -59,7 +59,7 @@ def plans(templates_root: Path) -> list[tuple[Template, Product, ShotPlan]]:
     assert not errors, errors
     catalog = load_catalog(SAMPLE_CATALOG)
     return [
-        (templates[name], product, compile_plan(templates[name], product, aspect, templates_root))
+        (templates[name], product, compile_plan(templates[name], product, aspect, templates_root, VOICES))
         for name in SHIPPED
         for aspect in templates[name].spec.canvas.aspects
         for product in catalog.products

@@ -30,7 +30,7 @@ from render.backends.draft import DraftRenderer
 from render.encode import EncodeSettings
 from render.keyframes import KeyframeService
 from render.video import render_video
-from tests.conftest import product_row
+from tests.conftest import VOICES, product_row
 from tests.media import decode_hashes
 from tests.tiny_ip_adapter import build_tiny_ip_adapter
 from tests.tiny_models import build_tiny_sd
@@ -142,7 +142,7 @@ def test_a_row_renders_when_its_keyframes_do_not_fit_in_memory(
     keyframes = KeyframeService(DraftRenderer(), memory=1)
     for product in load_catalog(path).rows():  # B shares A's hero scene, the one kept in memory by then
         for aspect in ("9:16", "1:1"):
-            plan = compile_plan(template, product, aspect, templates_root)  # type: ignore[arg-type]
+            plan = compile_plan(template, product, aspect, templates_root, VOICES)  # type: ignore[arg-type]
             folder = tmp_path / f"{plan.product['sku']}-{aspect.replace(':', 'x')}"
             folder.mkdir()
             render_video(plan, keyframes, assets, folder / "video.mp4", folder / "poster.jpg",

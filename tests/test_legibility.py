@@ -41,7 +41,7 @@ from render.legibility_draft import check_on_draft, image_source, remedy_on_draf
 from render.preview import render_preview
 from render.qc import decode_frames
 from render.text import draw_text
-from tests.conftest import DRAFT_LEGIBILITY, REPO, SAMPLE_CATALOG, product_row, stored_plan
+from tests.conftest import DRAFT_LEGIBILITY, REPO, SAMPLE_CATALOG, VOICES, product_row, stored_plan
 
 GREY_ON_NAVY = """\
 id: clash
@@ -172,7 +172,7 @@ def _sample_plan(root: Path, text: str, aspect: str = "9:16") -> ShotPlan:
     """The plan of lint's sample product, with its legibility settled as a run settles it."""
     product = sample_product()
     return settle_legibility(
-        compile_plan(load_template(write_template(root, text)), product, aspect, root), product, root
+        compile_plan(load_template(write_template(root, text)), product, aspect, root, VOICES), product, root
     )
 
 
@@ -201,7 +201,9 @@ def test_lint_reports_grey_on_navy_at_the_text_line_with_the_measured_ratio(tmp_
     plan = _sample_plan(root, GREY_ON_NAVY)
     (measured,) = check_on_draft(plan, image_source((), root))
     assert measured.ratio < 3 and measured.needed == 3.0
-    findings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path, legibility=DRAFT_LEGIBILITY)]
+    findings = [
+        str(f).replace(f"{path}:", "T:") for f in lint_template(path, legibility=DRAFT_LEGIBILITY, voices=VOICES)
+    ]
     assert findings == [
         f"T:13:9: error: the sample product: shots[0].text[0]: contrast {int(measured.ratio * 10) / 10:.1f}:1 of #8A8F99 on the "
         "background behind it, needs 3:1 (text 'was $49.99', shot sale, aspect 9:16)"
@@ -212,7 +214,7 @@ def test_with_legibility_auto_the_same_text_passes_lint_and_its_plan_records_the
     root = tmp_path / "templates"
     text = GREY_ON_NAVY.replace('color: "#8A8F99"}', 'color: "#8A8F99", legibility: auto}')
     path = write_template(root, text)
-    assert lint_template(path, legibility=DRAFT_LEGIBILITY) == []
+    assert lint_template(path, legibility=DRAFT_LEGIBILITY, voices=VOICES) == []
     plan = _sample_plan(root, text)
     (layer,) = plan.shots[0].layers
     assert isinstance(layer, TextPlacement)
@@ -230,8 +232,8 @@ def test_a_shot_settled_for_one_row_is_settled_alike_for_the_next_and_only_for_t
     template = load_template(write_template(root, text))
     product = sample_product()
     source = image_source((product.image,), root)
-    first = remedy_on_draft(compile_plan(template, product, "9:16", root), source)
-    twin = compile_plan(template, replace(product, sku="TWIN"), "9:16", root)  # another row, the same shot
+    first = remedy_on_draft(compile_plan(template, product, "9:16", root, VOICES), source)
+    twin = compile_plan(template, replace(product, sku="TWIN"), "9:16", root, VOICES)  # another row, the same shot
     remembered = remedy_on_draft(twin, source)
     legibility_draft._SETTLED.clear()  # nothing remembered: settled afresh
     legibility._RATIOS.clear()
@@ -240,7 +242,7 @@ def test_a_shot_settled_for_one_row_is_settled_alike_for_the_next_and_only_for_t
     assert remembered.shots[0].layers[0].remedy == "plate"  # type: ignore[union-attr]
     # White text on the same scene reads well: what grey text needed is not taken for it.
     white = load_template(write_template(root, text.replace("#8A8F99", "#FFFFFF"), name="white"))
-    plan = remedy_on_draft(compile_plan(white, product, "9:16", root), source)
+    plan = remedy_on_draft(compile_plan(white, product, "9:16", root, VOICES), source)
     assert plan.shots[0].layers[0].remedy is None  # type: ignore[union-attr]
 
 
@@ -286,7 +288,7 @@ def test_without_auto_a_failing_text_on_the_keyframes_is_a_render_error_naming_t
 def test_a_still_of_a_settled_frame_is_the_videos_frame(tmp_path: Path, templates_root: Path) -> None:
     template = load_template(templates_root / "test" / "quick.yaml")
     product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "BEA-001")
-    plan = compile_plan(template, product, "1:1", templates_root)
+    plan = compile_plan(template, product, "1:1", templates_root, VOICES)
     assets = AssetResolver({"catalog": SAMPLE_CATALOG.parent, "templates": templates_root})
     compositor = Compositor.render(plan, DraftRenderer(), assets)
     frames = [np.asarray(frame) for frame in compositor.frames()]
@@ -311,7 +313,7 @@ def test_the_shipped_templates_contrast_enough_in_every_aspect_on_the_sample_cat
         template = load_template(path)
         for product in products:
             for aspect in template.spec.canvas.aspects:
-                plan = compile_plan(template, product, aspect, root)
+                plan = compile_plan(template, product, aspect, root, VOICES)
                 failing += [f"{template.id} {aspect} {product.sku}: {c.describe()}" for c in check_on_draft(plan, image_source((product.image,), root))
                             if not c.passed]  # fmt: skip
                 assert not [layer for shot in plan.shots for layer in shot.layers if getattr(layer, "remedy", None)]

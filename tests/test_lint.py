@@ -13,7 +13,7 @@ from generator.orchestration.cli import main
 from generator.planning.catalog import load_catalog
 from generator.planning.lint import lint_template
 from generator.planning.plan.compile import box_pixels
-from tests.conftest import DRAFT_LEGIBILITY, product_row
+from tests.conftest import DRAFT_LEGIBILITY, VOICES, product_row
 
 BASE = """\
 id: lint-test
@@ -41,7 +41,8 @@ def lint(tmp_path: Path, text: str, catalog: Path | None = None) -> list[str]:
     path = write(tmp_path, text)
     loaded = load_catalog(catalog) if catalog is not None else None
     return [
-        str(finding).replace(f"{path}:", "T:") for finding in lint_template(path, loaded, legibility=DRAFT_LEGIBILITY)
+        str(finding).replace(f"{path}:", "T:")
+        for finding in lint_template(path, loaded, legibility=DRAFT_LEGIBILITY, voices=VOICES)
     ]
 
 
@@ -98,7 +99,7 @@ def test_unknown_product_field_suggests_the_near_name(tmp_path: Path) -> None:
 
 def test_unknown_style_and_box(tmp_path: Path) -> None:
     assert lint(tmp_path, BASE.replace("style: headline", "style: headlin")) == [
-        "T:11:39: error: unknown style 'headlin' (did you mean 'headline'?); defined: badge, body, cta, headline, price, was"
+        "T:11:39: error: unknown style 'headlin' (did you mean 'headline'?); defined: badge, body, caption, cta, headline, price, was"
     ]
     assert lint(tmp_path, BASE.replace("box: lower}", "box: lowr}")) == [
         "T:11:56: error: box: unknown box 'lowr'; use one of top, upper, center, lower, bottom, lower-left, lower-right, hero"
@@ -198,6 +199,10 @@ def test_shipped_templates_lint_clean_against_the_sample_catalog(name: str, temp
     from tests.conftest import SAMPLE_CATALOG
 
     findings = lint_template(
-        templates_root / f"{name}.yaml", load_catalog(SAMPLE_CATALOG), templates_root, legibility=DRAFT_LEGIBILITY
+        templates_root / f"{name}.yaml",
+        load_catalog(SAMPLE_CATALOG),
+        templates_root,
+        legibility=DRAFT_LEGIBILITY,
+        voices=VOICES,
     )
     assert [str(f) for f in findings if f.severity == "error"] == []

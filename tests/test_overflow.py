@@ -25,7 +25,7 @@ from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import PLAN_VERSION, ShotPlan, TextPlacement
 from generator.planning.templates import DEFAULT_STYLES, load_template
 from generator.planning.textfit import ELLIPSIS, FittedText, fit_or_shorten, fit_text
-from tests.conftest import DRAFT_LEGIBILITY, product_row, stored_plan
+from tests.conftest import DRAFT_LEGIBILITY, VOICES, product_row, stored_plan
 
 WriteCatalog = Callable[..., Path]
 BOLD = font_chain("DejaVu Sans", "bold")
@@ -214,7 +214,7 @@ def test_catalog_text_shrinks_by_default_and_literal_text_is_an_error(tmp_path: 
 def test_shortening_is_recorded_in_the_plan(tmp_path: Path, write_catalog: WriteCatalog, templates_root: Path) -> None:
     path = write(tmp_path, BASE.replace("Free shipping on every order today", "{{ product.brand }}"))
     (product,) = load_catalog(write_catalog([product_row("LONG", title=LONG_TITLE)])).products
-    plan = compile_plan(load_template(path), product, "9:16", templates_root)
+    plan = compile_plan(load_template(path), product, "9:16", templates_root, VOICES)
     title = next(
         layer for layer in plan.shots[0].layers if isinstance(layer, TextPlacement) and layer.field.endswith("text[0]")
     )
@@ -231,7 +231,7 @@ def test_lint_warns_about_shortened_text_with_its_rows(tmp_path: Path, write_cat
     rows = [product_row("A"), product_row("L1", title=LONG_TITLE), product_row("L2", title=LONG_TITLE + " and more")]
     warnings = [
         str(f).replace(f"{path}:", "T:")
-        for f in lint_template(path, load_catalog(write_catalog(rows)), legibility=DRAFT_LEGIBILITY)
+        for f in lint_template(path, load_catalog(write_catalog(rows)), legibility=DRAFT_LEGIBILITY, voices=VOICES)
         if f.severity == "warning"
     ]
     size = DEFAULT_STYLES["headline"].min_size
@@ -245,7 +245,10 @@ def test_literal_text_and_overflow_error_keep_the_exact_lint_error(tmp_path: Pat
     strict = BASE.replace("style: headline, box: lower", "style: strict, box: lower")
     path = write(tmp_path, strict)
     catalog = load_catalog(write_catalog([product_row("A"), product_row("LONG", title=LONG_TITLE)]))
-    findings = [str(f).replace(f"{path}:", "T:") for f in lint_template(path, catalog, legibility=DRAFT_LEGIBILITY)]
+    findings = [
+        str(f).replace(f"{path}:", "T:")
+        for f in lint_template(path, catalog, legibility=DRAFT_LEGIBILITY, voices=VOICES)
+    ]
     assert any(
         f.startswith("T:13:10: error: row 3 (sku LONG): text ") and f.endswith("even at the minimum size 56 px")
         for f in findings
@@ -253,7 +256,7 @@ def test_literal_text_and_overflow_error_keep_the_exact_lint_error(tmp_path: Pat
     literal = "T:14:10: error: row 2 (sku A): text 'Free shipping on every order today' does not fit"
     assert any(f.startswith(literal) for f in findings), findings
     with pytest.raises(TemplateError, match="does not fit") as caught:
-        compile_plan(load_template(path), catalog.products[1], "9:16", path.parent.parent)
+        compile_plan(load_template(path), catalog.products[1], "9:16", path.parent.parent, VOICES)
     assert (caught.value.context["line"], caught.value.context["sku"]) == (13, "LONG")
 
 

@@ -24,7 +24,7 @@ from render.colour import to_rgb
 from render.compose import Compositor, layer_source
 from render.encode import encode_argv, encode_video, ffmpeg_executable
 from render.qc import FIDELITY_ERROR, check_pictures, decode_argv
-from tests.conftest import product_row
+from tests.conftest import VOICES, product_row
 
 WriteCatalog = Callable[..., Path]
 
@@ -32,7 +32,7 @@ WriteCatalog = Callable[..., Path]
 def _still(write_catalog: WriteCatalog, templates_root: Path) -> tuple[ShotPlan, AssetResolver]:
     path = write_catalog([product_row("P1")])
     (product,) = load_catalog(path).rows()
-    plan = compile_plan(load_template(templates_root / "test" / "still.yaml"), product, "1:1", templates_root)  # type: ignore[arg-type]
+    plan = compile_plan(load_template(templates_root / "test" / "still.yaml"), product, "1:1", templates_root, VOICES)  # type: ignore[arg-type]
     return plan, AssetResolver({"catalog": path.parent, "templates": templates_root})
 
 

@@ -17,7 +17,7 @@ from generator.planning.catalog import Product, load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ShotPlan, TextPlacement
 from generator.planning.templates import Template, load_template
-from tests.conftest import product_row
+from tests.conftest import VOICES, product_row
 
 WriteCatalog = Callable[..., Path]
 
@@ -49,12 +49,17 @@ def test_frames_are_whole_contiguous_and_add_up(
     (product,) = _products(
         write_catalog, product_row("A", sale_price="19.00 USD", product_highlight="One|Two|Three|Four")
     )
-    plan = compile_plan(beauty, product, "9:16", templates_root)
+    plan = compile_plan(beauty, product, "9:16", templates_root, VOICES)
     start = 0
     for shot in plan.shots:
         assert shot.start == start and shot.frames > 0
         start += shot.frames
-    assert plan.frames == start == sum(round(s.duration * 30) for s in beauty.spec.shots if s.each is None) + 3 * 45
+    assert plan.frames == start
+    spec = {shot.id: shot for shot in beauty.spec.shots}
+    for shot in plan.shots:  # each between its duration and the longest it may stretch to for its voice line
+        written = spec.get(shot.id) or spec[shot.id.rsplit("-", 1)[0]]
+        assert round(written.duration * 30) <= shot.frames <= round((written.max_duration or 0) * 30)
+    assert [shot.id for shot in plan.shots] == ["hook", "hero", "benefit-1", "benefit-2", "benefit-3", "sale", "cta"]
     assert 0 <= plan.poster_frame < plan.frames
     assert 10 <= plan.duration <= 20
 
@@ -67,8 +72,8 @@ def test_each_repeats_a_shot_per_item_and_when_drops_it(
         product_row("SALE", sale_price="18.00 USD", product_highlight="Long wear|Vegan"),
         product_row("REGULAR", product_highlight="Only one"),
     )
-    sale_plan = compile_plan(beauty, on_sale, "9:16", templates_root)
-    regular_plan = compile_plan(beauty, regular, "9:16", templates_root)
+    sale_plan = compile_plan(beauty, on_sale, "9:16", templates_root, VOICES)
+    regular_plan = compile_plan(beauty, regular, "9:16", templates_root, VOICES)
     assert [s.id for s in sale_plan.shots] == ["hook", "hero", "benefit-1", "benefit-2", "sale", "cta"]
     assert [s.id for s in regular_plan.shots] == ["hook", "hero", "benefit-1", "cta"]
     assert _texts(sale_plan, "benefit") == ["Long wear", "Vegan"]
@@ -80,7 +85,7 @@ def test_plan_is_fully_resolved_and_round_trips(
     write_catalog: WriteCatalog, beauty: Template, templates_root: Path
 ) -> None:
     (product,) = _products(write_catalog, product_row("A"))
-    plan = compile_plan(beauty, product, "9:16", templates_root)
+    plan = compile_plan(beauty, product, "9:16", templates_root, VOICES)
     text = plan.canonical_json()
     assert "{{" not in text and "{%" not in text
     assert ShotPlan.from_json(text).canonical_json() == text
@@ -93,7 +98,7 @@ def test_effects_are_written_by_name_so_a_plan_keeps_its_json_shape(
     write_catalog: WriteCatalog, beauty: Template, templates_root: Path
 ) -> None:
     (product,) = _products(write_catalog, product_row("A"))
-    data = json.loads(compile_plan(beauty, product, "9:16", templates_root).canonical_json())
+    data = json.loads(compile_plan(beauty, product, "9:16", templates_root, VOICES).canonical_json())
     shots = data["shots"]
     assert all(set(shot["camera"]) == {"move", "amount", "ease", "depth"} for shot in shots)
     joins = [shot["transition_in"] for shot in shots if shot["transition_in"] is not None]
@@ -129,7 +134,7 @@ def test_a_plan_naming_an_unknown_move_transition_easing_kind_or_aspect_is_refus
     field: str,
 ) -> None:
     (product,) = _products(write_catalog, product_row("A"))
-    data = json.loads(compile_plan(beauty, product, "9:16", templates_root).canonical_json())
+    data = json.loads(compile_plan(beauty, product, "9:16", templates_root, VOICES).canonical_json())
     node: Any = data
     for key in path[:-1]:
         node = node[key]
@@ -146,8 +151,8 @@ def test_seeds_come_from_template_version_shot_and_product(
     write_catalog: WriteCatalog, beauty: Template, templates_root: Path
 ) -> None:
     first, second = _products(write_catalog, product_row("A"), product_row("B"))
-    plan_a = compile_plan(beauty, first, "9:16", templates_root)
-    plan_b = compile_plan(beauty, second, "9:16", templates_root)
+    plan_a = compile_plan(beauty, first, "9:16", templates_root, VOICES)
+    plan_b = compile_plan(beauty, second, "9:16", templates_root, VOICES)
     for shot in plan_a.shots:
         assert shot.seed == stable_seed("beauty-launch", beauty.spec.version, shot.id, "A")
     assert [s.seed for s in plan_a.shots] != [s.seed for s in plan_b.shots]
@@ -167,8 +172,8 @@ def test_row_position_does_not_change_the_plan(
     (alone,) = load_catalog(write_catalog([product_row("A")], name="alone.csv")).products
     assert product.row != alone.row
     assert (
-        compile_plan(beauty, product, "9:16", templates_root).sha256
-        == compile_plan(beauty, alone, "9:16", templates_root).sha256
+        compile_plan(beauty, product, "9:16", templates_root, VOICES).sha256
+        == compile_plan(beauty, alone, "9:16", templates_root, VOICES).sha256
     )
 
 
@@ -182,7 +187,7 @@ def test_text_that_cannot_fit_even_at_minimum_size_names_the_line_and_row(
     quick = load_template(root / "test" / "quick.yaml")
     (product,) = _products(write_catalog, product_row("LONG", title="Supercalifragilistic " * 40))
     with pytest.raises(TemplateError, match="does not fit") as caught:
-        compile_plan(quick, product, "9:16", root)
+        compile_plan(quick, product, "9:16", root, VOICES)
     lines = (root / "test" / "quick.yaml").read_text().splitlines()
     assert caught.value.context["line"] == next(i for i, line in enumerate(lines, 1) if "{{ product.title }}" in line)
     assert caught.value.context["sku"] == "LONG" and caught.value.context["field"] == "shots[0].text[0].text"
@@ -193,11 +198,11 @@ def test_a_long_title_shrinks_before_it_fails(write_catalog: WriteCatalog, templ
     short, long = _products(
         write_catalog, product_row("S", title="Lipstick"), product_row("L", title="Velvet matte lipstick " * 3)
     )
-    size = {p.sku: _texts(compile_plan(quick, p, "9:16", templates_root), "hook")[0] for p in (short, long)}
+    size = {p.sku: _texts(compile_plan(quick, p, "9:16", templates_root, VOICES), "hook")[0] for p in (short, long)}
     layers = {
         p.sku: next(
             layer
-            for layer in compile_plan(quick, p, "9:16", templates_root).shots[0].layers
+            for layer in compile_plan(quick, p, "9:16", templates_root, VOICES).shots[0].layers
             if isinstance(layer, TextPlacement)
         )
         for p in (short, long)
@@ -211,10 +216,10 @@ def test_missing_required_field_and_undeclared_aspect_are_plan_errors(
 ) -> None:
     (no_brand,) = _products(write_catalog, product_row("NB", brand=""))
     with pytest.raises(PlanError, match="requires brand"):
-        compile_plan(beauty, no_brand, "9:16", templates_root)
+        compile_plan(beauty, no_brand, "9:16", templates_root, VOICES)
     quick = load_template(templates_root / "test" / "quick.yaml")
     with pytest.raises(PlanError, match="does not declare aspect 16:9"):
-        compile_plan(quick, no_brand, "16:9", templates_root)
+        compile_plan(quick, no_brand, "16:9", templates_root, VOICES)
 
 
 def test_expression_failing_on_a_product_names_the_template_line(
@@ -226,7 +231,7 @@ def test_expression_failing_on_a_product_names_the_template_line(
     (root / "test" / "quick.yaml").write_text(source.replace("{{ product.color }}", "{{ product.colour }}"))
     (product,) = _products(write_catalog, product_row("A"))
     with pytest.raises(TemplateError, match="colour") as caught:
-        compile_plan(load_template(root / "test" / "quick.yaml"), product, "9:16", root)
+        compile_plan(load_template(root / "test" / "quick.yaml"), product, "9:16", root, VOICES)
     assert caught.value.context["field"] == "shots[0].background.prompt"
     assert caught.value.context["line"] == next(
         i for i, line in enumerate(source.splitlines(), 1) if "product.color" in line
@@ -240,7 +245,7 @@ def test_scenes_that_read_the_same_share_their_seed_across_products(
     red, also_red, blue = _products(
         write_catalog, product_row("A", color="red"), product_row("B", color="red"), product_row("C", color="blue")
     )
-    plans = [compile_plan(quick, p, "9:16", templates_root) for p in (red, also_red, blue)]
+    plans = [compile_plan(quick, p, "9:16", templates_root, VOICES) for p in (red, also_red, blue)]
     hooks = [plan.shots[0].background for plan in plans]
     heroes = [plan.shots[1].background for plan in plans]
     assert hooks[0].seed == hooks[1].seed != hooks[2].seed  # "{{ product.color }}" is in the hook's prompt
@@ -266,11 +271,11 @@ def test_shots_remembered_across_rows_equal_shots_compiled_afresh(
     products = _products(write_catalog, *rows)
     for product in products:
         for aspect in beauty.spec.canvas.aspects:
-            remembered = compile_plan(beauty, product, aspect, templates_root)
-            afresh = compile_plan(_fresh(beauty), product, aspect, templates_root)
+            remembered = compile_plan(beauty, product, aspect, templates_root, VOICES)
+            afresh = compile_plan(_fresh(beauty), product, aspect, templates_root, VOICES)
             assert remembered.model_dump() == afresh.model_dump()
     assert beauty.memo, "shots were remembered"
-    a, b = (compile_plan(beauty, p, "9:16", templates_root) for p in products[:2])
+    a, b = (compile_plan(beauty, p, "9:16", templates_root, VOICES) for p in products[:2])
     assert [s.layers for s in a.shots] == [s.layers for s in b.shots]
     assert [s.seed for s in a.shots] != [s.seed for s in b.shots]
 
@@ -287,7 +292,7 @@ def test_a_remembered_shot_is_keyed_by_what_its_values_print(write_catalog: Writ
     template = load_template(path)
     ten, ten_oh = _products(write_catalog, product_row("A", price="10.0 USD"), product_row("B", price="10.00 USD"))
     assert ten.price == ten_oh.price  # equal as numbers...
-    prices = [_texts(compile_plan(template, p, "9:16", root), "hero") for p in (ten, ten_oh)]
+    prices = [_texts(compile_plan(template, p, "9:16", root, VOICES), "hero") for p in (ten, ten_oh)]
     assert prices == [["10.0 USD"], ["10.00 USD"]]  # ...yet each prints as written
 
 

@@ -14,7 +14,7 @@ from generator.planning.plan.compile import compile_plan
 from generator.planning.templates import load_template
 from render.preview import PREVIEW_SHORT_SIDE
 from render.scale import scale_plan
-from tests.conftest import SAMPLE_CATALOG
+from tests.conftest import SAMPLE_CATALOG, VOICES
 from tests.media import decode_hashes, probe
 
 
@@ -28,7 +28,7 @@ def test_preview_writes_a_storyboard_and_a_draft_video(tmp_path: Path, templates
     assert video == tmp_path / "street-drop-FAS-001-9x16.draft.mp4"
 
     product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "FAS-001")
-    plan = compile_plan(load_template(template), product, "9:16", templates_root)
+    plan = compile_plan(load_template(template), product, "9:16", templates_root, VOICES)
     small = scale_plan(plan, PREVIEW_SHORT_SIDE / 1080)
     assert probe(video).size == small.size == (360, 640)
     assert len(decode_hashes(video).hashes) == plan.frames
@@ -47,7 +47,9 @@ def test_preview_writes_a_storyboard_and_a_draft_video(tmp_path: Path, templates
 
 def test_scaled_plan_keeps_timing_and_scales_every_box(templates_root: Path) -> None:
     product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "HOM-002")
-    plan = compile_plan(load_template(templates_root / "home" / "cozy-home.yaml"), product, "16:9", templates_root)
+    plan = compile_plan(
+        load_template(templates_root / "home" / "cozy-home.yaml"), product, "16:9", templates_root, VOICES
+    )
     small = scale_plan(plan, 1 / 3)
     assert small.size == (640, 360) and small.frames == plan.frames
     for big_shot, small_shot in zip(plan.shots, small.shots):

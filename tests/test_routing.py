@@ -32,7 +32,7 @@ from generator.planning.templates import Template, discover_templates, load_temp
 from render.backends import RendererSettings
 from render.encode import EncodeSettings
 from tests import test_fetch
-from tests.conftest import DRAFT_LEGIBILITY, REPO, product_row
+from tests.conftest import DRAFT_LEGIBILITY, REPO, VOICES, product_row
 from tests.media import probe
 
 web = test_fetch.web  # the HTTP server on 127.0.0.1 the fetch tests use (module-scoped fixture)
@@ -323,7 +323,7 @@ def test_lint_warns_of_a_claim_googles_taxonomy_lacks_and_the_schema_documents_t
     path = write_template(
         tmp_path / "templates", "claims", "fashion", categories=[187, "Apparel & Accessories > Kilts"]
     )
-    assert [str(f) for f in lint_template(path, legibility=DRAFT_LEGIBILITY)] == [
+    assert [str(f) for f in lint_template(path, legibility=DRAFT_LEGIBILITY, voices=VOICES)] == [
         f"{path}:4:19: warning: 'Apparel & Accessories > Kilts' is not a category of Google's product taxonomy "
         "(version 2019-07-10): only products whose category is written just so (such as Shopify's own categories) "
         "match it"

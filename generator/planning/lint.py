@@ -167,8 +167,8 @@ def lint_template(
                 "warning", f"{len(catalog.errors)} catalog row(s) cannot be used (see adgen run)", Path(catalog.name)
             )
         )
-    if voices is None and template.spec.voice is not None and any(shot.line for shot in spec.shots):
-        return [*findings, Finding("error", "the template has voice lines and no speech engine is available", path)]
+    if voices is None and spec.voice is not None and any(shot.line for shot in spec.shots):
+        return [*findings, Finding("error", "the template has voice lines and no speech engine to time them", path)]
     return findings + _plan_findings(template, products, root, legibility, sampled=catalog is None, voices=voices)
 
 
@@ -294,24 +294,12 @@ def _plan_findings(
             try:
                 plan = compile_plan(template, product, aspect, root, voices)
             except TemplateError as exc:
-                grouped[
-                    (
-                        str(exc.context.get("file")),
-                        _int(exc.context.get("line")),
-                        _int(exc.context.get("column")),
-                        exc.message,
-                    )
-                ].append(who)
+                grouped[(*_at(exc), exc.message)].append(who)
                 continue
             except PlanError as exc:
                 if "spoken" in exc.context:  # a voice line too long for its shot
                     where = template.error("", _field_path(str(exc.context["field"])))
-                    key = (
-                        str(where.context["file"]),
-                        _int(where.context.get("line")),
-                        _int(where.context.get("column")),
-                    )
-                    overflows[key].append((float(str(exc.context["spoken"])), f"{who} in {aspect}", exc.message))
+                    overflows[_at(where)].append((float(str(exc.context["spoken"])), f"{who} in {aspect}", exc.message))
                     continue
                 grouped[(None, None, None, exc.message)].append(who)  # a required field is empty: the row fails
                 continue
@@ -319,20 +307,11 @@ def _plan_findings(
             plan = legibility.remedy(plan, source)
             for violation in safe_zone_violations(plan):
                 error = template.error(violation.describe(aspect), _field_path(violation.field))
-                grouped[
-                    (
-                        str(error.context["file"]),
-                        _int(error.context.get("line")),
-                        _int(error.context.get("column")),
-                        error.message,
-                    )
-                ].append(who)
+                grouped[(*_at(error), error.message)].append(who)
             for contrast in legibility.check(plan, source):
                 if not contrast.passed:
                     where = template.error("", _field_path(contrast.layer.field))
-                    clashes[
-                        (str(where.context["file"]), _int(where.context.get("line")), _int(where.context.get("column")))
-                    ].append((contrast, aspect, who))
+                    clashes[_at(where)].append((contrast, aspect, who))
             for _, layer in plan.shortened_texts():
                 message = f"text too long for its box in {aspect} even at the minimum size {layer.font_size} px: shortened with an ellipsis"
                 where = template.error(message, (*_field_path(layer.field), "text"))
@@ -373,6 +352,11 @@ def _rows(whos: list[str]) -> str:
     unique = list(dict.fromkeys(whos))
     more = f" (and {len(unique) - 1} more row{'s' if len(unique) > 2 else ''})" if len(unique) > 1 else ""
     return f"{unique[0]}{more}"
+
+
+def _at(error: AdgenError) -> tuple[str, int | None, int | None]:
+    """Where an error points: its file, line and column."""
+    return str(error.context.get("file")), _int(error.context.get("line")), _int(error.context.get("column"))
 
 
 def _int(value: object) -> int | None:

@@ -24,6 +24,8 @@ from generator.planning.textfit import fit_text
 _BREAKS = (".", "!", "?", ";", ":", ",", "…", "。", "！", "？", "、", "،", "؟")
 _HOLD = 0.5  # seconds the last caption of a line stays after its last word
 _POSITIONS = ("bottom", "middle", "top")
+_BESIDE = 0.35  # the narrowest share of the caption area's width a band beside the product may take
+_MARGIN = 16.0  # pixels between a band beside the product and the product
 STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
 
 
@@ -145,22 +147,33 @@ def _band_height(look: CaptionLook) -> float:
 def _band(
     look: CaptionLook, aspect: Aspect, products: Sequence[Rect], others: Sequence[Rect], shot_id: str, field: str
 ) -> Rect:
-    """The caption band: the preferred position first, then the others; one clear of the product, and of
-    the shot's other layers when one is."""
+    """The caption band: across the caption area at the preferred position, then the others, then beside the
+    product at each (on a wide canvas); the first clear of the product, and of the shot's other layers when one is."""
     x, y, w, h = caption_area(aspect)
     height = _band_height(look)
     tops = {"bottom": y + h - height, "middle": y + (h - height) / 2, "top": y}
     order = (look.captions.position, *(p for p in _POSITIONS if p != look.captions.position))
-    bands = [(round(x, 3), round(tops[p], 3), round(w, 3), height) for p in order]
+    spans = [(x, w), *_beside(products, x, w)]
+    bands = [(round(left, 3), round(tops[p], 3), round(width, 3), height) for left, width in spans for p in order]
     clear = [band for band in bands if not any(_overlaps(band, box) for box in products)]
     if not clear:
         raise PlanError(
-            "no room for captions: the product covers the top, middle and bottom of the caption area; "
-            "make the product smaller or turn captions off (captions: {enabled: false})",
+            "no room for captions: the product covers the top, middle and bottom of the caption area, on both "
+            "sides; make the product smaller or turn captions off (captions: {enabled: false})",
             shot=shot_id,
             field=field,
         )
     return next((band for band in clear if not any(_overlaps(band, box) for box in others)), clear[0])
+
+
+def _beside(products: Sequence[Rect], x: float, w: float) -> list[tuple[float, float]]:
+    """The spans of the caption area right and left of every product, when at least ``_BESIDE`` of it wide."""
+    if not products:
+        return []
+    right = max(px + pw for px, _, pw, _ in products) + _MARGIN
+    left = min(px for px, _, _, _ in products) - _MARGIN
+    spans = [(right, x + w - right), (x, left - x)]
+    return [(start, width) for start, width in spans if width >= _BESIDE * w]
 
 
 def _overlaps(a: Rect, b: Rect) -> bool:
