@@ -15,18 +15,19 @@ from types import MappingProxyType
 
 from PIL import Image
 
+from generator.core.errors import RenderError
 from generator.core.images import AssetResolver
 from generator.planning.plan.types import ShotPlan
+from render.audio.measure import AudioExpectations, AudioReport, check_audio, measure_audio
+from render.audio.mix import Mix, MusicBed, VoiceClip, mix, write_wav
 from render.backends import Renderer
 from render.backends.draft import DraftRenderer
 from render.colour import VideoFrame, to_rgb
 from render.compose import Compositor, layer_source
-from render.audio.measure import AudioExpectations, AudioReport, check_audio, measure_audio
-from render.audio.mix import Mix, MusicBed, VoiceClip, mix, write_wav
 from render.encode import EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.legibility import Remedied, remedy_on_keyframes
-from render.speech.clips import ClipSource
 from render.qc import LayerCheck, check_pictures, check_video
+from render.speech.clips import ClipSource
 
 FrameTap = Callable[[Image.Image], None]  # sees one frame (RGB) on its way to the encoder
 FULL_SETTINGS = EncodeSettings()  # x264's own balance of speed and size at high quality
