@@ -17,8 +17,8 @@ from typing import Any
 
 from generator.core.errors import AdgenError, ConfigError
 from generator.core.files import write_atomically
-from generator.planning.catalog import Catalog, CatalogOptions, Product, load_catalog
 from generator.orchestration.stores.speech import voices
+from generator.planning.catalog import Catalog, CatalogOptions, Product, load_catalog
 from generator.planning.lint import Finding, LegibilityCheck, lint_template
 from generator.planning.templates import load_template
 from generator.planning.templates.kits import KITS_FOLDER
