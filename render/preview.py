@@ -3,7 +3,7 @@
 The plan is scaled down as a whole (canvas, boxes, font sizes, safe area), composited with the draft
 backgrounds and encoded with x264's fastest preset, so a 15-second template previews in seconds.
 The storyboard shows each shot's first settled frame, the platform UI zones shaded, every text box
-outlined, and the shot's id, timing and texts written under it.
+outlined (the caption band in blue), and under it the shot's id, timing, voice line and texts.
 """
 
 from __future__ import annotations
@@ -32,10 +32,23 @@ log = logging.getLogger(__name__)
 
 PREVIEW_SHORT_SIDE = 360  # pixels on the preview's short side (a third of the full 1080)
 PREVIEW_SETTINGS = EncodeSettings(crf=28, preset="ultrafast")
-_CAPTION_LINES = 5
+_ROWS = 5
 _UI_SHADE = (255, 40, 40, 70)
 _BOX_OUTLINE = (255, 220, 0, 255)
 _CLASH_OUTLINE = (255, 40, 40, 255)  # a text box whose text lacks contrast
+CAPTION_OUTLINE = (60, 170, 255, 255)  # the band a shot's captions are drawn in
+
+
+@dataclass(frozen=True)
+class Row:
+    """A line written under a shot: ``text`` is shortened to fit, ``before`` and ``after`` are kept whole."""
+
+    text: str
+    before: str = ""
+    after: str = ""
+
+    def __str__(self) -> str:
+        return self.before + self.text + self.after
 
 
 @dataclass(frozen=True)
@@ -115,26 +128,21 @@ def _storyboard(
 def draw_storyboard(
     plan: ShotPlan, stills: dict[str, Image.Image], clashes: frozenset[tuple[str, str]] = frozenset()
 ) -> Image.Image:
-    """The shots side by side, each annotated: UI zones shaded, text boxes outlined (in red for the
-    (shot id, field) pairs in ``clashes``), caption below."""
+    """The shots side by side, each annotated: UI zones shaded, text boxes outlined (the caption band in
+    blue, in red the (shot id, field) pairs in ``clashes``), ``shot_rows`` below."""
     width, height = plan.size
     size = max(11, width // 26)
     line = round(size * 1.3)
-    caption = line * _CAPTION_LINES + 8
+    below = line * _ROWS + 8
     lang = next((t.lang for shot in plan.shots for t in shot.layers if isinstance(t, TextPlacement)), "en")
     fonts = font_chain("DejaVu Sans", lang=lang)
     gap = 12
-    sheet = Image.new("RGB", (gap + len(plan.shots) * (width + gap), gap + height + caption + gap), (24, 24, 28))
+    sheet = Image.new("RGB", (gap + len(plan.shots) * (width + gap), gap + height + below + gap), (24, 24, 28))
     for index, shot in enumerate(plan.shots):
         left = gap + index * (width + gap)
         frame = stills.get(shot.id, Image.new("RGB", plan.size)).convert("RGBA")
         sheet.paste(_annotated(frame, plan, shot, clashes).convert("RGB"), (left, gap))
-        start, end = shot.start / plan.fps, (shot.start + shot.frames) / plan.fps
-        camera = "" if shot.camera.move == "none" else f" · {shot.camera.move}"
-        transition = f" · {shot.transition_in.type} in" if shot.transition_in else ""
-        rows = [f"{shot.id}  {start:.2f}–{end:.2f} s{camera}{transition}"]
-        rows += [f"“{text.text}”" for text in shot.layers if isinstance(text, TextPlacement)]
-        for number, row in enumerate(rows[:_CAPTION_LINES]):
+        for number, row in enumerate(shot_rows(plan, shot)[:_ROWS]):
             text = _clip(row, fonts, size, width)
             strip = draw_text(
                 TextLayout((text,), size, line),
@@ -149,6 +157,19 @@ def draw_storyboard(
     return sheet
 
 
+def shot_rows(plan: ShotPlan, shot: PlannedShot) -> list[Row]:
+    """What is written under ``shot``: its id, timing, camera and transition; its voice line (marked ♪, as
+    written, with how long it is spoken); its texts. Caption chunks are the voice line's, so not listed."""
+    start, end = shot.start / plan.fps, (shot.start + shot.frames) / plan.fps
+    camera = "" if shot.camera.move == "none" else f" · {shot.camera.move}"
+    transition = f" · {shot.transition_in.type} in" if shot.transition_in else ""
+    rows = [Row(f"{shot.id}  {start:.2f}–{end:.2f} s{camera}{transition}")]
+    if shot.line is not None:
+        rows.append(Row(shot.line.written, "♪ “", f"” {shot.line.duration:.2f} s"))
+    texts = (layer for layer in shot.layers if isinstance(layer, TextPlacement) and layer.caption is None)
+    return rows + [Row(text.text, "“", "”") for text in texts]
+
+
 def _annotated(
     frame: Image.Image, plan: ShotPlan, shot: PlannedShot, clashes: frozenset[tuple[str, str]]
 ) -> Image.Image:
@@ -159,26 +180,28 @@ def _annotated(
     for band in ((0, 0, width, y), (0, y + h, width, height), (0, y, x, y + h), (x + w, y, width, y + h)):
         if band[2] > band[0] and band[3] > band[1]:
             draw.rectangle(band, fill=_UI_SHADE)
-    for layer in shot.layers:
-        if isinstance(layer, TextPlacement):
-            bx, by, bw, bh = layer.box
-            clash = (shot.id, layer.field) in clashes
-            draw.rectangle(
-                (bx, by, bx + bw - 1, by + bh - 1),
-                outline=_CLASH_OUTLINE if clash else _BOX_OUTLINE,
-                width=2 if clash else 1,
-            )
+    texts = [layer for layer in shot.layers if isinstance(layer, TextPlacement)]
+    for layer in sorted(texts, key=lambda text: (shot.id, text.field) in clashes):  # clashes drawn last, on top
+        bx, by, bw, bh = layer.box
+        clash = (shot.id, layer.field) in clashes
+        draw.rectangle(
+            (bx, by, bx + bw - 1, by + bh - 1),
+            outline=_CLASH_OUTLINE if clash else CAPTION_OUTLINE if layer.caption else _BOX_OUTLINE,
+            width=2 if clash else 1,
+        )
     return Image.alpha_composite(frame, overlay)
 
 
-def _clip(text: str, fonts: tuple[str, ...], size: int, width: int) -> str:
-    """``text``, shortened with an ellipsis until its shaped width fits ``width``."""
+def _clip(row: Row, fonts: tuple[str, ...], size: int, width: int) -> str:
+    """``row``, its text shortened with an ellipsis until the row's shaped width fits ``width``."""
 
-    def fits(candidate: str) -> bool:
+    def fits(text: str) -> bool:
+        candidate = row.before + text + row.after
         return sum(run.width for run in shape_line(candidate, fonts, "regular", size)) <= width
 
+    text = row.text
     if fits(text):
-        return text
+        return str(row)
     while text and not fits(text + "…"):
         text = text[:-1]
-    return text + "…"
+    return row.before + text + "…" + row.after

@@ -9,10 +9,12 @@ from click.testing import CliRunner
 from PIL import Image
 
 from generator.orchestration.cli import main
+from generator.orchestration.stores.speech import voices
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.types import TextPlacement
 from generator.planning.templates import load_template
-from render.preview import PREVIEW_SHORT_SIDE
+from render.preview import CAPTION_OUTLINE, PREVIEW_SHORT_SIDE, draw_storyboard, shot_rows
 from render.scale import scale_plan
 from tests.conftest import SAMPLE_CATALOG, VOICES
 from tests.media import decode_hashes, probe
@@ -69,3 +71,23 @@ def test_preview_every_aspect_and_unknown_rows(tmp_path: Path, templates_root: P
     missing = CliRunner().invoke(main, ["preview", str(template), "--catalog", str(SAMPLE_CATALOG), "--row", "NOPE"])
     assert missing.exit_code == 2
     assert "no row 'NOPE'" in missing.output
+
+
+def test_the_storyboard_shows_a_voice_line_and_outlines_its_caption_band(templates_root: Path) -> None:
+    product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "BEA-001")
+    template = load_template(templates_root / "beauty" / "beauty-launch.yaml")
+    small = scale_plan(compile_plan(template, product, "9:16", templates_root, voices()), 1 / 3)
+    hook = small.shots[0]
+    assert hook.line is not None
+    spoken = f"{hook.line.duration:.2f}"
+    assert [str(row) for row in shot_rows(small, hook)] == [  # the caption chunks are the line's, not listed
+        f"hook  0.00–{hook.frames / small.fps:.2f} s · push-in",
+        f"♪ “Meet the Velvet Matte Lipstick – Ruby.” {spoken} s",
+        "“New from Lumière”",
+    ]
+
+    sheet = np.asarray(draw_storyboard(small, {}).convert("RGB"))  # black stills: only the annotations
+    band = next(layer for layer in hook.layers if isinstance(layer, TextPlacement) and layer.caption)
+    x, y, w, _ = (round(v) for v in band.box)
+    top = sheet[12 + y, 12 + x + 4 : 12 + x + w - 4]
+    assert (top == CAPTION_OUTLINE[:3]).all(axis=1).mean() > 0.9

@@ -1,8 +1,10 @@
 """The studio's API through Starlette's test client: confinement, the token and same-origin rules,
-broken templates answered with errors, saving with backups, and form edits written into the YAML."""
+broken templates answered with errors, saving with backups, form edits written into the YAML (the voice
+and captions among them), and previews whose draft video speaks."""
 
 from __future__ import annotations
 
+import difflib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,12 +13,19 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
+from generator.core.images import AssetResolver
 from generator.orchestration.cli import main
+from generator.orchestration.stores.speech import clip_source, voices
 from generator.orchestration.studio.app import PAGE_HEADER, TOKEN_COOKIE
 from generator.orchestration.studio.server import StudioSettings, build_app
-from render.encode import EncodeSettings
+from generator.planning.catalog import load_catalog
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.types import ShotPlan, TextPlacement
+from generator.planning.templates import load_template
+from render.encode import EncodeSettings, ffmpeg_executable
+from render.video import check_sound, master_audio
 from tests.conftest import REPO, sample_subset
-from tests.media import count_frames
+from tests.media import count_frames, probe
 
 PAGE = {PAGE_HEADER: "1"}
 TEMPLATE = "beauty-launch"
@@ -39,6 +48,22 @@ def text_of(client: TestClient) -> str:
     answer = client.get(f"/api/templates/{TEMPLATE}")
     assert answer.status_code == 200
     return str(answer.json()["text"])
+
+
+def edited(client: TestClient, text: str, path: list[str | int], value: Any) -> str:
+    """``text`` with the form's edit setting ``path`` to ``value``."""
+    answer = client.post("/api/form/edit", json={"text": text, "edit": {"op": "set", "path": path, "value": value}},
+                         headers=PAGE)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["text"])
+
+
+def planned(settings: StudioSettings, text: str, aspect: str) -> ShotPlan:
+    """``text`` as the template's file, planned for BEA-001 in ``aspect``."""
+    assert settings.catalog is not None
+    template = load_template(settings.templates_root / "beauty" / "beauty-launch.yaml", text)
+    product = next(p for p in load_catalog(settings.catalog).products if p.sku == "BEA-001")
+    return compile_plan(template, product, aspect, settings.templates_root, voices())
 
 
 def test_the_list_shows_each_template_with_its_vertical_aspects_and_version(client: TestClient) -> None:
@@ -179,6 +204,57 @@ def test_form_edits_change_only_their_field_and_keep_comments(client: TestClient
     assert bad.status_code == 422
 
 
+def test_a_line_set_in_the_form_lands_in_the_yaml_and_is_spoken_in_the_next_preview(client: TestClient) -> None:
+    text = text_of(client).replace('    line: "Shop the look today."\n', "")  # the cta shot says nothing
+    form = client.post("/api/form", json={"text": text}, headers=PAGE).json()
+    offered = {".".join(map(str, field["path"])): field["default"] for field in form["offered"]}
+    assert "shots.4.line" in offered and "shots.0.line" not in offered  # offered where the YAML leaves it out
+    assert offered["shots.0.max_duration"] is None and offered["loudness"] == -14
+    assert offered["voice.overflow"] == "shrink" and offered["captions.position"] == "bottom"
+
+    changed = edited(client, text, ["shots", 0, "line"], "Say hi to {{ product.title }}!")
+    changed = edited(client, changed, ["shots", 4, "line"], "Grab yours today.")
+    diff = [line for line in difflib.unified_diff(text.splitlines(), changed.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and line[:3] not in ("+++", "---")]  # fmt: skip
+    assert diff == [
+        '-    line: "Meet the {{ product.title }}."',
+        '+    line: "Say hi to {{ product.title }}!"',  # quoted as the author quoted it
+        "+    line: Grab yours today.",
+    ]
+    assert "  - id: cta\n    duration: 3.0\n    line: Grab yours today.\n" in changed  # where the schema puts it
+
+    body = {"text": changed, "sku": "BEA-001"}
+    board = client.post(f"/api/templates/{TEMPLATE}/preview", json=body, headers=PAGE).json()
+    lines = {line["shot"]: line for line in board["lines"]}
+    assert lines["hook"]["line"] == "Say hi to Velvet Matte Lipstick – Ruby!" and lines["hook"]["start"] > 0
+    assert lines["cta"]["line"] == "Grab yours today." and 0.5 < lines["cta"]["spoken"] < 3.0
+
+
+def test_the_caption_style_set_in_the_form_lands_in_the_yaml_and_in_the_plan(
+    client: TestClient, settings: StudioSettings
+) -> None:
+    text = text_of(client)
+    changed = edited(client, edited(client, text, ["captions", "style"], "pop"), ["captions", "position"], "top")
+    assert "captions: {style: karaoke, words: 3}\n" in text
+    assert changed == text.replace(
+        "captions: {style: karaoke, words: 3}", "captions: {style: pop, position: top, words: 3}"
+    )
+    louder = edited(client, changed, ["loudness"], -16)
+    assert louder == changed.replace("\nshots:\n", "\nloudness: -16\nshots:\n")
+
+    def bands(plan: ShotPlan) -> dict[str, tuple[str, float]]:
+        """Each shot's caption style and the top of its caption band."""
+        return {shot.id: (layer.caption.style, layer.box[1]) for shot in plan.shots for layer in shot.layers
+                if isinstance(layer, TextPlacement) and layer.caption is not None}  # fmt: skip
+
+    before, plan = bands(planned(settings, text, "9:16")), planned(settings, louder, "9:16")
+    after = bands(plan)
+    assert after.keys() == before.keys() and {style for style, _ in after.values()} == {"pop"}
+    moved = {shot for shot in after if after[shot][1] != before[shot][1]}
+    assert moved and all(after[shot][1] < before[shot][1] for shot in moved)  # up, where the product leaves room
+    assert plan.loudness == -16
+
+
 def test_rows_are_searched_by_sku_or_title(client: TestClient) -> None:
     everything = client.get("/api/rows").json()["rows"]
     assert [row["sku"] for row in everything] == ["BEA-001", "BEA-002"]
@@ -211,3 +287,11 @@ def test_a_preview_is_a_storyboard_then_a_draft_video_of_the_same_plan(
     mtime = stored.stat().st_mtime_ns
     assert client.post(f"/api/templates/{TEMPLATE}/preview/video", json=body, headers=PAGE).json()["video"] == video
     assert stored.stat().st_mtime_ns == mtime  # the same plan is not drafted twice
+
+    # The draft speaks: each voice line is found in its audio, at the mix's level, over the ducked music.
+    plan = planned(settings, text, "1:1")
+    assert settings.catalog is not None and probe(stored).audio_codec == "aac"
+    assets = AssetResolver({"catalog": settings.catalog.parent, "templates": settings.templates_root})
+    master = master_audio(plan, assets, clip_source(None), ffmpeg_executable())
+    assert master is not None and len(master.voice_spans) == len(plan.lines()) > 0
+    check_sound(stored, plan, master, ffmpeg_executable())

@@ -1,8 +1,9 @@
 """The studio end to end in headless Chromium (Debian's, driven by Playwright) against uvicorn on 127.0.0.1.
 
-One scenario, in the order a template author works: open a shipped template, type a schema error
-and see its marker, fix it and see the storyboard change, change a text in form mode and see the
-YAML change, render the row and play it, and find its poster on the runs page. Waits are on the
+One scenario, in the order a template author works: open a shipped template and see its voice lines
+beside an unmuted draft, type a schema error and see its marker, fix it and see the storyboard change,
+change a text and the caption position in form mode and see the YAML change, render the row and play
+it, and find its poster on the runs page. Waits are on the
 page's own state (an attribute set, an element shown), never on time. A failing test leaves a
 screenshot in ``$ADGEN_TEST_ARTIFACTS`` (default ``test-artifacts/``); with
 ``ADGEN_STUDIO_SCREENSHOTS`` set, the three main screens are saved there (as in ``docs/studio/``).
@@ -111,7 +112,10 @@ def test_author_a_template_preview_it_render_a_row_and_find_the_run(studio: str,
     page.click(f"tr[data-id='{TEMPLATE}']")
     page.wait_for_selector(".cm-content")
     first = storyboard_after(page, None)
+    shipped = float(page.get_attribute("#draft", "data-duration") or 0)
     page.wait_for_function("document.querySelector('#draft').readyState >= 2")  # then the draft video plays
+    assert page.evaluate("document.querySelector('#draft').muted") is False  # with its voice
+    assert page.inner_text("#lines li[data-shot='hook']").startswith("♪ hook · 0.20 s: “Meet the Velvet Matte")
     page.evaluate("""() => new Promise((seeked) => { const video = document.querySelector('#draft');
         video.addEventListener('seeked', seeked, { once: true }); video.currentTime = 3; })""")  # past the fade-in
     screen(page, "editor")
@@ -132,7 +136,7 @@ def test_author_a_template_preview_it_render_a_row_and_find_the_run(studio: str,
     second = storyboard_after(page, first)
     assert page.evaluate("window.studioEditor.diagnosticLines()") == []
     duration = float(page.get_attribute("#draft", "data-duration") or 0)
-    assert duration == pytest.approx(17.0)  # the hook shot is a second longer than the shipped 16 s
+    assert duration == pytest.approx(shipped + 1.0)  # the hook shot is a second longer
 
     # 4. Change a text in form mode: the YAML shows it.
     page.click("#tab-form")
@@ -140,7 +144,12 @@ def test_author_a_template_preview_it_render_a_row_and_find_the_run(studio: str,
     field.fill("Just in from {{ product.brand }}")
     field.press("Tab")
     page.wait_for_function("window.studioEditor.getText().includes('Just in from {{ product.brand }}')")
-    storyboard_after(page, second)
+    third = storyboard_after(page, second)
+    position = page.locator("select[data-path='captions.position']")  # not in the YAML: offered at its default
+    assert position.input_value() == "bottom"
+    position.select_option("top")
+    page.wait_for_function("window.studioEditor.getText().includes('captions: {style: karaoke, position: top,')")
+    storyboard_after(page, third)
     screen(page, "form-mode")
     page.click("#tab-yaml")
 

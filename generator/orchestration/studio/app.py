@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from generator.core.errors import AdgenError
-from generator.orchestration.studio.forms import apply_edit, form_data
+from generator.orchestration.studio.forms import apply_edit, form_data, offered_fields
 from generator.orchestration.studio.previews import Previewer
 from generator.orchestration.studio.renders import Renders, list_runs, read_run
 from generator.orchestration.studio.workspace import Workspace
@@ -120,14 +120,16 @@ def create_app(
         return JSONResponse(answer, status_code=409 if refused else 200)
 
     def form(request: Request, body: dict[str, Any]) -> Any:
-        return {"data": form_data(_text(body))}
+        data = form_data(_text(body))
+        return {"data": data, "offered": offered_fields(data)}
 
     def form_edit(request: Request, body: dict[str, Any]) -> Any:
         edit = body.get("edit")
         if not isinstance(edit, dict):
             raise HTTPException(400, "edit: an object is required")
         text = apply_edit(_text(body), edit)
-        return {"text": text, "data": form_data(text)}
+        data = form_data(text)
+        return {"text": text, "data": data, "offered": offered_fields(data)}
 
     def rows(request: Request) -> Any:
         query = request.query_params.get("q", "")

@@ -24,7 +24,8 @@ PREVIEWS = "previews"
 @dataclass(frozen=True)
 class PreviewResult:
     """What the page shows first: the storyboard's path relative to the work folder, the plan's timing,
-    the safe area (fractions of the canvas), texts shortened to fit and texts that lack contrast."""
+    the safe area (fractions of the canvas), texts shortened to fit, texts that lack contrast and the
+    voice lines (each shot's line as written, when it starts and how long it is spoken, in seconds)."""
 
     storyboard: str
     plan_hash: str
@@ -35,6 +36,7 @@ class PreviewResult:
     safe_area: tuple[float, float, float, float]
     shortened: tuple[dict[str, str], ...]
     contrast: tuple[str, ...]
+    lines: tuple[dict[str, str | float], ...]
 
 
 class Previewer:
@@ -81,6 +83,11 @@ class Previewer:
                 for shot, layer in plan.shortened_texts()
             ),
             contrast=tuple(clash.describe(aspect=plan.aspect) for clash in made.clashes),
+            lines=tuple(
+                {"shot": shot.id, "line": line.written, "start": (shot.start + line.start) / plan.fps,
+                 "spoken": line.duration}
+                for shot, line in plan.lines()
+            ),
         )  # fmt: skip
 
     def video(self, template_id: str, text: str, sku: str, aspect: str | None) -> str:

@@ -55,7 +55,7 @@ async function editView(id) {
   $("#title").textContent = id;
   const [source, schema, rows] = await Promise.all([api(`/api/templates/${encodeURIComponent(id)}`), api("/api/schema"), api("/api/rows")]);
   if (!source.ok) { $("#problems").append(element("li", { class: "error" }, source.data.error)); return; }
-  const state = { id, schema: schema.data, savedText: source.data.text, formVisible: false, plan: null, generation: 0 };
+  const state = { id, schema: schema.data, savedText: source.data.text, formVisible: false, plan: null, generation: 0, offered: [] };
   const editor = AdgenEditor.create($("#editor"), { doc: source.data.text, schema: state.schema, onChange: () => changed() });
   window.studioEditor = editor;
 
@@ -121,6 +121,8 @@ async function editView(id) {
     $("#notes").replaceChildren(
       ...data.shortened.map((s) => element("li", { class: "warning" }, `shortened in shot ${s.shot}: “${s.text}” (was “${s.from}”)`)),
       ...data.contrast.map((c) => element("li", { class: "warning" }, c)));
+    $("#lines").replaceChildren(...data.lines.map((l) => element("li", { "data-shot": l.shot },
+      `♪ ${l.shot} · ${l.start.toFixed(2)} s: “${l.line}” ${l.spoken.toFixed(2)} s`)));
   }
 
   function placeSafeZone() {
@@ -134,7 +136,8 @@ async function editView(id) {
   }
 
   // Form mode: the schema gives each field its kind; every change is one edit sent to the server,
-  // which writes it into the YAML (keeping comments and layout) and sends the text back.
+  // which writes it into the YAML (keeping comments and layout) and sends the text back. Fields the
+  // server offers where the YAML leaves them out (the voice, shot lines, captions) show their default.
   function showForm(visible) {
     state.formVisible = visible;
     $("#form").hidden = !visible;
@@ -148,14 +151,19 @@ async function editView(id) {
     const answer = await api("/api/form", { text: editor.getText() });
     const form = $("#form");
     if (!answer.ok) { form.replaceChildren(element("p", { class: "error" }, answer.data.error)); return; }
-    form.replaceChildren(...fields(state.schema, answer.data.data, []));
+    showFields(answer.data);
+  }
+
+  function showFields(data) {
+    state.offered = data.offered;
+    $("#form").replaceChildren(...fields(state.schema, data.data, []));
   }
 
   async function edit(change) {
     const answer = await api("/api/form/edit", { text: editor.getText(), edit: change });
     if (!answer.ok) { statusLine.textContent = answer.data.error; return; }
     editor.setText(answer.data.text);
-    $("#form").replaceChildren(...fields(state.schema, answer.data.data, []));
+    showFields(answer.data);
     refresh();
   }
 
@@ -186,40 +194,66 @@ async function editView(id) {
       return [element("fieldset", { "data-path": path.join(".") }, element("legend", {}, String(path[path.length - 1] ?? "")), ...items)];
     }
     if (value !== null && typeof value === "object") {
-      return Object.entries(value).map(([key, child]) => {
+      const keys = Object.keys(value);
+      const order = Object.keys(node.properties || {});
+      const absent = new Map();  // key the YAML leaves out -> the first field offered under it
+      for (const offer of state.offered.filter((o) => o.path.length > path.length && o.path.slice(0, path.length).join(".") === path.join("."))) {
+        const key = String(offer.path[path.length]);
+        if (key in value || absent.has(key)) continue;
+        keys.splice(keys.reduce((at, k, i) => (order.indexOf(k) < order.indexOf(key) ? i + 1 : at), 0), 0, key);  // in schema order
+        absent.set(key, offer);
+      }
+      return keys.map((key) => {
         const childSchema = (node.properties && node.properties[key]) || (typeof node.additionalProperties === "object" ? node.additionalProperties : {});
-        const inner = fields(childSchema, child, [...path, key]);
+        const where = [...path, key];
+        const offer = absent.get(key);
+        if (offer && offer.path.length === where.length) return scalar(childSchema, offer.default, where, true);
+        const child = offer ? {} : value[key];  // a mapping to be added (voice): its offered fields
+        const inner = fields(childSchema, child, where);
         return child !== null && typeof child === "object" && !Array.isArray(child)
-          ? element("fieldset", { "data-path": [...path, key].join(".") }, element("legend", {}, key), ...inner)
+          ? element("fieldset", { "data-path": where.join("."), class: offer ? "unset" : null }, element("legend", {}, key), ...inner)
           : inner[0];
       });
     }
-    return [scalar(node, value, path)];
+    return [scalar(schemaNode, value, path, false)];
   }
 
-  function scalar(node, value, path) {
+  // A field's input, by its schema (the non-null kind of an optional field) and value; ``unset``: not in the
+  // YAML, showing its default until changed.
+  function scalar(schemaNode, value, path, unset) {
     const name = String(path[path.length - 1]);
     const where = path.join(".");
-    const options = node.enum || (node.anyOf || []).flatMap((b) => resolve(b, value).enum || []);
+    const resolved = resolve(schemaNode, value);
+    const node = resolved.type === "null" ? typed(schemaNode) : resolved;
+    const options = node.enum || [];
     let input;
     if (options.length) {
       input = element("select", { "data-path": where }, ...options.map((o) => element("option", { value: o }, String(o))));
       input.value = value;
-    } else if (typeof value === "boolean") {
+    } else if (typeof value === "boolean" || node.type === "boolean") {
       input = element("input", { type: "checkbox", "data-path": where });
-      input.checked = value;
-    } else if (typeof value === "number") {
-      input = element("input", { type: "number", step: "any", value, "data-path": where });
+      input.checked = Boolean(value);
+    } else if (typeof value === "number" || node.type === "number" || node.type === "integer") {
+      input = element("input", { type: "number", step: "any", value: value ?? "", "data-path": where });
     } else if (typeof value === "string" && /^#[0-9a-fA-F]{6}$/.test(value)) {
       input = element("input", { type: "color", value, "data-path": where });
     } else {
       input = element("input", { type: "text", value: value ?? "", "data-path": where });
     }
+    if (unset) input.setAttribute("placeholder", "default");
     input.addEventListener("change", () => {
-      const next = input.type === "checkbox" ? input.checked : input.type === "number" ? Number(input.value) : input.value;
+      if (input.type === "number" && input.value === "") return;
+      const next = input.tagName === "SELECT" ? options.find((o) => String(o) === input.value)
+        : input.type === "checkbox" ? input.checked : input.type === "number" ? Number(input.value) : input.value;
       edit({ op: "set", path, value: next });
     });
-    return element("label", { title: node.description || "" }, element("span", {}, name), input);
+    const title = [schemaNode.description || node.description, unset ? "(not in the YAML: its default)" : ""].filter(Boolean).join(" ");
+    return element("label", { title, class: unset ? "unset" : null }, element("span", {}, name), input);
+  }
+
+  // The first branch of an optional field's schema that is not null.
+  function typed(schemaNode) {
+    return (schemaNode.anyOf || schemaNode.oneOf || []).map((b) => resolve(b, undefined)).find((b) => b.type !== "null") || {};
   }
 
   async function saveDialog() {
