@@ -39,7 +39,7 @@ def _texts(plan: ShotPlan, shot_prefix: str) -> list[str]:
         for shot in plan.shots
         if shot.id.startswith(shot_prefix)
         for layer in shot.layers
-        if isinstance(layer, TextPlacement)
+        if isinstance(layer, TextPlacement) and layer.caption is None
     ]
 
 

@@ -23,7 +23,7 @@ from generator.planning.textfit import fit_text
 
 _BREAKS = (".", "!", "?", ";", ":", ",", "…", "。", "！", "？", "、", "،", "؟")
 _HOLD = 0.5  # seconds the last caption of a line stays after its last word
-_POSITIONS = ("bottom", "middle", "top")
+_STEP = 8.0  # pixels between the bands tried
 _BESIDE = 0.35  # the narrowest share of the caption area's width a band beside the product may take
 _MARGIN = 16.0  # pixels between a band beside the product and the product
 STYLE_WIDTH = 1080  # text style sizes are written for a canvas this many pixels on its short side
@@ -139,27 +139,32 @@ def _timed_words(line: VoiceLine, shot_frames: int, fps: int) -> list[CaptionWor
 
 
 def _band_height(look: CaptionLook) -> float:
-    """Room for one line at the style's size (two for phrases), with its stroke and shadow."""
+    """Room for one line at the style's size (two for phrases), with its plate, or its stroke and shadow."""
     lines = 2 if look.captions.style == "phrase" else 1
-    return round(look.size * (1 + (lines - 1) * look.style.line_spacing) + 0.3 * look.size + 2 * look.style.stroke, 3)
+    block = look.size * (1 + (lines - 1) * look.style.line_spacing)
+    return round(block + (0.46 if look.style.plate else 0.2) * look.size + 2 * look.style.stroke, 3)
 
 
 def _band(
     look: CaptionLook, aspect: Aspect, products: Sequence[Rect], others: Sequence[Rect], shot_id: str, field: str
 ) -> Rect:
-    """The caption band: across the caption area at the preferred position, then the others, then beside the
-    product at each (on a wide canvas); the first clear of the product, and of the shot's other layers when one is."""
+    """The caption band: across the caption area, or beside the product on a wide canvas, as near the
+    preferred position as it can be; the nearest clear of the product and of the shot's other layers, else
+    the nearest clear of the product."""
     x, y, w, h = caption_area(aspect)
     height = _band_height(look)
-    tops = {"bottom": y + h - height, "middle": y + (h - height) / 2, "top": y}
-    order = (look.captions.position, *(p for p in _POSITIONS if p != look.captions.position))
-    spans = [(x, w), *_beside(products, x, w)]
-    bands = [(round(left, 3), round(tops[p], 3), round(width, 3), height) for left, width in spans for p in order]
+    preferred = {"bottom": y + h - height, "middle": y + (h - height) / 2, "top": y}[look.captions.position]
+    tops = sorted((y + k * _STEP for k in range(int((h - height) / _STEP) + 1)), key=lambda top: abs(top - preferred))
+    bands = [
+        (round(left, 3), round(top, 3), round(width, 3), height)
+        for left, width in [(x, w), *_beside(products, x, w)]
+        for top in tops
+    ]
     clear = [band for band in bands if not any(_overlaps(band, box) for box in products)]
     if not clear:
         raise PlanError(
-            "no room for captions: the product covers the top, middle and bottom of the caption area, on both "
-            "sides; make the product smaller or turn captions off (captions: {enabled: false})",
+            "no room for captions: the product covers the caption area from top to bottom, on both sides; "
+            "make the product smaller or turn captions off (captions: {enabled: false})",
             shot=shot_id,
             field=field,
         )

@@ -117,7 +117,7 @@ DEFAULT_STYLES: Mapping[str, TextStyle] = {
     "was": TextStyle(size=72, min_size=40, color="#E8E8E8"),
     "badge": TextStyle(weight="bold", size=120, min_size=64, plate="#E4572E", shadow=False),
     "cta": TextStyle(weight="bold", size=80, min_size=48, plate="#111111", shadow=False),
-    "caption": TextStyle(weight="bold", size=64, min_size=40, color="#FFFFFF", stroke=5, legibility="auto"),
+    "caption": TextStyle(weight="bold", size=64, min_size=40, color="#FFFFFF", plate="#111111", shadow=False),
 }
 
 
