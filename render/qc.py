@@ -23,7 +23,7 @@ from PIL import Image
 
 from generator.core.errors import EncodeError, RenderError
 from generator.planning.plan.timeline import layer_rect, settled_frame
-from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan
+from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.compose import layer_pixels
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
@@ -210,10 +210,14 @@ def _read_into(stream: IO[bytes], buffer: memoryview) -> bool:
 
 def _moves(shot: PlannedShot) -> bool:
     """Whether the plan changes anything between the shot's settled frame and its last: a camera
-    move or an exit (every entrance is over by the settled frame)."""
+    move or an exit (every entrance is over by the settled frame); captions come and go with the voice."""
     if settled_frame(shot) >= shot.frames - 1:
         return False
-    return shot.camera.moves or any(layer.motion.exits and layer.motion.exit_frames > 0 for layer in shot.layers)
+    return shot.camera.moves or any(
+        layer.motion.exits and layer.motion.exit_frames > 0
+        for layer in shot.layers
+        if not (isinstance(layer, TextPlacement) and layer.caption is not None)
+    )
 
 
 def _at_rest(shot: PlannedShot, layer: ImagePlacement) -> int | None:

@@ -96,3 +96,16 @@ def top_level_boxes(path: Path) -> list[str]:
         boxes.append(kind)
         offset += size if size else len(data)
     return boxes
+
+
+def loudness(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of ``path``'s audio, as ffmpeg's ebur128 filter measures them."""
+    done = subprocess.run(
+        [ffmpeg_executable(), "-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    summary = done.stderr[done.stderr.rindex("Summary:") :]
+    integrated = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary)
+    assert integrated is not None and peak is not None, summary
+    return float(integrated[1]), float(peak[1])

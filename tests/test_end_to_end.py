@@ -13,7 +13,7 @@ from PIL import Image
 from generator.orchestration.cli import main
 from generator.planning.plan.types import ImagePlacement, ShotPlan
 from tests.conftest import REPO, sample_subset, stored_plan
-from tests.media import decode_frame, decode_hashes, probe, top_level_boxes
+from tests.media import decode_frame, decode_hashes, loudness, probe, top_level_boxes
 
 SAMPLE_SKUS = ("BEA-001", "ELE-005", "BEA-005")  # lipstick on sale, the JPEG camera, the bad row
 
@@ -108,6 +108,19 @@ def test_jpeg_product_is_cut_out_and_recorded_in_the_plan(sample_run: tuple[Resu
     ]
     assert layers and {layer.ref.cutout for layer in layers} == {"light-background"}
     assert layers[0].ref.cutout_background is not None and min(layers[0].ref.cutout_background) > 200
+
+
+def test_every_voiced_sample_video_is_at_minus_14_lufs_under_minus_1_dbtp_with_its_captions_beside_it(
+    sample_run: tuple[Result, Path, Path],
+) -> None:
+    _, out, _ = sample_run
+    voiced = [m for m in _manifest(out) if m["status"] == "rendered" and m.get("voice")]
+    assert len(voiced) == 2  # the shipped templates speak
+    for line in voiced:
+        integrated, peak = loudness(Path(str(line["video"])))  # measured by ffmpeg on the decoded audio
+        assert abs(integrated + 14) <= 1.0 and peak <= -1.0, (line["sku"], integrated, peak)
+        assert [Path(str(p)).suffix for p in line["captions"]] == [".vtt", ".srt"]  # type: ignore[union-attr]
+        assert all(Path(str(p)).is_file() for p in line["captions"])  # type: ignore[union-attr]
 
 
 def test_second_run_skips_everything_already_rendered(sample_run: tuple[Result, Path, Path]) -> None:

@@ -209,7 +209,7 @@ def test_a_line_set_in_the_form_lands_in_the_yaml_and_is_spoken_in_the_next_prev
     form = client.post("/api/form", json={"text": text}, headers=PAGE).json()
     offered = {".".join(map(str, field["path"])): field["default"] for field in form["offered"]}
     assert "shots.4.line" in offered and "shots.0.line" not in offered  # offered where the YAML leaves it out
-    assert offered["shots.0.max_duration"] is None and offered["loudness"] == -14
+    assert "shots.0.max_duration" not in offered and offered["loudness"] == -14
     assert offered["voice.overflow"] == "shrink" and offered["captions.position"] == "bottom"
 
     changed = edited(client, text, ["shots", 0, "line"], "Say hi to {{ product.title }}!")
@@ -221,7 +221,7 @@ def test_a_line_set_in_the_form_lands_in_the_yaml_and_is_spoken_in_the_next_prev
         '+    line: "Say hi to {{ product.title }}!"',  # quoted as the author quoted it
         "+    line: Grab yours today.",
     ]
-    assert "  - id: cta\n    duration: 3.0\n    line: Grab yours today.\n" in changed  # where the schema puts it
+    assert "  - id: cta\n    duration: 3.0\n    max_duration: 5.0\n    line: Grab yours today.\n" in changed  # schema order
 
     body = {"text": changed, "sku": "BEA-001"}
     board = client.post(f"/api/templates/{TEMPLATE}/preview", json=body, headers=PAGE).json()

@@ -85,13 +85,18 @@ def test_every_vertical_renders_in_every_aspect_it_declares(
         video = out / str(line["video"])
         assert probe(video).size == ASPECT_SIZES[str(line["aspect"])] == plan.size
         assert count_frames(video) == plan.frames
-        assert 10 <= plan.duration <= 20
+        assert 10 <= plan.duration <= 24  # voice lines stretch shots
+
+
+def _caption(layer: object) -> bool:
+    return isinstance(layer, TextPlacement) and layer.caption is not None
 
 
 def _at_rest(shot: PlannedShot) -> int:
     """The shot's settled frame (past the blend and every entrance), asserted to be before any exit."""
     frame = settled_frame(shot)
-    assert frame < min((layer.motion.leaves(shot.frames) for layer in shot.layers), default=shot.frames), shot.id
+    leaves = (layer.motion.leaves(shot.frames) for layer in shot.layers if not _caption(layer))
+    assert frame < min(leaves, default=shot.frames), shot.id
     return frame
 
 
@@ -112,6 +117,6 @@ def test_text_and_products_stay_inside_the_safe_zone_on_decoded_frames(vertical_
             where = f"{line['template']} {line['aspect']} shot {shot.id} frame {number}"
             assert np.percentile(difference[outside], 99.9) <= 24, where
             for layer in shot.layers:
-                if isinstance(layer, TextPlacement):
+                if isinstance(layer, TextPlacement) and not _caption(layer):  # captions follow the voice
                     bx, by, bw, bh = (round(v) for v in layer.box)
                     assert difference[by : by + bh, bx : bx + bw].max() > 100, f"{where}: no ink in {layer.field}"

@@ -24,6 +24,7 @@ from render.compose.sprites import text_box
 from render.encode import ffmpeg_executable
 from render.qc import decode_frames
 from tests.conftest import product_row, stored_plan
+from tests.media import loudness
 
 WriteCatalog = Callable[..., Path]
 HIGHLIGHT = np.array([255, 212, 0])  # the voiced template's highlight colour
@@ -136,16 +137,16 @@ def test_the_master_is_at_minus_14_lufs_and_under_minus_1_dbtp_measured_by_ffmpe
 ) -> None:
     line, _ = voiced
     video = Path(str(line["video"]))
-    done = subprocess.run(
-        [ffmpeg_executable(), "-nostats", "-i", str(video), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    summary = done.stderr[done.stderr.rindex("Summary:") :]
-    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary)[1])  # type: ignore[index]
-    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary)[1])  # type: ignore[index]
-    assert abs(integrated + 14) <= 1.0 and peak <= -1.0, summary
+    integrated, peak = loudness(video)
+    assert abs(integrated + 14) <= 1.0 and peak <= -1.0, (integrated, peak)
     assert line["audio"]["integrated_lufs"] == pytest.approx(integrated, abs=0.3)  # type: ignore[index]
     assert str(line["voice"]).startswith("espeak-ng ") and float(str(line["spoken"])) > 1.0
+    summary = json.loads((video.parents[2] / "run-summary.json").read_text(encoding="utf-8"))["voice"]
+    assert summary["identities"] == {line["voice"]: 1} and summary["spoken_seconds"] == line["spoken"]
+    assert summary["loudness_lufs"] == {
+        "min": line["audio"]["integrated_lufs"],
+        "max": line["audio"]["integrated_lufs"],
+    }  # type: ignore[index]
 
 
 def _audio_stream(video: Path) -> bytes:
