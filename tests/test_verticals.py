@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from generator.core.geometry import ASPECT_SIZES
+from generator.orchestration.executors.local import ProcessExecutor
 from generator.orchestration.runs.run import RunOptions, run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.timeline import settled_frame
@@ -40,7 +41,7 @@ class FlatRenderer:
 
     name = "flat"
     identity = "flat-magenta"
-    cacheable = False
+    cacheable = True  # drawn once in this process, read from the run's keyframe cache by the worker processes
     roles = frozenset({"scene"})
 
     def render(self, requests: Sequence[KeyframeRequest]) -> list[Image.Image]:
@@ -63,7 +64,7 @@ def vertical_run(tmp_path_factory: pytest.TempPathFactory, templates_root: Path)
         writer.writerows(rows)
     out = folder / "out"
     options = RunOptions(aspects="all", templates_root=templates_root, encode=EncodeSettings(preset="ultrafast"))
-    report = run_batch(catalog, LocalStore(out), options, renderer=FlatRenderer())
+    report = run_batch(catalog, LocalStore(out), options, renderer=FlatRenderer(), executor=ProcessExecutor(2))
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     assert report.count("failed") == 0, [line.get("error") for line in lines if line["status"] == "failed"]
     for line in lines:
