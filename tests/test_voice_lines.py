@@ -11,19 +11,22 @@ from pathlib import Path
 import pytest
 
 from generator.core.errors import PlanError
+from generator.core.geometry import caption_area
 from generator.core.shaping import notdef_clusters, shape_line
 from generator.orchestration.runs.jobs import make_job
+from generator.orchestration.runs.run import PlannedRow, RunOptions, load_templates, plan_rows
 from generator.orchestration.stores.speech import voices
 from generator.planning.catalog import Product, load_catalog
 from generator.planning.lint import lint_template
 from generator.planning.plan.compile import compile_plan
-from generator.planning.plan.types import ShotPlan, TextPlacement
+from generator.planning.plan.timeline import footprint
+from generator.planning.plan.types import ImagePlacement, ShotPlan, TextPlacement
 from generator.planning.templates import load_template
 from render.backends import RendererSettings
 from render.compose.captions import word_cuts
 from render.compose.sprites import text_box
 from render.encode import EncodeSettings
-from tests.conftest import DRAFT_LEGIBILITY, product_row
+from tests.conftest import DRAFT_LEGIBILITY, SAMPLE_CATALOG, product_row
 
 WriteCatalog = Callable[..., Path]
 LONG = "{{ product.title }} is here, and it is the best thing you will ever own, truly, believe us."
@@ -194,3 +197,30 @@ def test_the_voice_and_its_version_are_part_of_the_output_key(
     )  # fmt: skip
     assert german.voice is not None and german.voice.voice != plan.voice.voice
     assert german.shots[0].line.clip != plan.shots[0].line.clip  # type: ignore[union-attr]
+
+
+def test_shipped_captions_stay_where_every_platform_leaves_clear_and_never_over_the_product() -> None:
+    options = RunOptions(aspects="all")
+    plans = [
+        item.plan
+        for item in plan_rows(load_catalog(SAMPLE_CATALOG), load_templates(options), options)
+        if isinstance(item, PlannedRow)
+    ]
+    assert len(plans) == 60 and all(plan.voice is not None for plan in plans)
+    for plan in plans:
+        ax, ay, aw, ah = caption_area(plan.aspect)
+        for shot in plan.shots:
+            products = [
+                footprint(layer)
+                for layer in shot.layers
+                if isinstance(layer, ImagePlacement) and layer.kind == "product"
+            ]
+            captions = [
+                layer for layer in shot.layers if isinstance(layer, TextPlacement) and layer.caption is not None
+            ]
+            assert captions or shot.line is None, shot.id
+            for layer in captions:
+                x, y, w, h = layer.box
+                assert ax - 0.5 <= x and x + w <= ax + aw + 0.5 and ay - 0.5 <= y and y + h <= ay + ah + 0.5
+                for px, py, pw, ph in products:
+                    assert min(x + w, px + pw) <= max(x, px) + 0.5 or min(y + h, py + ph) <= max(y, py) + 0.5
