@@ -221,7 +221,9 @@ def test_a_line_set_in_the_form_lands_in_the_yaml_and_is_spoken_in_the_next_prev
         '+    line: "Say hi to {{ product.title }}!"',  # quoted as the author quoted it
         "+    line: Grab yours today.",
     ]
-    assert "  - id: cta\n    duration: 3.0\n    max_duration: 5.0\n    line: Grab yours today.\n" in changed  # schema order
+    assert (
+        "  - id: cta\n    duration: 3.0\n    max_duration: 5.0\n    line: Grab yours today.\n" in changed
+    )  # schema order
 
     body = {"text": changed, "sku": "BEA-001"}
     board = client.post(f"/api/templates/{TEMPLATE}/preview", json=body, headers=PAGE).json()
