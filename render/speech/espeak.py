@@ -18,7 +18,6 @@ from __future__ import annotations
 import _ctypes
 import ctypes
 import hashlib
-import math
 import os
 import threading
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from generator.core.errors import ConfigError, RenderError
 from generator.core.speech import Speech, VoiceIdentity
-from render.speech.words import audible_end, spoken_words, token_at, tokens
+from render.speech.words import audible_end, check_rate, spoken_words, token_at, tokens
 
 LIBRARY = "libespeak-ng.so.1"
 DEFAULT_WPM = 175  # espeak's normal speed, words per minute
@@ -202,8 +201,7 @@ class EspeakEngine:
         return self._identity
 
     def speak(self, text: str, rate: float) -> Speech:
-        if not math.isfinite(rate) or rate <= 0:
-            raise ConfigError("the speaking rate must be a positive number", rate=rate)
+        check_rate(rate)
         words_per_minute = min(max(round(DEFAULT_WPM * rate), WPM_RANGE[0]), WPM_RANGE[1])
         chunks: list[bytes] = []
         marks: list[tuple[int, int]] = []  # (code point, sample) of each word event

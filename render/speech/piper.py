@@ -23,14 +23,13 @@ import hashlib
 import importlib
 import importlib.metadata
 import json
-import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from generator.core.errors import ConfigError, RenderError
 from generator.core.speech import Speech, VoiceIdentity
-from render.speech.words import Token, audible_end, spoken_words, tokens
+from render.speech.words import Token, audible_end, check_rate, spoken_words, tokens
 
 NOT_INSTALLED = "Piper is not installed: pip install 'adgen[voice]'"
 PAUSES = frozenset(".,:;!?")  # clause terminators Piper keeps in the phonemes; no word of their own
@@ -145,8 +144,7 @@ class PiperEngine:
         return self._identity
 
     def speak(self, text: str, rate: float) -> Speech:
-        if not math.isfinite(rate) or rate <= 0:
-            raise ConfigError("the speaking rate must be a positive number", rate=rate)
+        check_rate(rate)
         config = self._voice.config
         settings = self._synthesis_config(length_scale=config.length_scale / rate, noise_scale=0.0, noise_w_scale=0.0)
         try:

@@ -10,6 +10,7 @@ word no mark points at was read together with the word before it, and joins that
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.core.errors import ConfigError
 from generator.core.speech import SpokenWord
 
 SPOKEN_MARKS = frozenset("#%&*@")  # punctuation that engines read aloud, kept at a word's ends
@@ -95,3 +97,13 @@ def spoken_words(words: Sequence[Token], marks: Iterable[tuple[int, float]], end
         stop = following[1] if following else max(end, seconds)
         spoken.append(SpokenWord(first.start, last.end, seconds, stop))
     return tuple(spoken)
+
+
+def check_rate(rate: float) -> None:
+    """Refuse a speaking rate that is not a positive number.
+
+    Raises:
+        ConfigError: ``rate`` is zero, negative or not finite.
+    """
+    if not math.isfinite(rate) or rate <= 0:
+        raise ConfigError("the speaking rate must be a positive number", rate=rate)
