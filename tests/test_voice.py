@@ -163,6 +163,11 @@ def test_two_runs_give_the_same_audio_stream_and_a_changed_line_renders_again(
     again = _run(catalog, templates_root, tmp_path / "again")
     assert again["output_key"] == line["output_key"]
     assert _audio_stream(Path(str(again["video"]))) == _audio_stream(Path(str(line["video"])))
+    # The job file alone gives the same video: its clips spoken afresh and checked against the plan's hashes.
+    replayed = CliRunner().invoke(main, ["render", str(line["job"]), "--out", str(tmp_path / "replayed")])
+    assert replayed.exit_code == 0, replayed.output
+    video = Path(replayed.output.strip().splitlines()[-1])
+    assert video.read_bytes() == Path(str(line["video"])).read_bytes()
     # The same template saying something else is another output: the next run renders it.
     root = tmp_path / "templates"
     subprocess.run(["cp", "-r", str(templates_root), str(root)], check=True)
