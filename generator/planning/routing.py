@@ -5,6 +5,9 @@
    Meta ``fb_product_category``): the template whose ``categories`` claim it most specifically,
    else a template of its top level's vertical (``generator/planning/catalog/data/verticals.yaml``).
 3. ``vertical``: a template of the vertical the row's ``vertical`` column names.
+
+Where several templates fit by one rule, one whose ``prefer`` expression is true for the row comes
+first, then the first by id; ``routing: explicit`` templates are only used when a run names them.
 4. ``product_type``: the first template (by id) one of whose ``product_types`` keywords the row's
    ``product_type`` contains.
 5. ``fallback``: the run's fallback template: ``--fallback-template``, by default the template of
@@ -19,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from generator.core.errors import CatalogError, ConfigError
+from generator.core.errors import AdgenError, CatalogError, ConfigError
 from generator.planning.catalog import Product
 from generator.planning.catalog.taxonomy import Category, categories_of, claim_path, google_taxonomy
 from generator.planning.templates import Template
@@ -52,7 +55,7 @@ def fallback_template(templates: Mapping[str, Template], template_id: str | None
                 f"unknown fallback template {template_id!r}; available: {', '.join(sorted(templates)) or 'none'}"
             )
         return templates[template_id]
-    return next((t for t in _ordered(templates) if t.spec.vertical == FALLBACK_VERTICAL), None)
+    return next((t for t in _ordered(templates, None) if t.spec.vertical == FALLBACK_VERTICAL), None)
 
 
 def route(product: Product, templates: Mapping[str, Template], fallback: Template | None = None) -> Route:
@@ -61,7 +64,7 @@ def route(product: Product, templates: Mapping[str, Template], fallback: Templat
     Raises:
         CatalogError: no rule routes it and there is no fallback (row, SKU and the columns looked at).
     """
-    ordered = _ordered(templates)
+    ordered = _ordered(templates, product)
     notes: list[str] = []
     categories = categories_of(product)
     for category in categories:
@@ -135,8 +138,24 @@ def unrouted(
             yield product, fallback_warning(product, chosen)
 
 
-def _ordered(templates: Mapping[str, Template]) -> list[Template]:
-    return sorted(templates.values(), key=lambda t: t.id)
+def _ordered(templates: Mapping[str, Template], product: Product | None) -> list[Template]:
+    """The templates routing may choose (not ``routing: explicit``), those that ``prefer`` ``product`` first, then by id.
+
+    Raises:
+        TemplateError: a ``prefer`` expression failed on ``product`` (file, line, sku).
+    """
+    routable = [t for t in templates.values() if t.spec.routing == "auto"]
+    return sorted(routable, key=lambda t: (product is None or not _prefers(t, product), t.id))
+
+
+def _prefers(template: Template, product: Product) -> bool:
+    if template.spec.prefer is None:
+        return False
+    try:
+        return bool(template.evaluate(template.spec.prefer, ("prefer",), {"product": product}))
+    except AdgenError as exc:
+        exc.context.setdefault("sku", product.sku)
+        raise
 
 
 def _by_category(category: Category, ordered: list[Template]) -> tuple[Template, str] | None:

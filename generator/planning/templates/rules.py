@@ -38,6 +38,8 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
         yield template.error(
             f"engine {spec.voice.engine} needs a voice name (a voice .onnx path or package)", ("voice",)
         )
+    if spec.prefer is not None:
+        yield from _syntax_problem(template, spec.prefer, ("prefer",), expression=True)
     for i, shot in enumerate(spec.shots):
         where = ("shots", i)
         if shot.id in shot_ids:

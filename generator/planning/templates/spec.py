@@ -286,6 +286,21 @@ class TemplateSpec(_Spec):
             "vertical; when several templates claim it, the most specific claim wins. Default: none."
         ),
     )
+    routing: Literal["auto", "explicit"] = Field(
+        "auto",
+        description=(
+            "auto: routing may send rows here (by category, vertical or product type); explicit: only a run or "
+            "batch that names this template (--template, a batch spec) uses it. Default: auto."
+        ),
+    )
+    prefer: str | None = Field(
+        None,
+        description=(
+            "A Jinja expression of the product: among the templates routing could send a row to by the same rule "
+            "(its vertical's, say), one whose prefer is true for the row is chosen before the others, e.g. a sale "
+            "template with 'product.sale_price is not none'. Default: none."
+        ),
+    )
     requires: tuple[str, ...] = ()
     canvas: Canvas = Canvas()
     palette: Palette = Palette()

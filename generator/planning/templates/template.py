@@ -18,6 +18,9 @@ from generator.planning.templates.source import Lines, dotted, nearest_mark
 from generator.planning.templates.spec import DEFAULT_STYLES, Overflow, TemplateSpec, TextLayer, TextStyle
 
 _MEMO_KEPT = 2048  # values remembered per template
+# What an expression can raise on a row's values ('{{ product.price + 1 }}', a price compared with a
+# number): reported at the field's line like a Jinja error, instead of a traceback.
+_EXPRESSION_FAILURES = (jinja2.TemplateError, TypeError, ValueError, ArithmeticError)
 
 
 def keyed(value: object) -> object:
@@ -95,7 +98,7 @@ class Template:
             if source not in self._compiled:  # compiled once per template, not once per row
                 self._compiled[source] = self.env.from_string(source)
             return str(self._compiled[source].render(variables))
-        except jinja2.TemplateError as exc:
+        except _EXPRESSION_FAILURES as exc:
             raise self._expression_error(exc, path) from exc
 
     def evaluate(self, expression: str, path: tuple[str | int, ...], variables: Mapping[str, Any]) -> Any:
@@ -116,7 +119,7 @@ class Template:
             value = self._compiled[compiled](**variables)
             if isinstance(value, jinja2.Undefined):
                 value._fail_with_undefined_error()
-        except jinja2.TemplateError as exc:
+        except _EXPRESSION_FAILURES as exc:
             raise self._expression_error(exc, path) from exc
         if key is not None:
             self.remember(key, value)
@@ -135,9 +138,10 @@ class Template:
         while len(self.memo) > _MEMO_KEPT:
             self.memo.popitem(last=False)
 
-    def _expression_error(self, exc: jinja2.TemplateError, path: tuple[str | int, ...]) -> TemplateError:
+    def _expression_error(self, exc: Exception, path: tuple[str | int, ...]) -> TemplateError:
         kind = "syntax error" if isinstance(exc, jinja2.TemplateSyntaxError) else "expression failed"
-        return self.error(f"{kind}: {exc.message or exc}", path)
+        message = (exc.message if isinstance(exc, jinja2.TemplateError) else None) or str(exc)
+        return self.error(f"{kind}: {message}", path)
 
 
 def _product_reads(env: SandboxedEnvironment, sources: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -1,0 +1,48 @@
+"""Expressions that fail on a row's values: a clean template error at the field's line, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.core.errors import TemplateError
+from generator.planning.lint import sample_product
+from generator.planning.plan.compile import compile_plan
+from generator.planning.templates import load_template
+from tests.conftest import VOICES
+
+TEMPLATE = """\
+id: sums
+version: 1
+vertical: test
+canvas: {{fps: 30, aspects: ["1:1"]}}
+shots:
+  - id: hero
+    duration: 1.0
+    when: "{when}"
+    background: {{prompt: "studio"}}
+    text:
+      - {{text: "{text}", style: body, box: bottom}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("when", "text", "line", "field", "words"),
+    [
+        ("product.price > 1", "x", 8, "shots[0].when", "'>' not supported between instances of 'Money' and 'int'"),
+        ("true", "{{ product.price + 1 }}", 11, "shots[0].text[0].text", "unsupported operand type"),
+        ("true", "{{ product.title | int(0) // 0 }}", 11, "shots[0].text[0].text", "by zero"),
+    ],
+    ids=["a comparison", "a sum", "a division"],
+)
+def test_an_expression_that_fails_on_a_rows_values_is_an_error_at_its_line(
+    tmp_path: Path, when: str, text: str, line: int, field: str, words: str
+) -> None:
+    path = tmp_path / "sums.yaml"
+    path.write_text(TEMPLATE.format(when=when, text=text), encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        compile_plan(load_template(path), sample_product(), "1:1", tmp_path, VOICES)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{line}, ") and f"field {field}: expression failed: " in message
+    assert words in message
