@@ -211,6 +211,7 @@ def test_a_line_set_in_the_form_lands_in_the_yaml_and_is_spoken_in_the_next_prev
     assert "shots.4.line" in offered and "shots.0.line" not in offered  # offered where the YAML leaves it out
     assert "shots.0.max_duration" not in offered and offered["loudness"] == -14
     assert offered["voice.overflow"] == "shrink" and offered["captions.position"] == "bottom"
+    assert offered["routing"] == "auto" and offered["prefer"] is None  # routing, offered to every template
 
     changed = edited(client, text, ["shots", 0, "line"], "Say hi to {{ product.title }}!")
     changed = edited(client, changed, ["shots", 4, "line"], "Grab yours today.")

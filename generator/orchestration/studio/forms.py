@@ -27,6 +27,8 @@ PathPart = str | int
 EACH = "*"  # in an ``OFFERED`` path: every item of the list
 # Fields the form shows (at their default) where the YAML leaves them out.
 OFFERED: tuple[tuple[str, ...], ...] = (
+    ("routing",),
+    ("prefer",),
     *(("voice", name) for name in ("engine", "name", "rate", "overflow")),
     ("shots", EACH, "line"),
     ("shots", EACH, "max_duration"),
