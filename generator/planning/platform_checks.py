@@ -220,7 +220,7 @@ def _resting_rects(plan: ShotPlan, shot: PlannedShot, layer: ImagePlacement | Te
 
 
 def _ui_zone(rule: Rule, plan: ShotPlan) -> list[Violation]:
-    """Texts (captions included) and products that rest in a covered area, each by how far it reaches in."""
+    """Texts (captions included), products and logos that rest in a covered area, each by how far it reaches in."""
     if not any(rule.value):
         return []
     width, height = plan.size
@@ -229,7 +229,7 @@ def _ui_zone(rule: Rule, plan: ShotPlan) -> list[Violation]:
     found = []
     for shot in plan.shots:
         for layer in shot.layers:
-            if isinstance(layer, ImagePlacement) and _kind(layer) != "product":
+            if isinstance(layer, ImagePlacement) and _kind(layer) not in ("product", "logo"):
                 continue
             over = [0.0, 0.0, 0.0, 0.0]
             for x, y, w, h in _resting_rects(plan, shot, layer):
