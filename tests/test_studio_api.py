@@ -298,3 +298,20 @@ def test_a_preview_is_a_storyboard_then_a_draft_video_of_the_same_plan(
     master = master_audio(plan, assets, clip_source(None), ffmpeg_executable())
     assert master is not None and len(master.voice_spans) == len(plan.lines()) > 0
     check_sound(stored, plan, master, ffmpeg_executable())
+
+
+def test_lint_shows_the_chosen_platforms_findings_reels_by_default(client: TestClient) -> None:
+    text = text_of(client)
+
+    def messages(body: dict[str, str]) -> list[str]:
+        answer = client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": text, **body}, headers=PAGE)
+        assert answer.status_code == 200
+        return [p["message"] for p in answer.json()["problems"] if p["severity"] == "warning"]
+
+    reels = [m for m in messages({}) if "Reels opening.product" in m]
+    assert len(reels) == 1 and "in 9:16" in reels[0] and "docs/platforms.md#reels" in reels[0]
+    tiktok = messages({"platform": "tiktok"})
+    assert any("TikTok opening.product" in m for m in tiktok) and not any("Reels " in m for m in tiktok)
+    assert not any("docs/platforms.md" in m for m in messages({"platform": ""}))
+    unknown = client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": text, "platform": "reelz"}, headers=PAGE)
+    assert unknown.status_code == 422 and "unknown platform" in unknown.json()["error"]

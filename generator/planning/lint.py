@@ -14,7 +14,8 @@ Checks, in order (a stage runs only when the ones before it left a template to c
    sample product. Each plan's text and product must stay inside the aspect's safe zone in every
    frame where they are fully shown. Text the ``shrink`` overflow policy shortened is a warning.
    Each text must contrast enough with what is behind it, on draft backgrounds: rendering measures
-   that (``render.legibility_draft``), so the caller passes it in as a ``LegibilityCheck``.
+   that (``render.legibility_draft``), so the caller passes it in as a ``LegibilityCheck``. With ``platforms``,
+   each plan is also checked against those platforms' creative guidance (``generator.planning.platform_lint``).
 
 Errors make ``adgen templates lint`` exit 1; warnings are printed and it exits 0.
 """
@@ -51,6 +52,7 @@ from generator.planning.templates import (
 if TYPE_CHECKING:
     from generator.core.speech import Voices
     from generator.planning.plan.types import ShotPlan, TextPlacement
+    from generator.planning.platforms import PlatformCheck
 
 # Product attributes a template can read, and the catalog columns that feed them.
 ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -141,10 +143,12 @@ def lint_template(
     text: str | None = None,
     fallback: str | None = None,
     voices: Voices | None = None,
+    platforms: PlatformCheck | None = None,
 ) -> list[Finding]:
     """All findings for the template at ``path`` (or ``text``, unsaved, as if it were that file's), errors and
     warnings, in the order of the stages above; ``fallback``: the id of the template for rows no rule routes
-    (None: the ``general`` vertical's); ``voices`` speaks its voice lines, to time them against their shots."""
+    (None: the ``general`` vertical's); ``voices`` speaks its voice lines, to time them against their shots;
+    ``platforms``: the platforms whose creative guidance each plan is checked against (``generator.planning.platforms``)."""
     root = templates_root or path.parent.parent
     try:
         data, lines = read_template_data(path, text)
@@ -169,7 +173,7 @@ def lint_template(
         )
     if voices is None and spec.voice is not None and any(shot.line for shot in spec.shots):
         return [*findings, Finding("error", "the template has voice lines and no speech engine to time them", path)]
-    return findings + _plan_findings(template, products, root, legibility, sampled=catalog is None, voices=voices)
+    return findings + _plan_findings(template, products, root, legibility, catalog is None, voices, platforms)
 
 
 def _field_findings(template: Template, catalog: Catalog | None) -> list[Finding]:
@@ -278,16 +282,19 @@ def _plan_findings(
     legibility: LegibilityCheck[_Source],
     sampled: bool,
     voices: Voices | None = None,
+    platforms: PlatformCheck | None = None,
 ) -> list[Finding]:
     """Plan every product in every aspect; group identical problems by template line; a voice line too long
     for its shot is one error at the line, naming the row where it is longest."""
     from generator.planning.plan.compile import compile_plan
+    from generator.planning.platform_lint import PlatformLint
     from generator.planning.safezone import safe_zone_violations
 
     grouped: dict[tuple[str | None, int | None, int | None, str], list[str]] = defaultdict(list)
     clashes: dict[tuple[str, int | None, int | None], list[tuple[TextContrast, str, str]]] = defaultdict(list)
     shortened: dict[tuple[str, int | None, int | None, str], list[str]] = defaultdict(list)
     overflows: dict[tuple[str, int | None, int | None], list[tuple[float, str, str]]] = defaultdict(list)
+    checked = PlatformLint(template, platforms) if platforms is not None else None
     for product in products:
         who = "the sample product" if sampled else f"row {product.row} (sku {product.sku})"
         for aspect in template.spec.canvas.aspects:
@@ -305,6 +312,8 @@ def _plan_findings(
                 continue
             source = legibility.source((product.image,), root)
             plan = legibility.remedy(plan, source)
+            if checked is not None:
+                checked.add(plan, product, who)
             for violation in safe_zone_violations(plan):
                 error = template.error(violation.describe(aspect), _field_path(violation.field))
                 grouped[(*_at(error), error.message)].append(who)
@@ -344,7 +353,7 @@ def _plan_findings(
         findings.append(
             Finding("error", f"{_rows([who, *(w for _, w, _ in too_long)])}: {message}", Path(file), line, column)
         )
-    return findings
+    return findings + (checked.findings() if checked is not None else [])
 
 
 def _rows(whos: list[str]) -> str:

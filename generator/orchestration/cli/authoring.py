@@ -195,28 +195,41 @@ def list_templates(templates_root: Path) -> None:
     metavar="ID",
     help="With --catalog: the template for rows no rule routes, as adgen run's (default: the general vertical's).",
 )
+@click.option("--platform", "platforms", multiple=True, metavar="NAME",
+              help="Check each plan against a platform's creative guidance: reels, tiktok, shorts or feed "
+                   "(repeat, or a comma list); see docs/platforms.md.")  # fmt: skip
+@click.option("--strict-platform", is_flag=True, help="Make --platform findings errors (exit 1), for CI.")
 @with_reading_arguments
 def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None,
-         fallback_template: str | None, reading: dict[str, Any]) -> None:  # fmt: skip
+         fallback_template: str | None, platforms: tuple[str, ...], strict_platform: bool, reading: dict[str, Any]) -> None:  # fmt: skip
     """Check TEMPLATE and print each problem as file:line:column: severity: message.
 
-    With --catalog, also warns of each row that no template but the fallback takes.
+    With --catalog, also warns of each row that no template but the fallback takes. With --platform, warns of
+    each platform rule a plan breaks (the worst row and aspect, the measured value, the limit and its source).
     Exits 1 if there is an error, 0 if there are only warnings or nothing.
     """
     from generator.orchestration.stores.speech import voices
     from generator.planning.lint import LegibilityCheck, lint_template
+    from generator.planning.platforms import PlatformCheck, platform_names
     from render.legibility_draft import check_on_draft, image_source, remedy_on_draft
 
     legibility = LegibilityCheck(image_source, remedy_on_draft, check_on_draft)
 
     def work() -> int:
+        check = PlatformCheck(platform_names(platforms), strict_platform) if platforms else None
         loaded = None
         if catalog is not None:
             fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
             path, options = open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
             loaded = load_catalog(path, options)
         findings = lint_template(
-            template, loaded, templates_root, legibility=legibility, fallback=fallback_template, voices=voices()
+            template,
+            loaded,
+            templates_root,
+            legibility=legibility,
+            fallback=fallback_template,
+            voices=voices(),
+            platforms=check,
         )
         for finding in findings:
             click.echo(str(finding))

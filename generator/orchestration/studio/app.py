@@ -96,7 +96,10 @@ def create_app(
         return {"id": template_id, "text": workspace.read(template_id)}
 
     def lint(request: Request, body: dict[str, Any]) -> Any:
-        problems = workspace.lint(request.path_params["id"], _text(body))
+        platform = body.get("platform", "reels")  # the platform whose creative guidance is checked; "": none
+        if not isinstance(platform, str):
+            raise HTTPException(400, "platform: a string is required")
+        problems = workspace.lint(request.path_params["id"], _text(body), (platform,))
         return {"problems": [asdict(problem) for problem in problems]}
 
     def preview(request: Request, body: dict[str, Any]) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from generator.core.files import write_atomically
 from generator.orchestration.stores.speech import voices
 from generator.planning.catalog import Catalog, CatalogOptions, Product, load_catalog
 from generator.planning.lint import Finding, LegibilityCheck, lint_template
+from generator.planning.platforms import PlatformCheck, platform_names
 from generator.planning.templates import load_template
 from generator.planning.templates.kits import KITS_FOLDER
 from generator.planning.templates.template import Template
@@ -115,12 +117,19 @@ class Workspace:
         """
         return load_template(self.path_of(template_id), text)
 
-    def lint(self, template_id: str, text: str) -> list[Problem]:
-        """Every finding for ``text`` as ``template_id``'s file, checked against the catalog."""
+    def lint(self, template_id: str, text: str, platforms: Sequence[str] = ("reels",)) -> list[Problem]:
+        """Every finding for ``text`` as ``template_id``'s file, checked against the catalog and the creative
+        guidance of ``platforms`` (names, or comma lists; none: no platform checks).
+
+        Raises:
+            ConfigError: a platform name no platform has.
+        """
         path = self.path_of(template_id)
+        names = platform_names(platforms)
+        check = PlatformCheck(names) if names else None
         with self._lock:  # the legibility check's caches are not shared between threads
             findings = lint_template(
-                path, self.catalog, self.root, legibility=self.legibility, text=text, voices=voices()
+                path, self.catalog, self.root, legibility=self.legibility, text=text, voices=voices(), platforms=check
             )
         return [Problem.of(finding) for finding in findings if Path(finding.file) == path or not finding.file.name]
 

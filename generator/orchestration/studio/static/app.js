@@ -67,6 +67,7 @@ async function editView(id) {
   }, 250));
   $("#row").addEventListener("change", () => refresh());
   $("#aspect").addEventListener("change", () => refresh());
+  $("#platform").addEventListener("change", () => refresh());
   $("#safe").addEventListener("change", placeSafeZone);
   $("#draft").addEventListener("loadedmetadata", placeSafeZone);
   $("#tab-yaml").addEventListener("click", () => showForm(false));
@@ -88,7 +89,7 @@ async function editView(id) {
     const generation = ++state.generation;
     const text = editor.getText();
     statusLine.textContent = "checking…";
-    const lint = await api(`/api/templates/${encodeURIComponent(id)}/lint`, { text });
+    const lint = await api(`/api/templates/${encodeURIComponent(id)}/lint`, { text, platform: $("#platform").value });
     if (generation !== state.generation) return;
     const problems = lint.ok ? lint.data.problems : [{ severity: "error", message: lint.data.error, line: null, column: null }];
     showProblems(problems);
