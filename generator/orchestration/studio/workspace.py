@@ -120,7 +120,13 @@ class Workspace:
         path = self.path_of(template_id)
         with self._lock:  # the legibility check's caches are not shared between threads
             findings = lint_template(
-                path, self.catalog, self.root, legibility=self.legibility, text=text, voices=voices()
+                path,
+                self.catalog,
+                self.root,
+                legibility=self.legibility,
+                text=text,
+                voices=voices(),
+                today=datetime.now(UTC).date(),
             )
         return [Problem.of(finding) for finding in findings if Path(finding.file) == path or not finding.file.name]
 

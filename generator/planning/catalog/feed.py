@@ -56,7 +56,8 @@ def feed_fields(builder: _Builder, entry: Entry, image: ImageAsset, on_sale: boo
     for part in bad:
         warn("product_detail", f"{part!r} is not section:attribute:value; it is left out")
     link = values.get("link", "").strip()
-    if link and urlsplit(link).scheme not in ("http", "https") or link and not urlsplit(link).netloc:
+    parts = urlsplit(link)
+    if link and (parts.scheme not in ("http", "https") or not parts.netloc):
         warn("link", f"{link!r} is not a web address (http:// or https://); the link is left empty")
         link = ""
     return {
@@ -74,7 +75,7 @@ def _additional_images(
 ) -> tuple[ImageAsset, ...]:
     links = [a.strip() for a in entry.values.get("additional_image_link", "").split(",") if a.strip()]
     if len(links) > MAX_ADDITIONAL_IMAGES:
-        warn("additional_image_link", f"{len(links)} additional images; only the first {MAX_ADDITIONAL_IMAGES} are used")
+        warn("additional_image_link", f"{len(links)} additional images; the first {MAX_ADDITIONAL_IMAGES} are used")
     loaded: dict[str, ImageAsset] = {}
     for link in links[:MAX_ADDITIONAL_IMAGES]:
         if builder.options.base_url is not None:
@@ -101,3 +102,29 @@ def _rating(builder: _Builder, entry: Entry) -> Rating | None:
         return Rating(value, parse_count(count) if count else None)
     except ValueError as exc:
         raise builder.error(entry, "product_review_count", str(exc)) from None
+
+
+# Product attributes of the feed fields this module reads, and the columns that feed them (for lint).
+FEED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "images": ("image_link",),
+    "additional_images": ("additional_image_link",),
+    "sale": ("sale_price_effective_date",),
+    "sale_starts": ("sale_price_effective_date",),
+    "sale_ends": ("sale_price_effective_date",),
+    "details": ("product_detail",),
+    "rating": ("product_rating",),
+    "material": ("material",),
+}
+# Feed columns that are no product attribute of the same name.
+FEED_COLUMNS = ("sale_price_effective_date", "product_detail", "product_rating", "product_review_count")
+# Attributes a row often lacks, and the column a template names in ``requires`` or ``optional`` to read them.
+OPTIONAL_ATTRIBUTES: dict[str, str] = {
+    "images": "additional_image_link",
+    "additional_images": "additional_image_link",
+    "sale": "sale_price_effective_date",
+    "sale_starts": "sale_price_effective_date",
+    "sale_ends": "sale_price_effective_date",
+    "details": "product_detail",
+    "rating": "product_rating",
+    "material": "material",
+}
