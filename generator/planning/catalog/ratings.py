@@ -54,7 +54,7 @@ def parse_rating(text: str) -> Decimal:
     if not (value.is_finite() and high.is_finite() and low.is_finite()) or high <= low or high <= 0:
         raise ValueError(f"{written!r} is not a rating: its scale is not a range of numbers")
     if not low <= value <= high:
-        raise ValueError(f"rating {value} is outside its scale {low:g} to {high:g}")
+        raise ValueError(f"rating {value} is outside its scale {low.normalize():f} to {high.normalize():f}")
     return (value * STARS / high).quantize(Decimal("0.01"))
 
 
