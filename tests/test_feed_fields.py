@@ -194,6 +194,8 @@ def test_a_sale_runs_only_on_its_days_and_templates_say_when_it_ends(tmp_path: P
     assert [env.render(e=tee.sale_ends, today=dt.date(2026, 12, d)) for d in (11, 13, 14)] == [
         "3 days left", "Last day", "Sale ended"
     ]  # fmt: skip
+    german = make_environment("de_DE").from_string("{{ e | ends }}")
+    assert german.render(e=tee.sale_ends, today=dt.date(2026, 12, 10)) == "Endet am Sonntag"
     sale_required = FEED_TEMPLATE.format().replace("requires: [title, price, image_link]", "requires: [sale_price]")
     with pytest.raises(Exception, match="requires sale_price"):
         compile_plan(load_template(feed_template(root, sale_required)), tee, "1:1", root, VOICES, dt.date(2026, 12, 14))
@@ -246,6 +248,14 @@ def test_lint_warns_of_undeclared_feed_fields_and_says_which_rows_lose_which_sho
     assert any("row 2, sku SPK_456, column additional_image_link" in f for f in findings)
     declared = lint_template(feed_template(root), catalog, root, legibility=DRAFT_LEGIBILITY, voices=VOICES)
     assert not [f for f in declared if "to optional" in f.message]
+    misspelt = feed_template(root, FEED_TEMPLATE.format().replace("product_rating]", "product_rating, ratings]"))
+    (unknown,) = [
+        f
+        for f in lint_template(misspelt, None, root, legibility=DRAFT_LEGIBILITY, voices=VOICES)
+        if "ratings" in f.message
+    ]
+    assert (unknown.severity, unknown.line) == ("warning", 5)
+    assert unknown.message == "optional names 'ratings', which is no catalog column or product field"
 
 
 def test_the_shot_cache_keys_on_the_image_a_layer_shows(tmp_path: Path) -> None:
