@@ -173,8 +173,8 @@ def test_unavailable_rows_are_skipped_with_their_reason_unless_included(feed: Pa
 
 def test_text_is_tidied_for_display_and_raw_values_stay_for_templates(feed: Path) -> None:
     title, description = "  Lip \n balm\t\u00a0cherry ", "First  line\r\n\r\n\r\n  Second\tline "
-    path = write_csv(feed / "catalog.csv", (*HEADER, "description", "brand", "material"),
-                     [row("A1", title=title, description=description, brand=" Acme\nLabs ", material="silk \n wool",
+    path = write_csv(feed / "catalog.csv", (*HEADER, "description", "brand", "pattern"),
+                     [row("A1", title=title, description=description, brand=" Acme\nLabs ", pattern="silk \n wool",
                           product_highlight=" Long   wear | Vegan\tformula ")])  # fmt: skip
 
     (product,) = load_catalog(path).products
@@ -185,8 +185,8 @@ def test_text_is_tidied_for_display_and_raw_values_stay_for_templates(feed: Path
         "First line\n\nSecond line",
     )
     assert product.highlights == ("Long wear", "Vegan formula")
-    assert product.extra == {"material": "silk\nwool"}
-    assert (product.raw["title"], product.raw["description"], product.raw["material"]) == (
+    assert product.extra == {"pattern": "silk\nwool"}
+    assert (product.raw["title"], product.raw["description"], product.raw["pattern"]) == (
         title,
         description,
         "silk \n wool",

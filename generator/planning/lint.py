@@ -6,9 +6,9 @@ Checks, in order (a stage runs only when the ones before it left a template to c
 2. Schema: unknown fields (with a "did you mean"), wrong types, values out of range, unknown names.
 3. Rules beyond the schema: whole frames, timings inside their shots, styles, syntax of expressions.
 4. Product fields: ``product.X`` that no catalog column feeds, and, with a catalog, columns the
-   template reads or requires that the catalog lacks. Routing: ``categories`` Google's taxonomy
-   lacks, and, with a catalog, rows that no template but the fallback takes (among the templates
-   beside this one, ``generator.planning.routing``).
+   template reads or requires that the catalog lacks; optional feed fields and the shots rows lose
+   (``lintfeed``). Routing: ``categories`` Google's taxonomy lacks, and, with a catalog, rows that no
+   template but the fallback takes (among the templates beside this one, ``generator.planning.routing``).
 5. Plans, in every declared aspect: with a catalog, for each of its rows (an expression that fails,
    text too long for its box even at the minimum size, a glyph no font has); without one, for a
    sample product. Each plan's text and product must stay inside the aspect's safe zone in every
@@ -22,6 +22,7 @@ Errors make ``adgen templates lint`` exit 1; warnings are printed and it exits 0
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ from generator.core.errors import AdgenError, ConfigError, PlanError, TemplateEr
 from generator.core.images import Cutout
 from generator.planning.assets import ImageAsset
 from generator.planning.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
+from generator.planning.catalog.feed import FEED_ATTRIBUTES, FEED_COLUMNS
 from generator.planning.routing import claim_warning, fallback_template, unrouted
 from generator.planning.templates import (
     Template,
@@ -70,6 +72,7 @@ ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
     for name in CANONICAL_COLUMNS
     if name not in ("id", "image_link", "product_highlight", "additional_image_link")
 }
+ATTRIBUTE_COLUMNS = {k: v for k, v in ATTRIBUTE_COLUMNS.items() if k not in FEED_COLUMNS} | FEED_ATTRIBUTES
 
 
 _Source = TypeVar("_Source")
@@ -144,11 +147,15 @@ def lint_template(
     fallback: str | None = None,
     voices: Voices | None = None,
     platforms: PlatformCheck | None = None,
+    today: dt.date | None = None,
 ) -> list[Finding]:
     """All findings for the template at ``path`` (or ``text``, unsaved, as if it were that file's), errors and
     warnings, in the order of the stages above; ``fallback``: the id of the template for rows no rule routes
     (None: the ``general`` vertical's); ``voices`` speaks its voice lines, to time them against their shots;
-    ``platforms``: the platforms whose creative guidance each plan is checked against (``generator.planning.platforms``)."""
+    ``platforms``: the platforms whose creative guidance each plan is checked against (``generator.planning.platforms``);
+    ``today`` is the render date plans are made for (feed fields: ``generator.planning.lintfeed``)."""
+    from generator.planning.lintfeed import feed_findings
+
     root = templates_root or path.parent.parent
     try:
         data, lines = read_template_data(path, text)
@@ -162,6 +169,7 @@ def lint_template(
     findings = [Finding.of(problem) for problem in template_problems(template)]
     findings += _field_findings(template, catalog)
     findings += _routing_findings(template, catalog, root, fallback)
+    findings += feed_findings(template, catalog, today)
     if any(f.severity == "error" for f in findings):
         return findings
     products = catalog.products if catalog is not None else (sample_product(),)
@@ -173,7 +181,7 @@ def lint_template(
         )
     if voices is None and spec.voice is not None and any(shot.line for shot in spec.shots):
         return [*findings, Finding("error", "the template has voice lines and no speech engine to time them", path)]
-    return findings + _plan_findings(template, products, root, legibility, catalog is None, voices, platforms)
+    return findings + _plan_findings(template, products, root, legibility, catalog is None, voices, platforms, today)
 
 
 def _field_findings(template: Template, catalog: Catalog | None) -> list[Finding]:
@@ -248,6 +256,8 @@ def _expression_fields(template: Template) -> Iterator[tuple[tuple[str | int, ..
         yield ("shots", i, "background", "negative"), shot.background.negative, False
         for j, text in enumerate(shot.text):
             yield ("shots", i, "text", j, "text"), text.text, False
+        if shot.product is not None and shot.product.image is not None:
+            yield ("shots", i, "product", "image"), shot.product.image, True
 
 
 def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> Iterator[tuple[str, str | None]]:
@@ -283,6 +293,7 @@ def _plan_findings(
     sampled: bool,
     voices: Voices | None = None,
     platforms: PlatformCheck | None = None,
+    today: dt.date | None = None,
 ) -> list[Finding]:
     """Plan every product in every aspect; group identical problems by template line; a voice line too long
     for its shot is one error at the line, naming the row where it is longest."""
@@ -299,7 +310,7 @@ def _plan_findings(
         who = "the sample product" if sampled else f"row {product.row} (sku {product.sku})"
         for aspect in template.spec.canvas.aspects:
             try:
-                plan = compile_plan(template, product, aspect, root, voices)
+                plan = compile_plan(template, product, aspect, root, voices, today)
             except TemplateError as exc:
                 grouped[(*_at(exc), exc.message)].append(who)
                 continue
@@ -310,7 +321,7 @@ def _plan_findings(
                     continue
                 grouped[(None, None, None, exc.message)].append(who)  # a required field is empty: the row fails
                 continue
-            source = legibility.source((product.image,), root)
+            source = legibility.source(product.images, root)
             plan = legibility.remedy(plan, source)
             if checked is not None:
                 checked.add(plan, product, who)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
@@ -113,9 +114,12 @@ def batch_store(batch: Batch, settings: BatchSettings) -> Store:
     return open_store(str(batch.out), settings.fetch.endpoint_url, None, False, None)
 
 
-def open_batch(batch: Batch, settings: BatchSettings, store: Store | None = None) -> OpenBatch:
-    """Fetch ``batch``'s catalog if it is a URL, and open its store (unless given ``store``)."""
+def open_batch(
+    batch: Batch, settings: BatchSettings, store: Store | None = None, scheduled: date | None = None
+) -> OpenBatch:
+    """Fetch ``batch``'s catalog if it is a URL, and open its store (unless given ``store``); ``scheduled``: the
+    date the run was scheduled for, which templates plan for unless the spec gives a ``render_date``."""
     path, options = batch_options(batch, renderer_settings_of(batch), settings.fetch,
                                   templates_root=settings.templates_root, encode=settings.encode,
-                                  keyframe_cache=settings.keyframe_cache)  # fmt: skip
+                                  keyframe_cache=settings.keyframe_cache, scheduled=scheduled)  # fmt: skip
     return OpenBatch(batch, path, store or batch_store(batch, settings), options)

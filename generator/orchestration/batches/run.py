@@ -34,7 +34,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from generator.core.errors import ConfigError
@@ -102,8 +102,10 @@ def batch_options(
     templates_root: Path,
     encode: EncodeSettings,
     keyframe_cache: Path | None,
+    scheduled: date | None = None,
 ) -> tuple[Path, RunOptions]:
-    """The local catalog file of ``batch`` (fetched when it is a URL) and the options to run it with."""
+    """The local catalog file of ``batch`` (fetched when it is a URL) and the options to run it with; templates
+    plan for the spec's ``render_date``, else the ``scheduled`` date, else today's UTC date."""
     block, fetcher = batch.spec.catalog, Fetcher(fetch)
     catalog = CatalogOptions(
         column_map=block.columns, default_currency=block.currency, format=block.format, fetcher=fetcher
@@ -116,6 +118,7 @@ def batch_options(
     options = RunOptions(
         aspects=batch.spec.aspects, renderer=renderer, encode=encode, keyframe_cache=keyframe_cache,
         templates_root=templates_root, catalog=catalog, fallback_template=batch.spec.fallback_template,
+        render_date=batch.spec.render_date or scheduled or datetime.now(UTC).date(),
     )  # fmt: skip
     return path, options
 

@@ -358,7 +358,7 @@ class BatchScheduler:
             taken_over = before.owner if before is not None and not before.released else None
             trigger = {"by": "scheduler", "owner": self.settings.owner, "scheduled": when.isoformat()}
             with _kept(lease):
-                opened = open_batch(batch, self.settings.batch, store)  # the catalog is fetched under the lease
+                opened = open_batch(batch, self.settings.batch, store, when.date())  # fetched under the lease
                 report = run_batch_spec(batch, opened.catalog, opened.store, opened.options,
                                         executor=self.settings.batch.executor_for(batch), trigger=trigger)  # fmt: skip
         except AdgenError as exc:

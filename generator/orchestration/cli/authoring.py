@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
@@ -17,6 +18,7 @@ from generator.orchestration.cli.common import (
     log,
     open_catalog,
     parse_aspects,
+    render_date_option,
     with_catalog_arguments,
     with_reading_arguments,
 )
@@ -48,9 +50,10 @@ from generator.planning.templates import template_schema
 @click.option(
     "--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout."
 )
+@render_date_option
 def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
          currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None,
-         fallback_template: str | None, out: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
+         fallback_template: str | None, out: Path | None, reading: dict[str, Any], render_date: dt.date) -> None:  # fmt: skip
     """Print one canonical plan JSON per line for each row of CATALOG (a file or URL; no rendering).
 
     Rows only the fallback template takes are reported as warnings."""
@@ -60,7 +63,7 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
         path, catalog_options = open_catalog(catalog, columns, currency, max_pixels, fetch, reading)
         options = RunOptions(
             template_id=template_id, fallback_template=fallback_template, aspects=parse_aspects(aspect),  # type: ignore[arg-type]
-            limit=limit, templates_root=templates_root, catalog=catalog_options,
+            limit=limit, templates_root=templates_root, catalog=catalog_options, render_date=render_date,
         )  # fmt: skip
         templates = load_templates(options)
         loaded = stream_catalog(path, options.catalog)  # planned as it is read: memory stays flat
@@ -104,8 +107,9 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
 @with_reading_arguments
+@render_date_option
 def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, out: Path, columns: Path | None,
-            currency: str | None, templates_root: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
+            currency: str | None, templates_root: Path | None, reading: dict[str, Any], render_date: dt.date) -> None:  # fmt: skip
     """Storyboard PNG and low-resolution draft MP4 of TEMPLATE for one catalog row, in seconds."""
     from generator.core.images import AssetResolver
     from generator.orchestration.stores.speech import voices
@@ -136,7 +140,8 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
         aspects = declared if chosen == "all" else (chosen or declared[:1])
         assets = AssetResolver({"catalog": path.parent, "templates": root}, options.fetcher)
         for name in aspects:
-            plan = settle_legibility(compile_plan(loaded_template, product, name, root, voices()), product, root)
+            planned = compile_plan(loaded_template, product, name, root, voices(), render_date)
+            plan = settle_legibility(planned, product, root)
             stem = f"{loaded_template.id}-{safe_name(product.sku)}-{name.replace(':', 'x')}"
             result = render_preview(plan, assets, out, stem)
             click.echo(f"{result.storyboard}\n{result.video}")
@@ -200,8 +205,10 @@ def list_templates(templates_root: Path) -> None:
                    "(repeat, or a comma list); see docs/platforms.md.")  # fmt: skip
 @click.option("--strict-platform", is_flag=True, help="Make --platform findings errors (exit 1), for CI.")
 @with_reading_arguments
+@render_date_option
 def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None,
-         fallback_template: str | None, platforms: tuple[str, ...], strict_platform: bool, reading: dict[str, Any]) -> None:  # fmt: skip
+         fallback_template: str | None, platforms: tuple[str, ...], strict_platform: bool, reading: dict[str, Any],
+         render_date: dt.date) -> None:  # fmt: skip
     """Check TEMPLATE and print each problem as file:line:column: severity: message.
 
     With --catalog, also warns of each row that no template but the fallback takes. With --platform, warns of
@@ -230,6 +237,7 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
             fallback=fallback_template,
             voices=voices(),
             platforms=check,
+            today=render_date,
         )
         for finding in findings:
             click.echo(str(finding))

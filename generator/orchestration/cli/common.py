@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,14 @@ def on_gpu(settings: Any, gpu: bool) -> Any:
         log.warning("--gpu: %s", note)
     return settings
 
+
+render_date_option = click.option(
+    "--render-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    callback=lambda _, __, value: value.date() if value is not None else datetime.now(UTC).date(),
+    help="The date templates plan for, YYYY-MM-DD: a sale's end is counted from it, and a sale not running then "
+    "has no sale price (default: today's UTC date).",
+)
 
 gpu_option = click.option(
     "--gpu", is_flag=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from generator.orchestration.cli.common import (
     parse_aspects,
     parse_root,
     preset,
+    render_date_option,
     renderer_settings,
     s3_endpoint_option,
     with_catalog_arguments,
@@ -128,12 +130,14 @@ from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore
 )
 @gpu_option
 @keyframe_cache_option
+@render_date_option
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None,
         fallback_template: str | None, out: str, force: bool, replace_older: bool, workers: int, executor_name: str, ray_address: str | None,
         ray_in_flight: int, ray_actors: int, ray_actor_gpus: float, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
-        preset: Any, gpu: bool, keyframe_cache: Path, reading: dict[str, Any], **renderer_options: Any) -> None:  # fmt: skip
+        preset: Any, gpu: bool, keyframe_cache: Path, reading: dict[str, Any], render_date: dt.date,
+        **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
     with a manifest.jsonl and run-summary.json."""
     settings = guard(lambda: renderer_settings(renderer_config, renderer_options))
@@ -143,6 +147,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
         template_id=template_id, fallback_template=fallback_template, aspects=parse_aspects(aspect),  # type: ignore[arg-type]
         limit=limit, renderer=settings, encode=guard(lambda: on_gpu(preset, gpu)), keyframe_cache=keyframe_cache,
         templates_root=templates_root, force=force, replace=replace_older, presign=presign, catalog=catalog_options,
+        render_date=render_date,
     )  # fmt: skip
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
     cli = {"executor_name": executor_name, "ray_address": ray_address, "ray_in_flight": ray_in_flight,

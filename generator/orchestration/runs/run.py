@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import itertools
 import logging
 import shutil
@@ -45,6 +46,7 @@ from generator.orchestration.stores.speech import clip_source, speech_cache, voi
 from generator.orchestration.stores.store import Store
 from generator.planning.catalog import Catalog, CatalogOptions, CatalogStream, Product, SkippedRow, load_catalog
 from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.sales import row_notes
 from generator.planning.plan.types import ShotPlan
 from generator.planning.routing import Route, RoutedBy, fallback_template, fallback_warning, route
 from generator.planning.templates import Template, discover_templates
@@ -80,6 +82,7 @@ class RunOptions:
     presign: int | None = None
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
+    render_date: dt.date | None = None  # the date templates plan for (sale ends); None: today's UTC date, read once
 
 
 @dataclass(frozen=True)
@@ -88,12 +91,16 @@ class PlannedRow:
     template: Template
     plan: ShotPlan
     routed_by: RoutedBy = "template-option"
+    notes: tuple[str, ...] = ()  # the row's catalog warnings, and why its sale price is not shown
 
     def result(self) -> RowResult:
         """This row's manifest line before rendering (status ``planned``)."""
-        warnings = tuple(
-            f"shot {shot}, {layer.field}: text shortened to fit its box: {layer.text!r}"
-            for shot, layer in self.plan.shortened_texts()
+        warnings = (
+            *(
+                f"shot {shot}, {layer.field}: text shortened to fit its box: {layer.text!r}"
+                for shot, layer in self.plan.shortened_texts()
+            ),
+            *self.notes,
         )
         return RowResult(
             row=self.product.row, sku=self.product.sku, status="planned", template=self.template.id,
@@ -147,6 +154,7 @@ def plan_rows(
     """
     fallback = fallback_template(templates, options.fallback_template)
     speaking = voices(speech_cache(options.keyframe_cache))
+    today = options.render_date or dt.datetime.now(dt.UTC).date()
     for item in itertools.islice(catalog.rows(), options.limit):
         if isinstance(item, SkippedRow):
             yield RowResult(row=item.row, sku=item.sku, status="skipped", reason=item.reason)
@@ -165,7 +173,9 @@ def plan_rows(
             log.warning("%s", fallback_warning(item, chosen))
         elif chosen.notes:
             log.warning("row %d (sku %s): %s", item.row, item.sku, "; ".join(chosen.notes))
-        template = chosen.template
+        template, notes = chosen.template, row_notes(item, today)
+        for note in notes:
+            log.warning("%s", note)
         aspects = (
             template.spec.canvas.aspects
             if options.aspects == "all"
@@ -173,7 +183,7 @@ def plan_rows(
         )
         for aspect in aspects:
             try:
-                plan = compile_plan(template, item, aspect, options.templates_root, speaking)
+                plan = compile_plan(template, item, aspect, options.templates_root, speaking, today)
             except AdgenError as exc:
                 yield RowResult(
                     row=item.row, sku=item.sku, status="failed", template=template.id,
@@ -181,7 +191,8 @@ def plan_rows(
                     error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
-            yield PlannedRow(item, template, settle_legibility(plan, item, options.templates_root), chosen.rule)
+            plan = settle_legibility(plan, item, options.templates_root)
+            yield PlannedRow(item, template, plan, chosen.rule, notes)
 
 
 def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) -> ShotPlan:
@@ -191,7 +202,7 @@ def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) ->
         return plan
     from render.legibility_draft import image_source, remedy_on_draft  # composites frames: loaded only when asked
 
-    return remedy_on_draft(plan, image_source((product.image,), templates_root))
+    return remedy_on_draft(plan, image_source(product.images, templates_root))
 
 
 def _choose_template(

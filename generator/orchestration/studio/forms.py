@@ -4,8 +4,9 @@ Edits go through ruamel.yaml's round-trip loader and dumper, so the comments, ke
 mappings and quoting of everything the edit does not touch stay as the author wrote them. A key the
 edit adds goes where the template schema orders it (a shot's ``line`` after its ``duration``).
 
-Some fields are offered even where the YAML leaves them out (``OFFERED``: the voice, each shot's line,
-the caption style, the loudness), so the form can set them; setting one adds the mappings it lies in.
+Some fields are offered even where the YAML leaves them out (``OFFERED``: the voice, each shot's line
+and product image, the caption style, the loudness, the optional feed fields), so the form can set
+them; setting one adds the mappings it lies in.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ OFFERED: tuple[tuple[str, ...], ...] = (
     *(("voice", name) for name in ("engine", "name", "rate", "overflow")),
     ("shots", EACH, "line"),
     ("shots", EACH, "max_duration"),
+    ("shots", EACH, "product", "image"),
     *(("captions", name) for name in ("enabled", "style", "position", "words", "highlight")),
     ("loudness",),
+    ("optional",),
 )
 
 

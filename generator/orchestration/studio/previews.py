@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.core.images import AssetResolver
@@ -54,7 +55,9 @@ class Previewer:
         declared = template.spec.canvas.aspects
         chosen = aspect if aspect in declared else declared[0]
         plan = settle_legibility(
-            compile_plan(template, product, chosen, workspace.root, voices()), product, workspace.root
+            compile_plan(template, product, chosen, workspace.root, voices(), datetime.now(UTC).date()),
+            product,
+            workspace.root,
         )
         assert workspace.catalog_path is not None  # workspace.product found a product
         roots = {"catalog": workspace.catalog_path.parent, "templates": workspace.root}

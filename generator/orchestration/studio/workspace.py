@@ -129,7 +129,14 @@ class Workspace:
         check = PlatformCheck(names) if names else None
         with self._lock:  # the legibility check's caches are not shared between threads
             findings = lint_template(
-                path, self.catalog, self.root, legibility=self.legibility, text=text, voices=voices(), platforms=check
+                path,
+                self.catalog,
+                self.root,
+                legibility=self.legibility,
+                text=text,
+                voices=voices(),
+                platforms=check,
+                today=datetime.now(UTC).date(),
             )
         return [Problem.of(finding) for finding in findings if Path(finding.file) == path or not finding.file.name]
 

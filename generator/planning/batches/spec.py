@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import UTC
+from datetime import UTC, date
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
@@ -225,6 +225,8 @@ class BatchSpec(_Spec):
     ``on_removed``: what becomes of the outputs of products that left the selection: ``keep`` them,
     ``unlist`` them from the batch's index, or ``delete`` them too.
     ``executor``: where rows render (this machine, or a Ray cluster).
+    ``render_date``: the date templates plan for (a sale's end is counted from it); unset, the date the
+    run was scheduled for, or for a run started by hand, the day it starts (UTC).
     """
 
     id: Slug
@@ -240,6 +242,7 @@ class BatchSpec(_Spec):
     notify: tuple[Notify, ...] = ()
     limits: Limits = Limits()
     executor: ExecutorBlock = ExecutorBlock()
+    render_date: date | None = None
 
     @field_validator("out")
     @classmethod

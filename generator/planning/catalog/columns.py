@@ -1,7 +1,7 @@
 """Merchant Center and Meta columns: canonical names found in a header, or mapped onto it.
 
 Google Merchant Center names are understood natively (a ``g:`` prefix and case are ignored); Meta
-catalogs use the same names. Other feeds are mapped with a column map (``{canonical: source
+catalogs use the same names. A rating may also be ``rating``, its count ``review_count`` or ``rating_count``. Other feeds are mapped with a column map (``{canonical: source
 column}``, e.g. from a YAML file).
 
 Rows that are not for sale are marked unavailable, with the reason: ``availability`` out of stock
@@ -20,6 +20,8 @@ from generator.core.errors import CatalogError, ConfigError
 from generator.planning.catalog.model import CANONICAL_COLUMNS, REQUIRED_COLUMNS
 from generator.planning.catalog.table import Entry, Table
 
+# Other names feeds give some canonical columns (Merchant Center's product ratings feed, review apps).
+_ALIASES = {"product_rating": ("rating",), "product_review_count": ("review_count", "rating_count")}
 _UNAVAILABLE = frozenset({"out of stock", "discontinued"})
 _META_STATUS_UNAVAILABLE = frozenset({"archived"})
 
@@ -62,6 +64,8 @@ def map_columns(where: Path | str, present: tuple[str, ...], column_map: Mapping
             mapping[canonical] = source
         elif canonical in normalised:
             mapping[canonical] = normalised[canonical]
+        elif any(alias in normalised for alias in _ALIASES.get(canonical, ())):
+            mapping[canonical] = next(normalised[a] for a in _ALIASES[canonical] if a in normalised)
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
         raise CatalogError(

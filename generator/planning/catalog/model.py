@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -12,14 +14,19 @@ from generator.core.errors import CatalogError
 from generator.core.images import DEFAULT_MAX_PIXELS
 from generator.core.urls import UrlFetcher
 from generator.planning.assets import ImageAsset
+from generator.planning.catalog.dates import SaleWindow
+from generator.planning.catalog.details import Detail
 from generator.planning.catalog.money import Money
+from generator.planning.catalog.ratings import Rating
 
 CANONICAL_COLUMNS = (
     "id", "title", "description", "link", "image_link", "additional_image_link", "price",
     "sale_price", "brand", "product_type", "google_product_category", "color", "size",
     "product_highlight", "vertical", "availability", "item_group_id",
     "custom_label_0", "custom_label_1", "custom_label_2", "custom_label_3", "custom_label_4",
+    "sale_price_effective_date", "product_detail", "material", "product_rating", "product_review_count",
 )  # fmt: skip
+MAX_ADDITIONAL_IMAGES = 10  # as many as Merchant Center takes; later ones are left out with a warning
 REQUIRED_COLUMNS = ("id", "title", "price", "image_link")
 
 CatalogFormat = Literal["auto", "merchant", "meta", "shopify", "merchant-xml"]
@@ -35,6 +42,11 @@ class Product:
     exactly as read, by canonical name or, for other columns, by the column's own name.
     ``highlights`` come from the ``product_highlight`` column, split on ``|``, ``;`` or newlines.
     ``extra`` keeps every other column as text.
+    ``additional_images`` are the ``additional_image_link`` images that loaded (at most
+    ``MAX_ADDITIONAL_IMAGES``), validated as ``image`` is; ``images`` is ``image`` and then those.
+    ``sale`` is when ``sale_price`` applies (``sale_price_effective_date``); ``details`` come from
+    ``product_detail``; ``rating`` from ``product_rating`` and ``product_review_count``. ``warnings`` are
+    this row's problems that cost it a value but not the row (a bad additional image, a link that is no URL).
     """
 
     row: int
@@ -53,11 +65,31 @@ class Product:
     vertical: str = ""
     highlights: tuple[str, ...] = ()
     custom_labels: tuple[str, ...] = ("", "", "", "", "")
-    additional_images: tuple[str, ...] = ()
+    additional_images: tuple[ImageAsset, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
     availability: str = ""
     item_group_id: str = ""
     raw: Mapping[str, str] = field(default_factory=dict)
+    material: str = ""
+    details: tuple[Detail, ...] = ()
+    sale: SaleWindow | None = None
+    rating: Rating | None = None
+    warnings: tuple[CatalogError, ...] = field(default=(), compare=False, repr=False)
+
+    @cached_property
+    def images(self) -> tuple[ImageAsset, ...]:
+        """The main image, then the additional ones."""
+        return (self.image, *self.additional_images)
+
+    @property
+    def sale_starts(self) -> dt.datetime | None:
+        """When the sale starts, as the feed wrote it; None without a ``sale_price_effective_date``."""
+        return self.sale.start if self.sale is not None else None
+
+    @property
+    def sale_ends(self) -> dt.datetime | None:
+        """When the sale ends, as the feed wrote it; None without a ``sale_price_effective_date``."""
+        return self.sale.end if self.sale is not None else None
 
     @property
     def discount(self) -> Decimal | None:
@@ -70,7 +102,11 @@ class Product:
         """The value of a canonical or extra column by name, for ``requires`` checks."""
         if name.startswith("custom_label_") and name[-1].isdigit():
             return self.custom_labels[int(name[-1])]
-        aliases = {"id": "sku", "image_link": "image", "product_highlight": "highlights"}
+        aliases = {
+            "id": "sku", "image_link": "image", "product_highlight": "highlights", "additional_image_link": "additional_images",
+            "sale_price_effective_date": "sale", "product_detail": "details", "product_rating": "rating",
+            "product_review_count": "rating",
+        }  # fmt: skip
         if hasattr(self, aliases.get(name, name)):
             return getattr(self, aliases.get(name, name))
         return self.extra.get(name, "")
@@ -120,6 +156,11 @@ class Catalog:
     def name(self) -> str:
         """The catalog's URL, or its path: how messages name it."""
         return self.url or str(self.path)
+
+    @property
+    def warnings(self) -> tuple[CatalogError, ...]:
+        """The good rows' warnings (``Product.warnings``), in row order."""
+        return tuple(warning for product in self.products for warning in product.warnings)
 
     def rows(self) -> list[Product | CatalogError | SkippedRow]:
         """Good, bad and skipped rows together, in file order."""

@@ -4,6 +4,9 @@ An ``image_link`` that is an ``https://``, ``http://`` or ``s3://`` URL is downl
 options' ``fetcher`` (a ``UrlFetcher``); in a catalog that was itself fetched (``base_url``), relative links are
 joined against the catalog's URL, so every image of a remote catalog is remote too. Rows sharing
 an image share one validated asset.
+
+The fields of ``feed`` (additional images, the sale period, details, the rating, the link) are read by
+``generator.planning.catalog.feed``; what costs a row a value but not the row becomes one of its warnings.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from generator.core.errors import AssetError, CatalogError
 from generator.core.urls import is_url, join_url
 from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
+from generator.planning.catalog.feed import feed_fields
 from generator.planning.catalog.model import CatalogOptions, Product
 from generator.planning.catalog.money import Money, parse_money
 from generator.planning.catalog.table import Entry
@@ -49,24 +53,24 @@ class ProductBuilder:
         text = {name: one_line(values.get(name, "")) for name in _ONE_LINE}
         for name, value in (("id", sku), ("title", text["title"]), ("price", values.get("price", "").strip())):
             if not value:
-                raise self._error(entry, name, f"{name} is required and empty")
+                raise self.error(entry, name, f"{name} is required and empty")
         price = self._money(entry, "price")
         sale_price = self._money(entry, "sale_price") if values.get("sale_price", "").strip() else None
         if sale_price is not None:
             if sale_price.currency != price.currency:
                 message = f"sale price currency {sale_price.currency} differs from price currency {price.currency}"
-                raise self._error(entry, "sale_price", message)
+                raise self.error(entry, "sale_price", message)
             if sale_price.amount > price.amount:
-                raise self._error(entry, "sale_price", f"sale price {sale_price} is above the price {price}")
+                raise self.error(entry, "sale_price", f"sale price {sale_price} is above the price {price}")
         link = values.get("image_link", "").strip()
         if not link:
-            raise self._error(entry, "image_link", "image_link is required and empty")
+            raise self.error(entry, "image_link", "image_link is required and empty")
         if self.options.base_url is not None:
             link = join_url(self.options.base_url, link)
         try:
-            image = self._image(link)
+            image = self.image(link)
         except AssetError as exc:
-            raise self._error(entry, "image_link", exc.message, **{**exc.context, "path": link}) from exc
+            raise self.error(entry, "image_link", exc.message, **{**exc.context, "path": link}) from exc
         description = values.get("description", "")
         used = set(entry.columns.values())
         return Product(
@@ -77,7 +81,6 @@ class ProductBuilder:
             sale_price=sale_price,
             image=image,
             description=html_to_text(description) if "description" in entry.html_columns else block(description),
-            link=values.get("link", "").strip(),
             brand=text["brand"],
             product_type=text["product_type"],
             google_product_category=text["google_product_category"],
@@ -88,14 +91,15 @@ class ProductBuilder:
                 one_line(h) for h in _LIST_SEPARATORS.split(values.get("product_highlight", "")) if h.strip()
             ),
             custom_labels=tuple(one_line(values.get(f"custom_label_{i}", "")) for i in range(5)),
-            additional_images=tuple(a.strip() for a in values.get("additional_image_link", "").split(",") if a.strip()),
             extra={name: block(value) for name, value in entry.extra.items() if name not in used},
             availability=text["availability"],
             item_group_id=text["item_group_id"],
             raw={**entry.extra, **values},
+            material=one_line(values.get("material", "")),
+            **feed_fields(self, entry, image, sale_price is not None),
         )
 
-    def _error(self, entry: Entry, column: str, message: str, **context: object) -> CatalogError:
+    def error(self, entry: Entry, column: str, message: str, **context: object) -> CatalogError:
         sku = entry.values.get("id", "").strip() or None
         column = entry.columns.get(column, column)
         return CatalogError(message, file=self.where, row=entry.row, sku=sku, column=column, line=entry.line, **context)
@@ -104,9 +108,9 @@ class ProductBuilder:
         try:
             return parse_money(entry.values.get(column, ""), self.options.default_currency)
         except ValueError as exc:
-            raise self._error(entry, column, str(exc)) from None
+            raise self.error(entry, column, str(exc)) from None
 
-    def _image(self, link: str) -> ImageAsset:
+    def image(self, link: str) -> ImageAsset:
         """The validated image at ``link`` (a path under the roots, or a URL), loaded once per catalog."""
         if is_url(link):
             if link not in self.images:

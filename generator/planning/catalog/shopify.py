@@ -13,7 +13,9 @@ price, its first image by position, the other images as ``additional_image_link`
 options fill ``color`` and ``size``. A ``Variant Compare At Price`` above the variant's price
 is a sale: the price is the compare-at price, the sale price the variant's. ``Body (HTML)``
 becomes plain text. Shopify writes no currency, so one must be given. Products whose ``Status``
-is ``draft`` or ``archived``, or whose ``Published`` is false, are unavailable.
+is ``draft`` or ``archived``, or whose ``Published`` is false, are unavailable. The review metafield
+columns review apps fill (``Rating (product.metafields.reviews.rating)``, its JSON value, and
+``... (product.metafields.reviews.rating_count)``) become ``product_rating`` and ``product_review_count``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ _CANONICAL = {
     "type": "product_type",
     "category": "google_product_category",
 }
+# Review apps write a product's rating to Shopify's standard review metafields, which the export names so.
+_RATING_COLUMNS = {
+    "product_rating": "(product.metafields.reviews.rating)",
+    "product_review_count": "(product.metafields.reviews.rating_count)",
+}
 _VARIANT_KEYS = ("sku", "price", "compare_at", "option1_value", "option2_value", "option3_value")
 _UNPUBLISHED = frozenset({"false", "no", "0"})
 _UNAVAILABLE_STATUS = frozenset({"draft", "archived"})
@@ -60,6 +67,12 @@ def shopify_entries(
         CatalogError: no currency is given, or a column Shopify always writes is missing.
     """
     names = _resolve(table.columns)
+    ratings = {
+        canonical: name
+        for canonical, suffix in _RATING_COLUMNS.items()
+        for name in table.columns
+        if name.strip().lower().endswith(suffix)
+    }
     missing = [
         label
         for key, label in (("handle", "Handle"), ("title", "Title"), ("price", "Variant Price"))
@@ -83,13 +96,15 @@ def shopify_entries(
     entries: list[Entry] = []
     for handle, records in groups.items():
         try:
-            entries += _product(handle, records, names, options, where)
+            entries += _product(handle, records, names, options, where, ratings)
         except CatalogError as exc:
             errors.append(exc)
     used = set(names.values())
     canonical = ["id", "title", "description", "price", "image_link", "additional_image_link"]
     canonical += [_CANONICAL[key] for key in ("vendor", "type", "category") if key in names]
     canonical += ["sale_price"] * ("compare_at" in names) + ["color", "size"] * ("option1_name" in names)
+    canonical += list(ratings)
+    used |= set(ratings.values())
     everything: list[Entry | CatalogError] = [*entries, *errors]
     in_order = sorted(everything, key=row_of)
     return in_order, (*canonical, *(name for name in table.columns if name and name not in used))
@@ -107,7 +122,12 @@ def _resolve(columns: tuple[str, ...]) -> dict[str, str]:
 
 
 def _product(
-    handle: str, records: list[Record], names: Mapping[str, str], options: CatalogOptions, where: Path | str
+    handle: str,
+    records: list[Record],
+    names: Mapping[str, str],
+    options: CatalogOptions,
+    where: Path | str,
+    ratings: Mapping[str, str],
 ) -> list[Entry]:
     def get(record: Record, key: str) -> str:
         return record.values.get(names[key], "").strip() if key in names else ""
@@ -137,13 +157,15 @@ def _product(
         else None
     )
     option_names = [get(product, f"option{n}_name") for n in (1, 2, 3)]
-    used = set(names.values())
+    used = set(names.values()) | set(ratings.values())
     entries = []
     for variant in variants if options.variants else variants[:1]:
         values: dict[str, str] = {
             _CANONICAL[key]: product.values.get(names[key], "") for key in _CANONICAL if key in names
         }
         columns = {canonical: names[key] for key, canonical in _CANONICAL.items() if key in names}
+        values |= {canonical: product.values.get(name, "") for canonical, name in ratings.items()}
+        columns |= ratings
         chosen = [get(variant, f"option{n}_value") for n in (1, 2, 3)]
         shown = [value for value in chosen if value and value != _NO_OPTION]
         for name, value in zip(option_names, chosen):

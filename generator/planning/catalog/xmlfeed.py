@@ -8,9 +8,10 @@ declaration, before anything is expanded or opened.
 Each item is one record. Its ``g:`` elements give columns by their local name (``g:price`` ->
 ``price``); the plain ``title``, ``link`` and ``description`` of RSS, and Atom's ``title``,
 ``link href``, ``summary`` and ``content``, fill the same columns when no ``g:`` element does.
-Repeated elements are joined: ``additional_image_link`` with commas, ``product_highlight`` with
-line breaks, others with ", ". Elements nested deeper (``g:shipping``) and other namespaces
-are ignored. An item's row is its number in the feed (the first item is row 1); errors also
+Repeated elements are joined: ``additional_image_link`` with commas, ``product_highlight`` and
+``product_detail`` with line breaks, others with ", ". A ``g:product_detail`` is written
+``section:attribute:value`` from its ``g:section_name``, ``g:attribute_name`` and ``g:attribute_value``;
+other elements nested deeper (``g:shipping``) and other namespaces are ignored. An item's row is its number in the feed (the first item is row 1); errors also
 give the line it starts on.
 """
 
@@ -39,7 +40,8 @@ _PLAIN = {
     "summary": "description",
     "content": "description",
 }
-_JOINERS = {"additional_image_link": ",", "product_highlight": "\n"}
+_JOINERS = {"additional_image_link": ",", "product_highlight": "\n", "product_detail": "\n"}
+_DETAIL_PARTS = ("section_name", "attribute_name", "attribute_value")
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -117,6 +119,7 @@ class _FeedHandler(ContentHandler):
         self._plain: defaultdict[str, list[str]] = defaultdict(list)
         self._current: tuple[str, bool] | None = None  # (column, from the g: namespace)
         self._text: list[str] = []
+        self._detail: dict[str, str] | None = None  # the parts of the g:product_detail being read
 
     def setDocumentLocator(self, locator: Any) -> None:
         self._locator = locator
@@ -136,9 +139,12 @@ class _FeedHandler(ContentHandler):
             self._item_line = self._locator.getLineNumber()
         elif self._item_depth is not None and self._depth > self._item_depth + 1:
             self._current = None  # an element with children (g:shipping) is not a column
+            if self._detail is not None and self._depth == self._item_depth + 2 and namespace == GOOGLE_NS:
+                self._current, self._text = (local, True), []
         elif self._item_depth is not None and self._depth == self._item_depth + 1:
             if namespace == GOOGLE_NS:
                 self._current = (local, True)
+                self._detail = {} if local == "product_detail" else None
             elif namespace in (None, ATOM_NS) and local in _PLAIN:
                 self._current = (_PLAIN[local], False)
                 href = attrs.get((None, "href"))
@@ -152,7 +158,15 @@ class _FeedHandler(ContentHandler):
             self._text.append(content)
 
     def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
-        if self._item_depth is not None and self._depth == self._item_depth + 1 and self._current is not None:
+        if self._detail is not None and self._item_depth is not None and self._depth == self._item_depth + 2:
+            if self._current is not None and self._current[0] in _DETAIL_PARTS:
+                self._detail[self._current[0]] = " ".join("".join(self._text).split())
+            self._current = None
+        elif self._detail is not None and self._item_depth is not None and self._depth == self._item_depth + 1:
+            written = ":".join(self._detail.get(part, "") for part in _DETAIL_PARTS) if self._detail else None
+            self._fields["product_detail"].append(written if written is not None else "".join(self._text).strip())
+            self._detail, self._current = None, None
+        elif self._item_depth is not None and self._depth == self._item_depth + 1 and self._current is not None:
             column, google = self._current
             (self._fields if google else self._plain)[column].append("".join(self._text).strip())
             self._current = None

@@ -7,6 +7,7 @@ the overflow policy, shortened) here, and every reference is resolved to a conte
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import stat
@@ -24,6 +25,8 @@ from generator.planning.catalog import Product
 from generator.planning.plan.camera import camera_move
 from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
+from generator.planning.plan.pictures import chosen_picture
+from generator.planning.plan.sales import on_date
 from generator.planning.plan.transitions import transition
 from generator.planning.plan.types import (
     PLAN_VERSION,
@@ -42,10 +45,10 @@ from generator.planning.templates.template import keyed
 from generator.planning.textfit import FittedText, fit_or_shorten, fit_text
 
 
-def compile_plan(
-    template: Template, product: Product, aspect: str, templates_root: Path, voices: Voices | None = None
-) -> ShotPlan:
-    """Apply ``template`` to ``product`` for ``aspect``; ``voices`` speaks its voice lines.
+def compile_plan(template: Template, product: Product, aspect: str, templates_root: Path, voices: Voices | None = None,
+                 today: dt.date | None = None) -> ShotPlan:  # fmt: skip
+    """Apply ``template`` to ``product`` for ``aspect``; ``voices`` speaks its voice lines; ``today`` is the
+    render date (templates read it as ``today``; a sale that does not run then is no sale, ``plan.sales``).
 
     Raises:
         TemplateError: an expression failed on this product, or text cannot fit (names file and line).
@@ -58,10 +61,11 @@ def compile_plan(
         raise PlanError(
             f"template {spec.id} does not declare aspect {aspect} (declares {', '.join(spec.canvas.aspects)})"
         )
+    product = on_date(product, today)
     missing = [name for name in spec.requires if not product.field_value(name)]
     if missing:
         raise PlanError(f"template {spec.id} requires {', '.join(missing)}, empty for this product", field=missing[0])
-    return _PlanBuilder(template, product, aspect, templates_root, voices).build()
+    return _PlanBuilder(template, product, aspect, templates_root, voices, today).build()
 
 
 def box_pixels(box: BoxSpec, area: str, aspect: Aspect) -> Rect:
@@ -106,8 +110,9 @@ def _template_file_sha256(path: Path, mtime_ns: int) -> str:
 
 class _PlanBuilder:
     def __init__(
-        self, template: Template, product: Product, aspect: Aspect, templates_root: Path, voices: Voices | None
-    ) -> None:
+        self, template: Template, product: Product, aspect: Aspect, templates_root: Path, voices: Voices | None,
+        today: dt.date | None = None,
+    ) -> None:  # fmt: skip
         self.template = template
         self.speaking = speaking_for(template, voices)
         self.spec = template.spec
@@ -117,11 +122,12 @@ class _PlanBuilder:
         self.fps = self.spec.canvas.fps
         self.roots = [AssetRoot("templates", templates_root)]
         self.lang = self.spec.locale.replace("-", "_")
+        self.base: dict[str, Any] = {"product": product} | ({"today": today} if today is not None else {})
 
     def build(self) -> ShotPlan:
         shots: list[PlannedShot] = []
         start = 0
-        base = {"product": self.product}
+        base = self.base
         for index, shot in enumerate(self.spec.shots):
             path: tuple[str | int, ...] = ("shots", index)
             if shot.when is not None and not self.template.evaluate(shot.when, (*path, "when"), base):
@@ -180,18 +186,20 @@ class _PlanBuilder:
         """
         shot = self.spec.shots[index]
         mascot = self._mascot if shot.mascot is not None else None
-        key = self._shot_key(index, shot_id, first, variables, mascot)
+        picture = chosen_picture(self.template, index, self.product, variables) if shot.product is not None else None
+        key = self._shot_key(index, shot_id, first, variables, mascot, picture)
         planned: PlannedShot | None = self.template.recall(key) if key is not None else None
         if planned is None:
-            planned = self._compile_shot(index, shot_id, variables, first, mascot)
+            planned = self._compile_shot(index, shot_id, variables, first, mascot, picture)
             if key is not None:
                 self.template.remember(key, planned)
         seed = stable_seed(self.spec.id, self.spec.version, shot_id, self.product.sku)
         return planned.model_copy(update={"start": start, "seed": seed})
 
     def _shot_key(
-        self, index: int, shot_id: str, first: bool, variables: dict[str, Any], mascot: ImageAsset | None
-    ) -> tuple[object, ...] | None:
+        self, index: int, shot_id: str, first: bool, variables: dict[str, Any], mascot: ImageAsset | None,
+        picture: ImageAsset | None,
+    ) -> tuple[object, ...] | None:  # fmt: skip
         """Everything shot ``index`` depends on besides the template, or None when its texts may read any field."""
         reads = self.template.product_reads(index)
         if reads is None:
@@ -200,20 +208,21 @@ class _PlanBuilder:
             "shot", self.aspect, index, shot_id, first,
             tuple(keyed(getattr(self.product, name, None)) for name in reads),
             tuple((name, keyed(value)) for name, value in variables.items() if name != "product"),
-            _image_key(self.product.image) if self.spec.shots[index].product is not None else None,
+            _image_key(picture) if picture is not None else None,
             _image_key(mascot) if mascot is not None else None,
         )  # fmt: skip
 
     def _compile_shot(
-        self, index: int, shot_id: str, variables: dict[str, Any], first: bool, mascot: ImageAsset | None
-    ) -> PlannedShot:
+        self, index: int, shot_id: str, variables: dict[str, Any], first: bool, mascot: ImageAsset | None,
+        picture: ImageAsset | None,
+    ) -> PlannedShot:  # fmt: skip
         shot = self.spec.shots[index]
         path: tuple[str | int, ...] = ("shots", index)
         palette = shot.background.palette or self.spec.palette.background
         line, frames = self._line(index, variables)
         layers: list[ImagePlacement | TextPlacement] = []
-        if shot.product is not None:
-            layers.append(self._image("product", shot.product, self.product.image, (*path, "product"), frames))
+        if shot.product is not None and picture is not None:
+            layers.append(self._image("product", shot.product, picture, (*path, "product"), frames))
         if shot.mascot is not None and mascot is not None:
             layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), frames))
         for j, text_layer in enumerate(shot.text):

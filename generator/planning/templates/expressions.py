@@ -1,4 +1,5 @@
-"""The sandbox template expressions run in, with adgen's filters (``money``, ``percent``, ``truncate``)."""
+"""The sandbox template expressions run in, with adgen's filters (``money``, ``percent``, ``truncate``, and
+the feed's ``ends``, ``days_left`` and ``stars``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from babel.numbers import format_currency, format_percent
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.planning.catalog import Money
+from generator.planning.templates.feedfilters import feed_filters
 
 
 def make_environment(locale: str) -> SandboxedEnvironment:
@@ -41,5 +43,5 @@ def make_environment(locale: str) -> SandboxedEnvironment:
             cut = cut[: cut.rfind(" ")]
         return cut.rstrip() + end
 
-    env.filters.update(money=money, percent=percent, truncate=truncate)
+    env.filters.update(money=money, percent=percent, truncate=truncate, **feed_filters(locale))
     return env

@@ -158,6 +158,14 @@ class ProductLayer(_Layer):
     scale: float = Field(1.0, gt=0.0, le=1.0)
     enter: Entrance = "pop"
     shadow: bool = True
+    image: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "Which of the product's images to show: a Jinja expression giving one of product.images (the main image, "
+            "then the feed's additional images), such as 'product.images[1]' or an each item. Default: the main image."
+        ),
+    )
 
 
 class MascotLayer(_Layer):
@@ -302,6 +310,14 @@ class TemplateSpec(_Spec):
         ),
     )
     requires: tuple[str, ...] = ()
+    optional: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Catalog columns the template reads when a row has them and does without otherwise (rating, "
+            "additional_image_link, sale_price_effective_date, product_detail, material, ...); a shot that needs one "
+            "says so in its when. Lint warns of such a field read but neither required nor declared here. Default: none."
+        ),
+    )
     canvas: Canvas = Canvas()
     palette: Palette = Palette()
     styles: dict[str, TextStyle] = {}

@@ -102,13 +102,14 @@ class Template:
             raise self._expression_error(exc, path) from exc
 
     def evaluate(self, expression: str, path: tuple[str | int, ...], variables: Mapping[str, Any]) -> Any:
-        """Evaluate a Jinja expression field (``when``, ``each``). An expression of the product alone
-        that names its fields is evaluated once per template for the values of those fields."""
+        """Evaluate a Jinja expression field (``when``, ``each``). An expression of the product (and the render
+        date) alone that names its fields is evaluated once per template for the values of those fields."""
         key: tuple[object, ...] | None = None
-        if variables.keys() == {"product"}:
+        if variables.keys() <= {"product", "today"}:
             reads = self._reads(("reads", expression), (f"{{{{ {expression} }}}}",))
             if reads is not None:
-                key = ("value", expression, tuple(keyed(getattr(variables["product"], name, None)) for name in reads))
+                values = tuple(keyed(getattr(variables["product"], name, None)) for name in reads)
+                key = ("value", expression, variables.get("today"), values)
                 if key in self.memo:
                     self.memo.move_to_end(key)
                     return self.memo[key]
