@@ -116,6 +116,7 @@ def batch_options(
     options = RunOptions(
         aspects=batch.spec.aspects, renderer=renderer, encode=encode, keyframe_cache=keyframe_cache,
         templates_root=templates_root, catalog=catalog, fallback_template=batch.spec.fallback_template,
+        brand_kit=batch.path.parent / batch.spec.brand_kit if batch.spec.brand_kit else None,
     )  # fmt: skip
     return path, options
 

@@ -12,6 +12,7 @@ import click
 
 from generator.core.errors import ConfigError
 from generator.orchestration.cli.common import (
+    brand_kit_option,
     catalog_location,
     guard,
     log,
@@ -48,9 +49,10 @@ from generator.planning.templates import template_schema
 @click.option(
     "--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout."
 )
+@brand_kit_option
 def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
          currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None,
-         fallback_template: str | None, out: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
+         fallback_template: str | None, out: Path | None, reading: dict[str, Any], brand_kit: Path | None) -> None:  # fmt: skip
     """Print one canonical plan JSON per line for each row of CATALOG (a file or URL; no rendering).
 
     Rows only the fallback template takes are reported as warnings."""
@@ -60,7 +62,7 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
         path, catalog_options = open_catalog(catalog, columns, currency, max_pixels, fetch, reading)
         options = RunOptions(
             template_id=template_id, fallback_template=fallback_template, aspects=parse_aspects(aspect),  # type: ignore[arg-type]
-            limit=limit, templates_root=templates_root, catalog=catalog_options,
+            limit=limit, templates_root=templates_root, catalog=catalog_options, brand_kit=brand_kit,
         )  # fmt: skip
         templates = load_templates(options)
         loaded = stream_catalog(path, options.catalog)  # planned as it is read: memory stays flat
@@ -103,19 +105,21 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
 @click.option("--currency", help="ISO 4217 currency for prices written without one.")
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
+@brand_kit_option
 @with_reading_arguments
 def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, out: Path, columns: Path | None,
-            currency: str | None, templates_root: Path | None, reading: dict[str, Any]) -> None:  # fmt: skip
+            currency: str | None, templates_root: Path | None, reading: dict[str, Any], brand_kit: Path | None) -> None:  # fmt: skip
     """Storyboard PNG and low-resolution draft MP4 of TEMPLATE for one catalog row, in seconds."""
     from generator.core.images import AssetResolver
     from generator.orchestration.stores.speech import voices
     from generator.planning.plan.compile import compile_plan
     from generator.planning.templates import load_template
+    from generator.planning.templates.brand import kit_root
     from render.preview import render_preview
 
     def work() -> int:
         started = time.monotonic()
-        loaded_template = load_template(template)
+        loaded_template = load_template(template, brand_kit=brand_kit)
         root = templates_root or template.parent.parent
         fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
         path, options = open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
@@ -134,9 +138,10 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
         declared = loaded_template.spec.canvas.aspects
         chosen = parse_aspects(aspect)
         aspects = declared if chosen == "all" else (chosen or declared[:1])
-        assets = AssetResolver({"catalog": path.parent, "templates": root}, options.fetcher)
+        assets = AssetResolver({"catalog": path.parent, "templates": root, **kit_root(brand_kit)}, options.fetcher)
         for name in aspects:
-            plan = settle_legibility(compile_plan(loaded_template, product, name, root, voices()), product, root)
+            planned = compile_plan(loaded_template, product, name, root, voices())
+            plan = settle_legibility(planned, product, root, brand_kit)
             stem = f"{loaded_template.id}-{safe_name(product.sku)}-{name.replace(':', 'x')}"
             result = render_preview(plan, assets, out, stem)
             click.echo(f"{result.storyboard}\n{result.video}")
@@ -195,9 +200,10 @@ def list_templates(templates_root: Path) -> None:
     metavar="ID",
     help="With --catalog: the template for rows no rule routes, as adgen run's (default: the general vertical's).",
 )
+@brand_kit_option
 @with_reading_arguments
 def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None,
-         fallback_template: str | None, reading: dict[str, Any]) -> None:  # fmt: skip
+         fallback_template: str | None, reading: dict[str, Any], brand_kit: Path | None) -> None:  # fmt: skip
     """Check TEMPLATE and print each problem as file:line:column: severity: message.
 
     With --catalog, also warns of each row that no template but the fallback takes.
@@ -216,7 +222,13 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
             path, options = open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
             loaded = load_catalog(path, options)
         findings = lint_template(
-            template, loaded, templates_root, legibility=legibility, fallback=fallback_template, voices=voices()
+            template,
+            loaded,
+            templates_root,
+            legibility=legibility,
+            fallback=fallback_template,
+            voices=voices(),
+            brand_kit=brand_kit,
         )
         for finding in findings:
             click.echo(str(finding))

@@ -48,6 +48,7 @@ from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ShotPlan
 from generator.planning.routing import Route, RoutedBy, fallback_template, fallback_warning, route
 from generator.planning.templates import Template, discover_templates
+from generator.planning.templates.brand import kit_root
 from render.backends import Renderer, RendererSettings
 from render.encode import EncodeSettings
 
@@ -80,6 +81,7 @@ class RunOptions:
     presign: int | None = None
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
+    brand_kit: Path | None = None  # a kit file replacing every template's own (``--brand-kit``)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
     """
     if not options.templates_root.is_dir():
         raise ConfigError("templates folder not found", path=options.templates_root)
-    templates, errors = discover_templates(options.templates_root)
+    templates, errors = discover_templates(options.templates_root, options.brand_kit)
     for error in errors:
         log.warning("skipping broken template: %s", error)
     for asked in (options.template_id, options.fallback_template):
@@ -181,17 +183,18 @@ def plan_rows(
                     error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
-            yield PlannedRow(item, template, settle_legibility(plan, item, options.templates_root), chosen.rule)
+            settled = settle_legibility(plan, item, options.templates_root, options.brand_kit)
+            yield PlannedRow(item, template, settled, chosen.rule)
 
 
-def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) -> ShotPlan:
+def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path, kit: Path | None = None) -> ShotPlan:
     """``plan`` with the remedy of each ``auto`` text that lacks contrast on the draft backgrounds
     recorded in it; a model's keyframes are measured again when the video is rendered."""
     if not plan.auto_legibility:
         return plan
     from render.legibility_draft import image_source, remedy_on_draft  # composites frames: loaded only when asked
 
-    return remedy_on_draft(plan, image_source((product.image,), templates_root))
+    return remedy_on_draft(plan, image_source((product.image,), templates_root, kit and kit.resolve().parent))
 
 
 def _choose_template(
@@ -223,7 +226,7 @@ def run_batch(
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
-    roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
+    roots = {"catalog": catalog_path.parent, "templates": options.templates_root, **kit_root(options.brand_kit)}
     results: dict[int, RowResult] = {}
     workers: dict[str, float] = {}  # each rendering process's peak memory (MB)
     with contextlib.ExitStack() as stack:

@@ -240,6 +240,9 @@ class BatchSpec(_Spec):
     notify: tuple[Notify, ...] = ()
     limits: Limits = Limits()
     executor: ExecutorBlock = ExecutorBlock()
+    brand_kit: str | None = Field(
+        None, min_length=1, description="Brand kit file (relative to the spec) replacing every template's own kit."
+    )
 
     @field_validator("out")
     @classmethod
