@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.errors import TemplateError
-from generator.core.fonts import font_family, use_font_folder
+from generator.core.fonts import find_font, font_family, use_font_folder
 from generator.planning.templates.schema import validate
 from generator.planning.templates.source import Lines, parse_yaml
 from generator.planning.templates.spec import DEFAULT_STYLES, BrandKit
@@ -113,6 +113,14 @@ def read_kit(path: Path) -> Kit:
             raise kit.error(str(exc), ("fonts", index)) from exc
     if spec.fonts:
         use_font_folder(kit.folder)
+    family = kit.family
+    if family is not None:
+        try:
+            for weight in ("regular", "bold"):  # the built-in headline, price, badge and cta styles are bold
+                find_font(family, weight)
+        except LookupError:
+            raise kit.error(f"the kit has no {weight} font of family {family!r}: add its file to fonts",
+                            ("fonts",) if spec.fonts else ("font",)) from None  # fmt: skip
     return kit
 
 
