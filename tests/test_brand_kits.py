@@ -1,0 +1,162 @@
+"""Brand kits: one brand-neutral template rendered for two brands, the precedence of kit and template, and kit errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generator.core.errors import TemplateError
+from generator.orchestration.runs.jobs import RenderJob, make_job
+from generator.planning.lint import lint_template, sample_product
+from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.types import ImagePlacement, ShotPlan, TextPlacement
+from generator.planning.templates import load_template
+from render.backends import RendererSettings
+from render.encode import EncodeSettings
+from tests.conftest import DRAFT_LEGIBILITY
+from tests.kits import TEMPLATE, kit_font, make_kit, png_logo, run, svg_logo, write_catalog, write_templates
+from tests.media import decode_frame
+
+
+def _hero(plan: ShotPlan) -> tuple[ImagePlacement, TextPlacement]:
+    shot = plan.shots[0]
+    (logo,) = [layer for layer in shot.layers if isinstance(layer, ImagePlacement)]
+    (text,) = [layer for layer in shot.layers if isinstance(layer, TextPlacement)]
+    return logo, text
+
+
+def _plate_colour(frame: np.ndarray, text: TextPlacement) -> np.ndarray:
+    """The median colour of the plate's band above the glyphs, across the middle of the text box."""
+    x, y, w, h = text.box
+    top = y + (h - text.font_size) / 2  # one line, centred in its box
+    row = round(top - 0.11 * text.font_size)  # between the plate's top edge and the glyphs
+    return np.median(frame[row - 1 : row + 2, round(x + 0.4 * w) : round(x + 0.6 * w)].reshape(-1, 3), axis=0)
+
+
+def _ink(frame: np.ndarray, text: TextPlacement) -> np.ndarray:
+    """Where the white glyphs are inside the text's box."""
+    x, y, w, h = (round(v) for v in text.box)
+    return frame[y : y + h, x : x + w].min(axis=2) > 200
+
+
+def test_one_template_renders_two_brands_in_their_colours_logos_and_fonts(tmp_path: Path) -> None:
+    blue, red = tmp_path / "blue", tmp_path / "red"
+    kits = {
+        "blue": make_kit(blue, primary="#1E88E5", font=kit_font("DejaVu Sans", "Kit Blue Sans", blue),
+                         logo=svg_logo(blue / "logo.svg", "#1E88E5")),
+        "red": make_kit(red, primary="#C62828", font=kit_font("Noto Sans", "Kit Red Sans", red),
+                        logo=png_logo(red / "logo.png", (198, 40, 40))),
+    }  # fmt: skip
+    catalog, templates = write_catalog(tmp_path / "feed"), write_templates(tmp_path / "templates")
+    seen = {}
+    for name, kit in kits.items():
+        line = run(catalog, templates, kit, tmp_path / f"out-{name}")
+        plan = RenderJob.from_json(Path(str(line["job"])).read_text(encoding="utf-8"), "job").plan
+        logo, text = _hero(plan)
+        frame = decode_frame(Path(str(line["video"])), plan.shots[0].frames - 1)
+        seen[name] = (plan, logo, text, frame)
+    for name, primary in (("blue", (0x1E, 0x88, 0xE5)), ("red", (0xC6, 0x28, 0x28))):
+        plan, logo, text, frame = seen[name]
+        assert text.plate == "#{:02X}{:02X}{:02X}".format(*primary)
+        assert np.abs(_plate_colour(frame, text) - primary).max() <= 12  # the kit's primary, as decoded
+        lx, ly, lw, lh = logo.box
+        centre = frame[
+            round(ly + lh / 2) - 2 : round(ly + lh / 2) + 3, round(lx + lw * 0.75) - 2 : round(lx + lw * 0.75) + 3
+        ]
+        assert np.abs(np.median(centre.reshape(-1, 3), axis=0) - primary).max() <= 12  # each logo's own colour
+    assert seen["blue"][1].ref.source == "brand:logo.svg" and seen["blue"][1].ref.raster is not None
+    assert seen["red"][1].ref.source == "brand:logo.png" and seen["red"][1].ref.raster is None
+    blue_text, red_text = seen["blue"][2], seen["red"][2]
+    assert blue_text.fonts[0] == "Kit Blue Sans" and red_text.fonts[0] == "Kit Red Sans"
+    assert blue_text.text == red_text.text == "Shop now"
+    blue_ink, red_ink = _ink(seen["blue"][3], blue_text), _ink(seen["red"][3], red_text)
+    assert blue_ink.shape == red_ink.shape and blue_ink.sum() > 500 and red_ink.sum() > 500
+    assert (blue_ink != red_ink).mean() > 0.01  # the same words in other glyphs
+
+
+def test_changing_a_kit_font_file_changes_the_output_key(tmp_path: Path) -> None:
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Keyed Sans", folder)
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=svg_logo(folder / "logo.svg", "#1E88E5"))
+    root = write_templates(tmp_path / "templates")
+    plan = compile_plan(load_template(root / "test" / "branded.yaml", brand_kit=kit), sample_product(), "1:1", root)
+
+    def key() -> str:
+        return make_job(plan, RendererSettings(), "draft-1", EncodeSettings(preset="ultrafast"), {}).key
+
+    before = key()
+    assert key() == before
+    bold = folder / font.name.replace("Regular", "Bold")
+    bold.write_bytes(bold.read_bytes() + b"\0\0\0\0")  # still a font, other bytes
+    assert key() != before
+
+
+def test_a_template_hex_colour_wins_and_a_kit_colour_name_is_the_kits(tmp_path: Path) -> None:
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Named Sans", folder)
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=svg_logo(folder / "logo.svg", "#1E88E5"))
+    text = TEMPLATE.replace(
+        "shots:",
+        'palette: {accent: "#00FF00"}\nstyles:\n  cta: {plate: primary, color: "#FAFAFA", font: DejaVu Sans}\nshots:',
+    )
+    root = write_templates(tmp_path / "templates", text)
+    template = load_template(root / "test" / "branded.yaml", brand_kit=kit)
+    assert template.spec.palette.accent == "#00FF00"  # written in the template
+    assert template.spec.palette.background == ("#1B1B1F", "#26262C")  # not written: the kit's
+    assert template.spec.palette.text == "#FFFFFF"
+    cta = template.styles["cta"]
+    assert (cta.plate, cta.color, cta.font) == ("#1E88E5", "#FAFAFA", "DejaVu Sans")
+    assert template.styles["headline"].font == "Kit Named Sans"  # a built-in style in the kit's family
+    assert template.styles["headline"].weight == "bold"
+
+
+def test_a_colour_the_kit_lacks_is_an_error_at_the_template_line(tmp_path: Path) -> None:
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Lacks Sans", folder)
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=svg_logo(folder / "logo.svg", "#1E88E5"))
+    root = write_templates(tmp_path / "templates", TEMPLATE.replace("shots:", "palette: {accent: tertiary}\nshots:"))
+    with pytest.raises(TemplateError) as caught:
+        load_template(root / "test" / "branded.yaml", brand_kit=kit)
+    assert caught.value.context["line"] == 6 and caught.value.context["field"] == "palette.accent"
+    assert "'tertiary'" in caught.value.message and "primary" in caught.value.message
+
+
+def test_a_kit_file_outside_its_folder_is_refused_at_the_kit_line(tmp_path: Path) -> None:
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Escape Sans", folder)
+    svg_logo(tmp_path / "elsewhere.svg", "#1E88E5")
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=folder / "x.svg")
+    kit.write_text(kit.read_text().replace("logo: x.svg", "logo: ../elsewhere.svg"))
+    root = write_templates(tmp_path / "templates")
+    with pytest.raises(TemplateError) as caught:
+        load_template(root / "test" / "branded.yaml", brand_kit=kit)
+    assert caught.value.context["file"] == kit.resolve() and caught.value.context["line"] == 2
+    assert "outside the brand kit's folder" in caught.value.message
+
+
+def test_lint_names_the_kit_line_of_a_text_colour_without_contrast(tmp_path: Path) -> None:
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Pale Sans", folder)
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=svg_logo(folder / "logo.svg", "#1E88E5"))
+    kit.write_text(kit.read_text().replace('text: "#FFFFFF"', 'text: "#2A2A30"'))
+    root = write_templates(tmp_path / "templates")
+    findings = lint_template(root / "test" / "branded.yaml", legibility=DRAFT_LEGIBILITY, brand_kit=kit)
+    at_kit = [f for f in findings if f.file == kit.resolve()]
+    assert [(f.line, f.severity) for f in at_kit] == [(5, "error"), (5, "error")]  # on background and background-2
+    assert "contrast" in at_kit[0].message
+
+
+def test_brand_variables_and_the_kit_cta_reach_texts(tmp_path: Path) -> None:
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Words Sans", folder)
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=svg_logo(folder / "logo.svg", "#1E88E5"), cta="Get yours")
+    root = write_templates(
+        tmp_path / "templates", TEMPLATE.replace("{{ brand.cta }}", "{{ brand.name }}: {{ brand.cta }}")
+    )
+    template = load_template(root / "test" / "branded.yaml", brand_kit=kit)
+    plan = compile_plan(template, dataclasses.replace(sample_product(), link=""), "1:1", root)
+    assert _hero(plan)[1].text == "kit: Get yours"
+    assert [getattr(layer, "text", None) for layer in plan.shots[-1].layers][1] == "Get yours"
