@@ -160,3 +160,24 @@ def test_brand_variables_and_the_kit_cta_reach_texts(tmp_path: Path) -> None:
     plan = compile_plan(template, dataclasses.replace(sample_product(), link=""), "1:1", root)
     assert _hero(plan)[1].text == "kit: Get yours"
     assert [getattr(layer, "text", None) for layer in plan.shots[-1].layers][1] == "Get yours"
+
+
+def test_the_shipped_templates_plan_with_the_example_kit_and_keep_the_house_kits_mascot() -> None:
+    from generator.orchestration.stores.speech import voices
+    from generator.planning.templates import discover_templates
+    from tests.conftest import REPO
+
+    root = REPO / "templates"
+    kit = root / "kits" / "example-brand.yaml"
+    found, errors = discover_templates(root, kit)
+    assert errors == [] and len(found) >= 6
+    speaking = voices()
+    for template in found.values():
+        assert template.kit is not None and template.kit.spec.name == "Example Brand"
+        assert template.spec.mascot is not None  # not in the example kit: the house kit's, beneath it
+        plan = compile_plan(template, sample_product(), template.spec.canvas.aspects[0], root, speaking)
+        assert plan.frames > 0
+    findings = lint_template(
+        root / "general" / "showcase.yaml", legibility=DRAFT_LEGIBILITY, voices=speaking, brand_kit=kit
+    )
+    assert [str(f) for f in findings if f.severity == "error"] == []

@@ -32,6 +32,7 @@ OFFERED: tuple[tuple[str, ...], ...] = (
     ("shots", EACH, "max_duration"),
     *(("captions", name) for name in ("enabled", "style", "position", "words", "highlight")),
     ("loudness",),
+    *(("end_card", name) for name in ("duration", "cta", "layout", "qr")),
 )
 
 

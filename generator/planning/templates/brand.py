@@ -50,15 +50,16 @@ class Kit:
         line, column = self.lines.get(field, (None, None))
         return TemplateError(message, file=self.path, line=line, column=column, field=".".join(map(str, field)))
 
-    def file(self, ref: str, field: tuple[str | int, ...]) -> Path:
-        """The kit's file ``ref``, relative to the kit and inside its folder.
+    def file(self, ref: str, field: tuple[str | int, ...], root: Path | None = None) -> Path:
+        """The kit's file ``ref``, relative to the kit and inside ``root`` (None: the kit's folder).
 
         Raises:
-            TemplateError: the path leaves the kit's folder or names no file (at the kit's line).
+            TemplateError: the path leaves ``root`` or names no file (at the kit's line).
         """
         path = (self.folder / ref).resolve()
-        if not path.is_relative_to(self.folder):
-            raise self.error(f"{ref!r} is outside the brand kit's folder; keep the kit's files beside it", field)
+        if not path.is_relative_to(root or self.folder):
+            where = "the brand kit's folder; keep the kit's files beside it" if root is None else "the templates folder"
+            raise self.error(f"{ref!r} is outside {where}", field)
         if not path.is_file():
             raise self.error(f"file not found: {ref}", field)
         return path
@@ -69,6 +70,13 @@ class Kit:
 
 
 NO_BRAND: dict[str, Any] = {"name": "", "cta": "", "colors": {}}
+
+
+def layered(own: BrandKit, given: BrandKit) -> BrandKit:
+    """The template's own kit with a run-time kit over it: each field the run-time kit writes replaces the
+    template kit's, and its styles replace the template kit's of the same name."""
+    fields = {name: getattr(given, name) for name in given.model_fields_set if name != "styles"}
+    return own.model_copy(update={**fields, "styles": {**own.styles, **given.styles}})
 
 
 def kit_root(kit_file: Path | None) -> dict[str, Path]:
@@ -82,8 +90,9 @@ def use_kit_fonts(roots: Mapping[str, Path]) -> None:
         use_font_folder(Path(roots[KIT_ROOT]))
 
 
-def read_kit(path: Path) -> Kit:
-    """The kit file ``path``; its files are checked to lie in its folder, and its fonts are made available.
+def read_kit(path: Path, root: Path | None = None) -> Kit:
+    """The kit file ``path``; its files are checked to lie in ``root`` (None: its folder), and its fonts are
+    made available.
 
     Raises:
         TemplateError: unreadable, invalid, or naming a file outside its folder (at the kit's line).
@@ -100,12 +109,12 @@ def read_kit(path: Path) -> Kit:
         if style.min_size > style.size:
             raise kit.error(f"min_size {style.min_size} is above size {style.size}", ("styles", name, "min_size"))
     if spec.logo is not None:
-        kit.file(spec.logo, ("logo",))
+        kit.file(spec.logo, ("logo",), root)
         if Path(spec.logo).suffix.lower() not in (".png", ".svg"):
             raise kit.error("a logo is a .png or .svg file", ("logo",))
     for name in ("mascot", "music"):
         if (media := getattr(spec, name)) is not None:
-            kit.file(media.ref, (name, "ref"))
+            kit.file(media.ref, (name, "ref"), root)
     for index, ref in enumerate(spec.fonts):
         try:
             font_family(kit.file(ref, ("fonts", index)))

@@ -26,7 +26,7 @@ def load_brand_kit(ref: str, template_path: Path, template_lines: Lines) -> Kit:
         raise TemplateError(
             f"brand kit {ref!r} {problem}", file=template_path, line=line, column=column, field="brand_kit"
         )
-    kit = read_kit(kit_path)
+    kit = read_kit(kit_path, root)
     if kit.spec.fonts:
         raise kit.error("a kit a template names cannot bring fonts; give this kit with --brand-kit", ("fonts",))
     return kit

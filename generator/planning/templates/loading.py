@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.errors import TemplateError
-from generator.planning.templates.brand import NO_BRAND, Kit, read_kit, with_kit_look
+from generator.planning.templates.brand import NO_BRAND, Kit, layered, read_kit, with_kit_look
 from generator.planning.templates.expressions import make_environment
 from generator.planning.templates.kits import KITS_FOLDER, load_brand_kit, rebased, with_brand_kit
 from generator.planning.templates.rules import template_problems
@@ -66,11 +66,11 @@ def read_template_and_kit(
     if not isinstance(data, dict):
         raise TemplateError("a template is a YAML mapping (id, version, shots, ...)", file=path, line=1)
     kit_ref = data.get("brand_kit")
-    kit = read_kit(brand_kit) if brand_kit is not None else None
-    if kit is None and isinstance(kit_ref, str):
-        kit = load_brand_kit(kit_ref, path, lines)
+    own = load_brand_kit(kit_ref, path, lines) if isinstance(kit_ref, str) else None
+    kit = read_kit(brand_kit) if brand_kit is not None else own
     if kit is not None:
-        data = with_kit_look(data, with_brand_kit(data, rebased(kit, path)), kit, path, lines)
+        merged = rebased(kit, path) if own is None or own is kit else layered(rebased(own, path), rebased(kit, path))
+        data = with_kit_look(data, with_brand_kit(data, merged), kit, path, lines)
     return data, lines, kit
 
 
