@@ -181,3 +181,25 @@ def test_the_shipped_templates_plan_with_the_example_kit_and_keep_the_house_kits
         root / "general" / "showcase.yaml", legibility=DRAFT_LEGIBILITY, voices=speaking, brand_kit=kit
     )
     assert [str(f) for f in findings if f.severity == "error"] == []
+
+
+def test_the_printed_schemas_accept_kits_end_cards_and_kit_colour_names() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+    from click.testing import CliRunner
+
+    from generator.orchestration.cli import main
+    from tests.conftest import REPO
+
+    printed = CliRunner().invoke(main, ["templates", "schema", "--kit"])
+    kit_schema = json.loads(printed.output)
+    jsonschema.validate(yaml.safe_load((REPO / "templates" / "kits" / "example-brand.yaml").read_text()), kit_schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"end_card": "diagonal"}, kit_schema)
+    template_schema = json.loads(CliRunner().invoke(main, ["templates", "schema"]).output)
+    template = yaml.safe_load(TEMPLATE.replace("shots:", "styles:\n  cta: {plate: primary}\nshots:"))
+    jsonschema.validate(template, template_schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**template, "end_card": {"layout": "diagonal"}}, template_schema)

@@ -163,9 +163,12 @@ def templates() -> None:
 
 
 @templates.command("schema")
-def schema() -> None:
+@click.option("--kit", is_flag=True, help="The schema of brand kit files instead.")
+def schema(kit: bool) -> None:
     """Print the JSON Schema of the template language (for editors such as VS Code's YAML extension)."""
-    click.echo(json.dumps(template_schema(), indent=2, sort_keys=True))
+    from generator.planning.templates.brand import brand_kit_schema
+
+    click.echo(json.dumps(brand_kit_schema() if kit else template_schema(), indent=2, sort_keys=True))
 
 
 @templates.command("list")

@@ -72,6 +72,12 @@ class Kit:
 NO_BRAND: dict[str, Any] = {"name": "", "cta": "", "colors": {}}
 
 
+def brand_kit_schema() -> dict[str, Any]:
+    """The brand kit file as a JSON Schema (draft 2020-12), for editors, as ``template_schema`` is for templates."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "adgen brand kit",
+            **BrandKit.model_json_schema()}  # fmt: skip
+
+
 def layered(own: BrandKit, given: BrandKit) -> BrandKit:
     """The template's own kit with a run-time kit over it: each field the run-time kit writes replaces the
     template kit's, and its styles replace the template kit's of the same name."""

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
-Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Color = Annotated[
+    str,
+    Field(pattern=r"^#[0-9A-Fa-f]{6}$"),
+    # A template may name a brand kit colour; it is replaced by the kit's #RRGGBB before validation (templates.brand).
+    WithJsonSchema({"type": "string", "pattern": r"^(#[0-9A-Fa-f]{6}|[a-z][a-z0-9-]*)$"}),
+]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Entrance = Literal["none", "fade", "pop", "slide-left", "slide-right", "slide-up", "slide-down"]
 Easing = Literal[
