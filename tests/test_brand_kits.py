@@ -203,3 +203,26 @@ def test_the_printed_schemas_accept_kits_end_cards_and_kit_colour_names() -> Non
     jsonschema.validate(template, template_schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**template, "end_card": {"layout": "diagonal"}}, template_schema)
+
+
+def test_a_logo_in_the_platform_ui_is_a_safe_zone_finding_and_preview_draws_logo_and_qr(tmp_path: Path) -> None:
+    from generator.core.images import AssetResolver
+    from generator.planning.safezone import safe_zone_violations
+    from generator.planning.templates.brand import kit_root
+    from render.preview import render_preview
+
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Zone Sans", folder)
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=svg_logo(folder / "logo.svg", "#1E88E5"))
+    text = TEMPLATE.replace(
+        "logo: {box: top, enter: none}",
+        "logo: {box: [0.0, 0.0, 0.4, 0.1], area: canvas, enter: none, enter_duration: 0}",
+    )
+    root = write_templates(tmp_path / "templates", text)
+    template = load_template(root / "test" / "branded.yaml", brand_kit=kit)
+    product = dataclasses.replace(sample_product(), link="https://example.com/p/1")
+    plan = compile_plan(template, product, "9:16", root)
+    assert [(v.field, v.kind) for v in safe_zone_violations(plan)] == [("shots[0].logo", "logo")]
+    assets = AssetResolver({"templates": root, **kit_root(kit)})
+    result = render_preview(plan, assets, tmp_path / "preview", "branded")
+    assert result.storyboard.is_file() and result.video.is_file()
