@@ -226,3 +226,18 @@ def test_a_logo_in_the_platform_ui_is_a_safe_zone_finding_and_preview_draws_logo
     assets = AssetResolver({"templates": root, **kit_root(kit)})
     result = render_preview(plan, assets, tmp_path / "preview", "branded")
     assert result.storyboard.is_file() and result.video.is_file()
+
+
+def test_an_svg_logo_linking_to_another_file_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Linked Sans", folder)
+    logo = svg_logo(folder / "logo.svg", "#1E88E5")
+    logo.write_text(
+        logo.read_text().replace("</svg>", '<image href="/elsewhere/photo.png" width="9" height="9"/></svg>')
+    )
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=logo)
+    root = write_templates(tmp_path / "templates")
+    template = load_template(root / "test" / "branded.yaml", brand_kit=kit)
+    with pytest.raises(TemplateError) as caught:
+        compile_plan(template, sample_product(), "1:1", root)
+    assert caught.value.context["field"] == "shots[0].logo" and "may not link to other files" in caught.value.message

@@ -138,3 +138,19 @@ def test_qr_modules_in_the_plan_are_drawn_a_whole_number_of_pixels_each() -> Non
     assert (cells.min(axis=(1, 3)) == cells.max(axis=(1, 3))).all()  # every module one flat colour
     dark = cells[:, 0, :, 0] == 0
     assert dark[4:-4, 4:-4].tolist() == [[c == "1" for c in row] for row in code.modules]
+
+
+def test_an_end_card_of_a_fraction_of_a_frame_is_an_error_at_its_line(tmp_path: Path) -> None:
+    from generator.core.errors import TemplateError
+    from tests.kits import TEMPLATE
+
+    kit_folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Frames Sans", kit_folder)
+    kit = make_kit(kit_folder, primary="#1E88E5", font=font, logo=svg_logo(kit_folder / "logo.svg", "#1E88E5"))
+    root = write_templates(
+        tmp_path / "templates", TEMPLATE.replace("end_card: {duration: 1.0}", "end_card: {duration: 1.03}")
+    )
+    template = load_template(root / "test" / "branded.yaml", brand_kit=kit)
+    with pytest.raises(TemplateError) as caught:
+        compile_plan(template, sample_product(), "1:1", root)
+    assert caught.value.context["field"] == "end_card.duration" and caught.value.context["line"] == 13

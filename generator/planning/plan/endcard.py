@@ -78,7 +78,11 @@ def end_card_shot(builder: _PlanBuilder, start: int, first: bool) -> PlannedShot
     cta = cta or (kit.cta if kit is not None else "")
     layout = card.layout or (kit.end_card if kit is not None else "centered")
     boxes = LAYOUTS[layout][0 if link else 1]
-    frames = max(1, round(card.duration * builder.fps))
+    frames = round(card.duration * builder.fps)
+    if abs(card.duration * builder.fps - frames) > 1e-6 or frames < 1:
+        raise template.error(
+            f"{card.duration:g} s is not a whole number of frames at {builder.fps} fps", (*path, "duration")
+        )
     layers: list[ImagePlacement | TextPlacement] = []
     if kit is not None and kit.logo is not None:
         logo = LogoLayer(box=boxes["logo"], scale=1.0)
