@@ -241,3 +241,17 @@ def test_an_svg_logo_linking_to_another_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TemplateError) as caught:
         compile_plan(template, sample_product(), "1:1", root)
     assert caught.value.context["field"] == "shots[0].logo" and "may not link to other files" in caught.value.message
+
+
+def test_a_batch_spec_names_a_kit_relative_to_itself(tmp_path: Path) -> None:
+    from generator.orchestration.batches.run import batch_options
+    from generator.orchestration.stores.fetch import FetchSettings
+    from generator.planning.batches.loading import load_batch
+
+    spec = tmp_path / "specs" / "spec.yaml"
+    spec.parent.mkdir()
+    spec.write_text("id: branded\ncatalog: {source: catalog.csv}\nout: out\nbrand_kit: ../kits/kit.yaml\n")
+    batch = load_batch(spec)
+    _, options = batch_options(batch, RendererSettings(), FetchSettings(cache=tmp_path / "fetch"),
+                               templates_root=tmp_path, encode=EncodeSettings(), keyframe_cache=None)  # fmt: skip
+    assert options.brand_kit is not None and options.brand_kit.resolve() == (tmp_path / "kits" / "kit.yaml").resolve()
