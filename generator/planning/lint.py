@@ -146,7 +146,7 @@ def lint_template(
     """All findings for the template at ``path`` (or ``text``, unsaved, as if it were that file's), errors and
     warnings, in the order of the stages above; ``fallback``: the id of the template for rows no rule routes
     (None: the ``general`` vertical's); ``voices`` speaks its voice lines, to time them against their shots;
-    ``brand_kit`` replaces the template's own kit (``--brand-kit``)."""
+    ``brand_kit`` is laid over the template's own kit (``--brand-kit``)."""
     root = templates_root or path.parent.parent
     try:
         data, lines, kit = read_template_and_kit(path, text, brand_kit)

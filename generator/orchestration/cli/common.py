@@ -281,5 +281,5 @@ def with_batch_settings(function: Any) -> Any:
 
 brand_kit_option = click.option(
     "--brand-kit", "brand_kit", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Brand kit file (YAML) that replaces every template's own brand_kit: its logo, fonts, colours and cta.",
+    help="Brand kit file (YAML) laid over every template's own brand_kit: its logo, fonts, colours, cta and end card.",
 )  # fmt: skip

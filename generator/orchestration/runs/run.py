@@ -81,7 +81,7 @@ class RunOptions:
     presign: int | None = None
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
-    brand_kit: Path | None = None  # a kit file replacing every template's own (``--brand-kit``)
+    brand_kit: Path | None = None  # a kit file laid over every template's own (``--brand-kit``)
 
 
 @dataclass(frozen=True)

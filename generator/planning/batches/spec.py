@@ -241,7 +241,7 @@ class BatchSpec(_Spec):
     limits: Limits = Limits()
     executor: ExecutorBlock = ExecutorBlock()
     brand_kit: str | None = Field(
-        None, min_length=1, description="Brand kit file (relative to the spec) replacing every template's own kit."
+        None, min_length=1, description="Brand kit file (relative to the spec) laid over every template's own kit."
     )
 
     @field_validator("out")

@@ -1,10 +1,10 @@
 """A brand kit as loaded: its file, folder and lines, its files confined to its folder, its fonts made
 available, and what it gives a template (colours by name, the kit's font, ``brand`` in expressions).
 
-Precedence, from strongest: what the template writes, then the kit (given at run time with
-``--brand-kit``, which replaces the template's own ``brand_kit:``), then adgen's defaults. A colour
-field may name a kit colour (``primary``) instead of ``#RRGGBB``: it is replaced by the kit's value
-before the template is validated; a hex colour is kept. A kit with ``colors`` gives the palette
+Precedence, from strongest: what the template writes, then the kit (one given at run time with
+``--brand-kit`` is laid over the template's own ``brand_kit:``, the fields it writes winning), then
+adgen's defaults. A colour field may name a kit colour (``primary``) instead of ``#RRGGBB``: it is
+replaced by the kit's value before the template is validated; a hex colour is kept. A kit with ``colors`` gives the palette
 (``background``/``background-2``, ``accent`` or else ``primary``, ``text``) and the plates of the
 built-in ``cta`` (``primary``) and ``badge`` (``accent``) styles; a kit with ``font`` or ``fonts``
 gives its family to every style that names no font.

@@ -18,7 +18,7 @@ from generator.planning.templates.template import Template
 
 def load_template(path: Path, text: str | None = None, brand_kit: Path | None = None) -> Template:
     """Parse, validate and syntax-check one template file (or ``text``, as if it were that file's);
-    ``brand_kit``: a kit file that replaces the template's own ``brand_kit:``.
+    ``brand_kit``: a kit file laid over the template's own ``brand_kit:`` (``templates.brand``).
 
     Raises:
         TemplateError: naming the file, line and field of the first problem found.
@@ -37,7 +37,7 @@ def read_template_data(
 
     ``text``: the file's content as an editor holds it, unsaved (None: read the file). Relative
     references (brand kit, assets) resolve against ``path`` either way. ``brand_kit``: a kit file
-    that replaces the template's own ``brand_kit:``.
+    laid over the template's own ``brand_kit:``.
 
     Raises:
         TemplateError: unreadable file, invalid YAML, not a mapping, or a bad brand kit.
