@@ -255,3 +255,30 @@ def test_a_batch_spec_names_a_kit_relative_to_itself(tmp_path: Path) -> None:
     _, options = batch_options(batch, RendererSettings(), FetchSettings(cache=tmp_path / "fetch"),
                                templates_root=tmp_path, encode=EncodeSettings(), keyframe_cache=None)  # fmt: skip
     assert options.brand_kit is not None and options.brand_kit.resolve() == (tmp_path / "kits" / "kit.yaml").resolve()
+
+
+def test_plan_and_lint_take_a_kit_on_the_command_line(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from generator.orchestration.cli import main
+    from generator.orchestration.studio.forms import offered_fields
+
+    folder = tmp_path / "kit"
+    font = kit_font("DejaVu Sans", "Kit Command Sans", folder)
+    kit = make_kit(folder, primary="#1E88E5", font=font, logo=svg_logo(folder / "logo.svg", "#1E88E5"))
+    root, catalog = write_templates(tmp_path / "templates"), write_catalog(tmp_path / "feed")
+    args = ["plan", str(catalog), "--template", "branded", "--templates", str(root), "--aspect", "1:1"]
+    planned = CliRunner().invoke(main, [*args, "--brand-kit", str(kit)])
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.output.strip().splitlines()[-1])
+    assert [layer["kind"] for layer in plan["shots"][-1]["layers"]] == ["logo", "text", "text", "qr"]
+    assert CliRunner().invoke(main, args).exit_code == 1  # without a kit, the logo has none to show
+    kit.write_text(kit.read_text().replace('text: "#FFFFFF"', 'text: "#2A2A30"'))
+    linted = CliRunner().invoke(
+        main, ["templates", "lint", str(root / "test" / "branded.yaml"), "--brand-kit", str(kit)]
+    )
+    assert linted.exit_code == 1 and f"{kit.resolve()}:5:" in linted.output
+    offered = {".".join(map(str, f["path"])): f["default"] for f in offered_fields({"id": "x", "shots": []})}
+    assert offered["end_card.duration"] == 2.5 and offered["end_card.qr"] is True
