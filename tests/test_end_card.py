@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from generator.orchestration.cli import main
 from generator.orchestration.runs.jobs import RenderJob
 from generator.planning.lint import sample_product
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.endcard import short_link
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from generator.planning.templates import load_template
-from tests.kits import LINK, kit_font, make_kit, run, svg_logo, write_catalog, write_templates
+from tests.kits import LINK, REPO, kit_font, make_kit, run, svg_logo, write_catalog, write_templates
 from tests.media import decode_frame, decode_hashes
 
 
@@ -70,9 +70,14 @@ def test_a_job_file_with_a_kit_renders_the_same_video_again(
     rendered: tuple[dict[str, object], ShotPlan, Path],
 ) -> None:
     line, _, base = rendered
-    result = CliRunner().invoke(main, ["render", str(line["job"]), "--out", str(base / "again")])
-    assert result.exit_code == 0, result.output
-    video = Path(result.output.strip().splitlines()[-1])
+    # A fresh process, as a replay on another machine: it learns the kit's fonts from the job's brand root.
+    command = ["render", str(line["job"]), "--out", str(base / "again")]
+    result = subprocess.run(
+        [sys.executable, "-c", "from generator.orchestration.cli import main; main()", *command],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    video = Path(result.stdout.strip().splitlines()[-1])
     assert json.loads(Path(str(line["job"])).read_text())["roots"]["brand"] == str((base / "kit").resolve())
     assert decode_hashes(video).hashes == decode_hashes(Path(str(line["video"]))).hashes
 
@@ -154,3 +159,21 @@ def test_an_end_card_of_a_fraction_of_a_frame_is_an_error_at_its_line(tmp_path: 
     with pytest.raises(TemplateError) as caught:
         compile_plan(template, sample_product(), "1:1", root)
     assert caught.value.context["field"] == "end_card.duration" and caught.value.context["line"] == 13
+
+
+def test_a_job_whose_kit_fonts_are_not_here_is_refused_naming_the_brand_root(
+    rendered: tuple[dict[str, object], ShotPlan, Path], tmp_path: Path
+) -> None:
+    from generator.core.errors import ConfigError
+    from generator.orchestration.runs.replay import replay
+    from generator.orchestration.stores.store import LocalStore
+
+    line, plan, _ = rendered
+    job = RenderJob.from_json(Path(str(line["job"])).read_text(encoding="utf-8"), "job")
+    data = plan.model_dump(mode="json")
+    for layer in data["shots"][0]["layers"]:
+        if layer["kind"] == "text":
+            layer["fonts"] = ["Kit Gone Sans", *layer["fonts"][1:]]  # a family no folder here holds
+    with pytest.raises(ConfigError) as caught:
+        replay(dataclasses.replace(job, plan=ShotPlan.model_validate(data)), LocalStore(tmp_path / "out"))
+    assert "Kit Gone Sans" in caught.value.message and "--root brand=" in caught.value.message

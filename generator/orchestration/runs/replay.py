@@ -47,7 +47,11 @@ def replay(job: RenderJob, store: Store, roots: Mapping[str, Path] | None = None
     """
     resolved = {name: Path(folder) for name, folder in job.roots.items()} | dict(roots or {})
     use_kit_fonts(resolved)
-    changed = sorted(name for name, digest in plan_fonts(job.plan).items() if job.fonts.get(name) != digest)
+    try:
+        fonts = plan_fonts(job.plan)
+    except LookupError as exc:
+        raise ConfigError(f"{exc} (a brand kit's fonts are in its folder: --root brand=FOLDER)") from exc
+    changed = sorted(name for name, digest in fonts.items() if job.fonts.get(name) != digest)
     if changed:
         raise ConfigError(f"these fonts are not the files the job was made with: {', '.join(changed)}")
     backend = get_renderer(job.renderer)
