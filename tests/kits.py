@@ -103,10 +103,11 @@ def write_catalog(folder: Path, link: str = LINK) -> Path:
     return path
 
 
-def run(catalog: Path, templates: Path, kit: Path, out: Path, aspect: str = "1:1") -> dict[str, object]:
-    """``adgen run`` of the one row through ``branded`` with ``kit``: its manifest line."""
+def run(catalog: Path, templates: Path, kit: Path, out: Path, workers: int = 1) -> dict[str, object]:
+    """``adgen run`` of the one row through ``branded`` with ``kit`` in 1:1: its manifest line (``workers``
+    above 1: rendered in a worker process)."""
     args = ["run", str(catalog), "--template", "branded", "--templates", str(templates), "--out", str(out),
-            "--workers", "1", "--preset", "ultrafast", "--aspect", aspect, "--brand-kit", str(kit)]  # fmt: skip
+            "--workers", str(workers), "--preset", "ultrafast", "--aspect", "1:1", "--brand-kit", str(kit)]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     (line,) = [json.loads(row) for row in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]

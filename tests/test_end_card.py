@@ -29,7 +29,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object
     kit_folder = base / "kit"
     font = kit_font("DejaVu Sans", "Kit Card Sans", kit_folder)
     kit = make_kit(kit_folder, primary="#1E88E5", font=font, logo=svg_logo(kit_folder / "logo.svg", "#1E88E5"))
-    line = run(write_catalog(base / "feed"), write_templates(base / "templates"), kit, base / "out")
+    # Rendered in a worker process, which learns the kit's fonts from the run's brand root.
+    line = run(write_catalog(base / "feed"), write_templates(base / "templates"), kit, base / "out", workers=2)
     job = RenderJob.from_json(Path(str(line["job"])).read_text(encoding="utf-8"), "job")
     return line, job.plan, base
 
