@@ -11,7 +11,7 @@ import collections
 import functools
 import logging
 import operator
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -20,7 +20,6 @@ from PIL import Image
 from generator.core.images import AssetResolver, Cutout, apply_cutout, open_image
 from generator.core.svg import rasterize_svg
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
-from generator.planning.templates.brand import KIT_ROOT
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import keyframe_requests
@@ -171,10 +170,10 @@ class _Image(Protocol):
     def source(self) -> str: ...
 
 
-def image_source(images: Sequence[_Image], templates_root: Path, kit_folder: Path | None = None) -> Source:
+def image_source(images: Sequence[_Image], templates_root: Path, roots: Mapping[str, Path] | None = None) -> Source:
     """References of a plan's image layers while planning: ``images`` (a product's) by source, template
-    files under ``templates_root`` and a run-time brand kit's under ``kit_folder``; a reference that is not
-    there (lint's sample product) is left out."""
+    files under ``templates_root`` and files under other ``roots`` by name (a run-time brand kit's); a
+    reference that is not there (lint's sample product) is left out."""
     known = {image.source: image.path for image in images}
 
     def source(layer: ImagePlacement) -> Image.Image | None:
@@ -182,7 +181,7 @@ def image_source(images: Sequence[_Image], templates_root: Path, kit_folder: Pat
             return qr_image(layer.qr)
         root, _, relative = layer.ref.source.partition(":")
         path = known.get(layer.ref.source) or (templates_root / relative if root == "templates" else None)
-        path = kit_folder / relative if root == KIT_ROOT and kit_folder is not None else path
+        path = roots[root] / relative if roots and root in roots else path
         if path is None or not path.is_absolute() or not path.is_file():
             return None
         if layer.ref.raster is not None:

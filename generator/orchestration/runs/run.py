@@ -194,7 +194,7 @@ def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path, ki
         return plan
     from render.legibility_draft import image_source, remedy_on_draft  # composites frames: loaded only when asked
 
-    return remedy_on_draft(plan, image_source((product.image,), templates_root, kit and kit.resolve().parent))
+    return remedy_on_draft(plan, image_source((product.image,), templates_root, kit_root(kit)))
 
 
 def _choose_template(
