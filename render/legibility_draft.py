@@ -11,17 +11,19 @@ import collections
 import functools
 import logging
 import operator
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from PIL import Image
 
 from generator.core.images import AssetResolver, Cutout, apply_cutout, open_image
+from generator.core.svg import rasterize_svg
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import keyframe_requests
+from render.compose.qr import qr_image
 from render.legibility import CHECK_SHORT_SIDE, Contrast, Measure, Source, settle
 from render.scale import scale_plan
 
@@ -168,17 +170,22 @@ class _Image(Protocol):
     def source(self) -> str: ...
 
 
-def image_source(images: Sequence[_Image], templates_root: Path) -> Source:
-    """References of a plan's image layers while planning: ``images`` (a product's) by source, and
-    template files under ``templates_root``; a reference that is not there (lint's sample product)
-    is left out."""
+def image_source(images: Sequence[_Image], templates_root: Path, roots: Mapping[str, Path] | None = None) -> Source:
+    """References of a plan's image layers while planning: ``images`` (a product's) by source, template
+    files under ``templates_root`` and files under other ``roots`` by name (a run-time brand kit's); a
+    reference that is not there (lint's sample product) is left out."""
     known = {image.source: image.path for image in images}
 
     def source(layer: ImagePlacement) -> Image.Image | None:
+        if layer.qr is not None:
+            return qr_image(layer.qr)
         root, _, relative = layer.ref.source.partition(":")
         path = known.get(layer.ref.source) or (templates_root / relative if root == "templates" else None)
+        path = roots[root] / relative if roots and root in roots else path
         if path is None or not path.is_absolute() or not path.is_file():
             return None
+        if layer.ref.raster is not None:
+            return rasterize_svg(path, layer.ref.sha256, layer.ref.raster)
         return _reference(
             path, layer.ref.source, layer.ref.sha256, Cutout(layer.ref.cutout, layer.ref.cutout_background)
         )

@@ -275,7 +275,7 @@ def check_pictures(
             continue
         checks.append(check)
         if not check.passed:
-            what = "product fidelity" if layer.kind == "product" else "mascot similarity"
+            what = "mascot similarity" if layer.kind == "mascot" else f"{layer.kind} fidelity"
             raise RenderError(
                 f"qc: {what} failed: mean difference {check.error:.1f}/255 (limit {FIDELITY_ERROR:g}), "
                 f"colour cast {check.cast:.1f}/255 (limit {FIDELITY_CAST:g})",

@@ -53,9 +53,34 @@ class FaceInfo:
     strike: int | None  # the only pixel size of a bitmap-only font (Noto Color Emoji: 109)
 
 
+_KIT_FOLDERS: list[Path] = []  # brand kits' font folders, searched first (``use_font_folder``)
+
+
 def _font_dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("ADGEN_FONT_PATH", "").split(os.pathsep) if p]
-    return extra + [d for d in FONT_DIRS if d.is_dir()]
+    return _KIT_FOLDERS + extra + [d for d in FONT_DIRS if d.is_dir()]
+
+
+def use_font_folder(folder: Path) -> None:
+    """Search ``folder`` (a brand kit's) for fonts too, before every other folder: a family it holds is drawn
+    with its file. Folders added earlier are searched first."""
+    folder = folder.resolve()
+    if folder not in _KIT_FOLDERS:
+        _KIT_FOLDERS.append(folder)
+        for cached in (_font_index, find_font, chain_faces):
+            cached.cache_clear()
+
+
+def font_family(path: Path) -> str:
+    """The family name of the font file ``path`` (its first face).
+
+    Raises:
+        LookupError: not a font file that can be read.
+    """
+    name = _face_name(Face(path, 0)) if path.suffix.lower() in _FONT_SUFFIXES else None
+    if name is None:
+        raise LookupError(f"not a font file: {path.name} (use .ttf, .otf or .ttc)")
+    return name[0]
 
 
 def _face_count(path: Path) -> int:

@@ -40,16 +40,16 @@ from generator.core.images import Cutout
 from generator.planning.assets import ImageAsset
 from generator.planning.catalog import CANONICAL_COLUMNS, Catalog, Money, Product
 from generator.planning.catalog.feed import FEED_ATTRIBUTES, FEED_COLUMNS
+from generator.planning.kitlint import kit_contrast_problems
 from generator.planning.routing import claim_warning, fallback_template, unrouted
 from generator.planning.templates import (
     Template,
     TemplateSpec,
     discover_templates,
-    make_environment,
-    read_template_data,
     schema_errors,
     template_problems,
 )
+from generator.planning.templates.loading import make_template, read_template_and_kit
 
 if TYPE_CHECKING:
     from generator.core.speech import Voices
@@ -148,25 +148,28 @@ def lint_template(
     voices: Voices | None = None,
     platforms: PlatformCheck | None = None,
     today: dt.date | None = None,
+    brand_kit: Path | None = None,
 ) -> list[Finding]:
     """All findings for the template at ``path`` (or ``text``, unsaved, as if it were that file's), errors and
     warnings, in the order of the stages above; ``fallback``: the id of the template for rows no rule routes
     (None: the ``general`` vertical's); ``voices`` speaks its voice lines, to time them against their shots;
     ``platforms``: the platforms whose creative guidance each plan is checked against (``generator.planning.platforms``);
-    ``today`` is the render date plans are made for (feed fields: ``generator.planning.lintfeed``)."""
+    ``today`` is the render date plans are made for (feed fields: ``generator.planning.lintfeed``); ``brand_kit`` is
+    laid over the template's own kit (``--brand-kit``)."""
     from generator.planning.lintfeed import feed_findings
 
     root = templates_root or path.parent.parent
     try:
-        data, lines = read_template_data(path, text)
+        data, lines, kit = read_template_and_kit(path, text, brand_kit)
     except TemplateError as exc:
         return [Finding.of(exc)]
     try:
         spec = TemplateSpec.model_validate(data)
     except ValidationError as exc:
         return [Finding.of(error) for error in schema_errors(exc, TemplateSpec, path, lines)]
-    template = Template(spec=spec, path=path, lines=lines, env=make_environment(spec.locale))
+    template = make_template(spec, path, lines, kit)
     findings = [Finding.of(problem) for problem in template_problems(template)]
+    findings += [Finding.of(problem) for problem in kit_contrast_problems(kit)] if kit is not None else []
     findings += _field_findings(template, catalog)
     findings += _routing_findings(template, catalog, root, fallback)
     findings += feed_findings(template, catalog, today)

@@ -38,11 +38,11 @@ class SafeZoneViolation:
 
 
 def safe_zone_violations(plan: ShotPlan) -> list[SafeZoneViolation]:
-    """One violation per text or product layer that leaves ``plan.safe_area`` while fully shown."""
+    """One violation per text, product, logo or QR code layer that leaves ``plan.safe_area`` while fully shown."""
     violations = []
     for shot in plan.shots:
         for layer in shot.layers:
-            if isinstance(layer, ImagePlacement) and layer.kind != "product":
+            if isinstance(layer, ImagePlacement) and layer.kind == "mascot":  # a mascot may peek in from an edge
                 continue
             worst: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
             first = None

@@ -9,9 +9,11 @@ from PIL import Image
 
 from generator.core.identity import stable_seed
 from generator.core.images import AssetResolver, Cutout
+from generator.core.svg import rasterize_svg
 from generator.planning.plan.timeline import is_pinnable
 from generator.planning.plan.types import ImagePlacement, ShotPlan
 from render.backends import Capability, KeyframeRequest, Reference
+from render.compose.qr import qr_image
 from render.compose.sprites import layer_at_rest
 
 
@@ -62,5 +64,10 @@ def _reference(layer: ImagePlacement, assets: AssetResolver) -> Image.Image:
 
 
 def layer_source(layer: ImagePlacement, assets: AssetResolver) -> Image.Image:
-    """The reference image of an image layer, its cutout applied (RGBA)."""
+    """The reference image of an image layer, its cutout applied (RGBA); a QR code drawn from its modules, an
+    SVG drawn at its planned size."""
+    if layer.qr is not None:
+        return qr_image(layer.qr)
+    if layer.ref.raster is not None:
+        return rasterize_svg(assets.path(layer.ref.source, layer.ref.sha256), layer.ref.sha256, layer.ref.raster)
     return assets.image(layer.ref.source, layer.ref.sha256, Cutout(layer.ref.cutout, layer.ref.cutout_background))

@@ -119,6 +119,7 @@ def batch_options(
         aspects=batch.spec.aspects, renderer=renderer, encode=encode, keyframe_cache=keyframe_cache,
         templates_root=templates_root, catalog=catalog, fallback_template=batch.spec.fallback_template,
         render_date=batch.spec.render_date or scheduled or datetime.now(UTC).date(),
+        brand_kit=batch.path.parent / batch.spec.brand_kit if batch.spec.brand_kit else None,
     )  # fmt: skip
     return path, options
 

@@ -13,6 +13,7 @@ import click
 
 from generator.core.errors import ConfigError
 from generator.orchestration.cli.common import (
+    brand_kit_option,
     catalog_location,
     guard,
     log,
@@ -51,9 +52,11 @@ from generator.planning.templates import template_schema
     "--out", type=click.Path(path_type=Path, file_okay=False), help="Write plan files here instead of stdout."
 )
 @render_date_option
+@brand_kit_option
 def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
          currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None,
-         fallback_template: str | None, out: Path | None, reading: dict[str, Any], render_date: dt.date) -> None:  # fmt: skip
+         fallback_template: str | None, out: Path | None, reading: dict[str, Any], render_date: dt.date,
+         brand_kit: Path | None) -> None:  # fmt: skip
     """Print one canonical plan JSON per line for each row of CATALOG (a file or URL; no rendering).
 
     Rows only the fallback template takes are reported as warnings."""
@@ -64,6 +67,7 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
         options = RunOptions(
             template_id=template_id, fallback_template=fallback_template, aspects=parse_aspects(aspect),  # type: ignore[arg-type]
             limit=limit, templates_root=templates_root, catalog=catalog_options, render_date=render_date,
+            brand_kit=brand_kit,
         )  # fmt: skip
         templates = load_templates(options)
         loaded = stream_catalog(path, options.catalog)  # planned as it is read: memory stays flat
@@ -106,20 +110,23 @@ def plan(catalog: str | Path, templates_root: Path, aspect: str | None, limit: i
 @click.option("--currency", help="ISO 4217 currency for prices written without one.")
 @click.option("--templates", "templates_root", type=click.Path(path_type=Path, file_okay=False),
               help="Templates folder that assets resolve in (default: the template's folder's parent).")  # fmt: skip
+@brand_kit_option
 @with_reading_arguments
 @render_date_option
 def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, out: Path, columns: Path | None,
-            currency: str | None, templates_root: Path | None, reading: dict[str, Any], render_date: dt.date) -> None:  # fmt: skip
+            currency: str | None, templates_root: Path | None, reading: dict[str, Any], render_date: dt.date,
+            brand_kit: Path | None) -> None:  # fmt: skip
     """Storyboard PNG and low-resolution draft MP4 of TEMPLATE for one catalog row, in seconds."""
     from generator.core.images import AssetResolver
     from generator.orchestration.stores.speech import voices
     from generator.planning.plan.compile import compile_plan
     from generator.planning.templates import load_template
+    from generator.planning.templates.brand import kit_root
     from render.preview import render_preview
 
     def work() -> int:
         started = time.monotonic()
-        loaded_template = load_template(template)
+        loaded_template = load_template(template, brand_kit=brand_kit)
         root = templates_root or template.parent.parent
         fetch = FetchSettings(cache=Path.home() / ".cache" / "adgen" / "fetch")
         path, options = open_catalog(catalog, columns, currency, 40_000_000, fetch, reading)
@@ -138,10 +145,10 @@ def preview(template: Path, catalog: str | Path, row: str, aspect: str | None, o
         declared = loaded_template.spec.canvas.aspects
         chosen = parse_aspects(aspect)
         aspects = declared if chosen == "all" else (chosen or declared[:1])
-        assets = AssetResolver({"catalog": path.parent, "templates": root}, options.fetcher)
+        assets = AssetResolver({"catalog": path.parent, "templates": root, **kit_root(brand_kit)}, options.fetcher)
         for name in aspects:
             planned = compile_plan(loaded_template, product, name, root, voices(), render_date)
-            plan = settle_legibility(planned, product, root)
+            plan = settle_legibility(planned, product, root, brand_kit)
             stem = f"{loaded_template.id}-{safe_name(product.sku)}-{name.replace(':', 'x')}"
             result = render_preview(plan, assets, out, stem)
             click.echo(f"{result.storyboard}\n{result.video}")
@@ -163,9 +170,12 @@ def templates() -> None:
 
 
 @templates.command("schema")
-def schema() -> None:
+@click.option("--kit", is_flag=True, help="The schema of brand kit files instead.")
+def schema(kit: bool) -> None:
     """Print the JSON Schema of the template language (for editors such as VS Code's YAML extension)."""
-    click.echo(json.dumps(template_schema(), indent=2, sort_keys=True))
+    from generator.planning.templates.brand import brand_kit_schema
+
+    click.echo(json.dumps(brand_kit_schema() if kit else template_schema(), indent=2, sort_keys=True))
 
 
 @templates.command("list")
@@ -204,11 +214,12 @@ def list_templates(templates_root: Path) -> None:
               help="Check each plan against a platform's creative guidance: reels, tiktok, shorts or feed "
                    "(repeat, or a comma list); see docs/platforms.md.")  # fmt: skip
 @click.option("--strict-platform", is_flag=True, help="Make --platform findings errors (exit 1), for CI.")
+@brand_kit_option
 @with_reading_arguments
 @render_date_option
 def lint(template: Path, catalog: str | Path | None, columns: Path | None, currency: str | None, templates_root: Path | None,
-         fallback_template: str | None, platforms: tuple[str, ...], strict_platform: bool, reading: dict[str, Any],
-         render_date: dt.date) -> None:  # fmt: skip
+         fallback_template: str | None, platforms: tuple[str, ...], strict_platform: bool, brand_kit: Path | None,
+         reading: dict[str, Any], render_date: dt.date) -> None:  # fmt: skip
     """Check TEMPLATE and print each problem as file:line:column: severity: message.
 
     With --catalog, also warns of each row that no template but the fallback takes. With --platform, warns of
@@ -238,6 +249,7 @@ def lint(template: Path, catalog: str | Path | None, columns: Path | None, curre
             voices=voices(),
             platforms=check,
             today=render_date,
+            brand_kit=brand_kit,
         )
         for finding in findings:
             click.echo(str(finding))

@@ -286,3 +286,9 @@ def with_batch_settings(function: Any) -> Any:
     for decorator in reversed(_batch_arguments):
         command = decorator(command)
     return command
+
+
+brand_kit_option = click.option(
+    "--brand-kit", "brand_kit", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Brand kit file (YAML) laid over every template's own brand_kit: its logo, fonts, colours, cta and end card.",
+)  # fmt: skip

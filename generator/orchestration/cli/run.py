@@ -11,6 +11,7 @@ import click
 
 from generator.core.errors import AdgenError, RenderError
 from generator.orchestration.cli.common import (
+    brand_kit_option,
     executor_block,
     gpu_option,
     guard,
@@ -131,12 +132,13 @@ from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore
 @gpu_option
 @keyframe_cache_option
 @render_date_option
+@brand_kit_option
 def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: int | None, columns: Path | None,
         currency: str | None, max_pixels: int, allow_private_urls: bool, fetch_cache: Path, template_id: str | None,
         fallback_template: str | None, out: str, force: bool, replace_older: bool, workers: int, executor_name: str, ray_address: str | None,
         ray_in_flight: int, ray_actors: int, ray_actor_gpus: float, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
-        preset: Any, gpu: bool, keyframe_cache: Path, reading: dict[str, Any], render_date: dt.date,
+        preset: Any, gpu: bool, keyframe_cache: Path, reading: dict[str, Any], render_date: dt.date, brand_kit: Path | None,
         **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
     with a manifest.jsonl and run-summary.json."""
@@ -148,6 +150,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
         limit=limit, renderer=settings, encode=guard(lambda: on_gpu(preset, gpu)), keyframe_cache=keyframe_cache,
         templates_root=templates_root, force=force, replace=replace_older, presign=presign, catalog=catalog_options,
         render_date=render_date,
+        brand_kit=brand_kit,
     )  # fmt: skip
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
     cli = {"executor_name": executor_name, "ray_address": ray_address, "ray_in_flight": ray_in_flight,

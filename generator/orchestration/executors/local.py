@@ -45,6 +45,7 @@ from generator.orchestration.stores.fetch import Fetcher, FetchSettings
 from generator.orchestration.stores.keyframes import StoreKeyframes
 from generator.orchestration.stores.store import Store
 from generator.planning.plan.types import ShotPlan
+from generator.planning.templates.brand import use_kit_fonts
 from render.backends import Capability, KeyframeRequest, Renderer, RendererSettings
 
 if TYPE_CHECKING:
@@ -146,6 +147,7 @@ class Workbench:
         fetcher = Fetcher(setup.fetch) if setup.fetch is not None else None
         from render.speech.clips import ClipSource
 
+        use_kit_fonts(setup.roots)
         return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode, ClipSource(setup.speech_cache))
 
 

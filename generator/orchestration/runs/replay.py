@@ -18,6 +18,7 @@ from generator.orchestration.executors.local import Job, Workbench, render_job, 
 from generator.orchestration.runs.jobs import RenderJob, plan_fonts
 from generator.orchestration.runs.outputs import OutputKeys
 from generator.orchestration.stores.store import Store
+from generator.planning.templates.brand import use_kit_fonts
 from render.backends import get_renderer
 from render.keyframes import KeyframeCache, KeyframeService
 
@@ -44,7 +45,13 @@ def replay(job: RenderJob, store: Store, roots: Mapping[str, Path] | None = None
         ConfigError: the fonts or the renderer here are not the job's.
         RenderError, AssetError: rendering or a QC check failed, or a reference changed.
     """
-    changed = sorted(name for name, digest in plan_fonts(job.plan).items() if job.fonts.get(name) != digest)
+    resolved = {name: Path(folder) for name, folder in job.roots.items()} | dict(roots or {})
+    use_kit_fonts(resolved)
+    try:
+        fonts = plan_fonts(job.plan)
+    except LookupError as exc:
+        raise ConfigError(f"{exc} (a brand kit's fonts are in its folder: --root brand=FOLDER)") from exc
+    changed = sorted(name for name, digest in fonts.items() if job.fonts.get(name) != digest)
     if changed:
         raise ConfigError(f"these fonts are not the files the job was made with: {', '.join(changed)}")
     backend = get_renderer(job.renderer)
@@ -52,7 +59,6 @@ def replay(job: RenderJob, store: Store, roots: Mapping[str, Path] | None = None
         identity = getattr(backend, "identity", backend.name)
         if identity != job.renderer_identity:
             raise ConfigError(f"the renderer here is {identity}, the job was made by {job.renderer_identity}")
-        resolved = {name: Path(folder) for name, folder in job.roots.items()} | dict(roots or {})
         with tempfile.TemporaryDirectory(prefix="adgen-job-") as scratch:
             keyframes = KeyframeService(backend, KeyframeCache(Path(scratch) / "keyframes"))
             work = Job(0, job.plan, Path(scratch) / "job")

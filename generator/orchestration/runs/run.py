@@ -50,6 +50,7 @@ from generator.planning.plan.sales import row_notes
 from generator.planning.plan.types import ShotPlan
 from generator.planning.routing import Route, RoutedBy, fallback_template, fallback_warning, route
 from generator.planning.templates import Template, discover_templates
+from generator.planning.templates.brand import kit_root
 from render.backends import Renderer, RendererSettings
 from render.encode import EncodeSettings
 
@@ -83,6 +84,7 @@ class RunOptions:
     templates_root: Path = DEFAULT_TEMPLATES
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
     render_date: dt.date | None = None  # the date templates plan for (sale ends); None: today's UTC date, read once
+    brand_kit: Path | None = None  # a kit file laid over every template's own (``--brand-kit``)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def load_templates(options: RunOptions) -> dict[str, Template]:
     """
     if not options.templates_root.is_dir():
         raise ConfigError("templates folder not found", path=options.templates_root)
-    templates, errors = discover_templates(options.templates_root)
+    templates, errors = discover_templates(options.templates_root, options.brand_kit)
     for error in errors:
         log.warning("skipping broken template: %s", error)
     for asked in (options.template_id, options.fallback_template):
@@ -191,18 +193,18 @@ def plan_rows(
                     error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
-            plan = settle_legibility(plan, item, options.templates_root)
+            plan = settle_legibility(plan, item, options.templates_root, options.brand_kit)
             yield PlannedRow(item, template, plan, chosen.rule, notes)
 
 
-def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path) -> ShotPlan:
+def settle_legibility(plan: ShotPlan, product: Product, templates_root: Path, kit: Path | None = None) -> ShotPlan:
     """``plan`` with the remedy of each ``auto`` text that lacks contrast on the draft backgrounds
     recorded in it; a model's keyframes are measured again when the video is rendered."""
     if not plan.auto_legibility:
         return plan
     from render.legibility_draft import image_source, remedy_on_draft  # composites frames: loaded only when asked
 
-    return remedy_on_draft(plan, image_source(product.images, templates_root))
+    return remedy_on_draft(plan, image_source(product.images, templates_root, kit_root(kit)))
 
 
 def _choose_template(
@@ -234,7 +236,7 @@ def run_batch(
     templates = load_templates(options)
     catalog = load_catalog(catalog_path, options.catalog)
     items = list(plan_rows(catalog, templates, options))
-    roots = {"catalog": catalog_path.parent, "templates": options.templates_root}
+    roots = {"catalog": catalog_path.parent, "templates": options.templates_root, **kit_root(options.brand_kit)}
     results: dict[int, RowResult] = {}
     workers: dict[str, float] = {}  # each rendering process's peak memory (MB)
     with contextlib.ExitStack() as stack:

@@ -37,6 +37,7 @@ OFFERED: tuple[tuple[str, ...], ...] = (
     *(("captions", name) for name in ("enabled", "style", "position", "words", "highlight")),
     ("loudness",),
     ("optional",),
+    *(("end_card", name) for name in ("duration", "cta", "layout", "qr")),
 )
 
 

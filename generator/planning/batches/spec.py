@@ -243,6 +243,9 @@ class BatchSpec(_Spec):
     limits: Limits = Limits()
     executor: ExecutorBlock = ExecutorBlock()
     render_date: date | None = None
+    brand_kit: str | None = Field(
+        None, min_length=1, description="Brand kit file (relative to the spec) laid over every template's own kit."
+    )
 
     @field_validator("out")
     @classmethod

@@ -25,6 +25,8 @@ from generator.planning.catalog import Product
 from generator.planning.plan.camera import camera_move
 from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
+from generator.planning.plan.endcard import end_card_shot
+from generator.planning.plan.logo import kit_roots, logo_placement
 from generator.planning.plan.pictures import chosen_picture
 from generator.planning.plan.sales import on_date
 from generator.planning.plan.transitions import transition
@@ -120,7 +122,7 @@ class _PlanBuilder:
         self.aspect = aspect
         self.size = ASPECT_SIZES[aspect]
         self.fps = self.spec.canvas.fps
-        self.roots = [AssetRoot("templates", templates_root)]
+        self.roots = [AssetRoot("templates", templates_root), *kit_roots(template)]
         self.lang = self.spec.locale.replace("-", "_")
         self.base: dict[str, Any] = {"product": product} | ({"today": today} if today is not None else {})
 
@@ -136,6 +138,9 @@ class _PlanBuilder:
                 planned = self._shot(index, shot_id, start, variables, first=not shots)
                 shots.append(planned)
                 start += planned.frames
+        if self.spec.end_card is not None:
+            shots.append(end_card_shot(self, start, first=not shots))
+            start += shots[-1].frames
         poster_id = self.spec.poster or next(
             (s.id for s in self.spec.shots if s.product is not None), self.spec.shots[0].id
         )
@@ -225,6 +230,8 @@ class _PlanBuilder:
             layers.append(self._image("product", shot.product, picture, (*path, "product"), frames))
         if shot.mascot is not None and mascot is not None:
             layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), frames))
+        if shot.logo is not None:
+            layers.append(logo_placement(self, shot.logo, (*path, "logo"), frames))
         for j, text_layer in enumerate(shot.text):
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
             if text:

@@ -26,7 +26,8 @@ from generator.planning.plan.transitions import Transition
 # Part of every output's key; raised when the same plan gives other pixels or sound. 5: frames composited in
 # the video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
 # 6: the master audio is mixed in-process and loudness-normalised (``render.audio``); voice and captions.
-PLAN_VERSION = 6
+# 7: brand kits: logo layers (PNG, or SVG drawn at ``AssetRef.raster``) and end cards with a QR code.
+PLAN_VERSION = 7
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
 Legibility = Literal["check", "auto"]
@@ -43,20 +44,36 @@ class AssetRef(_Plan):
     sha256: str
     cutout: Literal["alpha", "light-background", "opaque"] = "alpha"
     cutout_background: tuple[int, int, int] | None = None
+    raster: tuple[int, int] | None = None  # an SVG: the pixel size it is drawn at (``generator.core.svg``)
+
+
+class QrCode(_Plan):
+    """A QR code as data: the text it encodes, its error correction level and its modules, one string
+    of ``0`` (light) and ``1`` (dark) per row, without the quiet zone of ``quiet`` light modules around
+    them; it is drawn ``module`` pixels per module."""
+
+    text: str
+    error: Literal["L", "M", "Q", "H"]
+    version: int
+    modules: tuple[str, ...]
+    quiet: int = 4
+    module: int = 1
 
 
 class ImagePlacement(_Plan):
-    """A product or mascot image: ``crop`` (source pixels) drawn into ``box`` (x, y, w, h canvas pixels).
+    """A product, mascot or logo image, or a QR code: ``crop`` (source pixels) drawn into ``box`` (x, y, w, h
+    canvas pixels). A QR code's source is drawn from ``qr``, one whole number of pixels per module.
 
     ``field`` names the template field it comes from (``shots[1].product``), for messages."""
 
-    kind: Literal["product", "mascot"]
+    kind: Literal["product", "mascot", "logo", "qr"]
     field: str
     ref: AssetRef
     crop: tuple[int, int, int, int]
     box: Rect
     shadow: bool
     motion: Motion
+    qr: QrCode | None = None
 
 
 class TextPlacement(_Plan):

@@ -9,14 +9,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from generator.core.errors import TemplateError
-from generator.planning.templates.schema import validate
-from generator.planning.templates.source import Lines, parse_yaml
+from generator.planning.templates.brand import Kit, read_kit
+from generator.planning.templates.source import Lines
 from generator.planning.templates.spec import BrandKit
 
 KITS_FOLDER = "kits"  # <templates>/kits/*.yaml are brand kits, not templates
 
 
-def load_brand_kit(ref: str, template_path: Path, template_lines: Lines) -> BrandKit:
+def load_brand_kit(ref: str, template_path: Path, template_lines: Lines) -> Kit:
     """The kit file ``ref`` names, relative to the template; it must lie inside the templates folder."""
     root = template_path.parent.parent.resolve()
     kit_path = (template_path.parent / ref).resolve()
@@ -26,22 +26,23 @@ def load_brand_kit(ref: str, template_path: Path, template_lines: Lines) -> Bran
         raise TemplateError(
             f"brand kit {ref!r} {problem}", file=template_path, line=line, column=column, field="brand_kit"
         )
-    data, lines = parse_yaml(kit_path.read_text(encoding="utf-8"), kit_path)
-    kit = validate(BrandKit, data if data is not None else {}, kit_path, lines)
-    rebased = {  # a kit's files are named relative to the kit; the template reads them relative to itself
-        name: media.model_copy(
-            update={"ref": os.path.relpath(kit_path.parent / media.ref, template_path.parent.resolve())}
-        )
-        for name in ("mascot", "music")
-        if (media := getattr(kit, name)) is not None
-    }
-    kit = kit.model_copy(update=rebased)
-    for name, style in kit.styles.items():
-        if style.min_size > style.size:
-            line, column = lines.get(("styles", name, "min_size"), (None, None))
-            raise TemplateError(f"min_size {style.min_size} is above size {style.size}", file=kit_path,
-                                line=line, column=column, field=f"styles.{name}.min_size")  # fmt: skip
+    kit = read_kit(kit_path, root)
+    if kit.spec.fonts:
+        raise kit.error("a kit a template names cannot bring fonts; give this kit with --brand-kit", ("fonts",))
     return kit
+
+
+def rebased(kit: Kit, template_path: Path) -> BrandKit:
+    """The kit's fields with its files named relative to the template, which reads them relative to itself."""
+    return kit.spec.model_copy(
+        update={
+            name: media.model_copy(
+                update={"ref": os.path.relpath(kit.folder / media.ref, template_path.parent.resolve())}
+            )
+            for name in ("mascot", "music")
+            if (media := getattr(kit.spec, name)) is not None
+        }
+    )
 
 
 def with_brand_kit(data: dict[str, Any], kit: BrandKit) -> dict[str, Any]:

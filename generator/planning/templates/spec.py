@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
-Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Color = Annotated[
+    str,
+    Field(pattern=r"^#[0-9A-Fa-f]{6}$"),
+    # A template may name a brand kit colour; it is replaced by the kit's #RRGGBB before validation (templates.brand).
+    WithJsonSchema({"type": "string", "pattern": r"^(#[0-9A-Fa-f]{6}|[a-z][a-z0-9-]*)$"}),
+]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Entrance = Literal["none", "fade", "pop", "slide-left", "slide-right", "slide-up", "slide-down"]
 Easing = Literal[
@@ -174,6 +179,13 @@ class MascotLayer(_Layer):
     enter: Entrance = "slide-left"
 
 
+class LogoLayer(_Layer):
+    """The brand kit's logo, fitted inside ``box`` and scaled by ``scale``."""
+
+    box: BoxSpec = "top"
+    scale: float = Field(0.8, gt=0.0, le=1.0, description="Share of the box the logo may fill.")
+
+
 class TextLayer(_Layer):
     text: str
     style: str = "body"
@@ -210,6 +222,7 @@ class Shot(_Spec):
     mascot: MascotLayer | None = None
     text: tuple[TextLayer, ...] = ()
     transition: Transition | None = None
+    logo: LogoLayer | None = Field(None, description="The brand kit's logo in this shot. Default: none.")
 
 
 class MediaRef(_Spec):
@@ -260,6 +273,24 @@ class Captions(_Spec):
 
 
 Loudness = Literal[-14, -16, -23]
+EndCardLayout = Literal["centered", "stacked", "split"]
+
+
+class EndCard(_Spec):
+    """A last shot laid out by the brand kit: logo, call to action, the product link as short text and as a QR code."""
+
+    id: Slug = "end-card"
+    duration: float = Field(2.5, gt=0.0, le=30.0, description="Seconds the end card shows.")
+    cta: str | None = Field(None, description="Call to action (Jinja). Default: the kit's cta.")
+    link: str = Field("{{ product.link }}", description="What the QR code encodes and the short link shows (Jinja).")
+    qr: bool = Field(
+        True, description="Show the link as a QR code and as short text. A row with no link shows neither."
+    )
+    layout: EndCardLayout | None = Field(None, description="centered, stacked or split. Default: the kit's end_card.")
+    style: str = Field("cta", description="Text style of the call to action.")
+    link_style: str = Field("body", description="Text style of the short link.")
+    background: Background = Background(prompt="plain studio backdrop in brand colours, soft light")
+    transition: Transition | None = None
 
 
 class BrandKit(_Spec):
@@ -272,6 +303,18 @@ class BrandKit(_Spec):
     styles: dict[str, TextStyle] = {}
     mascot: MediaRef | None = None
     music: Music | None = None
+    logo: str | None = Field(None, description="Logo file in the kit's folder: PNG, or SVG (drawn at the size shown).")
+    fonts: tuple[str, ...] = Field(
+        (), description="Font files (.ttf, .otf) in the kit's folder; styles name their family."
+    )
+    font: str | None = Field(
+        None, description="Family every style that names no font is drawn in. Default: the first kit font's family."
+    )
+    colors: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], Color] = Field(
+        {}, description="Named brand colours (primary, secondary, accent, text, background, background-2, ...)."
+    )
+    cta: str = Field("", description="Default call to action of the end card (brand.cta in expressions).")
+    end_card: EndCardLayout = Field("centered", description="End card layout: centered, stacked or split.")
 
 
 class TemplateSpec(_Spec):
@@ -331,3 +374,6 @@ class TemplateSpec(_Spec):
     transition: Transition = Transition()
     poster: str | None = None
     shots: tuple[Shot, ...] = Field(min_length=1)
+    end_card: EndCard | None = Field(
+        None, description="A last shot laid out by the brand kit (logo, cta, link, QR). Default: none."
+    )

@@ -14,6 +14,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.core.errors import TemplateError
+from generator.planning.templates.brand import Kit
 from generator.planning.templates.source import Lines, dotted, nearest_mark
 from generator.planning.templates.spec import DEFAULT_STYLES, Overflow, TemplateSpec, TextLayer, TextStyle
 
@@ -41,6 +42,7 @@ class Template:
     memo: collections.OrderedDict[Hashable, Any] = field(
         default_factory=collections.OrderedDict, init=False, repr=False, compare=False
     )  # values computed from this template, by what they depend on, most recent last (``remember``)
+    kit: Kit | None = field(default=None, repr=False, compare=False)  # its brand kit, if any
 
     @property
     def id(self) -> str:
