@@ -21,6 +21,7 @@ from generator.core.shaping import TextFitError
 from generator.core.speech import Voices
 from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
 from generator.planning.catalog import Product
+from generator.planning.plan.animate import animated
 from generator.planning.plan.camera import camera_move
 from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
@@ -219,7 +220,13 @@ class _PlanBuilder:
         for j, text_layer in enumerate(shot.text):
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
             if text:
-                layers.append(self._text(text, text_layer, (*path, "text", j), frames))
+                placed = self._text(text, text_layer, (*path, "text", j), frames)
+                if text_layer.animate is not None:
+                    fail = functools.partial(self.template.error, sku=self.product.sku)
+                    placed = animated(
+                        placed, text_layer.animate, frames, self.fps, self.spec.palette.accent, (*path, "text", j), fail
+                    )
+                layers.append(placed)
         if line is not None and self.spec.captions.enabled:
             layers.extend(shot_captions(self.template, self.lang, self.aspect, shot_id, line, frames, self.fps, layers))
         joining = shot.transition or self.spec.transition

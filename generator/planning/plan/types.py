@@ -21,12 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from generator.core.geometry import Aspect, Rect
 from generator.planning.plan.camera import CameraMove
 from generator.planning.plan.effects import Motion
+from generator.planning.plan.kinetic import Kinetic
 from generator.planning.plan.transitions import Transition
 
 # Part of every output's key; raised when the same plan gives other pixels or sound. 5: frames composited in
 # the video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
 # 6: the master audio is mixed in-process and loudness-normalised (``render.audio``); voice and captions.
-PLAN_VERSION = 6
+# 7: kinetic type (texts entering piece by piece, highlight bars, strike-throughs, counting prices) and shape layers.
+PLAN_VERSION = 7
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
 Legibility = Literal["check", "auto"]
@@ -86,6 +88,7 @@ class TextPlacement(_Plan):
     legibility: Legibility = "check"
     remedy: Literal["shadow", "plate"] | None = None
     caption: Caption | None = None
+    kinetic: Kinetic | None = None  # enters piece by piece (``plan.kinetic``)
 
 
 class CaptionWord(_Plan):

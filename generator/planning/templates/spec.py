@@ -166,11 +166,59 @@ class MascotLayer(_Layer):
     enter: Entrance = "slide-left"
 
 
+Kinetic = Literal["word", "letter", "line", "none"]
+
+
+class Highlight(_Spec):
+    """A bar sweeping in behind chosen words once the text is in."""
+
+    words: tuple[int, ...] | Literal["last"] = Field(
+        "last", description="Which words (counting from 1, in reading order) get the bar, or 'last'. Default: last."
+    )
+    color: Color | None = Field(None, description="The bar's colour. Default: the palette's accent.")
+    duration: float = Field(0.3, gt=0.0, le=3.0, description="Seconds the bar takes to sweep across.")
+
+
+class Strike(_Spec):
+    """A line drawn across the text (an old price), from its start side, once the text is in."""
+
+    color: Color | None = Field(None, description="The line's colour. Default: the palette's accent.")
+    duration: float = Field(0.3, gt=0.0, le=3.0, description="Seconds the line takes to cross the text.")
+    delay: float = Field(0.0, ge=0.0, le=10.0, description="Seconds after the text is in before the line starts.")
+
+
+class Animate(_Spec):
+    """Kinetic type: the text enters piece by piece (words, letters or lines), in reading order."""
+
+    by: Kinetic = Field(
+        "word",
+        description=(
+            "The pieces: word, letter (grapheme clusters; in Arabic and other joined scripts, words), line, "
+            "or none (the text enters whole, as its enter says). Default: word."
+        ),
+    )
+    style: Literal["stagger", "rise", "mask"] = Field(
+        "stagger",
+        description="stagger: each piece fades in; rise: each rises from below as it fades in; mask: each is "
+        "revealed by an edge moving in reading direction.",
+    )
+    stagger: float = Field(0.06, ge=0.0, le=1.0, description="Seconds between one piece starting and the next.")
+    duration: float = Field(0.4, gt=0.0, le=3.0, description="Seconds each piece takes to enter.")
+    highlight: Highlight | None = Field(None, description="A bar behind chosen words. Default: none.")
+    strike: Strike | None = Field(None, description="A line struck through the text. Default: none.")
+    count_from: float | None = Field(
+        None,
+        description="Counts the text's number (a price) up from this value over the layer's entrance, formatted as "
+        "the text is; the text then enters whole. Default: no count.",
+    )
+
+
 class TextLayer(_Layer):
     text: str
     style: str = "body"
     overflow: Overflow | None = None  # None: the style's
     box: BoxSpec = "bottom"
+    animate: Animate | None = Field(None, description="Kinetic type (by word, letter or line). Default: none.")
 
 
 class Transition(_Spec):
