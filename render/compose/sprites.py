@@ -18,11 +18,13 @@ from PIL import Image, ImageDraw, ImageFilter
 from generator.core.geometry import Rect
 from generator.core.shaping import TextLayout
 from generator.planning.plan.effects import Moves
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.timeline import SHADOW_MARGIN, footprint, is_pinnable
 from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
 from render.colour import Colour, as_is
 from render.compose.captions import caption_images
 from render.compose.kinetic import kinetic_images
+from render.compose.shapes import shape_images
 from render.compose.warp import bilinear
 from render.text import draw_text
 
@@ -201,6 +203,10 @@ def shot_sprites(
             continue
         if isinstance(layer, TextPlacement):
             sprites.append(_text_sprite(layer, colour))
+            continue
+        if isinstance(layer, ShapePlacement):  # screen space, like text; never pinned
+            drawn = shape_images(layer, shot.frames)
+            sprites.extend(Sprite(_pad(colour(image)), rect, moves, False) for image, rect, moves in drawn)
             continue
         reference = source(layer)
         if reference is not None:

@@ -25,6 +25,8 @@ from generator.planning.plan.animate import animated
 from generator.planning.plan.camera import camera_move
 from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
+from generator.planning.plan.shape_layers import shape_layer
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.transitions import transition
 from generator.planning.plan.types import (
     PLAN_VERSION,
@@ -212,11 +214,15 @@ class _PlanBuilder:
         path: tuple[str | int, ...] = ("shots", index)
         palette = shot.background.palette or self.spec.palette.background
         line, frames = self._line(index, variables)
-        layers: list[ImagePlacement | TextPlacement] = []
+        layers: list[ImagePlacement | TextPlacement | ShapePlacement] = []
         if shot.product is not None:
             layers.append(self._image("product", shot.product, self.product.image, (*path, "product"), frames))
         if shot.mascot is not None and mascot is not None:
             layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), frames))
+        for j, shape in enumerate(shot.shapes):
+            box = _rounded(box_pixels(shape.box, shape.area, self.aspect))
+            ratio, where = min(self.size) / STYLE_WIDTH, (*path, "shapes", j)
+            layers.append(shape_layer(self.template, shape, box, ratio, self.fps, frames, where, variables, self.lang))
         for j, text_layer in enumerate(shot.text):
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
             if text:

@@ -22,6 +22,7 @@ from generator.core.geometry import Aspect, Rect
 from generator.planning.plan.camera import CameraMove
 from generator.planning.plan.effects import Motion
 from generator.planning.plan.kinetic import Kinetic
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.transitions import Transition
 
 # Part of every output's key; raised when the same plan gives other pixels or sound. 5: frames composited in
@@ -110,7 +111,7 @@ class Caption(_Plan):
     words: tuple[CaptionWord, ...]
 
 
-Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
+Layer = Annotated[ImagePlacement | TextPlacement | ShapePlacement, Field(discriminator="kind")]
 
 
 class BackgroundSpec(_Plan):

@@ -221,6 +221,44 @@ class TextLayer(_Layer):
     animate: Animate | None = Field(None, description="Kinetic type (by word, letter or line). Default: none.")
 
 
+ShapeKind = Literal["line", "burst", "badge", "progress", "sticker"]
+ShapeAnimation = Literal["none", "draw-on", "grow", "spin", "pop", "fill"]
+
+
+class ShapeLayer(_Spec):
+    """A vector shape over the shot (screen space, like text), drawn antialiased."""
+
+    shape: ShapeKind = Field(
+        description="line (across its box), burst (a sunburst star), badge (with form), progress (a bar filling "
+        "over the shot), sticker (a rotated rounded label)."
+    )
+    box: BoxSpec
+    area: Literal["safe", "canvas"] = "safe"
+    form: Literal["circle", "rounded", "starburst"] = Field("circle", description="A badge's outline.")
+    color: Color | None = Field(None, description="Fill (a line's colour). Default: the palette's accent.")
+    stroke: Color | None = Field(None, description="Outline colour (a progress bar's track). Default: none.")
+    stroke_width: float = Field(
+        6.0, ge=0.0, le=60.0, description="Outline width, or a line's thickness (pixels on a 1080-pixel-wide canvas)."
+    )
+    corner: float = Field(0.5, ge=0.0, le=0.5, description="Corner radius, as a share of the box's shorter side.")
+    points: int = Field(12, ge=3, le=64, description="Points of a burst or a starburst badge.")
+    rotation: float | None = Field(
+        None, ge=-180.0, le=180.0, description="Degrees, counter-clockwise. Default: -8 for a sticker, else 0."
+    )
+    text: str | None = Field(None, description="A short label on a badge or sticker (Jinja). Default: none.")
+    style: str = Field("cta", description="The text style of the label (its font, weight, sizes and colour).")
+    animate: ShapeAnimation | None = Field(
+        None,
+        description="draw-on (a line drawn from its start), grow (from nothing), spin (one turn into place), pop, "
+        "fill (a progress bar over the rest of the shot), or none. Default: draw-on for a line, fill for progress, "
+        "pop otherwise.",
+    )
+    delay: float = Field(0.0, ge=0.0, description="Seconds into the shot before the shape appears.")
+    duration: float = Field(0.5, ge=0.0, le=5.0, description="Seconds its animation takes (but fill's).")
+
+    _box = field_validator("box")(_check_box)
+
+
 class Transition(_Spec):
     """How a shot replaces the one before it; ``direction`` is where a slide or wipe travels."""
 
@@ -250,6 +288,7 @@ class Shot(_Spec):
     mascot: MascotLayer | None = None
     text: tuple[TextLayer, ...] = ()
     transition: Transition | None = None
+    shapes: tuple[ShapeLayer, ...] = Field((), description="Vector shapes, drawn under the texts. Default: none.")
 
 
 class MediaRef(_Spec):
