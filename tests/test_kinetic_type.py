@@ -18,6 +18,7 @@ from generator.core.errors import TemplateError
 from generator.core.images import AssetResolver
 from generator.core.shaping import segments, shape_line
 from generator.planning.catalog import Product, load_catalog
+from generator.orchestration.studio.forms import apply_edit
 from generator.planning.lint import lint_template
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.kinetic import Kinetic
@@ -247,3 +248,17 @@ def test_lint_names_a_highlight_past_the_text_and_a_stagger_longer_than_its_shot
     slow = _template(tmp_path, "Two words", "{stagger: 0.5, duration: 0.8}", duration=1.0, name="s")
     findings = [str(f) for f in lint_template(slow, legibility=DRAFT_LEGIBILITY) if f.severity == "error"]
     assert any("s.yaml:16" in f and "not all in until 1.4 s" in f for f in findings), findings
+
+
+def test_the_studio_form_sets_kinetic_fields_in_the_order_the_schema_gives(product: Product, tmp_path: Path) -> None:
+    path = _template(tmp_path, "Fresh deals", "{by: word}")
+    text = path.read_text(encoding="utf-8")
+    for field, value in (("style", "mask"), ("stagger", 0.1)):
+        text = apply_edit(text, {"op": "set", "path": ["shots", 0, "text", 0, "animate", field], "value": value})
+    text = apply_edit(
+        text, {"op": "set", "path": ["shots", 0, "text", 0, "animate", "highlight", "words"], "value": [2]}
+    )
+    path.write_text(text, encoding="utf-8")
+    assert "animate: {by: word, style: mask, stagger: 0.1, highlight: {words: [2]}}" in text
+    kinetic = _kinetic(_text(_plan(path, product, tmp_path)))
+    assert kinetic.style == "mask" and kinetic.highlight is not None and kinetic.highlight.lit == (1,)
