@@ -17,8 +17,8 @@ from icu4py.breakers import CharacterBreaker
 from generator.core.errors import TemplateError
 from generator.core.images import AssetResolver
 from generator.core.shaping import segments, shape_line
-from generator.planning.catalog import Product, load_catalog
 from generator.orchestration.studio.forms import apply_edit
+from generator.planning.catalog import Product, load_catalog
 from generator.planning.lint import lint_template
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.kinetic import Kinetic
