@@ -91,7 +91,7 @@ def test_shapes_are_planned_as_shape_layers_with_palette_colours_and_survive_the
     assert [s.animation for s in (line, progress, burst, badge, sticker)] == ["draw-on", "fill", "spin", "pop", "grow"]
     assert line.look.color == "#10E040" and sticker.look.color == "#FFD000"
     assert sticker.look.rotation == -8.0 and badge.look.rotation == 0.0
-    assert badge.look.label is not None and badge.look.label.text == "-30%"
+    assert badge.look.label is not None and badge.look.label.lines == ("-30%",)
     assert progress.motion.frames == 0  # filling over the shot is no entrance: the shot settles without it
     assert ShotPlan.from_json(plan.canonical_json()) == plan
 

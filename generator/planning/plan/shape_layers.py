@@ -61,7 +61,7 @@ def shape_layer(
     except TextFitError as exc:
         raise template.error(f"the label does not fit its {layer.shape}: {exc}", (*path, "text")) from exc
     label = ShapeLabel(
-        text=text, lines=layout.lines, fonts=fonts, lang=lang, weight=style.weight, font_size=layout.font_size,
+        lines=layout.lines, fonts=fonts, lang=lang, weight=style.weight, font_size=layout.font_size,
         line_height=layout.line_height, color=style.color or spec.palette.text,
     )  # fmt: skip
     return placed.model_copy(update={"look": look.model_copy(update={"label": label})})

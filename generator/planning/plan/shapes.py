@@ -24,15 +24,15 @@ class _Shape(BaseModel):
 
 
 class ShapeLabel(_Shape):
-    """A badge's or sticker's text, wrapped at ``font_size`` and centred in the shape's inner box."""
+    """A badge's or sticker's text: its ``TextLayout`` (lines wrapped at ``font_size``), centred in the shape's
+    inner box, and how it is drawn."""
 
-    text: str
     lines: tuple[str, ...]
-    fonts: tuple[str, ...]
-    lang: str
-    weight: Literal["regular", "bold"]
     font_size: int
     line_height: int
+    fonts: tuple[str, ...]
+    weight: Literal["regular", "bold"]
+    lang: str
     color: Color
 
 
