@@ -143,13 +143,16 @@ def test_shapes_are_antialiased_and_drawn_once_per_look_and_size(product: Produc
     assert again[1].misses == first[1].misses and again[1].hits > first[1].hits
 
 
-def test_a_label_that_does_not_fit_and_a_shape_outside_the_safe_zone_are_reported(
+def test_a_label_that_does_not_fit_a_late_animation_and_a_shape_outside_the_safe_zone_are_reported(
     product: Product, tmp_path: Path
 ) -> None:
     long = "  - {shape: badge, box: [0.1, 0.55, 0.1, 0.05], text: 'An extremely long label for a tiny badge'}\n"
     with pytest.raises(TemplateError, match="does not fit its badge") as caught:
         compile_plan(load_template(_template(tmp_path, long, name="l")), product, "9:16", tmp_path)
     assert caught.value.context["line"] == 11
+    late = "  - {shape: burst, box: [0.1, 0.1, 0.2, 0.2], delay: 0.3, duration: 0.3}\n"
+    with pytest.raises(TemplateError, match="delay \\+ duration is 0.6 s, longer than the shot's 0.5 s"):
+        compile_plan(load_template(_template(tmp_path, late, name="d")), product, "9:16", tmp_path)
     out = "  - {shape: sticker, box: [0.0, 0.0, 1.0, 0.1], area: canvas, text: 'NEW', animate: none}\n"
     plan = compile_plan(load_template(_template(tmp_path, out, name="o")), product, "9:16", tmp_path)
     (violation,) = safe_zone_violations(plan)

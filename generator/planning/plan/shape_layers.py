@@ -25,12 +25,19 @@ def shape_layer(
     """``layer`` (the template's, at ``path``) in ``box``, sizes scaled by ``ratio`` (canvas width over 1080).
 
     Raises:
-        TemplateError: its label's style is unknown or the label does not fit the shape.
+        TemplateError: its animation ends after the shot, it has a label but is no badge or sticker, or its
+            label's style is unknown or the label does not fit the shape.
     """
     spec = template.spec
     animation = layer.animate or _DEFAULT_ANIMATION.get(layer.shape, "pop")
-    start = min(shot_frames - 1, round(layer.delay * fps))
+    start = round(layer.delay * fps)
     frames = 0 if animation in ("none", "fill") else max(1, round(layer.duration * fps))
+    if start + max(1, frames) > shot_frames:
+        raise template.error(
+            f"delay + duration is {(start + frames) / fps:g} s, longer than the shot's {shot_frames / fps:g} s", path
+        )
+    if layer.text and layer.shape not in ("badge", "sticker"):
+        raise template.error(f"only a badge or a sticker has a label, not a {layer.shape}", (*path, "text"))
     move = Pop() if animation == "pop" else Appear()
     motion = Motion(
         enter=move, start=start, frames=frames, ease=move.enter_ease, exit=Appear(), exit_start=shot_frames,
