@@ -151,7 +151,7 @@ def test_a_label_that_does_not_fit_a_late_animation_and_a_shape_outside_the_safe
         compile_plan(load_template(_template(tmp_path, long, name="l")), product, "9:16", tmp_path)
     assert caught.value.context["line"] == 11
     late = "  - {shape: burst, box: [0.1, 0.1, 0.2, 0.2], delay: 0.3, duration: 0.3}\n"
-    with pytest.raises(TemplateError, match="delay \\+ duration is 0.6 s, longer than the shot's 0.5 s"):
+    with pytest.raises(TemplateError, match=r"delay \+ duration is 0\.6 s, longer than the shot's 0\.5 s"):
         compile_plan(load_template(_template(tmp_path, late, name="d")), product, "9:16", tmp_path)
     out = "  - {shape: sticker, box: [0.0, 0.0, 1.0, 0.1], area: canvas, text: 'NEW', animate: none}\n"
     plan = compile_plan(load_template(_template(tmp_path, out, name="o")), product, "9:16", tmp_path)
