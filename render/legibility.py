@@ -31,7 +31,7 @@ from PIL import Image
 
 from generator.core.errors import RenderError
 from generator.planning.plan.timeline import footprint_rect, settled_frame
-from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.planning.plan.types import ImagePlacement, Layer, PlannedShot, ShotPlan, TextPlacement
 from render.compose import shot_still
 from render.contrast import color_luminance, contrast_floor, contrast_ratio, needed_ratio, sampled_area, text_contrast
 
@@ -203,7 +203,7 @@ _ROUNDING = 1.02  # a bound this much above the need passes whatever 8-bit round
 
 def _reaches(
     shot: PlannedShot,
-    layer: ImagePlacement | TextPlacement,
+    layer: Layer,
     frame: int,
     canvas: tuple[int, int],
     area: tuple[int, int, int, int],

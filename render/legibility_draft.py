@@ -19,7 +19,7 @@ from PIL import Image
 
 from generator.core.images import AssetResolver, Cutout, apply_cutout, open_image
 from generator.core.svg import rasterize_svg
-from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.planning.plan.types import ImagePlacement, Layer, PlannedShot, ShotPlan, TextPlacement
 from render.backends import KeyframeRequest
 from render.backends.draft import DraftRenderer
 from render.compose import keyframe_requests
@@ -135,7 +135,7 @@ def remedy_on_draft(plan: ShotPlan, source: Source) -> ShotPlan:
     return settled
 
 
-def _settled(size: tuple[int, int], shot: PlannedShot) -> tuple[ImagePlacement | TextPlacement, ...] | None:
+def _settled(size: tuple[int, int], shot: PlannedShot) -> tuple[Layer, ...] | None:
     """The layers ``shot`` settled to on a canvas of ``size`` before, or None. Shots are found by
     cheap fields first, then compared field by field (shared layers compare by identity)."""
     key = _key(size, shot)
@@ -149,12 +149,19 @@ def _settled(size: tuple[int, int], shot: PlannedShot) -> tuple[ImagePlacement |
 
 def _key(size: tuple[int, int], shot: PlannedShot) -> Hashable:
     """Cheap fields that tell most shots apart: its id, backdrop, texts and images."""
-    tags = tuple(layer.text if isinstance(layer, TextPlacement) else layer.ref.sha256 for layer in shot.layers)
+    tags = tuple(
+        layer.text
+        if isinstance(layer, TextPlacement)
+        else layer.ref.sha256
+        if isinstance(layer, ImagePlacement)
+        else layer.field
+        for layer in shot.layers
+    )
     return (size, shot.id, shot.background.seed, tags)
 
 
 _scene = operator.attrgetter(*(name for name in PlannedShot.model_fields if name not in ("start", "seed")))
-_SETTLED: collections.OrderedDict[Hashable, list[tuple[PlannedShot, tuple[ImagePlacement | TextPlacement, ...]]]]
+_SETTLED: collections.OrderedDict[Hashable, list[tuple[PlannedShot, tuple[Layer, ...]]]]
 _SETTLED = collections.OrderedDict()  # shots settled before, and their layers after, most recent last
 _SETTLED_KEPT = 1024  # keys
 _PER_SCENE = 4  # shots kept per key (styles may differ)

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from generator.core.errors import EncodeError, RenderError
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.timeline import layer_rect, settled_frame
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from render.compose import layer_pixels
@@ -210,13 +211,18 @@ def _read_into(stream: IO[bytes], buffer: memoryview) -> bool:
 
 def _moves(shot: PlannedShot) -> bool:
     """Whether the plan changes anything between the shot's settled frame and its last: a camera
-    move or an exit (every entrance is over by the settled frame); captions come and go with the voice."""
+    move, an exit or a filling progress bar (every entrance is over by the settled frame); captions come
+    and go with the voice."""
     if settled_frame(shot) >= shot.frames - 1:
         return False
-    return shot.camera.moves or any(
-        layer.motion.exits and layer.motion.exit_frames > 0
-        for layer in shot.layers
-        if not (isinstance(layer, TextPlacement) and layer.caption is not None)
+    return (
+        shot.camera.moves
+        or any(
+            layer.motion.exits and layer.motion.exit_frames > 0
+            for layer in shot.layers
+            if not (isinstance(layer, TextPlacement) and layer.caption is not None)
+        )
+        or any(isinstance(layer, ShapePlacement) and layer.animation == "fill" for layer in shot.layers)
     )
 
 

@@ -6,7 +6,8 @@ side; both scale the plan, not the frames, so text is laid out and drawn at the 
 
 from __future__ import annotations
 
-from generator.planning.plan.types import BackgroundSpec, ImagePlacement, ShotPlan, TextPlacement
+from generator.planning.plan.shapes import ShapePlacement
+from generator.planning.plan.types import BackgroundSpec, ImagePlacement, Layer, ShotPlan
 
 
 def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:
@@ -18,9 +19,11 @@ def scale_plan(plan: ShotPlan, factor: float) -> ShotPlan:
     def even(value: int) -> int:
         return max(2, round(value * factor / 2) * 2)
 
-    def layer(item: ImagePlacement | TextPlacement) -> ImagePlacement | TextPlacement:
+    def layer(item: Layer) -> Layer:
         if isinstance(item, ImagePlacement):
             return item.model_copy(update={"box": scaled(item.box)})
+        if isinstance(item, ShapePlacement):
+            return item.scaled(factor)
         return item.model_copy(update={
             "box": scaled(item.box), "font_size": max(1, round(item.font_size * factor)),
             "line_height": max(1, round(item.line_height * factor)), "stroke": round(item.stroke * factor),

@@ -21,6 +21,7 @@ from bidi import get_base_level
 
 from generator.core.geometry import Rect
 from generator.core.shaping import em_width
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.timeline import layer_rect
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
 from generator.planning.platforms import PHONE_WIDTH_PT, Platform, Rule
@@ -100,6 +101,8 @@ def _first_shown(plan: ShotPlan, wanted: Callable[[ImagePlacement | TextPlacemen
     for shot in plan.shots:
         blend = shot.transition_in.frames if shot.transition_in is not None else 0
         for layer in shot.layers:
+            if isinstance(layer, ShapePlacement):
+                continue
             shown = layer.motion.shown(shot.frames)
             if wanted(layer) and len(shown) > 0 and max(shown.start, blend) < shown.stop:
                 frame = shot.start + max(shown.start, blend)
@@ -229,6 +232,8 @@ def _ui_zone(rule: Rule, plan: ShotPlan) -> list[Violation]:
     found = []
     for shot in plan.shots:
         for layer in shot.layers:
+            if isinstance(layer, ShapePlacement):
+                continue  # decoration, not judged (docs/platforms.md)
             if isinstance(layer, ImagePlacement) and _kind(layer) not in ("product", "logo"):
                 continue
             over = [0.0, 0.0, 0.0, 0.0]

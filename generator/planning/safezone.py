@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from generator.core.geometry import Rect
 from generator.planning.plan.timeline import footprint_rect
-from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
+from generator.planning.plan.types import ImagePlacement, Layer, PlannedShot, ShotPlan
 
 _TOLERANCE = 0.5  # pixels: rounding of boxes to the plan's 1/1000 px
 
@@ -56,9 +56,9 @@ def safe_zone_violations(plan: ShotPlan) -> list[SafeZoneViolation]:
     return violations
 
 
-def _rect(shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]) -> Rect:
-    if isinstance(layer, TextPlacement):
-        return layer.box  # text is drawn in screen space
+def _rect(shot: PlannedShot, layer: Layer, frame: int, canvas: tuple[int, int]) -> Rect:
+    if not isinstance(layer, ImagePlacement):
+        return layer.box  # text and shapes are drawn in screen space
     return footprint_rect(shot, layer, frame, canvas)[0]  # its contact shadow included
 
 

@@ -22,9 +22,20 @@ _POP_FRAMES = 4  # a word's pop-in
 def word_cuts(layer: TextPlacement, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
     """Each caption word's cut (left, top, right, bottom) in ``layer``'s drawn image of ``size``, in word order."""
     assert layer.caption is not None
+    return piece_cuts(layer, size, [word.text for word in layer.caption.words])
+
+
+def piece_cuts(layer: TextPlacement, size: tuple[int, int], pieces: list[str]) -> list[tuple[int, int, int, int]]:
+    """The cut of each of ``pieces`` (substrings of ``layer``'s lines, in reading order) in its drawn image of ``size``."""
+    layout = TextLayout(layer.lines, layer.font_size, layer.line_height)
+    return _cuts(piece_extents(layer, size, pieces), layout, size)
+
+
+def piece_extents(layer: TextPlacement, size: tuple[int, int], pieces: list[str]) -> list[tuple[int, float, float]]:
+    """(line, left, right) of each of ``pieces`` in ``layer``'s drawn image of ``size``: where shaping put its glyphs."""
     layout = TextLayout(layer.lines, layer.font_size, layer.line_height)
     placed = placed_lines(layout, layer.fonts, layer.weight, size, layer.align, layer.lang)
-    words = [word.text for word in layer.caption.words]
+    words = pieces
     extents: list[tuple[int, float, float]] = []  # line, left, right
     k = 0
     for index, (left, _, runs) in enumerate(placed):
@@ -40,8 +51,8 @@ def word_cuts(layer: TextPlacement, size: tuple[int, int]) -> list[tuple[int, in
             extents.append((index, min(a for a, _ in inside), max(b for _, b in inside)) if inside else (index, x, x))
             at, k = found + len(words[k]), k + 1
     if k != len(words):
-        raise ValueError(f"caption words {words[k:]} are not in its lines {layer.lines}")
-    return _cuts(extents, layout, size)
+        raise ValueError(f"pieces {words[k:]} are not in the lines {layer.lines}")
+    return extents
 
 
 def _cuts(

@@ -17,11 +17,14 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from generator.core.geometry import Rect
 from generator.core.shaping import TextLayout
-from generator.planning.plan.effects import Motion
+from generator.planning.plan.effects import Moves
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.timeline import SHADOW_MARGIN, footprint, is_pinnable
 from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
 from render.colour import Colour, as_is
 from render.compose.captions import caption_images
+from render.compose.kinetic import kinetic_images
+from render.compose.shapes import shape_images
 from render.compose.warp import bilinear
 from render.text import draw_text
 
@@ -37,7 +40,7 @@ class Sprite:
 
     image: Image.Image
     rect: Rect
-    motion: Motion
+    motion: Moves
     follows_camera: bool
     anchor: Rect | None = None
 
@@ -165,13 +168,21 @@ def _text_sprite(layer: TextPlacement, colour: Colour) -> Sprite:
     return Sprite(_pad(colour(image)), (float(x), float(y), float(w), float(h)), layer.motion, False)
 
 
-def _caption_sprites(layer: TextPlacement, colour: Colour) -> list[Sprite]:
+def _piece_sprites(layer: TextPlacement, colour: Colour) -> list[Sprite]:
+    """A caption's or a kinetic text's pieces; a kinetic text's move about the whole text when it leaves."""
     x, y, w, h = text_box(layer)
+    kinetic = layer.kinetic is not None
+    pieces = kinetic_images(layer, (w, h)) if kinetic else caption_images(layer, (w, h))
+    anchor = (float(x), float(y), float(w), float(h)) if kinetic else None
     return [
         Sprite(
-            _pad(colour(image)), (float(x + dx), float(y + dy), float(image.width), float(image.height)), motion, False
+            _pad(colour(image)),
+            (float(x + dx), float(y + dy), float(image.width), float(image.height)),
+            motion,
+            False,
+            anchor,
         )
-        for image, (dx, dy), motion in caption_images(layer, (w, h))
+        for image, (dx, dy), motion in pieces
     ]
 
 
@@ -187,11 +198,15 @@ def shot_sprites(
     """
     sprites = []
     for layer in shot.layers:
-        if isinstance(layer, TextPlacement) and layer.caption is not None:
-            sprites.extend(_caption_sprites(layer, colour))
+        if isinstance(layer, TextPlacement) and (layer.caption is not None or layer.kinetic is not None):
+            sprites.extend(_piece_sprites(layer, colour))
             continue
         if isinstance(layer, TextPlacement):
             sprites.append(_text_sprite(layer, colour))
+            continue
+        if isinstance(layer, ShapePlacement):  # screen space, like text; never pinned
+            drawn = shape_images(layer, shot.frames)
+            sprites.extend(Sprite(_pad(colour(image)), rect, moves, False) for image, rect, moves in drawn)
             continue
         reference = source(layer)
         if reference is not None:

@@ -25,6 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 from generator.core.errors import ConfigError
 from generator.core.fonts import chain_faces
 from generator.core.identity import file_sha256
+from generator.planning.plan.shapes import ShapeLabel, ShapePlacement
 from generator.planning.plan.types import ShotPlan, TextPlacement
 from render.backends import RendererSettings
 from render.encode import EncodeSettings
@@ -121,9 +122,10 @@ def plan_fonts(plan: ShotPlan) -> dict[str, str]:
     fonts: dict[str, str] = {}
     for shot in plan.shots:
         for layer in shot.layers:
-            if isinstance(layer, TextPlacement):
-                for family, face in zip(layer.fonts, chain_faces(layer.fonts, layer.weight)):
-                    fonts[f"{family}/{layer.weight}"] = f"{_font_sha256(face.path)}#{face.index}"
+            text = layer.look.label if isinstance(layer, ShapePlacement) else layer  # a shape's label is text too
+            if isinstance(text, TextPlacement | ShapeLabel):
+                for family, face in zip(text.fonts, chain_faces(text.fonts, text.weight)):
+                    fonts[f"{family}/{text.weight}"] = f"{_font_sha256(face.path)}#{face.index}"
     return fonts
 
 

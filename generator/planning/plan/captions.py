@@ -17,7 +17,7 @@ from generator.core.geometry import ASPECT_SIZES, Aspect, Rect, caption_area
 from generator.core.shaping import TextFitError, TextLayout
 from generator.planning.plan.effects import Motion
 from generator.planning.plan.timeline import footprint
-from generator.planning.plan.types import Caption, CaptionWord, ImagePlacement, TextPlacement, VoiceLine
+from generator.planning.plan.types import Caption, CaptionWord, ImagePlacement, Layer, TextPlacement, VoiceLine
 from generator.planning.templates import Captions, Template, TextStyle
 from generator.planning.textfit import fit_text
 
@@ -45,7 +45,7 @@ class CaptionLook:
 
 def shot_captions(
     template: Template, lang: str, aspect: Aspect, shot_id: str, line: VoiceLine, frames: int, fps: int,
-    layers: Sequence[ImagePlacement | TextPlacement],
+    layers: Sequence[Layer],
 ) -> tuple[TextPlacement, ...]:  # fmt: skip
     """The captions of ``line`` in its shot (of ``frames`` frames, holding ``layers``), in the template's caption style."""
     spec = template.spec

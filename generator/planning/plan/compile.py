@@ -22,6 +22,7 @@ from generator.core.shaping import TextFitError
 from generator.core.speech import Voices
 from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
 from generator.planning.catalog import Product
+from generator.planning.plan.animate import animated
 from generator.planning.plan.camera import camera_move
 from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
@@ -29,6 +30,8 @@ from generator.planning.plan.endcard import end_card_shot
 from generator.planning.plan.logo import kit_roots, logo_placement
 from generator.planning.plan.pictures import chosen_picture
 from generator.planning.plan.sales import on_date
+from generator.planning.plan.shape_layers import shape_layer
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.transitions import transition
 from generator.planning.plan.types import (
     PLAN_VERSION,
@@ -225,17 +228,27 @@ class _PlanBuilder:
         path: tuple[str | int, ...] = ("shots", index)
         palette = shot.background.palette or self.spec.palette.background
         line, frames = self._line(index, variables)
-        layers: list[ImagePlacement | TextPlacement] = []
+        layers: list[ImagePlacement | TextPlacement | ShapePlacement] = []
         if shot.product is not None and picture is not None:
             layers.append(self._image("product", shot.product, picture, (*path, "product"), frames))
         if shot.mascot is not None and mascot is not None:
             layers.append(self._image("mascot", shot.mascot, mascot, (*path, "mascot"), frames))
         if shot.logo is not None:
             layers.append(logo_placement(self, shot.logo, (*path, "logo"), frames))
+        for j, shape in enumerate(shot.shapes):
+            box = _rounded(box_pixels(shape.box, shape.area, self.aspect))
+            ratio, where = min(self.size) / STYLE_WIDTH, (*path, "shapes", j)
+            layers.append(shape_layer(self.template, shape, box, ratio, self.fps, frames, where, variables, self.lang))
         for j, text_layer in enumerate(shot.text):
             text = self.template.render_text(text_layer.text, (*path, "text", j, "text"), variables).strip()
             if text:
-                layers.append(self._text(text, text_layer, (*path, "text", j), frames))
+                placed = self._text(text, text_layer, (*path, "text", j), frames)
+                if text_layer.animate is not None:
+                    fail = functools.partial(self.template.error, sku=self.product.sku)
+                    placed = animated(
+                        placed, text_layer.animate, frames, self.fps, self.spec.palette.accent, (*path, "text", j), fail
+                    )
+                layers.append(placed)
         if line is not None and self.spec.captions.enabled:
             layers.extend(shot_captions(self.template, self.lang, self.aspect, shot_id, line, frames, self.fps, layers))
         joining = shot.transition or self.spec.transition

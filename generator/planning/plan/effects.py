@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 
@@ -253,3 +253,9 @@ class Motion(BaseModel):
             rect, shown = self.exit.apply(rect, anchor, canvas, self.exit_ease.apply(q), 1 - q, entering=False)
             opacity *= shown
         return rect, opacity
+
+
+class Moves(Protocol):
+    """What moves a drawn piece: a ``Motion``, or a piece of kinetic type or a shape (``render.compose``)."""
+
+    def apply(self, rect: Rect, anchor: Rect, canvas: tuple[int, int], frame: int) -> tuple[Rect, float]: ...

@@ -10,30 +10,31 @@ from __future__ import annotations
 from generator.core.geometry import Rect
 from generator.planning.plan.camera import Parallax
 from generator.planning.plan.effects import Appear
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
 
 SHADOW_MARGIN = 0.06  # contact shadow below a product, as a fraction of its height
 
 
-def footprint(layer: ImagePlacement | TextPlacement) -> Rect:
+def footprint(layer: ImagePlacement | TextPlacement | ShapePlacement) -> Rect:
     """A layer's box, down to the foot of its contact shadow's band when it has one."""
     x, y, w, h = layer.box
     return (x, y, w, h * (1 + SHADOW_MARGIN)) if isinstance(layer, ImagePlacement) and layer.shadow else layer.box
 
 
 def layer_rect(
-    shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]
+    shot: PlannedShot, layer: ImagePlacement | TextPlacement | ShapePlacement, frame: int, canvas: tuple[int, int]
 ) -> tuple[Rect, float]:
     """Where a layer is drawn at shot-local ``frame`` (canvas pixels, fractional), and its opacity."""
     anchor = footprint(layer)
-    if isinstance(layer, TextPlacement):
+    if not isinstance(layer, ImagePlacement):  # text and shapes are in screen space
         return layer.motion.apply(layer.box, anchor, canvas, frame)
     view, depth = shot.camera.view(frame, shot.frames, canvas), shot.camera.layer_depth
     return layer.motion.apply(view.rect(layer.box, canvas, depth), view.rect(anchor, canvas, depth), canvas, frame)
 
 
 def footprint_rect(
-    shot: PlannedShot, layer: ImagePlacement | TextPlacement, frame: int, canvas: tuple[int, int]
+    shot: PlannedShot, layer: ImagePlacement | TextPlacement | ShapePlacement, frame: int, canvas: tuple[int, int]
 ) -> tuple[Rect, float]:
     """``layer_rect``, reaching down to the foot of the layer's contact shadow when it has one."""
     (x, y, w, h), opacity = layer_rect(shot, layer, frame, canvas)

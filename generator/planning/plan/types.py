@@ -21,12 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from generator.core.geometry import Aspect, Rect
 from generator.planning.plan.camera import CameraMove
 from generator.planning.plan.effects import Motion
+from generator.planning.plan.kinetic import Kinetic
+from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.transitions import Transition
 
 # Part of every output's key; raised when the same plan gives other pixels or sound. 5: frames composited in
 # the video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
 # 6: the master audio is mixed in-process and loudness-normalised (``render.audio``); voice and captions.
-# 7: brand kits: logo layers (PNG, or SVG drawn at ``AssetRef.raster``) and end cards with a QR code.
+# 7: brand kits: logo layers (PNG, or SVG drawn at ``AssetRef.raster``) and end cards with a QR code; kinetic
+# type (texts entering piece by piece, highlight bars, strike-throughs, counting prices) and shape layers.
 PLAN_VERSION = 7
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
@@ -103,6 +106,7 @@ class TextPlacement(_Plan):
     legibility: Legibility = "check"
     remedy: Literal["shadow", "plate"] | None = None
     caption: Caption | None = None
+    kinetic: Kinetic | None = None  # enters piece by piece (``plan.kinetic``)
 
 
 class CaptionWord(_Plan):
@@ -124,7 +128,7 @@ class Caption(_Plan):
     words: tuple[CaptionWord, ...]
 
 
-Layer = Annotated[ImagePlacement | TextPlacement, Field(discriminator="kind")]
+Layer = Annotated[ImagePlacement | TextPlacement | ShapePlacement, Field(discriminator="kind")]
 
 
 class BackgroundSpec(_Plan):
