@@ -25,6 +25,7 @@ from generator.planning.plan.camera import camera_move
 from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
 from generator.planning.plan.transitions import transition
+from generator.planning.plan.treatments import planned_treatment
 from generator.planning.plan.types import (
     PLAN_VERSION,
     AssetRef,
@@ -334,6 +335,7 @@ class _PlanBuilder:
             box=(_r(x), _r(y), _r(w), _r(h)),
             shadow=getattr(layer, "shadow", False),
             motion=self._motion(layer, shot_frames),
+            treatment=planned_treatment(layer) if kind == "product" else None,
         )
 
     def _text(self, text: str, layer: Any, path: tuple[str | int, ...], shot_frames: int) -> TextPlacement:

@@ -22,11 +22,13 @@ from generator.core.geometry import Aspect, Rect
 from generator.planning.plan.camera import CameraMove
 from generator.planning.plan.effects import Motion
 from generator.planning.plan.transitions import Transition
+from generator.planning.plan.treatments import Treatment
 
 # Part of every output's key; raised when the same plan gives other pixels or sound. 5: frames composited in
 # the video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
 # 6: the master audio is mixed in-process and loudness-normalised (``render.audio``); voice and captions.
-PLAN_VERSION = 6
+# 7: product treatments (reflection, zoom to a detail, turn; ``plan.treatments``).
+PLAN_VERSION = 7
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
 Legibility = Literal["check", "auto"]
@@ -57,6 +59,7 @@ class ImagePlacement(_Plan):
     box: Rect
     shadow: bool
     motion: Motion
+    treatment: Treatment | None = None  # a product's reflection, zoom or turn
 
 
 class TextPlacement(_Plan):
