@@ -18,6 +18,7 @@ from PIL import Image
 from generator.core.errors import TemplateError
 from generator.core.identity import file_sha256
 from generator.core.images import AssetResolver, Cutout
+from generator.orchestration.studio.forms import apply_edit, form_data, offered_fields
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.camera import camera_move
 from generator.planning.plan.compile import compile_plan
@@ -310,3 +311,15 @@ def test_turning_the_other_way_mirrors_the_travel_and_a_zoom_starts_on_the_whole
     left, right = (Turn(angle=10, direction=d, ease="linear").at(1.0, box[2]) for d in ("left", "right"))
     assert left[0] == right[0] < 1 and left[1] == -right[1] < 0
     assert Zoom(to=(0.2, 0.3, 0.5, 0.5), scale=1.0, ease="linear").at(box, 0.0) == (box, box)
+
+
+def test_the_form_offers_a_products_reflection_and_turn_only_in_shots_with_a_product(tmp_path: Path) -> None:
+    text = TEMPLATE.replace("PRODUCT", "") + '  - id: plain\n    duration: 1.0\n    background: {prompt: "studio"}\n'
+    offered = {".".join(map(str, o["path"])): o["default"] for o in offered_fields(form_data(text))}
+    assert offered["shots.0.product.reflection.opacity"] == 0.35 and offered["shots.0.product.turn.angle"] == 12.0
+    assert not any(path.startswith("shots.1.product") for path in offered)
+    edited = apply_edit(text, {"op": "set", "path": ["shots", 0, "product", "reflection", "fade"], "value": 0.3})
+    path = tmp_path / "edited.yaml"
+    path.write_text(edited, encoding="utf-8")
+    layer = load_template(path).spec.shots[0].product
+    assert layer is not None and layer.reflection is not None and layer.reflection.fade == 0.3
