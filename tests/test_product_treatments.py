@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from generator.core.errors import TemplateError
@@ -28,7 +29,9 @@ from generator.planning.plan.treatments import SHADOW_RATE, TURN_DEPTH, Reflecti
 from generator.planning.plan.types import AssetRef, BackgroundSpec, ImagePlacement, PlannedShot, ShotPlan
 from generator.planning.templates import load_template, template_schema
 from render.backends import KeyframeRequest
+from render.colour import pack_420
 from render.compose import Compositor, keyframe_requests, layer_source
+from render.compose.device import DeviceCompositor
 from render.compose.sprites import shot_sprites
 from render.encode import EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import check_pictures, decode_frames
@@ -38,6 +41,9 @@ SIZE = (160, 160)
 BACKDROP = 20  # grey level of the keyframe
 CARD = (40, 48)  # the product's pixels: width, height
 EDGE = 4  # columns at each side of the card in one flat colour
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA device")
 
 
 class Backdrop:
@@ -171,6 +177,8 @@ def test_a_zoom_ends_on_the_detail_resampled_into_the_box_and_passes_between_hal
     pixels = (40, 32, 80, 96)
     assert _error(frames[0], pixels, whole) < 3
     assert _error(frames[12], pixels, detail) < 3 < _error(frames[12], pixels, whole)
+    outside = np.concatenate([frames[12][:, :38].ravel(), frames[12][:, 122:].ravel(), frames[12][:30].ravel()])
+    assert np.abs(outside.astype(np.float64) - BACKDROP).mean() < 2  # the magnified image is cut at the box
     # halfway: the plan's crop, a 1/sqrt(2) of the image, unlike either end
     (ix, iy, iw, ih), window = zoom.at(box, 0.5)
     crop = ((box[0] - ix) / iw * CARD[0], (box[1] - iy) / ih * CARD[1], box[2] / iw * CARD[0], box[3] / ih * CARD[1])
@@ -323,3 +331,21 @@ def test_the_form_offers_a_products_reflection_and_turn_only_in_shots_with_a_pro
     path.write_text(edited, encoding="utf-8")
     layer = load_template(path).spec.shots[0].product
     assert layer is not None and layer.reflection is not None and layer.reflection.fade == 0.3
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=cuda)])
+def test_a_zoom_and_a_turn_drawn_by_torch_are_the_cpu_compositors_within_two_levels(
+    card: tuple[AssetResolver, AssetRef], device: str
+) -> None:
+    assets, ref = card
+    zoom = Treatment(zoom=Zoom(to=(0.25, 0.25, 0.5, 0.5), scale=1.2, ease=Easing.LINEAR))
+    turn = Treatment(turn=Turn(angle=30.0, direction="right", ease=Easing.LINEAR), reflection=Reflection(
+        opacity=0.5, fade=0.5, gap=0.0))  # fmt: skip
+    for treatment in (zoom, turn):
+        plan = _plan(_layer(ref, (40.0, 20.0, 60.0, 72.0), treatment, 6, shadow=True), 6, "push-in", 0.05)
+        compositor = Compositor.render(plan, Backdrop(), assets, colour="video")
+        drawn = [frame.packed() for frame in DeviceCompositor(compositor, device).video_frames()]
+        expected = [pack_420(frame) for frame in compositor.frames()]
+        for a, b in zip(drawn, expected, strict=True):
+            difference = np.abs(a.astype(int) - b)
+            assert difference.max() <= 2 and difference.mean() < 0.1
