@@ -53,10 +53,11 @@ def shadow_track(layer: ImagePlacement, band: Rect, frames: int) -> Track:
 
 def reflection_track(layer: ImagePlacement, frames: int, share: float) -> Track:
     """The reflection's rect at each frame, covering ``share`` of the product's height."""
-    assert layer.treatment is not None
+    treatment = layer.treatment
+    assert treatment is not None
 
     def track(frame: int) -> tuple[Rect, Rect | None]:
-        return reflection_at(layer.box, layer.treatment, layer.motion, frames, frame, share), None  # type: ignore[arg-type]
+        return reflection_at(layer.box, treatment, layer.motion, frames, frame, share), None
 
     return track
 
