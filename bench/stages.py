@@ -76,8 +76,8 @@ def draw(renderer: ShotRenderer, state: State, clock: Clock) -> Image.Image:
     else:
         frame = through_camera(world, view.box(renderer.size), renderer.size, (0, 0, *renderer.size))
         started = clock.time("camera resample", started)
-    for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
-        piece = renderer._cached_piece(index, rect, opacity)
+    for index, (rect, opacity, window) in enumerate(state.layers, start=state.baked):
+        piece = renderer._cached_piece(index, rect, opacity, window)
         if piece is not None:
             frame.paste(piece.image, piece.origin, piece.mask)
     clock.time("sprites", started)

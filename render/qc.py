@@ -25,7 +25,7 @@ from generator.core.errors import EncodeError, RenderError
 from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.timeline import layer_rect, settled_frame
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement
-from render.compose import layer_pixels
+from render.compose import layer_pixels_at
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
 
@@ -211,14 +211,15 @@ def _read_into(stream: IO[bytes], buffer: memoryview) -> bool:
 
 def _moves(shot: PlannedShot) -> bool:
     """Whether the plan changes anything between the shot's settled frame and its last: a camera
-    move, an exit or a filling progress bar (every entrance is over by the settled frame); captions come
-    and go with the voice."""
+    move, an exit, a zoom, a turn or a filling progress bar (every entrance is over by the settled frame);
+    captions come and go with the voice."""
     if settled_frame(shot) >= shot.frames - 1:
         return False
     return (
         shot.camera.moves
         or any(
-            layer.motion.exits and layer.motion.exit_frames > 0
+            (layer.motion.exits and layer.motion.exit_frames > 0)
+            or (isinstance(layer, ImagePlacement) and layer.treatment is not None and layer.treatment.moves)
             for layer in shot.layers
             if not (isinstance(layer, TextPlacement) and layer.caption is not None)
         )
@@ -295,8 +296,7 @@ def _layer_check(
     frame: np.ndarray, plan: ShotPlan, shot: PlannedShot, layer: ImagePlacement, source: Image.Image, local: int
 ) -> LayerCheck | None:
     """``layer`` in ``frame`` (shot-local frame ``local``) against its reference; None when nothing of it can be compared."""
-    rect, _ = layer_rect(shot, layer, local, plan.size)
-    drawn = layer_pixels(layer, source, rect, plan.size)
+    drawn = layer_pixels_at(shot, layer, source, local, plan.size)  # under its zoom or turn, if any
     if drawn is None:
         return None
     image, (x0, y0) = drawn
@@ -307,6 +307,7 @@ def _layer_check(
     for axis in (0, 1):
         for shift in range(1, _RIM + 1):
             inside &= np.roll(opaque, shift, axis) & np.roll(opaque, -shift, axis)
+    inside[:_RIM] = inside[-_RIM:] = inside[:, :_RIM] = inside[:, -_RIM:] = False  # a zoom's window cuts it square
     # Whatever the plan draws over the layer (text, later image layers) is not the layer.
     above = shot.layers[shot.layers.index(layer) + 1 :]
     for other in above:

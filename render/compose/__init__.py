@@ -9,6 +9,15 @@ shot, and the helpers rendering and QC share with it.
 
 from render.compose.compositor import Compositor, shot_still
 from render.compose.requests import keyframe_requests, layer_source
-from render.compose.sprites import layer_at_rest, layer_pixels, text_box
+from render.compose.sprites import layer_at_rest, layer_pixels, layer_pixels_at, text_box
 
-__all__ = ["Compositor", "keyframe_requests", "layer_at_rest", "layer_pixels", "layer_source", "shot_still", "text_box"]
+__all__ = [
+    "Compositor",
+    "keyframe_requests",
+    "layer_at_rest",
+    "layer_pixels",
+    "layer_pixels_at",
+    "layer_source",
+    "shot_still",
+    "text_box",
+]

@@ -119,8 +119,8 @@ class DeviceShot:
         else:
             x0, y0, x1, y1 = state.view.box(self.renderer.size)
             frame = bilinear(world, (x0, y0), ((x1 - x0) / width, (y1 - y0) / height), (width, height))
-        for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
-            piece = self._piece(index, rect, opacity)
+        for index, (rect, opacity, window) in enumerate(state.layers, start=state.baked):
+            piece = self._piece(index, rect, opacity, window)
             if piece is not None:
                 height, width = piece.colour.shape[:2]
                 area = frame[piece.top : piece.top + height, piece.left : piece.left + width]
@@ -140,17 +140,17 @@ class DeviceShot:
             self._worlds[baked] = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device).float()
         return self._worlds[baked]
 
-    def _piece(self, index: int, rect: Rect, opacity: float) -> _Piece | None:
+    def _piece(self, index: int, rect: Rect, opacity: float, window: Rect | None) -> _Piece | None:
         """Layer ``index`` in ``rect``, kept while its placement is exactly the same (as ``ShotRenderer`` keeps its pieces)."""
-        key = (*rect, opacity)
+        key = (*rect, opacity, *(window or ()))
         cached = self._pieces.get(index)
         if cached is None or cached[0] != key:
-            cached = (key, self._resampled(self.renderer.sprites[index], index, rect, opacity))
+            cached = (key, self._resampled(self.renderer.sprites[index], index, rect, opacity, window))
             self._pieces[index] = cached
         return cached[1]
 
-    def _resampled(self, sprite: Sprite, index: int, rect: Rect, opacity: float) -> _Piece | None:
-        placed = placement(sprite, rect, self.renderer.size)
+    def _resampled(self, sprite: Sprite, index: int, rect: Rect, opacity: float, window: Rect | None) -> _Piece | None:
+        placed = placement(sprite, rect, self.renderer.size, window)
         if placed is None or opacity <= 0.0:
             return None
         box, size = placed.box, placed.size

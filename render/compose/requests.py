@@ -43,7 +43,8 @@ def keyframe_requests(plan: ShotPlan, assets: AssetResolver, roles: frozenset[Ca
         pinned = tuple(
             Reference(
                 layer.kind,
-                f"{layer.ref.sha256}:{layer.crop}:{layer.ref.cutout}:{layer.box}",
+                f"{layer.ref.sha256}:{layer.crop}:{layer.ref.cutout}:{layer.box}"
+                + (f":{layer.treatment.reflection}" if layer.treatment and layer.treatment.reflection else ""),
                 functools.partial(_pinned, layer, assets, plan.size),
             )
             for layer in images

@@ -11,7 +11,7 @@ from generator.core.geometry import Rect
 from generator.planning.plan.camera import CameraView
 from generator.planning.plan.types import PlannedShot, ShotPlan
 from render.colour import Colour, as_is, image_of, pixels_of
-from render.compose.sprites import Piece, Sprite, resample
+from render.compose.sprites import Piece, Sprite, resample, sprite_at
 from render.compose.warp import bilinear
 
 
@@ -36,7 +36,7 @@ class State:
     renderer: int  # id() of the ShotRenderer
     view: CameraView
     baked: int  # bottom layers drawn into the world image
-    layers: tuple[tuple[Rect, float], ...]  # (screen rect, opacity) of every other layer
+    layers: tuple[tuple[Rect, float, Rect | None], ...]  # (screen rect, opacity, window) of every other layer
 
 
 class ShotRenderer:
@@ -70,22 +70,20 @@ class ShotRenderer:
         """What shot-local ``frame`` shows."""
         view = self.shot.camera.view(frame, self.shot.frames, self.size)
         baked = 0
-        layers: list[tuple[Rect, float]] = []
+        layers: list[tuple[Rect, float, Rect | None]] = []
         for sprite in self.sprites:
-            rect, anchor = sprite.rect, sprite.anchor or sprite.rect
-            if sprite.follows_camera:
-                rect, anchor = view.rect(rect, self.size, self.depth), view.rect(anchor, self.size, self.depth)
-            rect, opacity = sprite.motion.apply(rect, anchor, self.size, frame)
+            rect, opacity, window = sprite_at(sprite, view, self.depth, self.size, frame)
             if (
                 baked == len(layers)
                 and view.at_rest
                 and sprite.follows_camera
+                and sprite.track is None
                 and opacity == 1.0
                 and rect == sprite.rect
             ):
                 baked += 1  # at rest under every moving layer: part of the world image
                 continue
-            layers.append((rect, opacity))
+            layers.append((rect, opacity, window))
         return State(id(self), view, baked, tuple(layers))
 
     def draw(self, state: State) -> Image.Image:
@@ -95,8 +93,8 @@ class ShotRenderer:
             frame = image_of(world)
         else:
             frame = through_camera(world, view.box(self.size), self.size, (0, 0, *self.size))
-        for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
-            piece = self._cached_piece(index, rect, opacity)
+        for index, (rect, opacity, window) in enumerate(state.layers, start=state.baked):
+            piece = self._cached_piece(index, rect, opacity, window)
             if piece is not None:
                 frame.paste(piece.image, piece.origin, piece.mask)
         return frame
@@ -110,8 +108,8 @@ class ShotRenderer:
             frame = image_of(world[top:bottom, left:right])
         else:
             frame = through_camera(world, view.box(self.size), self.size, area)
-        for index, (rect, opacity) in enumerate(state.layers, start=state.baked):
-            piece = resample(self.sprites[index], rect, opacity, self.size)
+        for index, (rect, opacity, window) in enumerate(state.layers, start=state.baked):
+            piece = resample(self.sprites[index], rect, opacity, self.size, window)
             if piece is not None:
                 frame.paste(piece.image, (piece.origin[0] - left, piece.origin[1] - top), piece.mask)
         return frame
@@ -133,15 +131,15 @@ class ShotRenderer:
         self._worlds.clear()
         self._pieces.clear()
 
-    def _cached_piece(self, index: int, rect: Rect, opacity: float) -> Piece | None:
+    def _cached_piece(self, index: int, rect: Rect, opacity: float, window: Rect | None) -> Piece | None:
         """Layer ``index`` resampled into ``rect``, reused while its placement is exactly the same.
 
         Exactly: frames are drawn in threads, in no fixed order, so a piece reused for a placement
         merely close to its own would make a frame's pixels depend on which frame was drawn first.
         """
-        key = (*rect, opacity)
+        key = (*rect, opacity, *(window or ()))
         cached = self._pieces.get(index)
         if cached is None or cached[0] != key:
-            cached = (key, resample(self.sprites[index], rect, opacity, self.size))
+            cached = (key, resample(self.sprites[index], rect, opacity, self.size, window))
             self._pieces[index] = cached
         return cached[1]

@@ -5,8 +5,8 @@ mappings and quoting of everything the edit does not touch stay as the author wr
 edit adds goes where the template schema orders it (a shot's ``line`` after its ``duration``).
 
 Some fields are offered even where the YAML leaves them out (``OFFERED``: the voice, each shot's line
-and product image, the caption style, the loudness, the optional feed fields), so the form can set
-them; setting one adds the mappings it lies in.
+and product image, a product's reflection and turn, the caption style, the loudness, the optional feed
+fields, the end card), so the form can set them; setting one adds the mappings it lies in.
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ OFFERED: tuple[tuple[str, ...], ...] = (
     ("loudness",),
     ("optional",),
     *(("end_card", name) for name in ("duration", "cta", "layout", "qr")),
+    *(("shots", EACH, "product", "reflection", name) for name in ("opacity", "fade", "gap")),
+    *(("shots", EACH, "product", "turn", name) for name in ("angle", "direction", "ease")),
 )
+WITHIN = 3  # a field offered under a shot's product only where the shot has one (``shots.N.product``)
 
 
 def _round_trip() -> YAML:
@@ -74,6 +77,8 @@ def offered_fields(data: Any) -> list[dict[str, Any]]:
     for pattern in OFFERED:
         for path in _expanded(data, pattern):
             node, written = _deepest(data, path)
+            if pattern[2:3] == ("product",) and not _deepest(data, path[:WITHIN])[1]:
+                continue  # a product's treatment, in a shot without a product
             if not written and isinstance(node, dict):  # a mapping holds it, or is to be added to hold it
                 found.append({"path": path, "default": _schema_at(path).get("default")})
     return found

@@ -33,6 +33,7 @@ from generator.planning.plan.sales import on_date
 from generator.planning.plan.shape_layers import shape_layer
 from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.transitions import transition
+from generator.planning.plan.treatments import planned_treatment
 from generator.planning.plan.types import (
     PLAN_VERSION,
     AssetRef,
@@ -363,6 +364,7 @@ class _PlanBuilder:
             box=(_r(x), _r(y), _r(w), _r(h)),
             shadow=getattr(layer, "shadow", False),
             motion=self._motion(layer, shot_frames),
+            treatment=planned_treatment(layer) if kind == "product" else None,
         )
 
     def _text(self, text: str, layer: Any, path: tuple[str | int, ...], shot_frames: int) -> TextPlacement:

@@ -11,15 +11,24 @@ from generator.core.geometry import Rect
 from generator.planning.plan.camera import Parallax
 from generator.planning.plan.effects import Appear
 from generator.planning.plan.shapes import ShapePlacement
+from generator.planning.plan.treatments import reach, visible_at
 from generator.planning.plan.types import ImagePlacement, PlannedShot, TextPlacement
 
 SHADOW_MARGIN = 0.06  # contact shadow below a product, as a fraction of its height
 
 
+def below_foot(layer: ImagePlacement | TextPlacement | ShapePlacement) -> float:
+    """How far below an image layer its contact shadow's band or reflection reaches, as a fraction of its height."""
+    if not isinstance(layer, ImagePlacement):
+        return 0.0
+    return max(SHADOW_MARGIN if layer.shadow else 0.0, reach(layer.treatment))
+
+
 def footprint(layer: ImagePlacement | TextPlacement | ShapePlacement) -> Rect:
-    """A layer's box, down to the foot of its contact shadow's band when it has one."""
+    """A layer's box, down to the foot of its contact shadow's band or reflection when it has one."""
     x, y, w, h = layer.box
-    return (x, y, w, h * (1 + SHADOW_MARGIN)) if isinstance(layer, ImagePlacement) and layer.shadow else layer.box
+    below = below_foot(layer)
+    return (x, y, w, h * (1 + below)) if below else layer.box
 
 
 def layer_rect(
@@ -30,17 +39,16 @@ def layer_rect(
     if not isinstance(layer, ImagePlacement):  # text and shapes are in screen space
         return layer.motion.apply(layer.box, anchor, canvas, frame)
     view, depth = shot.camera.view(frame, shot.frames, canvas), shot.camera.layer_depth
-    return layer.motion.apply(view.rect(layer.box, canvas, depth), view.rect(anchor, canvas, depth), canvas, frame)
+    box = visible_at(layer.box, layer.treatment, layer.motion, shot.frames, frame)  # a zoom's window, a turn's card
+    return layer.motion.apply(view.rect(box, canvas, depth), view.rect(anchor, canvas, depth), canvas, frame)
 
 
 def footprint_rect(
     shot: PlannedShot, layer: ImagePlacement | TextPlacement | ShapePlacement, frame: int, canvas: tuple[int, int]
 ) -> tuple[Rect, float]:
-    """``layer_rect``, reaching down to the foot of the layer's contact shadow when it has one."""
+    """``layer_rect``, reaching down to the foot of the layer's contact shadow or reflection when it has one."""
     (x, y, w, h), opacity = layer_rect(shot, layer, frame, canvas)
-    return (
-        (x, y, w, h * (1 + SHADOW_MARGIN)) if isinstance(layer, ImagePlacement) and layer.shadow else (x, y, w, h)
-    ), opacity
+    return (x, y, w, h * (1 + below_foot(layer))), opacity
 
 
 def settled_frame(shot: PlannedShot) -> int:
@@ -68,9 +76,10 @@ def settled_frame(shot: PlannedShot) -> int:
 def is_pinnable(shot: PlannedShot, layer: ImagePlacement) -> bool:
     """Whether ``layer`` stays where the keyframe would show it for its whole shot, so it can be part of it.
 
-    It must rest from the first frame and never exit, and the shot must not be a parallax move
-    (the layer would slide off its pinned copy).
+    It must rest from the first frame and never exit, nor zoom or turn, and the shot must not be a
+    parallax move (the layer would slide off its pinned copy).
     """
     motion = layer.motion
     resting = motion.start == 0 and (isinstance(motion.enter, Appear) or motion.frames == 0) and not motion.exits
-    return resting and not isinstance(shot.camera, Parallax)
+    still = layer.treatment is None or not layer.treatment.moves
+    return resting and still and not isinstance(shot.camera, Parallax)

@@ -24,12 +24,14 @@ from generator.planning.plan.effects import Motion
 from generator.planning.plan.kinetic import Kinetic
 from generator.planning.plan.shapes import ShapePlacement
 from generator.planning.plan.transitions import Transition
+from generator.planning.plan.treatments import Treatment
 
 # Part of every output's key; raised when the same plan gives other pixels or sound. 5: frames composited in
 # the video's colour and their chroma averaged 4:2:0 in-process (``render.colour``), not by ffmpeg's scaler.
 # 6: the master audio is mixed in-process and loudness-normalised (``render.audio``); voice and captions.
 # 7: brand kits: logo layers (PNG, or SVG drawn at ``AssetRef.raster``) and end cards with a QR code; kinetic
-# type (texts entering piece by piece, highlight bars, strike-throughs, counting prices) and shape layers.
+# type (texts entering piece by piece, highlight bars, strike-throughs, counting prices) and shape layers;
+# product treatments (reflection, zoom to a detail, turn; ``plan.treatments``).
 PLAN_VERSION = 7
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
@@ -77,6 +79,7 @@ class ImagePlacement(_Plan):
     shadow: bool
     motion: Motion
     qr: QrCode | None = None
+    treatment: Treatment | None = None  # a product's reflection, zoom or turn
 
 
 class TextPlacement(_Plan):

@@ -13,6 +13,7 @@ from generator.planning.catalog.taxonomy import google_taxonomy, name_key, split
 from generator.planning.templates.schema import did_you_mean
 from generator.planning.templates.spec import MascotLayer, ProductLayer, TextLayer
 from generator.planning.templates.template import Template
+from generator.planning.templates.treatment_rules import treatment_problems
 
 
 def template_problems(template: Template) -> Iterator[TemplateError]:
@@ -142,6 +143,8 @@ def _layer_problems(
                 f"delay + enter_duration + exit_duration is {busy:g} s, longer than the shot's {shot_seconds} s",
                 (*path, "exit_duration"),
             )
+    if isinstance(layer, ProductLayer):
+        yield from treatment_problems(template, layer, shot_seconds, path)
 
 
 def _frames_problem(

@@ -156,6 +156,50 @@ class _Layer(_Spec):
     _box = field_validator("box")(_check_box)
 
 
+class Reflection(_Spec):
+    """A mirrored copy of the product below its foot, as on a glossy floor, fading out with distance."""
+
+    opacity: float = Field(0.35, gt=0.0, le=1.0, description="How strong the reflection is at the product's foot.")
+    fade: float = Field(
+        0.5, gt=0.0, le=1.0, description="How far down it fades out to nothing, as a fraction of the product's height."
+    )
+    gap: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        description="Space between the foot and the reflection, as a fraction of the product's height.",
+    )
+
+
+class Zoom(_Spec):
+    """Over the shot, the view of the product narrows to a detail of its image while its box stays (or grows)."""
+
+    to: RelativeBox = Field(
+        description="The detail to end on: [x, y, w, h] as fractions of the image (its visible part, without the "
+        "empty margin); widened or heightened about its centre to the box's shape."
+    )
+    scale: float = Field(
+        1.0, ge=1.0, le=2.0, description="How much the box grows by the end, about its centre (1: it stays)."
+    )
+    ease: Easing = Field("ease-in-out", description="The easing of the zoom.")
+
+    @field_validator("to")
+    @classmethod
+    def _inside(cls, value: RelativeBox) -> RelativeBox:
+        x, y, w, h = value
+        if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= 1.0 + 1e-9 and y + h <= 1.0 + 1e-9):
+            raise ValueError(f"detail {list(value)} must lie within the image: 0 <= x, y and x + w, y + h <= 1")
+        return value
+
+
+class Turn(_Spec):
+    """Over the shot, the product turns slowly about its upright axis (faked by parallax of its layers)."""
+
+    angle: float = Field(12.0, gt=0.0, le=30.0, description="How far it turns, in degrees.")
+    direction: Literal["left", "right"] = Field("left", description="Where its face travels on screen.")
+    ease: Easing = Field("ease-in-out", description="The easing of the turn.")
+
+
 class ProductLayer(_Layer):
     """The product's reference image, fitted inside ``box`` and scaled by ``scale``."""
 
@@ -171,6 +215,9 @@ class ProductLayer(_Layer):
             "then the feed's additional images), such as 'product.images[1]' or an each item. Default: the main image."
         ),
     )
+    reflection: Reflection | None = Field(None, description="A reflection on a glossy floor. Default: none.")
+    zoom: Zoom | None = Field(None, description="A zoom to a detail while the product rests. Default: none.")
+    turn: Turn | None = Field(None, description="A slow turn while the product rests. Default: none.")
 
 
 class MascotLayer(_Layer):
