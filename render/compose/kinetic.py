@@ -62,14 +62,18 @@ def _from(layer: TextPlacement, start: int, frames: int, enter: Appear | Fade) -
 
 
 def swept(
-    image: Image.Image, offset: tuple[int, int], start: int, frames: int, rtl: bool, final: Motion
-) -> list[Drawn]:
-    """``image`` revealed from its reading start over ``frames`` frames from ``start``, one crop a frame;
-    whole from its last frame on, moving as ``final``."""
+    image: Image.Image, offset: tuple[int, int], start: int, frames: int, rtl: bool, final: Motion,
+    ink: tuple[float, float] | None = None,
+) -> list[Drawn]:  # fmt: skip
+    """``image`` revealed from its reading start over ``frames`` frames from ``start``, one crop a frame, the
+    edge crossing ``ink`` (its left and right in the image; default: all of it); whole from its last frame on,
+    moving as ``final``."""
     drawn: list[Drawn] = []
     width, height = image.size
+    left, right = ink or (0.0, float(width))
     for j in range(frames - 1):
-        shown = math.ceil(width * EASE.apply((j + 1) / frames))
+        gone = (right - left) * EASE.apply((j + 1) / frames)
+        shown = min(width, math.ceil((width - right if rtl else left) + gone))
         if shown > 0:
             box = (width - shown, 0, width, height) if rtl else (0, 0, shown, height)
             drawn.append((image.crop(box), (offset[0] + box[0], offset[1]), Motion.between(start + j, start + j + 1)))
@@ -110,13 +114,15 @@ def kinetic_images(layer: TextPlacement, size: tuple[int, int]) -> list[Drawn]:
             images.append((drawn(lines), (0, 0), Entering(whole_motion, since=since, until=until)))
         images.append((whole, (0, 0), Entering(whole_motion, since=last)))
     elif kinetic.units:
-        cuts = piece_cuts(layer, size, [unit.text for unit in kinetic.units])
-        for unit, cut in zip(kinetic.units, cuts):
+        texts = [unit.text for unit in kinetic.units]
+        cuts, extents = piece_cuts(layer, size, texts), piece_extents(layer, size, texts)
+        for unit, cut, (_, left, right) in zip(kinetic.units, cuts, extents):
             piece = whole.crop(cut)
-            if kinetic.style == "mask":
+            if kinetic.style == "mask":  # the edge crosses the piece's glyphs, not its whole cut
                 final = _from(layer, unit.start + kinetic.frames - 1, 0, Appear())
                 rtl = get_base_level(layer.lines[unit.line]) == 1
-                images.extend(swept(piece, cut[:2], unit.start, kinetic.frames, rtl, final))
+                ink = (left - cut[0], right - cut[0])
+                images.extend(swept(piece, cut[:2], unit.start, kinetic.frames, rtl, final, ink))
                 continue
             rise = RISE * layer.font_size if kinetic.style == "rise" else 0.0
             images.append((piece, cut[:2], Entering(_from(layer, unit.start, kinetic.frames, Fade()), rise=rise)))
