@@ -25,14 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
-import jinja2
-from jinja2 import nodes
 from pydantic import ValidationError
 
 from generator.core.errors import AdgenError, ConfigError, PlanError, TemplateError
@@ -42,6 +40,7 @@ from generator.planning.catalog import CANONICAL_COLUMNS, Catalog, Money, Produc
 from generator.planning.catalog.feed import FEED_ATTRIBUTES, FEED_COLUMNS
 from generator.planning.kitlint import kit_contrast_problems
 from generator.planning.routing import claim_warning, fallback_template, unrouted
+from generator.planning.template_reads import expression_fields, product_reads
 from generator.planning.templates import (
     Template,
     TemplateSpec,
@@ -191,8 +190,8 @@ def _field_findings(template: Template, catalog: Catalog | None) -> list[Finding
     """``product.X`` that nothing feeds, and columns the template needs that ``catalog`` lacks."""
     findings = []
     columns = set(catalog.columns) if catalog is not None else None
-    for field_path, source, expression in _expression_fields(template):
-        for attribute, extra in _product_reads(template.env, source, expression):
+    for field_path, source, expression in expression_fields(template):
+        for attribute, extra in product_reads(template.env, source, expression):
             where = template.error("", field_path)
             if attribute not in ATTRIBUTE_COLUMNS:
                 close = difflib.get_close_matches(attribute, list(ATTRIBUTE_COLUMNS), n=1, cutoff=0.6)
@@ -246,46 +245,6 @@ def _routing_findings(template: Template, catalog: Catalog | None, root: Path, f
 def _close_column(name: str, columns: set[str]) -> str:
     close = difflib.get_close_matches(name, sorted(columns), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _expression_fields(template: Template) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
-    """(field path, source, is an expression) of every Jinja field."""
-    for i, shot in enumerate(template.spec.shots):
-        for name in ("when", "each"):
-            source = getattr(shot, name)
-            if source is not None:
-                yield ("shots", i, name), source.partition(" in ")[2] if name == "each" else source, True
-        yield ("shots", i, "background", "prompt"), shot.background.prompt, False
-        yield ("shots", i, "background", "negative"), shot.background.negative, False
-        for j, text in enumerate(shot.text):
-            yield ("shots", i, "text", j, "text"), text.text, False
-        if shot.product is not None and shot.product.image is not None:
-            yield ("shots", i, "product", "image"), shot.product.image, True
-
-
-def _product_reads(env: jinja2.Environment, source: str, expression: bool) -> Iterator[tuple[str, str | None]]:
-    """(attribute, extra column or None) for each ``product.X`` (and ``product.extra.Y``) in ``source``."""
-    try:
-        tree = env.parse("{{ " + source + " }}" if expression else source)
-    except jinja2.TemplateSyntaxError:
-        return  # reported by the rules stage
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        assert isinstance(node, (nodes.Getattr, nodes.Getitem))  # find_all is typed as yielding any node
-        target = node.node
-        if isinstance(target, nodes.Name) and target.name == "product" and isinstance(node, nodes.Getattr):
-            yield node.attr, None
-        elif (
-            isinstance(target, nodes.Getattr)
-            and isinstance(target.node, nodes.Name)
-            and target.node.name == "product"
-            and target.attr == "extra"
-        ):
-            key = (
-                node.attr
-                if isinstance(node, nodes.Getattr)
-                else (node.arg.value if isinstance(node.arg, nodes.Const) else None)
-            )
-            yield "extra", str(key) if key is not None else None
 
 
 def _plan_findings(

@@ -17,8 +17,9 @@ from pathlib import Path
 from generator.core.errors import AdgenError
 from generator.planning.catalog import CANONICAL_COLUMNS, Catalog
 from generator.planning.catalog.feed import OPTIONAL_ATTRIBUTES
-from generator.planning.lint import ATTRIBUTE_COLUMNS, Finding, _expression_fields, _product_reads
+from generator.planning.lint import ATTRIBUTE_COLUMNS, Finding
 from generator.planning.plan.sales import on_date
+from generator.planning.template_reads import expression_fields, product_reads
 from generator.planning.templates import Template
 
 ROWS_NAMED = 5  # rows named in a lost-shot warning; the rest are counted
@@ -42,8 +43,8 @@ def _declared(template: Template) -> list[Finding]:
             message = f"optional names {name!r}, which is no catalog column or product field"
             findings.append(Finding.of(template.error(message, ("optional", index)), severity="warning"))
     warned: set[tuple[str, str]] = set()
-    for path, source, expression in _expression_fields(template):
-        for attribute, _ in _product_reads(template.env, source, expression):
+    for path, source, expression in expression_fields(template):
+        for attribute, _ in product_reads(template.env, source, expression):
             column = OPTIONAL_ATTRIBUTES.get(attribute)
             if column is None or {column, attribute} & declared or (column, str(path[:2])) in warned:
                 continue

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
-import stat
 from pathlib import Path
 from typing import Any, Literal
 
-from generator.core.errors import AdgenError, AssetError, PlanError
+from generator.core.errors import AdgenError, PlanError
 from generator.core.fonts import font_chain
 from generator.core.geometry import ASPECT_SIZES, Aspect, Rect, safe_area
-from generator.core.identity import file_sha256, stable_seed
+from generator.core.identity import stable_seed
 from generator.core.shaping import TextFitError
 from generator.core.speech import Voices
-from generator.planning.assets import AssetRoot, ImageAsset, load_image_asset, resolve_ref
+from generator.planning.assets import AssetRoot, ImageAsset
 from generator.planning.catalog import Product
 from generator.planning.plan.animate import animated
 from generator.planning.plan.camera import camera_move
@@ -32,6 +30,7 @@ from generator.planning.plan.pictures import chosen_picture
 from generator.planning.plan.sales import on_date
 from generator.planning.plan.shape_layers import shape_layer
 from generator.planning.plan.shapes import ShapePlacement
+from generator.planning.plan.template_files import template_file_hash, template_image
 from generator.planning.plan.transitions import transition
 from generator.planning.plan.treatments import planned_treatment
 from generator.planning.plan.types import (
@@ -95,23 +94,6 @@ def _rounded(rect: Rect) -> Rect:
 def _image_key(asset: ImageAsset) -> tuple[object, ...]:
     """What a layer takes from an image: its source, content, cutout and content box (not where the file is)."""
     return (asset.source, asset.sha256, asset.cutout, asset.content_box)
-
-
-@functools.lru_cache(maxsize=256)
-def _resolved_template_ref(ref: str, base: Path, roots: tuple[AssetRoot, ...]) -> tuple[Path, str]:
-    """``resolve_ref`` for a template's own files, which every row of a run names again: once per reference.
-    The file is still checked to exist, and hashed again when it changes, on every use."""
-    return resolve_ref(ref, base, list(roots))
-
-
-@functools.lru_cache(maxsize=64)
-def _template_image(path: Path, source: str, mtime_ns: int) -> ImageAsset:
-    return load_image_asset(path, source)
-
-
-@functools.lru_cache(maxsize=64)
-def _template_file_sha256(path: Path, mtime_ns: int) -> str:
-    return file_sha256(path)
 
 
 class _PlanBuilder:
@@ -316,25 +298,8 @@ class _PlanBuilder:
             exit_ease=Easing(layer.exit_ease) if layer.exit_ease else leave.exit_ease,
         )
 
-    def _template_file(self, ref: str, path: tuple[str | int, ...]) -> tuple[Path, str, int]:
-        """The file a template names at ``path``: where it is, its source and its modification time."""
-        try:
-            resolved, source = _resolved_template_ref(ref, self.template.path.parent, tuple(self.roots))
-        except AssetError as exc:
-            raise self.template.error(f"{exc.message}: {ref}", path) from exc
-        try:
-            found = os.stat(resolved)
-        except OSError:
-            found = None
-        if found is None or not stat.S_ISREG(found.st_mode):
-            raise self.template.error(f"file not found: {ref}", path)
-        return resolved, source, found.st_mtime_ns
-
     def _template_image(self, ref: str, path: tuple[str | int, ...]) -> ImageAsset:
-        try:
-            return _template_image(*self._template_file(ref, path))
-        except AssetError as exc:
-            raise self.template.error(f"{exc.message}: {ref}", path) from exc
+        return template_image(self.template, self.roots, ref, path)
 
     def _image(
         self,
@@ -407,6 +372,5 @@ class _PlanBuilder:
         music = self.spec.music
         if music is None:
             return None
-        resolved, source, mtime_ns = self._template_file(music.ref, ("music", "ref"))
-        digest = _template_file_sha256(resolved, mtime_ns)
+        source, digest = template_file_hash(self.template, self.roots, music.ref, ("music", "ref"))
         return Audio(ref=AssetRef(source=source, sha256=digest), volume=music.volume, fade_out=music.fade_out)
