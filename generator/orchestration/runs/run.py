@@ -104,22 +104,15 @@ class PlannedRow:
             ),
             *self.notes,
         )
+        voice, lines = self.plan.voice, self.plan.lines()
         return RowResult(
             row=self.product.row, sku=self.product.sku, status="planned", template=self.template.id,
             template_version=self.template.spec.version, aspect=self.plan.aspect, plan_hash=self.plan.sha256,
             duration=round(self.plan.duration, 3), frames=self.plan.frames,
             warnings=len(warnings), warning_messages=warnings or None, routed_by=self.routed_by,
-            voice=_voice_identity(self.plan), spoken=_spoken(self.plan),
+            voice=None if voice is None else VoiceIdentity(**voice.model_dump()).describe(),
+            spoken=round(sum(line.duration for _, line in lines), 3) if lines else None,
         )  # fmt: skip
-
-
-def _voice_identity(plan: ShotPlan) -> str | None:
-    return None if plan.voice is None else VoiceIdentity(**plan.voice.model_dump()).describe()
-
-
-def _spoken(plan: ShotPlan) -> float | None:
-    lines = plan.lines()
-    return round(sum(line.duration for _, line in lines), 3) if lines else None
 
 
 def load_templates(options: RunOptions) -> dict[str, Template]:
