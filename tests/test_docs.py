@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -62,3 +63,45 @@ def test_every_field_of_the_language_is_in_the_reference() -> None:
     names |= set(BrandKit.model_fields) | set(TemplateSpec.model_fields)
     missing = sorted(name for name in names if f"`{name}" not in text and f".{name}`" not in text)
     assert missing == []
+
+
+def _sheets_script() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_sheets", REPO / "docs" / "templates" / "make_sheets.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_shipped_template_and_aspect_has_a_current_contact_sheet_and_the_readme_shows_the_posters() -> None:
+    from PIL import Image
+
+    from generator.core.geometry import ASPECT_SIZES
+    from generator.planning.catalog import load_catalog
+    from generator.planning.plan.compile import compile_plan
+    from generator.planning.templates import discover_templates
+
+    sheets: Any = _sheets_script()
+    root, folder = REPO / "templates", REPO / "docs" / "templates"
+    templates, broken = discover_templates(root)
+    assert broken == []
+    catalog = load_catalog(REPO / "catalogs" / "sample.csv")
+    expected = set()
+    for template_id, template in templates.items():
+        product = sheets.pick_product(template, catalog.products, templates)
+        assert product is not None, template_id
+        for aspect in template.spec.canvas.aspects:
+            path = folder / f"{template_id}-{aspect.replace(':', 'x')}.jpg"
+            expected.add(path.name)
+            assert path.is_file(), f"{path.name} is missing: run python docs/templates/make_sheets.py"
+            shots = len(compile_plan(template, product, aspect, root, voices()).shots)
+            width, height = ASPECT_SIZES[aspect]
+            still_width = max(2, round(width * 240 / min(width, height) / 2) * 2)  # scale_plan keeps sizes even
+            with Image.open(path) as sheet:
+                # One still per shot of the plan as the template is today: a stale sheet has another count.
+                assert abs(sheet.width - (10 + shots * (still_width + 10))) <= shots, (path.name, shots)
+    assert {p.name for p in folder.glob("*.jpg")} - {"posters.jpg"} == expected  # no sheet of a removed template
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "docs/templates/posters.jpg" in readme and "docs/templates/" in readme
