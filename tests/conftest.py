@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
@@ -157,6 +158,30 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_models import build_tiny_sd
 
     return build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
+
+
+@pytest.fixture(scope="session")
+def voiced_row(tmp_path_factory: pytest.TempPathFactory, templates_root: Path) -> tuple[dict[str, Any], Path]:
+    """One voiced row (a price the voice must spell out) rendered once for the session with the ``voiced``
+    test template: its manifest line and its catalog. Tests read it and copy what they change."""
+    from click.testing import CliRunner
+
+    from generator.orchestration.cli import main
+
+    folder = tmp_path_factory.mktemp("voiced")
+    shutil.copytree(REPO / "catalogs" / "images", folder / "images")
+    catalog = folder / "catalog.csv"
+    with catalog.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerow(product_row("VOX-1", title="Velvet Matte Lipstick", price="1299.99 USD"))
+    out = folder / "out"
+    args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "voiced",
+            "--preset", "ultrafast", "--workers", "1", "--keyframe-cache", str(folder / "keyframe-cache")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(text) for text in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    return line, catalog
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from generator.orchestration.cli import main
 from generator.orchestration.runs.run import RunOptions, run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.types import ShotPlan, TextPlacement
+from render.encode import EncodeSettings
 from tests.conftest import CrashingRenderer, product_row, stored_plan
 from tests.media import decode_hashes, probe
 
@@ -95,7 +96,9 @@ def test_hostile_rows_fail_alone_with_their_reason_and_the_batch_goes_on(
     (images / "corrupt.png").write_bytes((images / "lipstick-ruby.png").read_bytes()[:600])
     assert (images / "bomb.png").stat().st_size < 200_000
 
-    code, manifest, output = _run(catalog, tmp_path / "out", templates_root, "--max-pixels", "20000000")
+    code, manifest, output = _run(
+        catalog, tmp_path / "out", templates_root, "--max-pixels", "20000000", "--preset", "ultrafast"
+    )
     assert code == 1
     by_sku = {m["sku"]: m for m in manifest}
     assert {sku for sku, m in by_sku.items() if m["status"] == "rendered"} == {"INJECT-1", "INJECT-2", "GOOD"}
@@ -122,7 +125,9 @@ def test_other_aspect_renders_at_its_own_size(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     catalog = write_catalog([product_row("SKU-1")])
-    code, manifest, _ = _run(catalog, tmp_path / "out", templates_root, "--aspect", "1:1")
+    code, manifest, _ = _run(
+        catalog, tmp_path / "out", templates_root, "--aspect", "1:1", "--preset", "ultrafast", "--workers", "1"
+    )
     assert code == 0
     (line,) = manifest
     assert line["aspect"] == "1:1" and str(line["video"]).endswith(".mp4") and "/1x1-" in str(line["video"])
@@ -136,7 +141,7 @@ def test_render_failure_fails_that_row_only_and_leaves_no_output_under_its_keys(
         [product_row("OK-1", color="teal"), product_row("BROKEN", color="cursed"), product_row("OK-2", color="teal")]
     )
     store = LocalStore(tmp_path / "out")
-    options = RunOptions(template_id="quick", templates_root=templates_root)
+    options = RunOptions(template_id="quick", templates_root=templates_root, encode=EncodeSettings(preset="ultrafast"))
     report = run_batch(catalog, store, options, renderer=CrashingRenderer("cursed", RenderError("backend crashed")))
     assert [r.status for r in report.results] == ["rendered", "failed", "rendered"]
     assert report.exit_code == 1

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from generator.orchestration.cli import main
 from render.subtitles import caption_cues
-from tests.conftest import product_row, stored_plan
+from tests.conftest import stored_plan
 from tests.test_studio_browser import browser, page  # noqa: F401 (fixtures)
 
 PAGE = """<!doctype html><video id="v" src="{video}" preload="auto" muted>
@@ -24,15 +22,14 @@ PAGE = """<!doctype html><video id="v" src="{video}" preload="auto" muted>
 
 
 @pytest.fixture
-def served(tmp_path: Path, write_catalog: Any, templates_root: Path) -> Iterator[tuple[str, Path]]:
-    """A voiced row rendered, and its folder served on a free 127.0.0.1 port with a page that plays it."""
-    catalog = write_catalog([product_row("VOX-1", title="Velvet Lipstick")])
-    out = tmp_path / "out"
-    args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "voiced",
-            "--preset", "ultrafast"]  # fmt: skip
-    assert CliRunner().invoke(main, args).exit_code == 0
-    (line,) = [json.loads(text) for text in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
-    video = Path(line["video"])
+def served(tmp_path: Path, voiced_row: tuple[dict[str, Any], Path]) -> Iterator[tuple[str, Path]]:
+    """The session's voiced row, its video and WebVTT copied and served on a free 127.0.0.1 port with a page
+    that plays them."""
+    line, _ = voiced_row
+    rendered = Path(line["video"])
+    video = tmp_path / rendered.name
+    for source in (rendered, rendered.with_suffix(".vtt")):
+        shutil.copyfile(source, tmp_path / source.name)
     (video.parent / "play.html").write_text(PAGE.format(video=video.name, vtt=video.with_suffix(".vtt").name))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(video.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

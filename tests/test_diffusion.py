@@ -17,9 +17,11 @@ from generator.orchestration.stores.store import LocalStore
 from render.backends import KeyframeRequest, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 from render.backends.draft import DraftRenderer
+from render.encode import EncodeSettings
 from tests.conftest import CountingPipeline, CrashingRenderer, product_row, sample_subset
 
 WriteCatalog = Callable[..., Path]
+FAST = EncodeSettings(preset="ultrafast")  # the runs below check keyframes, not the encoder
 
 
 def _settings(model: Path) -> RendererSettings:
@@ -57,7 +59,9 @@ def test_shared_scenes_render_once_and_a_second_run_renders_none(
     catalog = write_catalog(
         [product_row("A", color="red"), product_row("B", color="blue"), product_row("C", color="green")]
     )
-    options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache")
+    options = RunOptions(
+        template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache", encode=FAST
+    )
     renderer, counter = _counted(tiny_model)
     report = run_batch(catalog, LocalStore(tmp_path / "first"), options, renderer=renderer)
     assert report.exit_code == 0
@@ -158,7 +162,11 @@ def test_black_keyframes_are_retried_then_fail_only_their_row(
         [product_row("OK", color="teal"), product_row("NAN", color="cursed"), product_row("OK2", color="teal")]
     )
     options = RunOptions(
-        template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache", keyframe_retries=2
+        template_id="quick",
+        templates_root=templates_root,
+        keyframe_cache=tmp_path / "cache",
+        keyframe_retries=2,
+        encode=FAST,
     )
     renderer, counter = _counted(tiny_model, poison="cursed")
     report = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=renderer)
@@ -175,7 +183,7 @@ def test_a_keyframe_that_passes_on_retry_ships_and_the_retry_is_recorded(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     catalog = write_catalog([product_row("A", color="flaky")])
-    options = RunOptions(template_id="quick", templates_root=templates_root)
+    options = RunOptions(template_id="quick", templates_root=templates_root, encode=FAST)
     (result,) = run_batch(catalog, LocalStore(tmp_path / "out"), options, renderer=_BlackFirst("flaky")).results
     assert result.status == "rendered" and result.keyframe_retries == 1
 
@@ -184,7 +192,9 @@ def test_a_backend_crash_fails_the_rows_that_need_it_not_the_run(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
 ) -> None:
     catalog = write_catalog([product_row("OK", color="teal"), product_row("BOOM", color="boom")])
-    options = RunOptions(template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache")
+    options = RunOptions(
+        template_id="quick", templates_root=templates_root, keyframe_cache=tmp_path / "cache", encode=FAST
+    )
     report = run_batch(
         catalog,
         LocalStore(tmp_path / "out"),

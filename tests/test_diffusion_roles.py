@@ -30,6 +30,7 @@ from generator.planning.templates import load_template
 from render.backends import KeyframeRequest, Reference, RendererSettings, get_renderer
 from render.backends.diffusion import DiffusersRenderer
 from render.compose import Compositor, keyframe_requests
+from render.encode import EncodeSettings
 from render.keyframes import KeyframeService, request_key
 from tests.conftest import VOICES, CountingPipeline, product_row
 from tests.tiny_ip_adapter import build_tiny_ip_adapter
@@ -223,7 +224,11 @@ def test_scenes_render_once_per_template_and_pins_once_per_product_and_aspect(
     images = ["images/lipstick-ruby.png", "images/serum-aqua.png", "images/cream-rose.png"]
     catalog = write_catalog([product_row(f"P{i}", image_link=image) for i, image in enumerate(images)])
     options = RunOptions(
-        template_id="still", aspects="all", templates_root=templates_root, keyframe_cache=tmp_path / "cache"
+        template_id="still",
+        aspects="all",
+        templates_root=templates_root,
+        keyframe_cache=tmp_path / "cache",
+        encode=EncodeSettings(preset="ultrafast"),
     )
     loaded = _renderer(tiny_model)
     scenes, inpaints = CountingPipeline(loaded.pipeline), CountingPipeline(loaded.inpaint)
@@ -261,7 +266,8 @@ def test_an_inpainting_checkpoint_alone_renders_every_role(
     catalog = write_catalog([product_row("A")])
     out = tmp_path / "out"
     args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "still", "--aspect", "all",
-            "--renderer", "diffusers", "--model", str(tiny_inpainting_model), "--steps", "2", "--device", "cpu", "--local-files-only"]  # fmt: skip
+            "--renderer", "diffusers", "--model", str(tiny_inpainting_model), "--steps", "2", "--device", "cpu", "--local-files-only",
+            "--preset", "ultrafast"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert len(list(out.glob("still/A/*.mp4"))) == 2
@@ -290,7 +296,7 @@ def test_renderer_settings_come_from_a_file_and_command_line_options_win(
     catalog = write_catalog([product_row("A")])
     out = tmp_path / "out"
     args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "still",
-            "--renderer-config", str(config), "--steps", "2"]  # fmt: skip
+            "--preset", "ultrafast", "--renderer-config", str(config), "--steps", "2"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     (line,) = (out / "manifest.jsonl").read_text().splitlines()

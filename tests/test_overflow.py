@@ -265,7 +265,8 @@ def test_the_manifest_counts_each_rows_warnings(
 ) -> None:
     catalog = write_catalog([product_row("SHORT"), product_row("LONG", title=LONG_TITLE)])
     out = tmp_path / "out"
-    args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "quick"]
+    args = ["run", str(catalog), "--out", str(out), "--templates", str(templates_root), "--template", "quick",
+            "--preset", "ultrafast", "--workers", "1"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     lines = {

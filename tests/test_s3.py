@@ -71,7 +71,7 @@ def s3(moto_server: tuple[str, int], monkeypatch: pytest.MonkeyPatch, request: p
 
 def _run(s3: S3, catalog: Path, templates_root: Path, *extra: str) -> Any:
     args = ["run", str(catalog), "--out", f"s3://{s3.bucket}/ads", "--s3-endpoint-url", s3.proxy.url,
-            "--templates", str(templates_root), "--template", "quick", "--preset", "ultrafast", *extra]  # fmt: skip
+            "--templates", str(templates_root), "--template", "quick", "--preset", "ultrafast", "--workers", "1", *extra]  # fmt: skip
     return CliRunner().invoke(main, args)
 
 
@@ -243,7 +243,7 @@ def test_a_voiced_video_has_its_webvtt_and_srt_beside_it_with_their_content_type
 ) -> None:
     catalog = write_catalog([product_row("VOX-1", title="Velvet Lipstick")])
     args = ["run", str(catalog), "--out", f"s3://{s3.bucket}/ads", "--s3-endpoint-url", s3.proxy.url,
-            "--templates", str(templates_root), "--template", "voiced", "--preset", "ultrafast"]  # fmt: skip
+            "--templates", str(templates_root), "--template", "voiced", "--preset", "ultrafast", "--workers", "1"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     (line,) = [json.loads(text) for text in s3.get("ads/manifest.jsonl").decode().splitlines()]

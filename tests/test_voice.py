@@ -23,7 +23,7 @@ from render.compose.captions import word_cuts
 from render.compose.sprites import text_box
 from render.encode import ffmpeg_executable
 from render.qc import decode_frames
-from tests.conftest import product_row, stored_plan
+from tests.conftest import stored_plan
 from tests.media import loudness
 
 WriteCatalog = Callable[..., Path]
@@ -32,29 +32,17 @@ HIGHLIGHT = np.array([255, 212, 0])  # the voiced template's highlight colour
 
 def _run(catalog: Path, root: Path, out: Path, *extra: str) -> dict[str, object]:
     args = ["run", str(catalog), "--out", str(out), "--templates", str(root), "--template", "voiced",
-            "--preset", "ultrafast", *extra]  # fmt: skip
+            "--preset", "ultrafast", "--workers", "1", *extra]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     return lines[0]
 
 
-@pytest.fixture(scope="module")
-def voiced(tmp_path_factory: pytest.TempPathFactory, templates_root: Path) -> tuple[dict[str, object], Path]:
-    """One voiced row (a price the voice must spell out), rendered, and its catalog."""
-    folder = tmp_path_factory.mktemp("voiced")
-    import csv
-    import shutil
-
-    from tests.conftest import HEADER, REPO
-
-    shutil.copytree(REPO / "catalogs" / "images", folder / "images")
-    catalog = folder / "catalog.csv"
-    with catalog.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HEADER)
-        writer.writeheader()
-        writer.writerow(product_row("VOX-1", title="Velvet Matte Lipstick", price="1299.99 USD"))
-    return _run(catalog, templates_root, folder / "out"), catalog
+@pytest.fixture
+def voiced(voiced_row: tuple[dict[str, object], Path]) -> tuple[dict[str, object], Path]:
+    """One voiced row (a price the voice must spell out), rendered once for the session, and its catalog."""
+    return voiced_row
 
 
 def _plan(line: dict[str, object]) -> ShotPlan:
