@@ -163,3 +163,18 @@ def test_every_shipped_template_passes_reels_and_tiktok(
         vertical_templates / name, ("reels", "tiktok"), SAMPLE_CATALOG if catalog == "sample" else stress_catalog
     )
     assert [str(f) for f in _platform_findings(findings)] == []
+
+
+@pytest.mark.parametrize("layout", ["centered", "stacked", "split"])
+def test_an_end_card_is_a_call_to_action_clear_of_every_apps_buttons_in_each_layout(
+    tmp_path: Path, layout: str
+) -> None:
+    # The end shot's own "Shop now" is gone: the end card after it is the last shot, laid out by the kit.
+    end = '    text:\n      - {text: "Shop now", style: cta, box: [0.2, 0.62, 0.6, 0.1], enter: none}\n'
+    text = BASE.replace(end, "")
+    assert "Shop now" not in text
+    text += f'end_card: {{duration: 2.0, cta: "Get yours", layout: {layout}}}\n'
+    without = _platform_findings(_lint(_write(tmp_path, BASE.replace("style: cta", "style: body")), ("reels",)))
+    assert [f.message.split(":")[0] for f in without] != []  # no cta at all: the rule bites
+    findings = _lint(_write(tmp_path, text), ("reels", "tiktok", "shorts"))
+    assert not [f for f in findings if f.severity == "error"] and _platform_findings(findings) == []

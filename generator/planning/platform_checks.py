@@ -137,6 +137,8 @@ def _shot_field(spec: TemplateSpec, shot: PlannedShot) -> str:
 
 def _style(spec: TemplateSpec, field: str) -> str | None:
     """The ``style`` of the template layer at ``field`` (``shots[4].text[1]``), walking the spec by its path."""
+    if field.startswith("end_card.") and spec.end_card is not None:  # laid out by the kit, styled by the card
+        return {"end_card.cta": spec.end_card.style, "end_card.link": spec.end_card.link_style}.get(field)
     node: object = spec
     for part in field.replace("[", ".").replace("]", "").split("."):
         if not part:

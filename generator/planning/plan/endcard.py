@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from generator.core.geometry import Aspect, caption_area, safe_area
 from generator.core.identity import stable_seed
 from generator.planning.plan.camera import camera_move
 from generator.planning.plan.qr import qr_code, qr_placement
@@ -22,7 +23,8 @@ from generator.planning.templates.spec import EndCardLayout, LogoLayer, Relative
 if TYPE_CHECKING:
     from generator.planning.plan.compile import _PlanBuilder
 
-# Boxes of each layout as fractions of the safe area (x, y, w, h): with a link, and without one.
+# Boxes of each layout as fractions of the area every platform leaves clear (x, y, w, h; ``caption_area``: on
+# 9:16 clear of Reels', TikTok's and Shorts' buttons, elsewhere the safe area): with a link, and without one.
 LAYOUTS: Mapping[EndCardLayout, tuple[Mapping[str, RelativeBox], Mapping[str, RelativeBox]]] = {
     "centered": (
         {"logo": (0.15, 0.04, 0.70, 0.16), "cta": (0.06, 0.22, 0.88, 0.14),
@@ -58,6 +60,17 @@ def short_link(link: str, limit: int = _SHORT) -> str:
     return f"{host}/…" if len(host) + 2 <= limit else host[: limit - 1] + "…"
 
 
+def _clear(box: RelativeBox, aspect: Aspect) -> RelativeBox:
+    """``box``, a fraction of the platform-clear area, as a fraction of the safe area (which holds it)."""
+    cx, cy, cw, ch = caption_area(aspect)
+    sx, sy, sw, sh = safe_area(aspect)
+    x, y, w, h = box
+    return (
+        round((cx + x * cw - sx) / sw, 6), round((cy + y * ch - sy) / sh, 6), round(w * cw / sw, 6),
+        round(h * ch / sh, 6),
+    )  # fmt: skip
+
+
 def end_card_shot(builder: _PlanBuilder, start: int, first: bool) -> PlannedShot:
     """The template's end card for the builder's product and aspect, from frame ``start``.
 
@@ -77,7 +90,7 @@ def end_card_shot(builder: _PlanBuilder, start: int, first: bool) -> PlannedShot
     cta = template.render_text(card.cta, (*path, "cta"), variables).strip() if card.cta is not None else ""
     cta = cta or (kit.cta if kit is not None else "")
     layout = card.layout or (kit.end_card if kit is not None else "centered")
-    boxes = LAYOUTS[layout][0 if link else 1]
+    boxes = {name: _clear(box, builder.aspect) for name, box in LAYOUTS[layout][0 if link else 1].items()}
     frames = round(card.duration * builder.fps)
     if abs(card.duration * builder.fps - frames) > 1e-6 or frames < 1:
         raise template.error(
