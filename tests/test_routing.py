@@ -271,8 +271,8 @@ def test_a_template_that_prefers_a_row_wins_over_its_siblings_and_an_explicit_on
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "templates"
-    write_template(root, "a-launch", "fashion")
-    sale = write_template(root, "b-sale", "fashion", categories=[1604])
+    write_template(root, "b-launch", "fashion")
+    sale = write_template(root, "a-sale", "fashion", categories=[1604])
     sale.write_text(sale.read_text(encoding="utf-8") + 'prefer: "product.sale_price is not none"\n', encoding="utf-8")
     review = write_template(root, "0-review", "fashion", categories=[212])
     review.write_text(review.read_text(encoding="utf-8") + "routing: explicit\n", encoding="utf-8")
@@ -281,12 +281,12 @@ def test_a_template_that_prefers_a_row_wins_over_its_siblings_and_an_explicit_on
     on_sale = product(vertical="fashion")
     plain = replace(on_sale, sale_price=None)
     assert on_sale.sale_price is not None
-    assert route(plain, templates).template.id == "a-launch"  # first by id
-    assert route(on_sale, templates).template.id == "b-sale"
+    assert route(plain, templates).template.id == "b-launch"  # a template preferring other rows comes last
+    assert route(on_sale, templates).template.id == "a-sale"
     # Within a category claim, preference reorders equal claims only: the most specific claim still wins.
-    assert route(replace(on_sale, google_product_category="212"), templates).template.id == "b-sale"
+    assert route(replace(on_sale, google_product_category="212"), templates).template.id == "a-sale"
     # The explicit template's more specific claim is skipped.
-    assert route(replace(plain, google_product_category="212"), templates).template.id == "b-sale"
+    assert route(replace(plain, google_product_category="212"), templates).template.id == "a-sale"
     broken = sale.read_text(encoding="utf-8").replace("product.sale_price is not none", "product.sale_price > 1")
     sale.write_text(broken, encoding="utf-8")
     templates, errors = discover_templates(root)

@@ -7,7 +7,8 @@
 3. ``vertical``: a template of the vertical the row's ``vertical`` column names.
 
 Where several templates fit by one rule, one whose ``prefer`` expression is true for the row comes
-first, then the first by id; ``routing: explicit`` templates are only used when a run names them.
+first, then those without a ``prefer``, then those whose ``prefer`` is false, each by id;
+``routing: explicit`` templates are only used when a run names them.
 4. ``product_type``: the first template (by id) one of whose ``product_types`` keywords the row's
    ``product_type`` contains.
 5. ``fallback``: the run's fallback template: ``--fallback-template``, by default the template of
@@ -145,14 +146,17 @@ def _ordered(templates: Mapping[str, Template], product: Product | None) -> list
         TemplateError: a ``prefer`` expression failed on ``product`` (file, line, sku).
     """
     routable = [t for t in templates.values() if t.spec.routing == "auto"]
-    return sorted(routable, key=lambda t: (product is None or not _prefers(t, product), t.id))
+    return sorted(routable, key=lambda t: (_preference(t, product), t.id))
 
 
-def _prefers(template: Template, product: Product) -> bool:
+def _preference(template: Template, product: Product | None) -> int:
+    """0: ``template`` prefers ``product``; 1: it has no preference; 2: it prefers other rows (so it comes last)."""
     if template.spec.prefer is None:
-        return False
+        return 1
+    if product is None:
+        return 2
     try:
-        return bool(template.evaluate(template.spec.prefer, ("prefer",), {"product": product}))
+        return 0 if template.evaluate(template.spec.prefer, ("prefer",), {"product": product}) else 2
     except AdgenError as exc:
         exc.context.setdefault("sku", product.sku)
         raise
