@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
@@ -21,7 +22,7 @@ from generator.orchestration.studio.server import StudioSettings, build_app
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ShotPlan, TextPlacement
-from generator.planning.templates import load_template
+from generator.planning.templates import discover_templates, load_template
 from render.encode import EncodeSettings, ffmpeg_executable
 from render.video import check_sound, master_audio
 from tests.conftest import REPO, sample_subset
@@ -68,7 +69,8 @@ def planned(settings: StudioSettings, text: str, aspect: str) -> ShotPlan:
 
 def test_the_list_shows_each_template_with_its_vertical_aspects_and_version(client: TestClient) -> None:
     listed = {entry["id"]: entry for entry in client.get("/api/templates").json()["templates"]}
-    assert listed[TEMPLATE]["vertical"] == "beauty" and listed[TEMPLATE]["version"] == 2
+    written = yaml.safe_load((REPO / "templates" / "beauty" / f"{TEMPLATE}.yaml").read_text(encoding="utf-8"))
+    assert listed[TEMPLATE]["vertical"] == "beauty" and listed[TEMPLATE]["version"] == written["version"]
     assert listed[TEMPLATE]["aspects"] == ["9:16", "4:5", "1:1", "16:9"] and listed[TEMPLATE]["error"] is None
 
 
@@ -175,14 +177,7 @@ def test_saving_shows_the_diff_refuses_errors_unless_forced_and_keeps_a_backup(
     assert forced["saved"] is True and path.read_text(encoding="utf-8") == broken
     assert len(list((settings.templates_root / ".backups" / "beauty").iterdir())) == 2
     listed = {entry["id"] for entry in client.get("/api/templates").json()["templates"]}
-    assert listed == {
-        "beauty-launch",
-        "tech-spotlight",
-        "street-drop",
-        "fresh-market",
-        "cozy-home",
-        "showcase",
-    }  # no backups
+    assert listed == set(discover_templates(REPO / "templates")[0])  # the shipped ones: no backups
 
 
 def test_form_edits_change_only_their_field_and_keep_comments(client: TestClient) -> None:
@@ -217,13 +212,14 @@ def test_a_line_set_in_the_form_lands_in_the_yaml_and_is_spoken_in_the_next_prev
     changed = edited(client, changed, ["shots", 4, "line"], "Grab yours today.")
     diff = [line for line in difflib.unified_diff(text.splitlines(), changed.splitlines(), lineterm="", n=0)
             if line[:1] in "+-" and line[:3] not in ("+++", "---")]  # fmt: skip
+    hook_line = next(line for line in text.splitlines() if line.startswith("    line: "))
     assert diff == [
-        '-    line: "Meet the {{ product.title }}."',
+        f"-{hook_line}",
         '+    line: "Say hi to {{ product.title }}!"',  # quoted as the author quoted it
         "+    line: Grab yours today.",
     ]
     assert (
-        "  - id: cta\n    duration: 3.0\n    max_duration: 5.0\n    line: Grab yours today.\n" in changed
+        "  - id: cta\n    duration: 2.2\n    max_duration: 2.8\n    line: Grab yours today.\n" in changed
     )  # schema order
 
     body = {"text": changed, "sku": "BEA-001"}
@@ -301,7 +297,9 @@ def test_a_preview_is_a_storyboard_then_a_draft_video_of_the_same_plan(
 
 
 def test_lint_shows_the_chosen_platforms_findings_reels_by_default(client: TestClient) -> None:
-    text = text_of(client)
+    shipped = text_of(client)
+    text = shipped.replace("enter: pop, enter_duration: 0.4}", "enter: pop, enter_duration: 0.4, delay: 1.5}", 1)
+    assert text != shipped  # the hook's product now comes to rest after a second
 
     def messages(body: dict[str, str]) -> list[str]:
         answer = client.post(f"/api/templates/{TEMPLATE}/lint", json={"text": text, **body}, headers=PAGE)
