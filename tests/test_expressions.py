@@ -46,3 +46,23 @@ def test_an_expression_that_fails_on_a_rows_values_is_an_error_at_its_line(
     message = str(caught.value)
     assert message.startswith(f"{path}:{line}, ") and f"field {field}: expression failed: " in message
     assert words in message
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "length", "spoken"),
+    [
+        ("en_US", "Velvet Matte Lipstick – Ruby", 30, True),  # a dash is no letter; accents are Latin letters
+        ("fr_FR", "Crème brûlée à l'érable", 30, True),
+        ("en_US", "Velvet Matte Lipstick – Ruby", 20, False),  # too long for a breath
+        ("en_US", "抹茶ラテ", 30, False),  # an English voice would spell it out
+        ("ja_JP", "抹茶ラテ", 30, True),
+    ],
+)
+def test_speakable_keeps_a_line_the_voice_can_say_in_a_breath(
+    locale: str, text: str, length: int, spoken: bool
+) -> None:
+    from generator.planning.templates import make_environment
+
+    env = make_environment(locale)
+    said = env.from_string("{{ text | speakable(length) }}").render(text=text, length=length)
+    assert said == (text if spoken else "")

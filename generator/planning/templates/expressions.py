@@ -4,6 +4,7 @@ the feed's ``ends``, ``days_left`` and ``stars``)."""
 from __future__ import annotations
 
 import functools
+import unicodedata
 from decimal import Decimal
 
 import jinja2
@@ -12,6 +13,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from generator.planning.catalog import Money
 from generator.planning.templates.feedfilters import feed_filters
+
+# Languages whose voices read a script other than Latin letters.
+_NOT_LATIN = frozenset({"ar", "el", "fa", "he", "hi", "ja", "ko", "ru", "th", "uk", "zh"})
 
 
 def make_environment(locale: str) -> SandboxedEnvironment:
@@ -43,5 +47,16 @@ def make_environment(locale: str) -> SandboxedEnvironment:
             cut = cut[: cut.rfind(" ")]
         return cut.rstrip() + end
 
-    env.filters.update(money=money, percent=percent, truncate=truncate, **feed_filters(locale))
+    latin = locale.replace("-", "_").split("_")[0].lower() not in _NOT_LATIN
+
+    def speakable(value: str, length: int = 30) -> str:
+        """``value`` when the voice can say it in a breath: at most ``length`` characters, and for a language
+        written in Latin letters, Latin letters only (an English voice spells a Japanese title out); else ''."""
+        text = str(value)
+        letters = [ch for ch in text if ch.isalpha()]
+        if len(text) > length or (latin and not all(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)):
+            return ""
+        return text
+
+    env.filters.update(money=money, percent=percent, truncate=truncate, speakable=speakable, **feed_filters(locale))
     return env
