@@ -74,7 +74,7 @@ class ShotRenderer:
         for sprite in self.sprites:
             rect, opacity, window = sprite_at(sprite, view, self.depth, self.size, frame)
             if (
-                baked == len(layers)
+                not layers  # only a run of resting layers from the bottom is baked: none may move under it
                 and view.at_rest
                 and sprite.follows_camera
                 and sprite.track is None
