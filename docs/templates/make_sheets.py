@@ -42,9 +42,11 @@ _SHEET = (24, 24, 28)
 
 
 def pick_product(template: Template, products: tuple[Product, ...], templates: dict[str, Template]) -> Product | None:
-    """The sample row a template is shown with: routed to it (a sale first), else any row it plans."""
+    """The sample row a template is shown with: routed to it, else routed to its vertical (``routing: explicit``),
+    else any row it plans; a row on sale first."""
     routed = [p for p in products if _routed(p, templates) is template]
-    candidates = routed or list(products)
+    kin = [p for p in products if (chosen := _routed(p, templates)) and chosen.spec.vertical == template.spec.vertical]
+    candidates = routed or kin or list(products)
     for product in sorted(candidates, key=lambda p: p.sale_price is None):
         try:
             compile_plan(template, product, template.spec.canvas.aspects[0], template.path.parents[1], voices())
