@@ -82,8 +82,9 @@ def test_packing_is_ffmpegs_4_2_0_where_colour_is_smooth() -> None:
 
 @pytest.fixture(scope="module")
 def small_plan() -> tuple[ShotPlan, AssetResolver]:
-    """The sample's first plan at a sixth of its size: moving camera, sprites, entrances and transitions."""
-    options = RunOptions()
+    """The sample's first row through beauty-launch at a sixth of its size: moving camera, sprites, kinetic type,
+    shapes, a turning product, entrances and transitions."""
+    options = RunOptions(template_id="beauty-launch")
     plan = next(
         p.plan for p in plan_rows(load_catalog(SAMPLE), load_templates(options), options) if isinstance(p, PlannedRow)
     )
