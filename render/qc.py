@@ -149,7 +149,8 @@ def decode_argv(path: Path, frames: Sequence[int], executable: str = "ffmpeg") -
     stream = (
         ffmpeg.input(str(path))
         .video.filter("select", select)
-        .filter("scale", in_color_matrix="bt709", in_range="tv")
+        # swscale's default fast path is off by up to 3 levels on saturated colours; these flags make it exact
+        .filter("scale", in_color_matrix="bt709", in_range="tv", flags="accurate_rnd+full_chroma_int")
         .output("pipe:", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough")
         .global_args("-hide_banner", "-nostdin", "-loglevel", "error")
     )

@@ -20,10 +20,10 @@ from generator.planning.plan.compile import compile_plan
 from generator.planning.plan.types import ImagePlacement, ShotPlan
 from generator.planning.templates import load_template
 from render.backends.draft import DraftRenderer
-from render.colour import to_rgb
+from render.colour import to_rgb, to_video
 from render.compose import Compositor, layer_source
 from render.encode import encode_argv, encode_video, ffmpeg_executable
-from render.qc import FIDELITY_ERROR, check_pictures, decode_argv
+from render.qc import FIDELITY_ERROR, check_pictures, decode_argv, decode_frames
 from tests.conftest import VOICES, product_row
 
 WriteCatalog = Callable[..., Path]
@@ -56,6 +56,18 @@ def test_decode_argv_reads_the_chosen_frames_as_bt709() -> None:
     argv = decode_argv(Path("v.mp4"), [3, 40])
     line = " ".join(argv)
     assert "select=eq(n\\,3)+eq(n\\,40)" in line and "in_color_matrix=bt709" in line and "-pix_fmt rgb24" in line
+    assert "flags=accurate_rnd+full_chroma_int" in line
+
+
+@pytest.mark.parametrize("colour", [(220, 30, 30), (20, 40, 235), (20, 200, 40), (250, 220, 10)])
+def test_the_checks_read_a_saturated_colour_as_the_encoder_stored_it(tmp_path: Path, colour: tuple[int, ...]) -> None:
+    """The checks' decoder adds no error of its own: a flat frame reads back as its exact BT.709 round trip."""
+    plan = ShotPlan.model_construct(size=(64, 64), fps=30, frames=2)
+    frame = to_video(Image.new("RGB", plan.size, colour))
+    video = _encode([frame, frame], plan, tmp_path / "flat.mp4")
+    decoded = decode_frames(video, [1], plan.size, ffmpeg_executable())[1].astype(int)
+    exact = np.asarray(to_rgb(frame), dtype=int)
+    assert np.abs(decoded - exact).max() <= 1, (decoded.reshape(-1, 3).mean(axis=0), exact[0, 0])
 
 
 def test_every_rendered_video_reports_how_close_its_product_and_mascot_are(
