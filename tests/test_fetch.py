@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import csv
 import io
 import json
@@ -71,7 +72,8 @@ def web() -> Iterator[Web]:
             if route.length:
                 self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
-            self.wfile.write(route.body)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client refusing the body hangs up
+                self.wfile.write(route.body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
