@@ -23,9 +23,10 @@ from render.audio.mix import Mix, MusicBed, VoiceClip, mix, write_wav
 from render.backends import Renderer
 from render.backends.draft import DraftRenderer
 from render.colour import VideoFrame, to_rgb
-from render.compose import Compositor, layer_source
+from render.compose import Compositor, keyframe_requests, layer_source
 from render.encode import EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.legibility import Remedied, remedy_on_keyframes
+from render.motion.service import MotionReport, MotionService
 from render.qc import LayerCheck, check_pictures, check_video
 from render.speech.clips import ClipSource
 
@@ -43,6 +44,7 @@ class VideoChecks:
     layers: tuple[LayerCheck, ...]
     legibility: tuple[Remedied, ...] = ()
     sound: AudioReport | None = None
+    motion: tuple[MotionReport, ...] = ()  # what became of each shot whose background moves
 
 
 def master_audio(plan: ShotPlan, assets: AssetResolver, clips: ClipSource, executable: str) -> Mix | None:
@@ -109,10 +111,12 @@ def render_video(
     poster_path: Path,
     settings: EncodeSettings = FULL_SETTINGS,
     clips: ClipSource | None = None,
+    motion: MotionService | None = None,
 ) -> VideoChecks:
     """Render ``plan`` to ``video_path`` (H.264 MP4) and its poster frame to ``poster_path`` (JPEG).
 
-    Returns the product and mascot checks made on the decoded video, and the legibility remedies.
+    Returns the product and mascot checks made on the decoded video, the legibility remedies, and what
+    became of each moving shot (``motion`` makes their clips; without it they keep their camera move).
 
     Raises:
         RenderError: compositing, encoding (EncodeError) or a QC check failed, or a text lacks
@@ -122,6 +126,14 @@ def render_video(
     """
     # 1. Keyframes and sprites, once per plan.
     compositor = Compositor.render(plan, renderer, assets, colour="video")
+    requests = keyframe_requests(plan, assets, renderer.roles) if plan.moving else []
+
+    def scene(index: int) -> Image.Image:  # a moving shot's keyframe without the layers pinned into it
+        request = requests[index]
+        return renderer.render([request.base if request.role == "pin" and request.base else request])[0]
+
+    plates, moved = (motion or MotionService(None, None)).plates(plan, scene) if plan.moving else ({}, ())
+    compositor = compositor.with_clips(plates)
     # 2. Text legibility on a model's keyframes (draft ones are those lint and planning measure on).
     remedies: tuple[Remedied, ...] = ()
     if renderer.name != DraftRenderer.name:
@@ -145,7 +157,7 @@ def render_video(
     check_video(video_path, plan)
     sound = check_sound(video_path, plan, master, executable) if master is not None else None
     layers = check_pictures(video_path, compositor.plan, lambda layer: layer_source(layer, assets), executable)
-    return VideoChecks(tuple(layers), remedies, sound)
+    return VideoChecks(tuple(layers), remedies, sound, moved)
 
 
 def check_sound(path: Path, plan: ShotPlan, master: Mix, executable: str) -> AudioReport:

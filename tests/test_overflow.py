@@ -218,7 +218,7 @@ def test_shortening_is_recorded_in_the_plan(tmp_path: Path, write_catalog: Write
     title = next(
         layer for layer in plan.shots[0].layers if isinstance(layer, TextPlacement) and layer.field.endswith("text[0]")
     )
-    assert plan.plan_version == PLAN_VERSION == 7
+    assert plan.plan_version == PLAN_VERSION == 8
     assert title.shortened_from == LONG_TITLE
     assert LONG_TITLE.startswith(kept(title.text)) and " ".join(title.lines) == title.text
     assert title.font_size == DEFAULT_STYLES["headline"].min_size

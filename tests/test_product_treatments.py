@@ -87,7 +87,7 @@ def _plan(layer: ImagePlacement, frames: int, move: str = "none", amount: float 
                                 scene_size=SIZE)  # fmt: skip
     shot = PlannedShot(id="s", start=0, frames=frames, seed=0, background=background, layers=(layer,),
                        transition_in=None, camera=camera_move(move, amount, "linear", 1.6))  # fmt: skip
-    return ShotPlan(plan_version=7, template={"id": "t", "version": 1}, product={"sku": "T"}, aspect="1:1", size=SIZE,
+    return ShotPlan(plan_version=8, template={"id": "t", "version": 1}, product={"sku": "T"}, aspect="1:1", size=SIZE,
                     safe_area=(0.0, 0.0, *map(float, SIZE)), fps=30, frames=frames, poster_frame=frames - 1,
                     shots=(shot,), audio=None)  # fmt: skip
 

@@ -21,6 +21,8 @@ def expression_fields(template: Template) -> Iterator[tuple[tuple[str | int, ...
             yield ("shots", i, "line"), shot.line, False
         yield ("shots", i, "background", "prompt"), shot.background.prompt, False
         yield ("shots", i, "background", "negative"), shot.background.negative, False
+        if shot.background.generated is not None:
+            yield ("shots", i, "background", "motion", "prompt"), shot.background.generated.prompt, False
         for j, text in enumerate(shot.text):
             yield ("shots", i, "text", j, "text"), text.text, False
         for j, shape in enumerate(shot.shapes):

@@ -114,6 +114,11 @@ class RendererSettings:
         threads: CPU threads of the pipelines on the CPU, fixed because the pixels depend on it
             (not taken from the machine's cores, so another machine gives the same keyframes).
         local_files_only: never contact a hub.
+        video_model: local folder or hub id of an image-to-video checkpoint (LTX-Video, Wan, Stable
+            Video Diffusion) for shots whose backgrounds move (``render.motion``); None: they keep their camera move.
+        video_size: the size (width, height) clips are generated at; None: the model's native size
+            nearest the canvas's aspect.
+        video_steps: denoising steps per clip.
     """
 
     name: str = "draft"
@@ -131,6 +136,9 @@ class RendererSettings:
     resolution: int | None = None
     threads: Annotated[int, Field(ge=1)] = 2
     local_files_only: bool = False
+    video_model: str | None = None
+    video_size: tuple[int, int] | None = None
+    video_steps: Annotated[int, Field(ge=1)] = 25
 
 
 def load_renderer_settings(path: Path, others: Collection[str] = (), **overrides: Any) -> RendererSettings:

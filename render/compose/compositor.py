@@ -21,7 +21,7 @@ import collections
 import concurrent.futures
 import copy
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
@@ -81,6 +81,8 @@ class Compositor:
         assets: resolves the plan's image references.
         pinning: whether resting layers were pinned into the keyframes.
         colour: the colour of the frames: ``rgb``, or ``video`` for the encoder (``render.colour``).
+        clips: generated backgrounds by shot id (``render.motion``): such a shot shows its clip instead
+            of its keyframe under the camera, and its layers are drawn whole on every frame (not pinned).
     """
 
     def __init__(
@@ -91,11 +93,13 @@ class Compositor:
         *,
         pinning: bool,
         colour: Literal["rgb", "video"] = "rgb",
+        clips: Mapping[str, Sequence[Image.Image]] | None = None,
     ) -> None:
         self.plan = plan
         self.assets = assets
         self.pinning = pinning
         self.colour = colour
+        self.clips = dict(clips or {})
         self.backgrounds = tuple(image.convert("RGB") for image in backgrounds)
         self._shots = self._renderers()
 
@@ -112,10 +116,21 @@ class Compositor:
             return layer_source(layer, self.assets)
 
         convert: Colour = to_video if self.colour == "video" else as_is
-        return [
-            ShotRenderer(self.plan, shot, background, shot_sprites(shot, source, self.pinning, convert), convert)
-            for shot, background in zip(self.plan.shots, self.backgrounds)
-        ]
+        renderers = []
+        for shot, background in zip(self.plan.shots, self.backgrounds):
+            clip = self.clips.get(shot.id)
+            sprites = shot_sprites(shot, source, self.pinning and clip is None, convert)
+            renderers.append(ShotRenderer(self.plan, shot, background, sprites, convert, clip))
+        return renderers
+
+    def with_clips(self, clips: Mapping[str, Sequence[Image.Image]]) -> Compositor:
+        """This compositor with ``clips`` (generated backgrounds by shot id) under their shots."""
+        if not clips:
+            return self
+        twin = copy.copy(self)
+        twin.clips = {**self.clips, **clips}
+        twin._shots = twin._renderers()
+        return twin
 
     def restyled(self, plan: ShotPlan) -> Compositor:
         """This compositor drawing ``plan`` on the same keyframes; ``plan`` differs only in how its texts look.

@@ -104,7 +104,7 @@ class DeviceShot:
         self.renderer = renderer
         self.shot = renderer.shot
         self.device = torch.device(device)
-        self._worlds: dict[int, torch.Tensor] = {}
+        self._worlds: dict[tuple[int, int | None], torch.Tensor] = {}
         self._sprites: dict[int, torch.Tensor] = {}
         self._pieces: dict[int, tuple[tuple[float, ...], _Piece | None]] = {}
 
@@ -113,7 +113,7 @@ class DeviceShot:
 
     def draw(self, state: State) -> DeviceFrame:
         width, height = self.renderer.size
-        world = self._world(state.baked)
+        world = self._world(state.baked, state.plate)
         if state.view.at_rest:
             frame = world.clone() if state.layers else world  # frames are only read
         else:
@@ -134,11 +134,14 @@ class DeviceShot:
         self._sprites.clear()
         self._pieces.clear()
 
-    def _world(self, baked: int) -> torch.Tensor:
-        if baked not in self._worlds:
-            pixels = self.renderer.world(baked)[..., :3]
-            self._worlds[baked] = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device).float()
-        return self._worlds[baked]
+    def _world(self, baked: int, plate: int | None) -> torch.Tensor:
+        key = (baked, plate)
+        if key not in self._worlds:
+            pixels = self.renderer.world(baked, plate)[..., :3]
+            if plate is not None:  # a generated clip: one frame's world at a time
+                self._worlds = {k: v for k, v in self._worlds.items() if k[1] is None}
+            self._worlds[key] = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device).float()
+        return self._worlds[key]
 
     def _piece(self, index: int, rect: Rect, opacity: float, window: Rect | None) -> _Piece | None:
         """Layer ``index`` in ``rect``, kept while its placement is exactly the same (as ``ShotRenderer`` keeps its pieces)."""

@@ -1,7 +1,8 @@
-"""One shot's frames: its keyframe seen through the camera, its sprites moved by their effects."""
+"""One shot's frames: its keyframe seen through the camera (or its generated clip), its sprites moved by their effects."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,7 @@ class State:
     view: CameraView
     baked: int  # bottom layers drawn into the world image
     layers: tuple[tuple[Rect, float, Rect | None], ...]  # (screen rect, opacity, window) of every other layer
+    plate: int | None = None  # the frame of the generated clip under it (None: the keyframe)
 
 
 class ShotRenderer:
@@ -47,6 +49,9 @@ class ShotRenderer:
     image layer is resampled on its own, never twice. The world for each number of baked layers and
     the last resampled piece of each moving layer are kept for reuse until ``release``. ``colour``
     converts the background (RGB) into the colour the sprites are in, as each world is made.
+
+    With a ``clip`` (a generated background, one RGB image per frame), each frame's world is its own
+    clip frame, seen through the same camera, and only the latest is kept.
     """
 
     def __init__(
@@ -56,6 +61,7 @@ class ShotRenderer:
         background: Image.Image,
         sprites: list[Sprite],
         colour: Colour = as_is,
+        clip: Sequence[Image.Image] | None = None,
     ) -> None:
         self.size = plan.size
         self.shot = shot
@@ -63,11 +69,13 @@ class ShotRenderer:
         self.background = background
         self.sprites = sprites
         self.colour = colour
-        self._worlds: dict[int, np.ndarray] = {}
+        self.clip = clip
+        self._worlds: dict[tuple[int, int | None], np.ndarray] = {}
         self._pieces: dict[int, tuple[tuple[float, ...], Piece | None]] = {}
 
     def state(self, frame: int) -> State:
         """What shot-local ``frame`` shows."""
+        plate = None if self.clip is None else min(frame, len(self.clip) - 1)
         view = self.shot.camera.view(frame, self.shot.frames, self.size)
         baked = 0
         layers: list[tuple[Rect, float, Rect | None]] = []
@@ -84,11 +92,11 @@ class ShotRenderer:
                 baked += 1  # at rest under every moving layer: part of the world image
                 continue
             layers.append((rect, opacity, window))
-        return State(id(self), view, baked, tuple(layers))
+        return State(id(self), view, baked, tuple(layers), plate)
 
     def draw(self, state: State) -> Image.Image:
         view = state.view
-        world = self.world(state.baked)
+        world = self.world(state.baked, state.plate)
         if view.at_rest:
             frame = image_of(world)
         else:
@@ -103,7 +111,7 @@ class ShotRenderer:
         """The part ``area`` (left, top, right, bottom; canvas pixels) of what ``draw`` gives, drawn alone."""
         left, top, right, bottom = area
         view = state.view
-        world = self.world(state.baked)
+        world = self.world(state.baked, state.plate)
         if view.at_rest:
             frame = image_of(world[top:bottom, left:right])
         else:
@@ -114,17 +122,24 @@ class ShotRenderer:
                 frame.paste(piece.image, (piece.origin[0] - left, piece.origin[1] - top), piece.mask)
         return frame
 
-    def world(self, baked: int) -> np.ndarray:
-        """The background with the bottom ``baked`` layers drawn in, as RGBX pixels."""
-        if baked not in self._worlds:
-            world = self.colour(self.background)
-            world = world.copy() if world is self.background else world
+    def world(self, baked: int, plate: int | None = None) -> np.ndarray:
+        """The background (the keyframe, or frame ``plate`` of the clip) with the bottom ``baked`` layers
+        drawn in, as RGBX pixels."""
+        key = (baked, plate)
+        found = self._worlds.get(key)
+        if found is None:
+            background = self.background if plate is None or self.clip is None else self.clip[plate]
+            world = self.colour(background)
+            world = world.copy() if world is background else world
             for sprite in self.sprites[:baked]:
                 piece = resample(sprite, sprite.rect, 1.0, self.size)
                 if piece is not None:
                     world.paste(piece.image, piece.origin, piece.mask)
-            self._worlds[baked] = pixels_of(world)
-        return self._worlds[baked]
+            found = pixels_of(world)
+            if plate is not None:
+                self._worlds = {k: v for k, v in self._worlds.items() if k[1] is None}  # one clip frame at a time
+            self._worlds[key] = found
+        return found
 
     def release(self) -> None:
         """Let go of the worlds and pieces kept for reuse (the shot is drawn; drawing again makes them anew)."""

@@ -165,6 +165,16 @@ def preset(value: str) -> Any:
     return EncodeSettings(preset=value)
 
 
+def video_size(value: str | None) -> tuple[int, int] | None:
+    """``--video-size WxH`` as (width, height)."""
+    if value is None:
+        return None
+    width, x, height = value.lower().partition("x")
+    if not (x and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise click.BadParameter(f"{value!r} is not a size; write it as WIDTHxHEIGHT, e.g. 768x512")
+    return int(width), int(height)
+
+
 def on_gpu(settings: Any, gpu: bool) -> Any:
     """``settings`` moved to the GPU when ``gpu`` is set, as far as this machine allows; each part that
     stays on the CPU is logged as a warning, once, before any output key is made."""

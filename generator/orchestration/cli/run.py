@@ -25,6 +25,7 @@ from generator.orchestration.cli.common import (
     render_date_option,
     renderer_settings,
     s3_endpoint_option,
+    video_size,
     with_catalog_arguments,
     workers_option,
 )
@@ -122,6 +123,20 @@ from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore
     "--device", type=click.Choice(["cuda", "mps", "cpu"]), help="diffusers: device (default: best available)."
 )
 @click.option("--local-files-only", is_flag=True, help="diffusers: never contact a model hub.")
+@click.option(
+    "--video-model",
+    help="Local folder or hub id of an image-to-video checkpoint (LTX-Video, Wan, SVD) for shots whose background "
+    "is 'motion: generated'; without one they keep their camera move.",
+)
+@click.option(
+    "--video-size",
+    metavar="WxH",
+    callback=lambda _, __, value: video_size(value),
+    help="The size clips are generated at (default: the model's native size nearest the canvas's aspect).",
+)
+@click.option(
+    "--video-steps", type=click.IntRange(min=1), default=25, show_default=True, help="Denoising steps per clip."
+)
 @click.option(
     "--preset",
     default="medium",

@@ -106,6 +106,7 @@ class Outcome:
     audio: dict[str, float] = field(default_factory=dict)  # the master's measured loudness (LUFS) and true peak
     stored: bool = False  # the executor stored the job's files itself (``Job.delivery``)
     worker: str = ""  # the process that rendered it, ``host:pid``
+    motion: tuple[dict[str, object], ...] = ()  # each moving shot's report (``render.motion.service.MotionReport``)
 
 
 @dataclass(frozen=True)
@@ -211,8 +212,9 @@ def render_job(job: Job, bench: Workbench) -> Outcome:
         if sound is None
         else {"integrated_lufs": round(sound.loudness, 2), "true_peak_dbtp": round(sound.true_peak, 2)}
     )
+    motion = tuple(report.to_json() for report in checks.motion)
     return Outcome(job.index, fidelity, retries, seconds=seconds, peak_rss_mb=rss, legibility=legibility, worker=worker,
-                   audio=audio)  # fmt: skip
+                   audio=audio, motion=motion)  # fmt: skip
 
 
 def write_captions(job: Job) -> None:

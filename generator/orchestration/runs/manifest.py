@@ -56,6 +56,7 @@ class RowResult:
     spoken: float | None = None  # seconds of speech in the video
     captions: tuple[str, ...] | None = None  # the stored WebVTT and SRT files
     audio: dict[str, float] | None = None  # measured on the decoded video: integrated LUFS and true peak (dBTP)
+    motion: tuple[dict[str, object], ...] | None = None  # each moving shot: clip generated, reused, or fallback
 
     def to_json(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True, ensure_ascii=False)
@@ -105,12 +106,22 @@ def summarize(
         "videos_per_minute": round(rendered / seconds * 60, 3) if seconds > 0 else None,
         "renderer": renderer,
         "voice": _voices(results),
+        "motion": _motion(results),
         "peak_rss_mb": {
             "main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # KiB on Linux
             "worker": max(workers.values()) if workers else None,
             "workers": dict(sorted(workers.items())) if workers else None,
         },
     }
+
+
+def _motion(results: list[RowResult]) -> dict[str, int] | None:
+    """How the moving shots of the rendered videos moved: clips generated, reused, and camera moves instead."""
+    shots = [shot for r in results if r.status == "rendered" for shot in r.motion or ()]
+    if not shots:
+        return None
+    counted = collections.Counter(str(shot["motion"]) for shot in shots)
+    return {status: counted[status] for status in ("generated", "reused", "fallback")}
 
 
 def _voices(results: list[RowResult]) -> dict[str, Any] | None:

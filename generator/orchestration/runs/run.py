@@ -171,11 +171,8 @@ def plan_rows(
         template, notes = chosen.template, row_notes(item, today)
         for note in notes:
             log.warning("%s", note)
-        aspects = (
-            template.spec.canvas.aspects
-            if options.aspects == "all"
-            else (options.aspects or template.spec.canvas.aspects[:1])
-        )
+        declared = template.spec.canvas.aspects
+        aspects = declared if options.aspects == "all" else (options.aspects or declared[:1])
         for aspect in aspects:
             try:
                 plan = compile_plan(template, item, aspect, options.templates_root, speaking, today)
@@ -393,6 +390,6 @@ class _Output:
             shutil.rmtree(work.folder, ignore_errors=True)
         rendered = replace(
             base, status="rendered", fidelity=outcome.fidelity, seconds=outcome.seconds,
-            legibility=outcome.legibility or None, audio=outcome.audio or None,
+            legibility=outcome.legibility or None, audio=outcome.audio or None, motion=outcome.motion or None,
         )  # fmt: skip
         return self._described(rendered, keys, job)

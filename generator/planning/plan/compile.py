@@ -26,6 +26,7 @@ from generator.planning.plan.captions import STYLE_WIDTH, shot_captions
 from generator.planning.plan.effects import LAYER_MOVES, Appear, Easing, Motion
 from generator.planning.plan.endcard import end_card_shot
 from generator.planning.plan.logo import kit_roots, logo_placement
+from generator.planning.plan.moving import ended_motions
 from generator.planning.plan.pictures import chosen_picture
 from generator.planning.plan.sales import on_date
 from generator.planning.plan.shape_layers import shape_layer
@@ -39,6 +40,7 @@ from generator.planning.plan.types import (
     Audio,
     BackgroundSpec,
     ImagePlacement,
+    PlannedMotion,
     PlannedShot,
     ShotPlan,
     TextPlacement,
@@ -114,6 +116,7 @@ class _PlanBuilder:
 
     def build(self) -> ShotPlan:
         shots: list[PlannedShot] = []
+        made_by: list[str] = []  # the template shot each planned shot comes from
         start = 0
         base = self.base
         for index, shot in enumerate(self.spec.shots):
@@ -123,7 +126,9 @@ class _PlanBuilder:
             for shot_id, variables in self._expand(index, base):
                 planned = self._shot(index, shot_id, start, variables, first=not shots)
                 shots.append(planned)
+                made_by.append(shot.id)
                 start += planned.frames
+        shots = ended_motions(shots, made_by, {shot.id: shot.background.generated for shot in self.spec.shots})
         if self.spec.end_card is not None:
             shots.append(end_card_shot(self, start, first=not shots))
             start += shots[-1].frames
@@ -243,7 +248,7 @@ class _PlanBuilder:
             start=0,
             frames=frames,
             seed=0,
-            background=self._background(shot.id, shot.background, path, variables, palette),
+            background=self._background(shot.id, shot.background, path, variables, palette, frames),
             camera=camera_move(shot.camera.move, shot.camera.amount, shot.camera.ease, shot.camera.depth),
             layers=tuple(layers),
             transition_in=transition_in,
@@ -274,14 +279,23 @@ class _PlanBuilder:
         path: tuple[str | int, ...],
         variables: dict[str, Any],
         palette: tuple[str, str],
+        frames: int,
     ) -> BackgroundSpec:
         prompt = self.template.render_text(spec.prompt, (*path, "background", "prompt"), variables).strip()
         negative = self.template.render_text(spec.negative, (*path, "background", "negative"), variables).strip()
         accent = self.spec.palette.accent
         seed = stable_seed(self.spec.id, self.spec.version, shot_id, prompt, negative, *palette, accent)
+        motion = None
+        if spec.generated is not None:
+            where = (*path, "background", "motion", "prompt")
+            moving = self.template.render_text(spec.generated.prompt, where, variables).strip() or prompt
+            motion = PlannedMotion(
+                prompt=moving, strength=spec.generated.strength, frames=frames, fps=self.fps,
+                seed=stable_seed(self.spec.id, self.spec.version, shot_id, "motion", moving, seed, frames),
+            )  # fmt: skip
         return BackgroundSpec(
             prompt=prompt, negative=negative, palette=palette, accent=accent, seed=seed,
-            scene_size=ASPECT_SIZES[self.spec.canvas.aspects[0]],
+            scene_size=ASPECT_SIZES[self.spec.canvas.aspects[0]], motion=motion,
         )  # fmt: skip
 
     def _motion(self, layer: Any, shot_frames: int) -> Motion:

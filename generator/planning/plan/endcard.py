@@ -120,6 +120,6 @@ def end_card_shot(builder: _PlanBuilder, start: int, first: bool) -> PlannedShot
     return PlannedShot(
         id=card.id, start=start, frames=frames,
         seed=stable_seed(spec.id, spec.version, card.id, builder.product.sku),
-        background=builder._background(card.id, card.background, path, variables, palette),
+        background=builder._background(card.id, card.background, path, variables, palette, frames),
         camera=camera_move("none", 0.0, "linear", 1.0), layers=tuple(layers), transition_in=transition_in,
     )  # fmt: skip

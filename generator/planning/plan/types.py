@@ -31,8 +31,9 @@ from generator.planning.plan.treatments import Treatment
 # 6: the master audio is mixed in-process and loudness-normalised (``render.audio``); voice and captions.
 # 7: brand kits: logo layers (PNG, or SVG drawn at ``AssetRef.raster``) and end cards with a QR code; kinetic
 # type (texts entering piece by piece, highlight bars, strike-throughs, counting prices) and shape layers;
-# product treatments (reflection, zoom to a detail, turn; ``plan.treatments``).
-PLAN_VERSION = 7
+# product treatments (reflection, zoom to a detail, turn; ``plan.treatments``). 8: backgrounds that move
+# (``BackgroundSpec.motion``: a video model's clip, or the camera move when none is loaded).
+PLAN_VERSION = 8
 Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # ``check``: failing contrast is an error; ``auto``: the text gets a remedy (a shadow, or a plate).
 Legibility = Literal["check", "auto"]
@@ -134,8 +135,8 @@ class Caption(_Plan):
 Layer = Annotated[ImagePlacement | TextPlacement | ShapePlacement, Field(discriminator="kind")]
 
 
-class BackgroundSpec(_Plan):
-    """A shot's scene. It is composed for ``scene_size`` (the template's first aspect); a plan for
+class SceneSpec(_Plan):
+    """A still scene. It is composed for ``scene_size`` (the template's first aspect); a plan for
     another aspect shows that same scene, extended to its own canvas."""
 
     prompt: str
@@ -144,6 +145,26 @@ class BackgroundSpec(_Plan):
     accent: Color
     seed: int
     scene_size: tuple[int, int]
+
+
+class PlannedMotion(_Plan):
+    """A background that moves: a clip of the shot's ``frames`` at the plan's fps, which a video model
+    makes from the shot's keyframe (towards ``to``'s, if any) from ``seed``. ``model`` is the video
+    model's identity, set by the run (None: none is loaded, and the shot keeps its camera move)."""
+
+    prompt: str
+    strength: float
+    seed: int
+    frames: int
+    fps: int
+    to: SceneSpec | None = None
+    model: str | None = None
+
+
+class BackgroundSpec(SceneSpec):
+    """A shot's scene, and how it moves (``motion``; None: it is still, seen through the camera)."""
+
+    motion: PlannedMotion | None = None
 
 
 class LineWord(_Plan):
@@ -231,6 +252,11 @@ class ShotPlan(_Plan):
     @property
     def duration(self) -> float:
         return self.frames / self.fps
+
+    @property
+    def moving(self) -> bool:
+        """Whether a shot's background is a generated clip (``BackgroundSpec.motion``)."""
+        return any(shot.background.motion is not None for shot in self.shots)
 
     @property
     def auto_legibility(self) -> bool:

@@ -56,6 +56,7 @@ def template_problems(template: Template) -> Iterator[TemplateError]:
             yield template.error("each must read 'NAME in EXPRESSION'", (*where, "each"))
         yield from _syntax_problem(template, shot.background.prompt, (*where, "background", "prompt"))
         yield from _syntax_problem(template, shot.background.negative, (*where, "background", "negative"))
+        yield from _motion_problems(template, i)
         layers: list[tuple[tuple[str | int, ...], ProductLayer | MascotLayer | TextLayer]] = []
         if shot.product is not None:
             layers.append(((*where, "product"), shot.product))
@@ -168,3 +169,19 @@ def _syntax_problem(
             template.env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         yield template.error(f"syntax error: {exc.message}", path)
+
+
+def _motion_problems(template: Template, index: int) -> Iterator[TemplateError]:
+    """A generated motion's prompt is a Jinja text; its ``to`` names another shot of the template."""
+    motion = template.spec.shots[index].background.generated
+    if motion is None:
+        return
+    where = ("shots", index, "background", "motion")
+    yield from _syntax_problem(template, motion.prompt, (*where, "prompt"))
+    others = [shot.id for shot in template.spec.shots if shot.id != template.spec.shots[index].id]
+    if motion.to is not None and motion.to not in others:
+        yield template.error(
+            f"the motion ends on shot {motion.to!r}, which this template does not have"
+            f"{did_you_mean(motion.to, others)}; its other shots: {', '.join(others) or 'none'}",
+            (*where, "to"),
+        )

@@ -26,6 +26,7 @@ from generator.planning.templates.spec_base import (
 )
 from generator.planning.templates.spec_design import (
     Animate,
+    GeneratedMotion,
     Highlight,
     Kinetic,
     Reflection,
@@ -49,6 +50,7 @@ __all__ = [
     "Direction",
     "Easing",
     "Entrance",
+    "GeneratedMotion",
     "Highlight",
     "Kinetic",
     "Legibility",
@@ -118,6 +120,16 @@ class Background(_Spec):
     prompt: str = Field(min_length=1)
     negative: str = ""
     palette: tuple[Color, Color] | None = None
+    motion: GeneratedMotion | Literal["generated"] | None = Field(
+        None, description="Whether the scene itself moves (``generated``, or its settings). Default: it is still."
+    )
+
+    @property
+    def generated(self) -> GeneratedMotion | None:
+        """The motion's settings, ``generated`` alone standing for the defaults."""
+        if self.motion == "generated":
+            return GeneratedMotion()
+        return self.motion if isinstance(self.motion, GeneratedMotion) else None
 
 
 class Camera(_Spec):

@@ -71,10 +71,9 @@ class Template:
             found: tuple[str, ...] | None = self._compiled[key]
             return found
         spec = self.spec.shots[shot]
-        return self._reads(
-            key,
-            (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative, spec.line or ""),
-        )
+        moving = spec.background.generated.prompt if spec.background.generated else ""
+        sources = (*(layer.text for layer in spec.text), spec.background.prompt, spec.background.negative, moving)
+        return self._reads(key, (*sources, spec.line or ""))
 
     def _reads(self, key: Hashable, sources: tuple[str, ...]) -> tuple[str, ...] | None:
         if key not in self._compiled:
