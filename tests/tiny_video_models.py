@@ -1,9 +1,10 @@
-"""Tiny image-to-video pipelines (LTX-Video, Wan) built offline from local configs, saved like real checkpoints.
+"""Tiny image-to-video pipelines (LTX-Video, Wan, Stable Video Diffusion) built offline from local configs, saved
+like real checkpoints.
 
 The components follow diffusers' own tests (``get_dummy_components``) with everything local: a character-level
 T5 tokenizer (a ``tokenizers`` Unigram model saved as ``tokenizer.json``), one-layer T5 / UMT5 text encoders,
 one- or two-layer transformers and VAEs that compress like the real ones (LTX: 32x in space, 8x in time; Wan: 8x in
-space, 4x in time), so the real models' size and frame-count rules hold. Weights are random but seeded, so every
+space, 4x in time; SVD: 8x in space), so the real models' size and frame-count rules hold. Weights are random but seeded, so every
 build is the same.
 """
 
@@ -15,10 +16,15 @@ from typing import Literal
 import torch
 from diffusers import (
     AutoencoderKLLTXVideo,
+    AutoencoderKLTemporalDecoder,
     AutoencoderKLWan,
+    EulerDiscreteScheduler,
     FlowMatchEulerDiscreteScheduler,
+    LTXConditionPipeline,
     LTXImageToVideoPipeline,
     LTXVideoTransformer3DModel,
+    StableVideoDiffusionPipeline,
+    UNetSpatioTemporalConditionModel,
     UniPCMultistepScheduler,
     WanImageToVideoPipeline,
     WanTransformer3DModel,
@@ -27,6 +33,7 @@ from transformers import (
     CLIPImageProcessor,
     CLIPVisionConfig,
     CLIPVisionModel,
+    CLIPVisionModelWithProjection,
     T5Config,
     T5EncoderModel,
     T5TokenizerFast,
@@ -54,12 +61,14 @@ def _t5_config(config_class: type[T5Config] | type[UMT5Config], vocab_size: int,
     )  # fmt: skip
 
 
-def build_tiny_ltx(folder: Path) -> Path:
+def build_tiny_ltx(folder: Path, *, condition: bool = False) -> Path:
     """Save a tiny ``LTXImageToVideoPipeline`` to ``folder`` with ``save_pretrained``; returns ``folder``.
 
     Shaped like LTX-Video 0.9.1: a VAE patchifying by 4 then scaling three times (32x in space, 8x in time) with a
     timestep-conditioned decoder, a one-layer transformer, a one-layer T5 encoder, the real checkpoint's
-    dynamically shifted flow-matching scheduler.
+    dynamically shifted flow-matching scheduler. ``condition`` saves the same weights as LTX-Video 0.9.5's
+    ``LTXConditionPipeline`` (image conditions at any frame, such as the first and the last), with its scheduler:
+    fixed shift, as that pipeline passes its own timesteps.
     """
     torch.manual_seed(0)
     vae = AutoencoderKLLTXVideo(
@@ -79,10 +88,11 @@ def build_tiny_ltx(folder: Path) -> Path:
     torch.manual_seed(0)
     text_encoder = T5EncoderModel(_t5_config(T5Config, len(tokenizer), 16))
     scheduler = FlowMatchEulerDiscreteScheduler(
-        use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024, max_image_seq_len=4096,
-        shift_terminal=0.1,
+        use_dynamic_shifting=not condition, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024,
+        max_image_seq_len=4096, shift_terminal=0.1,
     )  # fmt: skip
-    pipeline = LTXImageToVideoPipeline(
+    pipeline_class = LTXConditionPipeline if condition else LTXImageToVideoPipeline
+    pipeline = pipeline_class(
         scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer
     )
     pipeline.save_pretrained(folder)
@@ -143,5 +153,46 @@ def build_tiny_wan(folder: Path, *, variant: WanVariant = "2.2") -> Path:
             tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler, transformer=transformer,
             image_encoder=image_encoder, image_processor=image_processor,
         )  # fmt: skip
+    pipeline.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_svd(folder: Path) -> Path:
+    """Save a tiny ``StableVideoDiffusionPipeline`` to ``folder`` with ``save_pretrained``; returns ``folder``.
+
+    Shaped like Stable Video Diffusion (14 frames): a spatio-temporal UNet conditioned on fps, motion bucket and
+    noise augmentation (three 8-wide time embeddings), a four-block VAE with a temporal decoder (8x in space), a
+    one-layer CLIP vision encoder with projection on 224x224 inputs (the pipeline resizes to that itself), the
+    real checkpoint's v-prediction Karras Euler scheduler. Channels are multiples of 32: these blocks norm in 32
+    groups.
+    """
+    torch.manual_seed(0)
+    unet = UNetSpatioTemporalConditionModel(
+        sample_size=16, in_channels=8, out_channels=4, block_out_channels=(32, 64), layers_per_block=1,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"), cross_attention_dim=16,
+        num_attention_heads=2, addition_time_embed_dim=8, projection_class_embeddings_input_dim=3 * 8, num_frames=14,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=(32, 32, 32, 32), down_block_types=("DownEncoderBlock2D",) * 4, latent_channels=4,
+        layers_per_block=1,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    image_encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=16, projection_dim=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+            image_size=224, patch_size=32,
+        )
+    )  # fmt: skip
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", interpolation_type="linear",
+        prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002, steps_offset=1, timestep_spacing="leading",
+        timestep_type="continuous", use_karras_sigmas=True,
+    )  # fmt: skip
+    pipeline = StableVideoDiffusionPipeline(
+        vae=vae, image_encoder=image_encoder, unet=unet, scheduler=scheduler,
+        feature_extractor=CLIPImageProcessor(crop_size=224, size={"shortest_edge": 224}),
+    )  # fmt: skip
     pipeline.save_pretrained(folder)
     return folder
