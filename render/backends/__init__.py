@@ -119,6 +119,8 @@ class RendererSettings:
         video_size: the size (width, height) clips are generated at; None: the model's native size
             nearest the canvas's aspect.
         video_steps: denoising steps per clip.
+        video_checks: whether a clip must pass its checks (``render.motion.checks``) to be shown; off, its
+            figures are still measured and reported (for trying a model out, never for a real run).
     """
 
     name: str = "draft"
@@ -139,6 +141,7 @@ class RendererSettings:
     video_model: str | None = None
     video_size: tuple[int, int] | None = None
     video_steps: Annotated[int, Field(ge=1)] = 25
+    video_checks: bool = True
 
 
 def load_renderer_settings(path: Path, others: Collection[str] = (), **overrides: Any) -> RendererSettings:

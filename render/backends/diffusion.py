@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 _FEATHER = 0.02  # width of the regenerated rim around what a request keeps, as a fraction of the short side
 
 
-def _pick_device(requested: str | None) -> tuple[str, Any]:
+def pick_device(requested: str | None) -> tuple[str, Any]:
     """The device ``requested`` names, or the best available, and the dtype used there: half
     precision on GPUs (bfloat16 where supported), float32 on the CPU."""
     import torch
@@ -59,7 +59,7 @@ def _pick_device(requested: str | None) -> tuple[str, Any]:
 
 
 @contextlib.contextmanager
-def _threads(device: str, count: int) -> Iterator[None]:
+def torch_threads(device: str, count: int) -> Iterator[None]:
     """Run torch's CPU kernels on ``count`` threads (on the CPU only), as before afterwards."""
     import torch
 
@@ -74,7 +74,7 @@ def _threads(device: str, count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _model_fingerprint(model: str) -> str:
+def model_fingerprint(model: str) -> str:
     """Identifies the weights: the hash of a local folder's configs and weight file sizes, else the id."""
     folder = Path(model)
     if not folder.is_dir():
@@ -122,9 +122,9 @@ def _load_ip_adapter(pipeline: Any, settings: RendererSettings, device: str) -> 
 def diffusers_identity(settings: RendererSettings) -> str:
     """Everything besides the request that decides a keyframe's pixels: library versions, weights, steps,
     the device and its dtype (and on the CPU the thread count), one keyframe per pipeline call, ..."""
-    fingerprints = [_model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
+    fingerprints = [model_fingerprint(m) for m in (settings.model, settings.inpaint_model, settings.ip_adapter) if m]
     versions = f"diffusers-{version('diffusers')}/torch-{version('torch')}"
-    device, dtype = _pick_device(settings.device)
+    device, dtype = pick_device(settings.device)
     where = f"{device}/{str(dtype).removeprefix('torch.')}" + (
         f"/threads={settings.threads}" if device == "cpu" else ""
     )
@@ -181,7 +181,7 @@ class DiffusersRenderer:
                 f"steps × pin_strength must be at least 1 (steps {settings.steps}, pin_strength {settings.pin_strength})"
             )
         # 1. Device and dtype, explicitly: half precision on GPUs, fp32 on the CPU.
-        device, dtype = _pick_device(settings.device)
+        device, dtype = pick_device(settings.device)
         torch.use_deterministic_algorithms(True, warn_only=True)
         diffusers.utils.logging.disable_progress_bar()
         # 2. Each pipeline loaded once, through the same from_pretrained path every user's model takes.
@@ -246,7 +246,7 @@ class DiffusersRenderer:
                 mask_image=[ImageOps.invert(keep).resize(size, Image.Resampling.BILINEAR)],
                 strength=self.settings.pin_strength if request.role == "pin" else 1.0,
             )
-        with torch.inference_mode(), _threads(self.device, self.settings.threads):
+        with torch.inference_mode(), torch_threads(self.device, self.settings.threads):
             result = pipeline(**kwargs)
         return np.asarray(result.images[0], dtype=np.float32)
 

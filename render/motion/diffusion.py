@@ -37,7 +37,7 @@ import numpy as np
 from PIL import Image
 
 from generator.core.errors import ConfigError, RenderError
-from render.backends.diffusion import _model_fingerprint, _pick_device, _threads
+from render.backends.diffusion import model_fingerprint, pick_device, torch_threads
 from render.motion import ClipRequest
 from render.motion.timing import FrameRule, fit, generation_frames, generation_size, retime
 
@@ -116,13 +116,13 @@ def video_identity(settings: VideoSettings) -> str:
     family = _family(class_name, settings.model)
     guidance = family.guidance if settings.guidance is None else settings.guidance
     size = "native" if settings.size is None else "x".join(map(str, settings.size))
-    device, dtype = _pick_device(settings.device)
+    device, dtype = pick_device(settings.device)
     where = f"{device}/{str(dtype).removeprefix('torch.')}" + (
         f"/threads={settings.threads}" if device == "cpu" else ""
     )
     return (
         f"diffusers-video:diffusers-{version('diffusers')}/torch-{version('torch')}:{class_name}"
-        f":{_model_fingerprint(settings.model)}:steps={settings.steps}:guidance={guidance}:size={size}"
+        f":{model_fingerprint(settings.model)}:steps={settings.steps}:guidance={guidance}:size={size}"
         f":on={where}:batch=1"
     )
 
@@ -167,7 +167,7 @@ class DiffusersVideoModel:
                 f"{family.name} generates at sides in multiples of {family.multiple}, not {settings.size}",
                 model=settings.model,
             )
-        device, dtype = _pick_device(settings.device)
+        device, dtype = pick_device(settings.device)
         torch.use_deterministic_algorithms(True, warn_only=True)
         diffusers.utils.logging.disable_progress_bar()
         loader: Any = diffusers.DiffusionPipeline  # untyped in diffusers
@@ -202,7 +202,7 @@ class DiffusersVideoModel:
         kwargs = self._kwargs(request)
         kwargs["generator"] = torch.Generator("cpu").manual_seed(request.seed)
         try:
-            with torch.inference_mode(), _threads(self.device, self.settings.threads):
+            with torch.inference_mode(), torch_threads(self.device, self.settings.threads):
                 result = self.pipeline(**kwargs)
         except (RuntimeError, ValueError) as exc:  # out of device memory, inputs the checkpoint refuses, ...
             raise RenderError(f"the video model failed: {exc}", model=self.settings.model, seed=request.seed) from exc

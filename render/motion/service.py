@@ -22,9 +22,11 @@ from PIL import Image
 from generator.core.errors import RenderError
 from generator.core.identity import stable_seed
 from generator.planning.plan.types import PlannedShot, SceneSpec, ShotPlan
+from render.backends import RendererSettings
 from render.keyframes import KeyframeStore
 from render.motion import ClipRequest, VideoModel
 from render.motion.checks import check_clip
+from render.motion.diffusion import DiffusersVideoModel, VideoSettings, video_identity
 
 Status = Literal["generated", "reused", "fallback"]
 NO_MODEL = "no video model is loaded (--video-model)"
@@ -39,19 +41,43 @@ class MotionReport:
     reason: str | None = None
     retries: int = 0
     figures: dict[str, float] = field(default_factory=dict)  # the checks' measures of the clip shown or refused
+    checked: bool = True  # False: the clip was shown whatever its checks found (``video_checks: false``)
 
     def to_json(self) -> dict[str, object]:
         found: dict[str, object] = {"shot": self.shot, "motion": self.status, "retries": self.retries, **self.figures}
-        return found | ({"reason": self.reason} if self.reason else {})
+        return found | ({"reason": self.reason} if self.reason else {}) | ({} if self.checked else {"checked": False})
 
 
-def clip_key(identity: str, request: ClipRequest) -> str:
-    """The content key of the clip ``request`` asks ``identity`` for."""
+def video_settings(renderer: RendererSettings) -> VideoSettings | None:
+    """The video model ``renderer`` names (``--video-model``), with its device and threads; None: none."""
+    if renderer.video_model is None:
+        return None
+    return VideoSettings(
+        model=renderer.video_model, size=renderer.video_size, steps=renderer.video_steps, device=renderer.device,
+        threads=renderer.threads, local_files_only=renderer.local_files_only,
+    )  # fmt: skip
+
+
+def motion_identity(renderer: RendererSettings) -> str | None:
+    """The identity of the video model ``renderer`` names, worked out without loading it; None: none."""
+    settings = video_settings(renderer)
+    return video_identity(settings) if settings is not None else None
+
+
+def motion_service(renderer: RendererSettings, store: KeyframeStore | None, *, strict: bool = False) -> MotionService:
+    """A service for the video model ``renderer`` names, loaded on the first clip it must make."""
+    settings = video_settings(renderer)
+    load = (lambda: DiffusersVideoModel.load(settings)) if settings is not None else None
+    return MotionService(load, store, strict=strict, checks=renderer.video_checks)
+
+
+def clip_key(identity: str, request: ClipRequest, checked: bool = True) -> str:
+    """The content key of the clip ``request`` asks ``identity`` for (``checked``: one that passed its checks)."""
     pixels = [hashlib.sha256(image.tobytes()).hexdigest() for image in (request.first, request.last) if image]
     payload = {
         "model": identity, "prompt": request.prompt, "negative": request.negative, "size": request.size,
         "frames": request.frames, "fps": request.fps, "seed": request.seed, "strength": request.strength,
-        "keyframes": pixels,
+        "keyframes": pixels, "checked": checked,
     }  # fmt: skip
     return "clip-" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -78,15 +104,22 @@ class MotionService:
         model: the video model, loaded on first use by ``load`` (None: no model; every moving shot falls back).
         store: where clips are kept by key (the keyframe store), or None to keep none.
         strict: a clip that fails its checks fails the row instead of falling back.
+        checks: False shows every clip whatever its checks find (their figures are still reported).
     """
 
     def __init__(
-        self, load: Callable[[], VideoModel] | None, store: KeyframeStore | None, *, strict: bool = False
+        self,
+        load: Callable[[], VideoModel] | None,
+        store: KeyframeStore | None,
+        *,
+        strict: bool = False,
+        checks: bool = True,
     ) -> None:
         self._load = load
         self._model: VideoModel | None = None
         self.store = store
         self.strict = strict
+        self.checks = checks
         self.generated = 0  # clips the model made, retries included
 
     @property
@@ -127,21 +160,22 @@ class MotionService:
         return clips, tuple(reports)
 
     def _clip(self, shot: str, request: ClipRequest) -> tuple[list[Image.Image] | None, MotionReport]:
-        key = clip_key(self.model.identity, request)
+        key = clip_key(self.model.identity, request, self.checks)
         sheet = self.store.get(key) if self.store is not None else None
         if sheet is not None:
-            return unstacked(sheet, request.frames), MotionReport(shot, "reused")
-        problem, figures = None, {}
+            clip = unstacked(sheet, request.frames)
+            _, figures = _checked(clip, request)
+            return clip, MotionReport(shot, "reused", figures=figures, checked=self.checks)
+        problem: str | None = None
         for attempt in range(2):  # the clip, then once again from a derived seed
             asked = request if attempt == 0 else replace(request, seed=stable_seed(request.seed, "retry", attempt))
             (clip,) = self.model.generate([asked])
             self.generated += 1
-            check = check_clip([np.asarray(frame) for frame in clip], np.asarray(request.first))
-            problem, figures = check.problem, check.figures
-            if problem is None:
+            problem, figures = _checked(clip, request)
+            if problem is None or not self.checks:
                 if self.store is not None:
                     self.store.put(key, stacked(clip))
-                return clip, MotionReport(shot, "generated", retries=attempt, figures=figures)
+                return clip, MotionReport(shot, "generated", retries=attempt, figures=figures, checked=self.checks)
         if self.strict:
             raise RenderError(f"qc: generated motion failed after 2 attempts: {problem} (--motion-strict)", shot=shot)
         return None, MotionReport(shot, "fallback", f"the clip failed its checks twice: {problem}", 1, figures)
@@ -149,6 +183,12 @@ class MotionService:
     def close(self) -> None:
         if self._model is not None:
             self._model.close()
+
+
+def _checked(clip: Sequence[Image.Image], request: ClipRequest) -> tuple[str | None, dict[str, float]]:
+    """Why ``clip`` may not be shown (None: it may), and the checks' figures."""
+    check = check_clip([np.asarray(frame) for frame in clip], np.asarray(request.first))
+    return check.problem, {"flicker": check.flicker, "worst_step": check.worst_step, "stability": check.stability}
 
 
 def _target(plan: ShotPlan, shot: PlannedShot) -> int | None:

@@ -138,6 +138,12 @@ from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore
     "--video-steps", type=click.IntRange(min=1), default=25, show_default=True, help="Denoising steps per clip."
 )
 @click.option(
+    "--motion-strict",
+    is_flag=True,
+    help="A generated clip that fails its checks twice fails its row (default: "
+    "the shot keeps its camera move, and the manifest says so).",
+)
+@click.option(
     "--preset",
     default="medium",
     show_default=True,
@@ -154,7 +160,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
         ray_in_flight: int, ray_actors: int, ray_actor_gpus: float, s3_endpoint_url: str | None,
         s3_region: str | None, public: bool, sse: str | None, presign: int | None, renderer_config: Path | None,
         preset: Any, gpu: bool, keyframe_cache: Path, reading: dict[str, Any], render_date: dt.date, brand_kit: Path | None,
-        **renderer_options: Any) -> None:  # fmt: skip
+        motion_strict: bool, **renderer_options: Any) -> None:  # fmt: skip
     """Render every row of CATALOG (a file, or an https://, http:// or s3:// URL) into videos under --out,
     with a manifest.jsonl and run-summary.json."""
     settings = guard(lambda: renderer_settings(renderer_config, renderer_options))
@@ -164,8 +170,7 @@ def run(catalog: str | Path, templates_root: Path, aspect: str | None, limit: in
         template_id=template_id, fallback_template=fallback_template, aspects=parse_aspects(aspect),  # type: ignore[arg-type]
         limit=limit, renderer=settings, encode=guard(lambda: on_gpu(preset, gpu)), keyframe_cache=keyframe_cache,
         templates_root=templates_root, force=force, replace=replace_older, presign=presign, catalog=catalog_options,
-        render_date=render_date,
-        brand_kit=brand_kit,
+        render_date=render_date, brand_kit=brand_kit, motion_strict=motion_strict,
     )  # fmt: skip
     store = guard(lambda: open_store(out, s3_endpoint_url, s3_region, public, sse))
     cli = {"executor_name": executor_name, "ray_address": ray_address, "ray_in_flight": ray_in_flight,

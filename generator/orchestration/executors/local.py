@@ -51,6 +51,7 @@ from render.backends import Capability, KeyframeRequest, Renderer, RendererSetti
 if TYPE_CHECKING:
     from render.encode import EncodeSettings
     from render.keyframes import KeyframeService
+    from render.motion.service import MotionService
     from render.speech.clips import ClipSource
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class RenderSetup:
     fetch: FetchSettings | None = None
     keyframe_store: StoreLocation | None = None  # keyframes in the run's store instead of ``keyframe_cache``
     speech_cache: Path | None = None  # voice clips by content hash (None: made again where they are needed)
+    motion_strict: bool = False  # a generated clip that fails its checks fails the row (``--motion-strict``)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class Workbench:
     assets: AssetResolver
     encode: EncodeSettings
     clips: ClipSource | None = None  # voice clips (None: synthesised again, and checked, when a plan needs them)
+    motion: MotionService | None = None  # generated backgrounds (None: moving shots keep their camera move)
 
     @classmethod
     def build(cls, setup: RenderSetup) -> Workbench:
@@ -149,7 +152,10 @@ class Workbench:
         from render.speech.clips import ClipSource
 
         use_kit_fonts(setup.roots)
-        return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode, ClipSource(setup.speech_cache))
+        from render.motion.service import motion_service
+
+        motion = motion_service(setup.renderer, cache, strict=setup.motion_strict)
+        return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode, ClipSource(setup.speech_cache), motion)
 
 
 class Executor(Protocol):
@@ -190,7 +196,9 @@ def render_job(job: Job, bench: Workbench) -> Outcome:
     started = time.perf_counter()
     keyframes = bench.keyframes
     try:
-        checks = render_video(job.plan, keyframes, bench.assets, job.video, job.poster, bench.encode, bench.clips)
+        checks = render_video(
+            job.plan, keyframes, bench.assets, job.video, job.poster, bench.encode, bench.clips, bench.motion
+        )
         write_captions(job)
         error = None
     except AdgenError as exc:
@@ -301,6 +309,8 @@ def _serve(setup: RenderSetup, connection: Connection) -> None:
                 release_memory()
     finally:
         bench.keyframes.close()
+        if bench.motion is not None:
+            bench.motion.close()
 
 
 @dataclass

@@ -21,6 +21,7 @@ from generator.orchestration.stores.store import Store
 from generator.planning.templates.brand import use_kit_fonts
 from render.backends import get_renderer
 from render.keyframes import KeyframeCache, KeyframeService
+from render.motion.service import motion_identity, motion_service
 
 
 def load_job(path: Path) -> RenderJob:
@@ -59,10 +60,18 @@ def replay(job: RenderJob, store: Store, roots: Mapping[str, Path] | None = None
         identity = getattr(backend, "identity", backend.name)
         if identity != job.renderer_identity:
             raise ConfigError(f"the renderer here is {identity}, the job was made by {job.renderer_identity}")
+        made_by = {shot.background.motion.model for shot in job.plan.shots if shot.background.motion} - {None}
+        if made_by and made_by != {motion_identity(job.renderer)}:
+            raise ConfigError(f"the video model here is {motion_identity(job.renderer)}, the job's clips were made by "
+                              f"{', '.join(sorted(str(m) for m in made_by))}")  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="adgen-job-") as scratch:
             keyframes = KeyframeService(backend, KeyframeCache(Path(scratch) / "keyframes"))
             work = Job(0, job.plan, Path(scratch) / "job")
-            outcome = render_job(work, Workbench(keyframes, AssetResolver(resolved), job.encode))
+            motion = motion_service(job.renderer, KeyframeCache(Path(scratch) / "keyframes"))
+            try:
+                outcome = render_job(work, Workbench(keyframes, AssetResolver(resolved), job.encode, motion=motion))
+            finally:
+                motion.close()
             if outcome.error is not None:
                 raise RenderError(f"the job did not render: {outcome.error}")
             keys = OutputKeys.of(str(job.plan.template["id"]), job.plan.product["sku"], job)

@@ -46,6 +46,7 @@ from generator.orchestration.stores.speech import clip_source, speech_cache, voi
 from generator.orchestration.stores.store import Store
 from generator.planning.catalog import Catalog, CatalogOptions, CatalogStream, Product, SkippedRow, load_catalog
 from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.moving import with_video_model
 from generator.planning.plan.sales import row_notes
 from generator.planning.plan.types import ShotPlan
 from generator.planning.routing import Route, RoutedBy, fallback_template, fallback_warning, route
@@ -53,6 +54,7 @@ from generator.planning.templates import Template, discover_templates
 from generator.planning.templates.brand import kit_root
 from render.backends import Renderer, RendererSettings
 from render.encode import EncodeSettings
+from render.motion.service import motion_identity, motion_service
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +64,11 @@ _MANIFEST_INTERVAL = 10.0  # seconds between manifest rewrites during a run
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What to run: template (None: chosen per row, ``generator.planning.routing``), the template for rows
-    no rule routes (``fallback_template``; None: the ``general`` vertical's, if any), aspects (None: each
-    template's first; ``all``: every declared one), how many catalog rows, the keyframe backend, where
-    cached keyframes and voice clips live (None: no disk cache) and how often a failing keyframe is retried, the encoder's
-    settings (None: its defaults), whether to render rows again that are already stored (``force``),
-    whether to delete older outputs of a row once its new one is stored (``replace``), how long the
-    presigned links in the manifest last (``presign`` seconds; None: no links), and where templates live."""
+    """What to run: template (None: routed, ``generator.planning.routing``), the template for rows no rule routes
+    (None: the ``general`` vertical's), aspects (None: each template's first; ``all``: every one), how many rows, the
+    keyframe backend (and video model), where keyframes and voice clips are cached (None: nowhere), retries of a
+    failing keyframe, the encoder's settings, whether to render stored rows again (``force``) and to delete a row's
+    older outputs (``replace``), how long manifest links last (``presign`` seconds), where templates live."""
 
     template_id: str | None = None
     fallback_template: str | None = None
@@ -85,6 +85,7 @@ class RunOptions:
     catalog: CatalogOptions = field(default_factory=CatalogOptions)
     render_date: dt.date | None = None  # the date templates plan for (sale ends); None: today's UTC date, read once
     brand_kit: Path | None = None  # a kit file laid over every template's own (``--brand-kit``)
+    motion_strict: bool = False  # a generated clip failing its checks fails the row, not falling back to the camera
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def plan_rows(
     """
     fallback = fallback_template(templates, options.fallback_template)
     speaking = voices(speech_cache(options.keyframe_cache))
-    today = options.render_date or dt.datetime.now(dt.UTC).date()
+    today, video = options.render_date or dt.datetime.now(dt.UTC).date(), motion_identity(options.renderer)
     for item in itertools.islice(catalog.rows(), options.limit):
         if isinstance(item, SkippedRow):
             yield RowResult(row=item.row, sku=item.sku, status="skipped", reason=item.reason)
@@ -183,7 +184,7 @@ def plan_rows(
                     error=f"{catalog.name} row {item.row}: {exc}", reason=exc.message,
                 )  # fmt: skip
                 continue
-            plan = settle_legibility(plan, item, options.templates_root, options.brand_kit)
+            plan = with_video_model(settle_legibility(plan, item, options.templates_root, options.brand_kit), video)
             yield PlannedRow(item, template, plan, chosen.rule, notes)
 
 
@@ -310,9 +311,10 @@ def render_rows(
             renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
             roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
             roots=dict(roots), encode=encode, fetch=fetcher.settings if isinstance(fetcher, Fetcher) else None,
-            keyframe_store=remote, speech_cache=speech_cache(options.keyframe_cache),
+            keyframe_store=remote, speech_cache=speech_cache(options.keyframe_cache), motion_strict=options.motion_strict,
         )  # fmt: skip
-        bench = Workbench(keyframes, assets, encode, clip_source(speech_cache(options.keyframe_cache)))
+        motion = motion_service(options.renderer, cache, strict=options.motion_strict)
+        bench = Workbench(keyframes, assets, encode, clip_source(speech_cache(options.keyframe_cache)), motion)
         output = _Output(store, stored, options.presign, options.replace)
 
         for index, item in enumerate(items):
@@ -324,10 +326,13 @@ def render_rows(
             index: Job(index, row.plan, Path(scratch) / f"job-{index}", _delivery(row, jobs[index], keys[index]))
             for index, row in todo.items()
         }
-        for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
-            index = outcome.index
-            result = output.rendered(todo[index], jobs[index], keys[index], outcome, work[index])
-            yield Finished(index, _logged(result), outcome.peak_rss_mb, outcome.worker)
+        try:
+            for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
+                i = outcome.index
+                result = output.rendered(todo[i], jobs[i], keys[i], outcome, work[i])
+                yield Finished(i, _logged(result), outcome.peak_rss_mb, outcome.worker)
+        finally:
+            motion.close()
 
 
 def _delivery(row: PlannedRow, job: RenderJob, keys: OutputKeys) -> Delivery:
