@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,19 @@ def test_two_workers_write_exactly_what_one_writes(
     assert manifests[2] == manifests[1]  # catalog order, whatever order the workers finished in
 
 
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Children started inside get Ctrl-C as from a terminal, whatever this process was given: a child keeps
+    an ignored SIGINT, and the calling thread's blocked signals (a library's threads may block it)."""
+    blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_ctrl_c_stops_the_run_with_exit_130_a_manifest_and_no_partial_files(
     write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path, workers: int
@@ -60,7 +74,8 @@ def test_ctrl_c_stops_the_run_with_exit_130_a_manifest_and_no_partial_files(
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "generator", "run", str(catalog), "--out", str(out), "--templates", str(templates_root),
             "--template", "quick", "--preset", "ultrafast", "--workers", str(workers)]  # fmt: skip
-    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with _interruptible():
+        process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert process.stderr is not None
     log = []
     for line in process.stderr:  # the progress line of a row is logged once its outputs are stored
