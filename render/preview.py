@@ -158,12 +158,15 @@ def draw_storyboard(
 
 
 def shot_rows(plan: ShotPlan, shot: PlannedShot) -> list[Row]:
-    """What is written under ``shot``: its id, timing, camera and transition; its voice line (marked ♪, as
+    """What is written under ``shot``: its id, timing, camera and transition; a generated motion's prompt (a
+    preview shows its fallback, the camera move: no video model runs here); its voice line (marked ♪, as
     written, with how long it is spoken); its texts. Caption chunks are the voice line's, so not listed."""
     start, end = shot.start / plan.fps, (shot.start + shot.frames) / plan.fps
     camera = "" if shot.camera.move == "none" else f" · {shot.camera.move}"
     transition = f" · {shot.transition_in.type} in" if shot.transition_in else ""
     rows = [Row(f"{shot.id}  {start:.2f}–{end:.2f} s{camera}{transition}")]
+    if shot.background.motion is not None:
+        rows.append(Row(shot.background.motion.prompt, "≈ “", "” (generated; here the camera move)"))
     if shot.line is not None:
         rows.append(Row(shot.line.written, "♪ “", f"” {shot.line.duration:.2f} s"))
     texts = (layer for layer in shot.layers if isinstance(layer, TextPlacement) and layer.caption is None)

@@ -16,7 +16,7 @@ from generator.planning.plan.types import TextPlacement
 from generator.planning.templates import load_template
 from render.preview import CAPTION_OUTLINE, PREVIEW_SHORT_SIDE, draw_storyboard, shot_rows
 from render.scale import scale_plan
-from tests.conftest import SAMPLE_CATALOG, VOICES
+from tests.conftest import REPO, SAMPLE_CATALOG, VOICES
 from tests.media import decode_hashes, probe
 
 
@@ -71,6 +71,17 @@ def test_preview_every_aspect_and_unknown_rows(tmp_path: Path, templates_root: P
     missing = CliRunner().invoke(main, ["preview", str(template), "--catalog", str(SAMPLE_CATALOG), "--row", "NOPE"])
     assert missing.exit_code == 2
     assert "no row 'NOPE'" in missing.output
+
+
+def test_the_storyboard_names_a_generated_motion_and_shows_its_fallback(templates_root: Path) -> None:
+    product = next(p for p in load_catalog(SAMPLE_CATALOG).products if p.sku == "BEA-002")
+    plan = compile_plan(load_template(REPO / "tests" / "data" / "moving.yaml"), product, "1:1", templates_root)
+    opening, closing = plan.shots
+    assert [str(row) for row in shot_rows(plan, opening)][:2] == [
+        f"open  0.00–{opening.frames / plan.fps:.2f} s · push-in",
+        "≈ “steam rises, light shifts slowly” (generated; here the camera move)",
+    ]
+    assert str(shot_rows(plan, closing)[1]) == "≈ “plain studio” (generated; here the camera move)"
 
 
 def test_the_storyboard_shows_a_voice_line_and_outlines_its_caption_band(templates_root: Path) -> None:
