@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from generator.core.errors import RenderError
-from render.motion.checks import FLICKER_MIN, STABILITY_MIN, STEP_MIN, check_clip
+from render.motion.checks import DRIFT_MAX, FLICKER_MIN, STABILITY_MIN, STEP_MIN, check_clip
 
 HEIGHT, WIDTH, COUNT = 108, 192, 48
 
@@ -128,3 +128,14 @@ def test_frames_of_another_size_are_an_error() -> None:
     clip[3] = clip[3][:, 1:]
     with pytest.raises(RenderError, match="frame 4: a clip's frames must all be HxWx3 of one size"):
         check_clip(clip, clip[0])
+
+
+def test_a_clip_that_does_not_start_from_its_keyframe_drifts() -> None:
+    clip = _pan()
+    keyframe = _brighter(clip[0], 20)  # the model's first frame lost the keyframe's light
+    check = check_clip(clip, keyframe)
+    assert check.drift == pytest.approx(20, abs=1) and check.drift > DRIFT_MAX
+    assert check.problem is not None and check.problem.startswith("the clip does not start from its keyframe")
+    assert f"(the limit {DRIFT_MAX:g})" in check.problem
+    close = check_clip(clip, _brighter(clip[0], 5))  # a model's encoder and decoder lose a little
+    assert close.ok and 4 <= close.drift <= 5

@@ -254,6 +254,20 @@ def test_the_caption_style_set_in_the_form_lands_in_the_yaml_and_in_the_plan(
     assert plan.loudness == -16
 
 
+def test_a_generated_motion_set_in_the_form_lands_in_the_yaml_and_in_the_plan(
+    client: TestClient, settings: StudioSettings
+) -> None:
+    text = text_of(client)
+    form = client.post("/api/form", json={"text": text}, headers=PAGE).json()
+    offered = {".".join(map(str, field["path"])): field["default"] for field in form["offered"]}
+    assert offered["shots.1.background.motion.strength"] == 0.5 and offered["shots.1.background.motion.to"] is None
+    changed = edited(client, text, ["shots", 1, "background", "motion", "prompt"], "petals drift down")
+    assert "motion" not in text and changed.count("motion: {prompt: petals drift down}") == 1
+    plan = planned(settings, changed, "9:16")
+    moving = [shot.id for shot in plan.shots if shot.background.motion is not None]
+    assert moving == [plan.shots[1].id] and plan.shots[1].background.motion.prompt == "petals drift down"
+
+
 def test_rows_are_searched_by_sku_or_title(client: TestClient) -> None:
     everything = client.get("/api/rows").json()["rows"]
     assert [row["sku"] for row in everything] == ["BEA-001", "BEA-002"]

@@ -12,7 +12,9 @@ Three checks, each cheap and on the frames as they will be composited:
 - stability: the clip must keep the keyframe's look. Each frame's colour histogram (4 levels per
   channel) is intersected with the keyframe's: 1 is the same colours, 0 none in common. Histograms
   ignore where colours are, so pans and pushes keep a high figure while a frame that collapses into
-  noise, mush or another scene does not.
+  noise, mush or another scene does not;
+- drift: the clip starts from the keyframe, so its first frame must show it: their mean absolute
+  difference (levels of 255) is bounded, whatever the model's encoder and decoder lose of it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from PIL import Image
 
 from generator.core.errors import RenderError
 
@@ -33,6 +36,8 @@ STEP_MIN = 0.90
 twice the clip's limit, which a camera move between two frames stays under and a flash does not."""
 STABILITY_MIN = 0.5
 """Lowest colour-histogram intersection of a frame with the keyframe: half its colours stay the keyframe's."""
+DRIFT_MAX = 12.75
+"""Largest mean difference (levels of 255, 5% of full scale) of the clip's first frame from the keyframe."""
 BLACK_LEVEL = 8.0
 """Mean level (of 255) under which a frame is black."""
 FLAT_SPREAD = 2.0
@@ -44,13 +49,15 @@ _BINS = 4  # histogram levels per channel
 @dataclass(frozen=True)
 class ClipCheck:
     """What ``check_clip`` measured. ``flicker`` and ``worst_step`` are VBench flickering scores (1: still),
-    ``stability`` the lowest histogram intersection of a frame with the keyframe (1: the same colours);
+    ``stability`` the lowest histogram intersection of a frame with the keyframe (1: the same colours), ``drift``
+    how far the first frame is from the keyframe;
     ``problem`` says, with the figure and its limit, why the clip may not be shown (None: it may)."""
 
     frames: int
     flicker: float
     worst_step: float
     stability: float
+    drift: float  # mean difference of the first frame from the keyframe, levels of 255
     problem: str | None
 
     @property
@@ -121,6 +128,7 @@ def check_clip(frames: Sequence[np.ndarray], keyframe: np.ndarray) -> ClipCheck:
         flicker=(255 - mean_step) / 255,
         worst_step=(255 - steps[worst]) / 255 if steps else 1.0,
         stability=min(similarity, default=1.0),
+        drift=_drift(levels[0], key) if levels else 0.0,
         problem=None,
     )
     if not levels:
@@ -143,10 +151,30 @@ def _motion_problem(check: ClipCheck, steps: list[float], similarity: list[float
             f"{max(steps):.1f} levels of 255 (VBench temporal flickering {check.worst_step:.3f} for that step, "
             f"the limit {STEP_MIN:g})"
         )
+    if check.stability < STABILITY_MIN or check.drift > DRIFT_MAX:
+        return _keyframe_problem(check, similarity)
+    return None
+
+
+def _drift(first: np.ndarray, key: np.ndarray) -> float:
+    """Mean absolute difference of ``first`` from ``key`` (resized to it if need be), levels of 255."""
+    if key.shape != first.shape:
+        key = np.asarray(Image.fromarray(key).resize((first.shape[1], first.shape[0]), Image.Resampling.BILINEAR))
+    return float(np.abs(first.astype(np.int16) - key.astype(np.int16)).mean())
+
+
+def _keyframe_problem(check: ClipCheck, similarity: list[float]) -> str | None:
+    """How a clip measured as ``check`` strays from its keyframe, if it does."""
+    count = check.frames
     if check.stability < STABILITY_MIN:
         at = similarity.index(check.stability) + 1
         return (
             f"the background drifts away from its keyframe: frame {at} of {count} keeps only "
             f"{check.stability:.0%} of its colours (the limit {STABILITY_MIN:.0%})"
+        )
+    if check.drift > DRIFT_MAX:
+        return (
+            f"the clip does not start from its keyframe: its first frame differs from it by {check.drift:.1f} "
+            f"levels of 255 on average (the limit {DRIFT_MAX:g})"
         )
     return None

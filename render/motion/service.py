@@ -188,7 +188,8 @@ class MotionService:
 def _checked(clip: Sequence[Image.Image], request: ClipRequest) -> tuple[str | None, dict[str, float]]:
     """Why ``clip`` may not be shown (None: it may), and the checks' figures."""
     check = check_clip([np.asarray(frame) for frame in clip], np.asarray(request.first))
-    return check.problem, {"flicker": check.flicker, "worst_step": check.worst_step, "stability": check.stability}
+    figures = {"flicker": check.flicker, "worst_step": check.worst_step, "stability": check.stability}
+    return check.problem, {name: round(value, 4) for name, value in figures.items()} | {"drift": round(check.drift, 2)}
 
 
 def _target(plan: ShotPlan, shot: PlannedShot) -> int | None:

@@ -5,8 +5,9 @@ mappings and quoting of everything the edit does not touch stay as the author wr
 edit adds goes where the template schema orders it (a shot's ``line`` after its ``duration``).
 
 Some fields are offered even where the YAML leaves them out (``OFFERED``: the voice, each shot's line
-and product image, a product's reflection and turn, the caption style, the loudness, the optional feed
-fields, the end card), so the form can set them; setting one adds the mappings it lies in.
+and product image, a product's reflection and turn, a background's generated motion, the caption style,
+the loudness, the optional feed fields, the end card), so the form can set them; setting one adds the
+mappings it lies in.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ OFFERED: tuple[tuple[str, ...], ...] = (
     *(("end_card", name) for name in ("duration", "cta", "layout", "qr")),
     *(("shots", EACH, "product", "reflection", name) for name in ("opacity", "fade", "gap")),
     *(("shots", EACH, "product", "turn", name) for name in ("angle", "direction", "ease")),
+    *(("shots", EACH, "background", "motion", name) for name in ("prompt", "strength", "to")),
 )
 WITHIN = 3  # a field offered under a shot's product only where the shot has one (``shots.N.product``)
 
