@@ -152,6 +152,18 @@ def write_catalog(tmp_path: Path) -> Callable[[list[dict[str, str]]], Path]:
     return write
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread for a module (tiny models gain nothing from more, and on a busy machine threads wait
+    on each other); the setting is given back after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny text-to-image checkpoint folder (``tests/tiny_models.py``)."""

@@ -4,13 +4,11 @@ takes one, strength as each family reads it, and the identity and errors a user 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from generator.core.errors import ConfigError, RenderError
@@ -22,12 +20,7 @@ from tests.tiny_video_models import build_tiny_ltx, build_tiny_svd, build_tiny_w
 CANVAS = (64, 96)  # width, height: a vertical canvas
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
