@@ -15,6 +15,7 @@ from PIL import Image
 
 from generator.core.errors import RenderError
 from generator.orchestration.cli import main
+from generator.orchestration.executors.local import ProcessExecutor
 from generator.orchestration.runs.run import RunOptions, run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog
@@ -48,12 +49,14 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"ltx": build_tiny_ltx(folder / "tiny-ltx"), "wan": build_tiny_wan(folder / "tiny-wan")}
 
 
-def _run(catalog: Path, out: Path, root: Path, cache: Path, **renderer: object) -> list[dict[str, object]]:
+def _run(
+    catalog: Path, out: Path, root: Path, cache: Path, workers: int = 1, **renderer: object
+) -> list[dict[str, object]]:
     settings = RendererSettings(device="cpu", threads=1, video_steps=2, video_size=(64, 64), **renderer)  # type: ignore[arg-type]
     options = RunOptions(
         template_id="moving", aspects=("1:1",), templates_root=root, renderer=settings, keyframe_cache=cache
     )
-    run_batch(catalog, LocalStore(out), options)
+    run_batch(catalog, LocalStore(out), options, executor=ProcessExecutor(workers) if workers > 1 else None)
     return [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
@@ -83,15 +86,17 @@ def test_a_video_model_moves_the_background_the_same_way_twice_and_the_job_file_
     first = _run(
         catalog, tmp_path / "a", root, tmp_path / "cache-a", video_model=str(models[family]), video_checks=False
     )
-    again = _run(
-        catalog, tmp_path / "b", root, tmp_path / "cache-b", video_model=str(models[family]), video_checks=False
-    )
+    model = {"video_model": str(models[family]), "video_checks": False}
+    again = _run(catalog, tmp_path / "b", root, tmp_path / "cache-b", workers=2, **model)  # each worker makes its own
+    warm = _run(catalog, tmp_path / "c", root, tmp_path / "cache-a", **model)  # every clip read back from the cache
     assert [line["status"] for line in first] == ["rendered", "rendered"]
     statuses = [[shot["motion"] for shot in line["motion"]] for line in first]  # type: ignore[union-attr]
     assert statuses == [["generated", "generated"], ["reused", "reused"]]
     assert all(shot["checked"] is False for line in first for shot in line["motion"])  # type: ignore[union-attr]
-    for one, two in zip(first, again):
-        assert (tmp_path / "a" / str(one["video"])).read_bytes() == (tmp_path / "b" / str(two["video"])).read_bytes()
+    assert [[shot["motion"] for shot in line["motion"]] for line in warm] == [["reused"] * 2] * 2  # type: ignore[union-attr]
+    for one, two, three in zip(first, again, warm):
+        video = Path(str(one["video"])).read_bytes()
+        assert Path(str(two["video"])).read_bytes() == video == Path(str(three["video"])).read_bytes()
     plan = stored_plan(Path(str(first[0]["job"])))
     opening = plan.shots[0]
     assert opening.background.motion is not None and family in str(opening.background.motion.model).lower()
