@@ -120,7 +120,6 @@ class MotionService:
         self.store = store
         self.strict = strict
         self.checks = checks
-        self.generated = 0  # clips the model made, retries included
 
     @property
     def model(self) -> VideoModel:
@@ -153,14 +152,16 @@ class MotionService:
                 fps=motion.fps, seed=motion.seed, strength=motion.strength, first=keyframe(index),
                 last=keyframe(target) if target is not None else None,
             )  # fmt: skip
-            clip, report = self._clip(shot.id, request)
+            clip, report = self._clip(shot.id, request, motion.model)
             reports.append(report)
             if clip is not None:
                 clips[shot.id] = clip
         return clips, tuple(reports)
 
-    def _clip(self, shot: str, request: ClipRequest) -> tuple[list[Image.Image] | None, MotionReport]:
-        key = clip_key(self.model.identity, request, self.checks)
+    def _clip(self, shot: str, request: ClipRequest, identity: str) -> tuple[list[Image.Image] | None, MotionReport]:
+        """``request``'s clip from the store, or made by the model (loaded only then), checked; ``identity``
+        is the model's, as the plan records it."""
+        key = clip_key(identity, request, self.checks)
         sheet = self.store.get(key) if self.store is not None else None
         if sheet is not None:
             clip = unstacked(sheet, request.frames)
@@ -170,7 +171,6 @@ class MotionService:
         for attempt in range(2):  # the clip, then once again from a derived seed
             asked = request if attempt == 0 else replace(request, seed=stable_seed(request.seed, "retry", attempt))
             (clip,) = self.model.generate([asked])
-            self.generated += 1
             problem, figures = _checked(clip, request)
             if problem is None or not self.checks:
                 if self.store is not None:
