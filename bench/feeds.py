@@ -24,7 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
 
-from generator.orchestration.runs.run import DEFAULT_TEMPLATES, RunOptions, run_batch  # noqa: E402
+from generator.orchestration.runs.planning import DEFAULT_TEMPLATES, RunOptions  # noqa: E402
+from generator.orchestration.runs.run import run_batch  # noqa: E402
 from generator.orchestration.stores.store import LocalStore  # noqa: E402
 from generator.planning.catalog import CatalogOptions  # noqa: E402
 from generator.planning.templates import discover_templates  # noqa: E402

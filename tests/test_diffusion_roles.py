@@ -20,7 +20,8 @@ from PIL import Image, ImageOps
 
 from generator.core.images import AssetResolver
 from generator.orchestration.cli import main
-from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.compile import compile_plan

@@ -19,7 +19,8 @@ from PIL import Image
 
 from generator.core.geometry import ASPECT_SIZES
 from generator.orchestration.executors.local import ProcessExecutor
-from generator.orchestration.runs.run import RunOptions, run_batch
+from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.timeline import settled_frame
 from generator.planning.plan.types import PlannedShot, TextPlacement

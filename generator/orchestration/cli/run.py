@@ -31,10 +31,8 @@ from generator.orchestration.cli.common import (
 )
 from generator.orchestration.executors.local import Executor, InlineExecutor, ProcessExecutor
 from generator.orchestration.runs.manifest import summarize
-from generator.orchestration.runs.run import (
-    RunOptions,
-    run_batch,
-)
+from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.destination import open_store
 from generator.orchestration.stores.fetch import FetchSettings
 from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore
