@@ -24,10 +24,10 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from generator.core.errors import RenderError
 from generator.core.files import atomic_write
@@ -108,7 +108,16 @@ class KeyframeCache:
 
     def put(self, key: str, image: Image.Image) -> None:
         with atomic_write(self._path(key)) as stream:
-            image.save(stream, "PNG", compress_level=1)
+            save_png(image, stream)
+
+
+def save_png(image: Image.Image, stream: IO[bytes]) -> None:
+    """Write ``image`` to ``stream`` as a quickly compressed PNG keeping its text fields (``image.info``)."""
+    text = PngImagePlugin.PngInfo()
+    for name, value in image.info.items():
+        if isinstance(name, str) and isinstance(value, str):
+            text.add_text(name, value)
+    image.save(stream, "PNG", compress_level=1, pnginfo=text)
 
 
 class KeyframeService:

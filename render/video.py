@@ -126,13 +126,8 @@ def render_video(
     """
     # 1. Keyframes and sprites, once per plan.
     compositor = Compositor.render(plan, renderer, assets, colour="video")
-    requests = keyframe_requests(plan, assets, renderer.roles) if plan.moving else []
-
-    def scene(index: int) -> Image.Image:  # a moving shot's keyframe without the layers pinned into it
-        request = requests[index]
-        return renderer.render([request.base if request.role == "pin" and request.base else request])[0]
-
-    plates, moved = (motion or MotionService(None, None)).plates(plan, scene) if plan.moving else ({}, ())
+    service = motion or MotionService(None, None)
+    plates, moved = service.plates(plan, scenes(plan, renderer, assets)) if plan.moving else ({}, ())
     compositor = compositor.with_clips(plates)
     # 2. Text legibility on a model's keyframes (draft ones are those lint and planning measure on).
     remedies: tuple[Remedied, ...] = ()
@@ -158,6 +153,18 @@ def render_video(
     sound = check_sound(video_path, plan, master, executable) if master is not None else None
     layers = check_pictures(video_path, compositor.plan, lambda layer: layer_source(layer, assets), executable)
     return VideoChecks(tuple(layers), remedies, sound, moved)
+
+
+def scenes(plan: ShotPlan, renderer: Renderer, assets: AssetResolver) -> Callable[[int], Image.Image]:
+    """Shot ``index``'s still scene, as ``renderer``'s keyframe without the layers pinned into it: what a
+    moving shot's clip starts (or ends) from."""
+    requests = keyframe_requests(plan, assets, renderer.roles)
+
+    def scene(index: int) -> Image.Image:
+        request = requests[index]
+        return renderer.render([request.base if request.role == "pin" and request.base else request])[0]
+
+    return scene
 
 
 def check_sound(path: Path, plan: ShotPlan, master: Mix, executable: str) -> AudioReport:

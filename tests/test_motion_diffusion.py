@@ -1,5 +1,5 @@
 """The diffusers video model on the tiny LTX-Video, Wan and Stable Video Diffusion checkpoints, saved and loaded
-like a user's folders: clips of the asked count and size, seeded, ending on the last keyframe where the model
+like a user's folders: clips as the model makes them, shown at the asked count and size, seeded, ending on the last keyframe where the model
 takes one, strength as each family reads it, and the identity and errors a user sees."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from generator.core.errors import ConfigError, RenderError
 from render.motion import ClipRequest
 from render.motion.checks import check_clip
 from render.motion.diffusion import DiffusersVideoModel, VideoSettings, video_identity
+from render.motion.timing import Clip, fit
 from tests.tiny_video_models import build_tiny_ltx, build_tiny_svd, build_tiny_wan
 
 CANVAS = (64, 96)  # width, height: a vertical canvas
@@ -71,10 +72,17 @@ def _arrays(clip: list[Image.Image]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", ["ltx", "wan", "svd"])
-def test_a_clip_has_the_requested_count_and_size(name: str, models: dict[str, DiffusersVideoModel]) -> None:
-    [clip] = models[name].generate([_request()])
-    assert len(clip) == 12
-    assert all(frame.size == CANVAS and frame.mode == "RGB" for frame in clip)
+def test_a_clip_comes_as_made_and_is_shown_at_the_requested_count_and_size(
+    name: str, models: dict[str, DiffusersVideoModel]
+) -> None:
+    model, request = models[name], _request()
+    [clip] = model.generate([request])
+    made = model.generation_frames(request)
+    assert made != request.frames and len(clip) == made  # what is stored: the model's own count and size
+    assert all(frame.size == model.generation_size(CANVAS) and frame.mode == "RGB" for frame in clip)
+    shown = Clip([np.asarray(frame) for frame in clip], request.frames, request.size)
+    assert len(shown) == 12 and all(frame.size == CANVAS for frame in shown)
+    np.testing.assert_array_equal(np.asarray(shown[0]), np.asarray(fit(clip[0], CANVAS)))
 
 
 @pytest.mark.parametrize("name", ["ltx", "wan", "svd"])
@@ -88,9 +96,9 @@ def test_the_seed_decides_the_frames(name: str, models: dict[str, DiffusersVideo
 
 def test_requests_together_give_what_they_give_alone(models: dict[str, DiffusersVideoModel]) -> None:
     model = models["wan"]
-    together = model.generate([_request(seed=1), _request(seed=2, frames=7)])
-    alone = model.generate([_request(seed=2, frames=7)])
-    assert [len(clip) for clip in together] == [12, 7]
+    requests = [_request(seed=1), _request(seed=2, frames=7)]
+    together, alone = model.generate(requests), model.generate(requests[1:])
+    assert [len(clip) for clip in together] == [model.generation_frames(request) for request in requests]
     np.testing.assert_array_equal(_arrays(together[1]), _arrays(alone[0]))
 
 
@@ -111,7 +119,7 @@ def test_ltx_condition_ends_on_the_last_keyframe(models: dict[str, DiffusersVide
     assert kwargs["frame_index"] == [0, kwargs["num_frames"] - 1] and len(kwargs["image"]) == 2
     assert kwargs["frame_rate"] == 24
     [clip] = model.generate([_request(last=_picture(seed=2))])
-    assert len(clip) == 12 and clip[0].size == CANVAS
+    assert len(clip) == kwargs["num_frames"] and clip[0].size == CANVAS
 
 
 @pytest.mark.parametrize(("variant", "takes_last"), [("2.1", False), ("flf2v", True)])

@@ -22,7 +22,8 @@ from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.types import ShotPlan
 from render.backends import RendererSettings
-from render.motion import ClipRequest
+from render.keyframes import KeyframeCache
+from render.motion import ClipRequest, VideoModel
 from render.motion.service import NO_MODEL, MotionService
 from tests.conftest import REPO, SAMPLE_CATALOG, sample_subset, stored_plan
 from tests.media import decode_hashes
@@ -88,11 +89,13 @@ def test_a_video_model_moves_the_background_the_same_way_twice_and_the_job_file_
         catalog, tmp_path / "a", root, tmp_path / "cache-a", video_model=str(models[family]), video_checks=False
     )
     model = {"video_model": str(models[family]), "video_checks": False}
-    again = _run(catalog, tmp_path / "b", root, tmp_path / "cache-b", workers=2, **model)  # each worker makes its own
+    again = _run(catalog, tmp_path / "b", root, tmp_path / "cache-b", workers=2, **model)  # made before dispatch
     warm = _run(catalog, tmp_path / "c", root, tmp_path / "cache-a", **model)  # every clip read back from the cache
     assert [line["status"] for line in first] == ["rendered", "rendered"]
     statuses = [[shot["motion"] for shot in line["motion"]] for line in first]  # type: ignore[union-attr]
     assert statuses == [["generated", "generated"], ["reused", "reused"]]
+    # Two workers rendering both rows at once do not both make the clips: the run made them once, first.
+    assert [[shot["motion"] for shot in line["motion"]] for line in again] == statuses  # type: ignore[union-attr]
     assert all(shot["checked"] is False for line in first for shot in line["motion"])  # type: ignore[union-attr]
     assert [[shot["motion"] for shot in line["motion"]] for line in warm] == [["reused"] * 2] * 2  # type: ignore[union-attr]
     for one, two, three in zip(first, again, warm):
@@ -130,7 +133,13 @@ def test_clips_are_made_once_per_template_shot_and_aspect_and_the_store_holds_on
     shots = [shot for r in report.results for shot in r.motion or ()]
     assert sum(shot["motion"] == "generated" for shot in shots) == len(motions) < len(shots)
     assert {shot["motion"] for shot in shots} == {"generated", "reused"}
-    assert len(list(cache.rglob("clip-*.png"))) == len(motions)
+    sheets = list(cache.rglob("clip-*.png"))
+    assert len(sheets) == len(motions)
+    for sheet in sheets:  # kept as the model made them: 64x64 frames, an LTX count, fewer than the shot shows
+        with Image.open(sheet) as image:
+            made = int(image.info["adgen-frames"])
+            assert image.size == (64, 64 * made) and made % 8 == 1
+            assert made < min(shot.frames for shot in stored_plan(Path(str(report.results[0].job))).shots)
     summary = json.loads((tmp_path / "out" / "run-summary.json").read_text())
     assert summary["motion"] == {"generated": len(motions), "reused": len(shots) - len(motions), "fallback": 0}
 
@@ -202,3 +211,30 @@ def test_an_injected_fault_is_caught_retried_with_another_seed_and_then_falls_ba
         assert ("flicker" if fault == "flicker" else "black") in str(report.reason)
         with pytest.raises(RenderError, match="motion-strict"):
             MotionService(lambda: _Scripted(fault, 9), None, strict=True).plates(plan, keyframes.__getitem__)
+
+
+def test_a_run_makes_each_clip_once_before_rendering_and_its_workers_keep_its_refusals(
+    tmp_path: Path, root: Path
+) -> None:
+    plan, keyframes = _service_plan(root)
+    scenes = lambda plan: keyframes.__getitem__  # noqa: E731
+    model = _Scripted("flicker", 0)
+    reports = MotionService(lambda: model, KeyframeCache(tmp_path / "good")).prepare([plan, plan, plan], scenes)
+    moving = len(reports[0])
+    assert model.calls == moving == 2  # both moving shots made once, for three plans, in one call to the model
+    assert [[r.status for r in reports[i]] for i in range(3)] == [["generated"] * 2, ["reused"] * 2, ["reused"] * 2]
+
+    failing = _Scripted("black", 99)
+    refusing = MotionService(lambda: failing, KeyframeCache(tmp_path / "bad"))
+    (refused,) = refusing.prepare([plan], scenes).values()
+    assert failing.calls == 2 * moving and [r.status for r in refused] == ["fallback"] * moving
+    assert len(refusing.refused) == moving
+
+    def never() -> VideoModel:
+        raise AssertionError("a worker loaded the video model")
+
+    worker = MotionService(never, KeyframeCache(tmp_path / "bad"), refused=refusing.refused)
+    assert worker.plates(plan, keyframes.__getitem__) == ({}, refused)  # the figures and reasons of the refusal
+    strict = MotionService(never, KeyframeCache(tmp_path / "bad"), refused=refusing.refused, strict=True)
+    with pytest.raises(RenderError, match="motion-strict"):
+        strict.plates(plan, keyframes.__getitem__)

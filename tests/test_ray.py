@@ -11,6 +11,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ from generator.orchestration.runs.planning import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.destination import StoreLocation
 from generator.orchestration.stores.store import LocalStore
+from generator.planning.catalog import load_catalog
 from render.backends import RendererSettings
 from render.encode import EncodeSettings
-from tests.conftest import sample_subset
+from tests.conftest import REPO, SAMPLE_CATALOG, sample_subset
 from tests.test_s3 import S3, moto_server, s3  # noqa: F401  (fixtures)
+from tests.tiny_video_models import build_tiny_ltx
 
 SKUS = ["BEA-001", "ELE-001", "HOM-002"]
 FAST = ["--preset", "ultrafast", "--workers", "1"]
@@ -243,6 +246,46 @@ def test_keyframes_of_a_model_render_on_actors_that_load_it_once_and_give_the_lo
     assert len(stats) == 2 and {s.loads for s in stats} == {1}  # each actor loaded the model once
     assert sum(s.batches for s in stats) >= 2 and all(s.batches >= 1 for s in stats)
     assert len({s.worker for s in stats}) == 2
+
+
+def test_clips_are_made_once_each_on_the_keyframe_actors_and_give_the_local_bytes(
+    ray_cluster: Any, tiny_model: Path, tmp_path: Path, templates_root: Path
+) -> None:
+    root = tmp_path / "templates"
+    shutil.copytree(templates_root, root)
+    (root / "test").mkdir(exist_ok=True)
+    shutil.copy(REPO / "tests" / "data" / "moving.yaml", root / "test" / "moving.yaml")
+    catalog = sample_subset(
+        tmp_path / "catalog", [product.sku for product in load_catalog(SAMPLE_CATALOG).products][:10]
+    )
+    settings = RendererSettings(
+        name="diffusers", model=str(tiny_model), steps=2, device="cpu", threads=1, local_files_only=True,
+        video_model=str(build_tiny_ltx(tmp_path / "tiny-ltx")), video_steps=2, video_size=(64, 64), video_checks=False,
+    )  # fmt: skip
+    options = RunOptions(template_id="moving", aspects=("1:1",), templates_root=root, renderer=settings,
+                         encode=EncodeSettings(preset="ultrafast"))  # fmt: skip
+    local = tmp_path / "local"
+    expected = run_batch(catalog, LocalStore(local), replace(options, keyframe_cache=tmp_path / "cache"))
+
+    out = tmp_path / "ray"
+    executor = RayExecutor(RaySettings(actors=2, actor_gpus=0, actor_cpus=0.5), StoreLocation(str(out)))
+    pool = executor.renderer(settings)
+    try:
+        report = run_batch(catalog, LocalStore(out), options, renderer=pool, executor=executor)
+        stats = pool.stats()  # type: ignore[attr-defined]
+    finally:
+        pool.close()
+
+    # The tiny keyframe model may leave a headline unreadable: that row fails the same way in both runs.
+    assert [(r.status, r.motion) for r in report.results] == [(r.status, r.motion) for r in expected.results]
+    assert report.count("rendered") >= 8
+    assert {name: data for name, data in outputs(out).items() if not name.startswith("keyframes/")} == outputs(local)
+    clips = {name.rsplit("/", 1)[1] for name in outputs(out) if "/clip-" in name}
+    assert clips == {path.name for path in (tmp_path / "cache").rglob("clip-*.png")}  # one each, by its key
+    shots = [shot for r in report.results for shot in r.motion or ()]
+    assert sum(shot["motion"] == "generated" for shot in shots) == len(clips) < len(shots)
+    assert sum(s.clips for s in stats) == len(clips) >= 2  # every clip made once, by the actors
+    assert len(stats) == 2 and {(s.loads, s.video_loads) for s in stats} == {(1, 1)}  # each loaded each model once
 
 
 def test_a_renderer_config_file_can_send_rows_to_ray(

@@ -19,7 +19,7 @@ from PIL import Image
 
 @dataclass(frozen=True)
 class ClipRequest:
-    """One generated background clip: ``frames`` frames at ``fps`` and ``size`` (the plan's), from ``seed``.
+    """One generated background clip, shown as ``frames`` frames at ``fps`` and ``size`` (the plan's), from ``seed``.
 
     ``first`` and ``last`` are the keyframes it starts from and (optionally) ends on, RGB images of
     ``size``; ``strength`` (0 to 1) is how much the picture may move away from ``first``.
@@ -37,7 +37,8 @@ class ClipRequest:
 
 
 class VideoModel(Protocol):
-    """Makes clips: RGB images of the request's size, exactly ``frames`` of them, in order.
+    """Makes clips: RGB images in order, of the model's own frame count and generation size (stored as they
+    are; ``render.motion.timing.Clip`` brings them to the request's ``frames`` and ``size``).
 
     ``identity`` names everything that decides the frames besides the request (model, steps, ...).
     """

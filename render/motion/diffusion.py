@@ -15,8 +15,9 @@ class names the family, which fixes the clip's shape and the call:
 A request's clip is generated at the family's native area in the canvas's aspect (or ``VideoSettings.size``),
 from its keyframes cropped to that aspect (pipelines stretch what they are given), with its own CPU
 ``torch.Generator`` seeded from the request, one pipeline call per request, on a fixed number of CPU
-threads (as the keyframe backend, for the same reasons). What the model made is then retimed to the
-request's frame count by blending neighbouring frames and fitted to its size.
+threads (as the keyframe backend, for the same reasons). The clip comes back as the model made it, at
+the generation size and frame count: that is what is stored, and ``render.motion.timing.Clip`` retimes it
+to the request's frame count by blending neighbouring frames and fits it to its size as it is shown.
 
 ``strength`` (0 to 1) scales how much the clip moves. LTX and Wan have no motion input, so it scales the
 clip's model time: the model makes ``strength`` x the clip's duration of video (at least its smallest frame
@@ -39,7 +40,7 @@ from PIL import Image
 from generator.core.errors import ConfigError, RenderError
 from render.backends.diffusion import model_fingerprint, pick_device, torch_threads
 from render.motion import ClipRequest
-from render.motion.timing import FrameRule, fit, generation_frames, generation_size, retime
+from render.motion.timing import FrameRule, fit, generation_frames, generation_size
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +209,7 @@ class DiffusersVideoModel:
             raise RenderError(f"the video model failed: {exc}", model=self.settings.model, seed=request.seed) from exc
         # NaN (an fp16 overflow, say) becomes black, which the clip checks reject.
         made = np.clip(np.nan_to_num(np.asarray(result.frames[0], dtype=np.float32), nan=0.0), 0, 1)
-        levels = [(frame * 255 + 0.5).astype(np.uint8) for frame in made]
-        return [fit(Image.fromarray(frame, "RGB"), request.size) for frame in retime(levels, request.frames)]
+        return [Image.fromarray((frame * 255 + 0.5).astype(np.uint8), "RGB") for frame in made]
 
     def _kwargs(self, request: ClipRequest) -> dict[str, Any]:
         """The pipeline call for ``request``, less its generator."""

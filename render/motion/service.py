@@ -3,16 +3,23 @@ given up for the shot's camera move.
 
 A clip's key hashes the video model's identity, the plan's motion (prompt, strength, seed, frames, fps),
 the canvas size and the pixels of the keyframes it starts and ends on; it holds no product, so every row
-of a template shot and aspect shares it. A new clip is checked (``render.motion.checks``); a failing one
-is made again once with a derived seed; then the shot keeps its camera move over its keyframe
+of a template shot and aspect shares it. It is stored as the model made it (its own frame count, at the
+generation size) and shown through a ``Clip``. A new clip is checked (``render.motion.checks``); a failing
+one is made again once with a derived seed; then the shot keeps its camera move over its keyframe
 (``fallback``), or with ``strict`` the row fails. Each moving shot gets a ``MotionReport`` for the manifest.
+
+A run ``prepare``s the clips of all its plans before rendering any, so each is made once, by the run's
+model (on Ray, its actor pool), whatever the number of workers; the workers read them from the store,
+and the clips refused then are passed to them (``refused``) so that none is made again.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -27,9 +34,13 @@ from render.keyframes import KeyframeStore
 from render.motion import ClipRequest, VideoModel
 from render.motion.checks import check_clip
 from render.motion.diffusion import DiffusersVideoModel, VideoSettings, video_identity
+from render.motion.timing import Clip, fit
+
+log = logging.getLogger(__name__)
 
 Status = Literal["generated", "reused", "fallback"]
 NO_MODEL = "no video model is loaded (--video-model)"
+_FRAMES = "adgen-frames"  # the text field of a stored clip's sheet that holds its frame count
 
 
 @dataclass(frozen=True)
@@ -64,11 +75,22 @@ def motion_identity(renderer: RendererSettings) -> str | None:
     return video_identity(settings) if settings is not None else None
 
 
-def motion_service(renderer: RendererSettings, store: KeyframeStore | None, *, strict: bool = False) -> MotionService:
-    """A service for the video model ``renderer`` names, loaded on the first clip it must make."""
+def motion_service(
+    renderer: RendererSettings,
+    store: KeyframeStore | None,
+    *,
+    strict: bool = False,
+    refused: Mapping[str, MotionReport] | None = None,
+    load: Callable[[], VideoModel] | None = None,
+) -> MotionService:
+    """A service for the video model ``renderer`` names, loaded on the first clip it must make (by ``load``, or
+    here); ``refused``: clips this run already refused (``MotionService``)."""
     settings = video_settings(renderer)
-    load = (lambda: DiffusersVideoModel.load(settings)) if settings is not None else None
-    return MotionService(load, store, strict=strict, checks=renderer.video_checks)
+    if settings is None:
+        load = None
+    elif load is None:
+        load = functools.partial(DiffusersVideoModel.load, settings)
+    return MotionService(load, store, strict=strict, checks=renderer.video_checks, refused=refused)
 
 
 def clip_key(identity: str, request: ClipRequest, checked: bool = True) -> str:
@@ -77,22 +99,26 @@ def clip_key(identity: str, request: ClipRequest, checked: bool = True) -> str:
     payload = {
         "model": identity, "prompt": request.prompt, "negative": request.negative, "size": request.size,
         "frames": request.frames, "fps": request.fps, "seed": request.seed, "strength": request.strength,
-        "keyframes": pixels, "checked": checked,
+        "keyframes": pixels, "checked": checked, "stored": "as-made",
     }  # fmt: skip
     return "clip-" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def stacked(frames: Sequence[Image.Image]) -> Image.Image:
-    """The frames one under the other, as one image for the keyframe store."""
+    """The frames one under the other, as one image for the keyframe store, which keeps their count."""
     width, height = frames[0].size
     sheet = Image.new("RGB", (width, height * len(frames)))
     for index, frame in enumerate(frames):
         sheet.paste(frame.convert("RGB"), (0, index * height))
+    sheet.info[_FRAMES] = str(len(frames))
     return sheet
 
 
-def unstacked(sheet: Image.Image, frames: int) -> list[Image.Image]:
-    """The frames of a stacked sheet of ``frames`` frames."""
+def unstacked(sheet: Image.Image) -> list[Image.Image] | None:
+    """The frames of a stacked sheet; None: not a sheet ``stacked`` made."""
+    frames = int(sheet.info.get(_FRAMES, 0))
+    if frames < 1 or sheet.height % frames:
+        return None
     height = sheet.height // frames
     return [sheet.crop((0, index * height, sheet.width, (index + 1) * height)) for index in range(frames)]
 
@@ -101,10 +127,11 @@ class MotionService:
     """Clips for the moving shots of plans; see the module docstring.
 
     Args:
-        model: the video model, loaded on first use by ``load`` (None: no model; every moving shot falls back).
+        load: loads the video model, on first use (None: no model; every moving shot falls back).
         store: where clips are kept by key (the keyframe store), or None to keep none.
         strict: a clip that fails its checks fails the row instead of falling back.
         checks: False shows every clip whatever its checks find (their figures are still reported).
+        refused: the fallback reports of clips already refused in this run, by key: shown as such, never made again.
     """
 
     def __init__(
@@ -114,12 +141,20 @@ class MotionService:
         *,
         strict: bool = False,
         checks: bool = True,
+        refused: Mapping[str, MotionReport] | None = None,
     ) -> None:
         self._load = load
         self._model: VideoModel | None = None
         self.store = store
         self.strict = strict
         self.checks = checks
+        self.refused = dict(refused or {})
+        self._fresh: dict[str, MotionReport] = {}  # clips ``prepare`` made, until a plan first shows them
+
+    @property
+    def generates(self) -> bool:
+        """Whether a video model is named: without one, every moving shot keeps its camera move."""
+        return self._load is not None
 
     @property
     def model(self) -> VideoModel:
@@ -130,64 +165,145 @@ class MotionService:
 
     def plates(
         self, plan: ShotPlan, keyframe: Callable[[int], Image.Image]
-    ) -> tuple[dict[str, list[Image.Image]], tuple[MotionReport, ...]]:
+    ) -> tuple[dict[str, Clip], tuple[MotionReport, ...]]:
         """Each moving shot's clip (by shot id; a shot that falls back has none) and its report.
         ``keyframe(index)``: the still scene shot ``index`` starts from, as its keyframe at the plan's size.
 
         Raises:
             RenderError: ``strict``, and a clip failed its checks on every attempt.
         """
-        clips: dict[str, list[Image.Image]] = {}
+        clips: dict[str, Clip] = {}
         reports = []
-        for index, shot in enumerate(plan.shots):
-            motion = shot.background.motion
-            if motion is None:
-                continue
-            if self._load is None or motion.model is None:
+        for shot, request in self._requests(plan, keyframe):
+            if request is None:
                 reports.append(MotionReport(shot.id, "fallback", NO_MODEL))
                 continue
-            target = _target(plan, shot)
-            request = ClipRequest(
-                prompt=motion.prompt, negative=shot.background.negative, size=plan.size, frames=shot.frames,
-                fps=motion.fps, seed=motion.seed, strength=motion.strength, first=keyframe(index),
-                last=keyframe(target) if target is not None else None,
-            )  # fmt: skip
-            clip, report = self._clip(shot.id, request, motion.model)
+            clip, report = self._clip(shot.id, request, clip_key(_identity(shot), request, self.checks))
             reports.append(report)
             if clip is not None:
                 clips[shot.id] = clip
         return clips, tuple(reports)
 
-    def _clip(self, shot: str, request: ClipRequest, identity: str) -> tuple[list[Image.Image] | None, MotionReport]:
-        """``request``'s clip from the store, or made by the model (loaded only then), checked; ``identity``
-        is the model's, as the plan records it."""
-        key = clip_key(identity, request, self.checks)
+    def prepare(
+        self, plans: Sequence[ShotPlan], scenes: Callable[[ShotPlan], Callable[[int], Image.Image]]
+    ) -> dict[int, tuple[MotionReport, ...]]:
+        """Make every clip ``plans`` need and the store lacks, each once, all asked of the model together (a pool
+        of actors makes them side by side); then each plan's reports, by index: the first plan to show a clip
+        made here has it ``generated``, later ones ``reused``. A plan whose clip failed with ``strict`` has none.
+        ``scenes(plan)`` is ``plates``' ``keyframe`` for ``plan``.
+        """
+        wanted: dict[str, ClipRequest] = {}
+        for plan in plans:
+            for shot, request in self._requests(plan, scenes(plan)):
+                key = None if request is None else clip_key(_identity(shot), request, self.checks)
+                if key is not None and request is not None and key not in self.refused and key not in self._fresh:
+                    wanted.setdefault(key, request)
+        missing = {
+            key: request for key, request in wanted.items() if self.store is None or not self.store.contains(key)
+        }
+        made = self._made(missing)
+        for key, (clip, report) in made.items():
+            if clip is not None and self.store is not None:
+                self.store.put(key, stacked(clip))
+            (self._fresh if clip is not None else self.refused)[key] = report
+        reports = {}
+        for index, plan in enumerate(plans):
+            try:
+                reports[index] = self.plates(plan, scenes(plan))[1]
+            except RenderError as exc:  # --motion-strict: the row fails where it is rendered
+                log.warning("%s", exc)
+        return reports
+
+    def _requests(
+        self, plan: ShotPlan, keyframe: Callable[[int], Image.Image]
+    ) -> Iterator[tuple[PlannedShot, ClipRequest | None]]:
+        """Each moving shot of ``plan`` and the clip it asks for (None: no video model)."""
+        for index, shot in enumerate(plan.shots):
+            motion = shot.background.motion
+            if motion is None:
+                continue
+            if self._load is None or motion.model is None:
+                yield shot, None
+                continue
+            target = _target(plan, shot)
+            yield shot, ClipRequest(
+                prompt=motion.prompt, negative=shot.background.negative, size=plan.size, frames=shot.frames,
+                fps=motion.fps, seed=motion.seed, strength=motion.strength, first=keyframe(index),
+                last=keyframe(target) if target is not None else None,
+            )  # fmt: skip
+
+    def _clip(self, shot: str, request: ClipRequest, key: str) -> tuple[Clip | None, MotionReport]:
+        """``request``'s clip from the store, or made by the model (loaded only then), checked."""
+        if key in self.refused:
+            refused = replace(self.refused[key], shot=shot)
+            if self.strict:
+                raise RenderError(f"qc: generated motion failed after 2 attempts: {refused.reason} (--motion-strict)",
+                                  shot=shot)  # fmt: skip
+            return None, refused
         sheet = self.store.get(key) if self.store is not None else None
-        if sheet is not None:
-            clip = unstacked(sheet, request.frames)
-            _, figures = _checked(clip, request)
-            return clip, MotionReport(shot, "reused", figures=figures, checked=self.checks)
-        problem: str | None = None
-        for attempt in range(2):  # the clip, then once again from a derived seed
-            asked = request if attempt == 0 else replace(request, seed=stable_seed(request.seed, "retry", attempt))
-            (clip,) = self.model.generate([asked])
-            problem, figures = _checked(clip, request)
-            if problem is None or not self.checks:
-                if self.store is not None:
-                    self.store.put(key, stacked(clip))
-                return clip, MotionReport(shot, "generated", retries=attempt, figures=figures, checked=self.checks)
-        if self.strict:
-            raise RenderError(f"qc: generated motion failed after 2 attempts: {problem} (--motion-strict)", shot=shot)
-        return None, MotionReport(shot, "fallback", f"the clip failed its checks twice: {problem}", 1, figures)
+        stored = unstacked(sheet) if sheet is not None else None
+        if stored is not None:
+            _, figures = _checked(stored, request)
+            fresh = self._fresh.pop(key, None)
+            report = (
+                replace(fresh, shot=shot)
+                if fresh
+                else MotionReport(shot, "reused", figures=figures, checked=self.checks)
+            )
+            return _shown(stored, request), report
+        ((clip, report),) = self._made({key: request}).values()
+        if clip is None:
+            self.refused[key] = report
+            return self._clip(shot, request, key)
+        if self.store is not None:
+            self.store.put(key, stacked(clip))
+        return _shown(clip, request), replace(report, shot=shot)
+
+    def _made(self, requests: Mapping[str, ClipRequest]) -> dict[str, tuple[list[Image.Image] | None, MotionReport]]:
+        """Each request's clip made by the model, checked, and made again once from a derived seed if it failed
+        (None: failed twice), with its report (its shot left blank)."""
+        made: dict[str, tuple[list[Image.Image] | None, MotionReport]] = {}
+        asking = dict(requests)
+        for attempt in range(2):  # the clips, then once again from a derived seed those that failed
+            asked = [
+                r if attempt == 0 else replace(r, seed=stable_seed(r.seed, "retry", attempt)) for r in asking.values()
+            ]
+            for (key, request), clip in zip(list(asking.items()), self.model.generate(asked) if asked else []):
+                problem, figures = _checked(clip, request)
+                if problem is None or not self.checks:
+                    made[key] = (
+                        clip,
+                        MotionReport("", "generated", retries=attempt, figures=figures, checked=self.checks),
+                    )
+                    del asking[key]
+                else:
+                    reason = f"the clip failed its checks twice: {problem}"
+                    made[key] = None, MotionReport("", "fallback", reason, attempt, figures)
+        return made
 
     def close(self) -> None:
+        """Release the video model (loaded again if another clip must be made)."""
         if self._model is not None:
             self._model.close()
+            self._model = None
+
+
+def _identity(shot: PlannedShot) -> str:
+    """The video model identity the plan records for ``shot``'s motion."""
+    assert shot.background.motion is not None and shot.background.motion.model is not None
+    return shot.background.motion.model
+
+
+def _shown(frames: Sequence[Image.Image], request: ClipRequest) -> Clip:
+    """What the model made, shown at the request's frame count and size."""
+    return Clip([np.asarray(frame.convert("RGB")) for frame in frames], request.frames, request.size)
 
 
 def _checked(clip: Sequence[Image.Image], request: ClipRequest) -> tuple[str | None, dict[str, float]]:
-    """Why ``clip`` may not be shown (None: it may), and the checks' figures."""
-    check = check_clip([np.asarray(frame) for frame in clip], np.asarray(request.first))
+    """Why ``clip`` (as the model made it) may not be shown (None: it may), and the checks' figures; the
+    keyframe is fitted to the clip's size to be compared."""
+    first = fit(request.first.convert("RGB"), clip[0].size)
+    check = check_clip([np.asarray(frame.convert("RGB")) for frame in clip], np.asarray(first))
     figures = {"flicker": check.flicker, "worst_step": check.worst_step, "stability": check.stability}
     return check.problem, {name: round(value, 4) for name, value in figures.items()} | {"drift": round(check.drift, 2)}
 

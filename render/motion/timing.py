@@ -3,15 +3,16 @@
 Models make clips of their own shape: a frame count of a fixed form (LTX-Video 8k+1, Wan 4k+1, Stable
 Video Diffusion any), at their own frame rate and resolution, with sides in multiples of their latent
 patch. ``generation_frames`` and ``generation_size`` pick that shape for a clip; ``retime`` and ``fit``
-bring what the model made to the plan's exact frame count and canvas. Everything here is plain
-arithmetic on numpy arrays and PIL images, so the same clip always gives the same frames.
+bring what the model made to the plan's exact frame count and canvas, and a ``Clip`` does both, frame by
+frame. Everything here is plain arithmetic on numpy arrays and PIL images, so the same clip always gives
+the same frames.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -60,28 +61,37 @@ def generation_size(canvas: tuple[int, int], native: tuple[int, int], multiple: 
 
 
 def retime(frames: Sequence[np.ndarray], count: int) -> list[np.ndarray]:
-    """Exactly ``count`` uint8 frames spread evenly over ``frames``' time, each between two of them a
-    linear blend of the two (rounded to the nearest level); the first and last frames are kept exactly.
+    """Exactly ``count`` uint8 frames spread evenly over ``frames``' time (``retimed``, frame by frame).
 
     Raises:
         ConfigError: no frames, or a count under 1.
     """
+    return [retimed(frames, count, index) for index in range(_checked_count(frames, count))]
+
+
+def retimed(frames: Sequence[np.ndarray], count: int, index: int) -> np.ndarray:
+    """Frame ``index`` of ``frames`` spread evenly over ``count`` frames: between two source frames a linear
+    blend of the two (rounded to the nearest level); the first and last frames are kept exactly.
+
+    Raises:
+        ConfigError: no frames, or a count under 1.
+    """
+    last = len(frames) - 1
+    if _checked_count(frames, count) == 1 or last == 0:
+        return frames[0].copy()
+    # Exact integer positions: frame ``index`` sits at index * last / (count - 1) in the source.
+    low, remainder = divmod(index * last, count - 1)
+    if remainder == 0:
+        return frames[low].copy()
+    weight = remainder / (count - 1)
+    blend = frames[low].astype(np.float64) * (1 - weight) + frames[low + 1].astype(np.float64) * weight
+    return np.floor(blend + 0.5).astype(np.uint8)
+
+
+def _checked_count(frames: Sequence[np.ndarray], count: int) -> int:
     if not frames or count < 1:
         raise ConfigError(f"cannot retime {len(frames)} frames to {count}")
-    last = len(frames) - 1
-    if count == 1 or last == 0:
-        return [frames[0].copy() for _ in range(count)]
-    result = []
-    for index in range(count):
-        # Exact integer positions: frame ``index`` sits at index * last / (count - 1) in the source.
-        low, remainder = divmod(index * last, count - 1)
-        if remainder == 0:
-            result.append(frames[low].copy())
-            continue
-        weight = remainder / (count - 1)
-        blend = frames[low].astype(np.float64) * (1 - weight) + frames[low + 1].astype(np.float64) * weight
-        result.append(np.floor(blend + 0.5).astype(np.uint8))
-    return result
+    return count
 
 
 def fit(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -89,3 +99,28 @@ def fit(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
     if frame.size == size:
         return frame
     return ImageOps.fit(frame, size, Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+
+
+class Clip(Sequence[Image.Image]):
+    """What a model made (``frames``, its own count and size) shown as ``count`` frames of ``size``: each
+    frame retimed and fitted when it is asked for, so a long shot never holds its whole clip at canvas size."""
+
+    def __init__(self, frames: Sequence[np.ndarray], count: int, size: tuple[int, int]) -> None:
+        self.frames, self.length, self.size = list(frames), _checked_count(frames, count), size
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> Image.Image: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Image.Image]: ...
+
+    def __getitem__(self, index: int | slice) -> Image.Image | list[Image.Image]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.length))]
+        if not -self.length <= index < self.length:
+            raise IndexError(f"frame {index} of a {self.length}-frame clip")
+        frame = retimed(self.frames, self.length, index % self.length)
+        return fit(Image.fromarray(frame, "RGB"), self.size)

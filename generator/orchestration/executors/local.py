@@ -29,7 +29,7 @@ import resource
 import signal
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -51,7 +51,8 @@ from render.backends import Capability, KeyframeRequest, Renderer, RendererSetti
 if TYPE_CHECKING:
     from render.encode import EncodeSettings
     from render.keyframes import KeyframeService
-    from render.motion.service import MotionService
+    from render.motion import VideoModel
+    from render.motion.service import MotionReport, MotionService
     from render.speech.clips import ClipSource
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class RenderSetup:
     keyframe_store: StoreLocation | None = None  # keyframes in the run's store instead of ``keyframe_cache``
     speech_cache: Path | None = None  # voice clips by content hash (None: made again where they are needed)
     motion_strict: bool = False  # a generated clip that fails its checks fails the row (``--motion-strict``)
+    motion_refused: Mapping[str, MotionReport] = field(default_factory=dict)  # clips refused before rendering, by key
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class Workbench:
         use_kit_fonts(setup.roots)
         from render.motion.service import motion_service
 
-        motion = motion_service(setup.renderer, cache, strict=setup.motion_strict)
+        motion = motion_service(setup.renderer, cache, strict=setup.motion_strict, refused=setup.motion_refused)
         return cls(keyframes, AssetResolver(setup.roots, fetcher), setup.encode, ClipSource(setup.speech_cache), motion)
 
 
@@ -176,6 +178,10 @@ class RemoteExecutor(Protocol):
     keyframe_store: StoreLocation
 
     def renderer(self, settings: RendererSettings) -> Renderer: ...
+
+    def video_model(self, settings: RendererSettings) -> VideoModel:
+        """The video model ``settings`` name, making clips where the keyframes are rendered."""
+        ...
 
 
 def load_renderer(settings: RendererSettings, executor: Executor | None) -> Renderer:

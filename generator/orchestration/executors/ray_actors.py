@@ -1,4 +1,5 @@
-"""Keyframes on a pool of Ray actors: each loads the model once and renders whole batches.
+"""Keyframes and clips on a pool of Ray actors: each loads the model once and renders whole batches, and
+loads the video model on its first clip (``PooledVideoModel``).
 
 ``ActorPool`` is a ``Renderer`` for the driver's keyframe service. The service hands it several
 batches at once (``render_batches``, ``parallel`` of them); each goes whole to one actor. A backend's
@@ -19,6 +20,7 @@ from typing import Any
 from PIL import Image
 
 from render.backends import KeyframeRequest, Reference, RendererSettings
+from render.motion import ClipRequest, VideoModel
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class ActorStats:
     worker: str
     loads: int
     batches: int
+    video_loads: int = 0
+    clips: int = 0
 
 
 class KeyframeActor:
@@ -36,8 +40,10 @@ class KeyframeActor:
     def __init__(self, settings: RendererSettings) -> None:
         from render.backends import get_renderer
 
+        self.settings = settings
         self.backend = get_renderer(settings)
-        self.loads, self.batches = 1, 0
+        self.video: VideoModel | None = None
+        self.loads, self.batches, self.video_loads, self.clips = 1, 0, 0, 0
 
     def describe(self) -> tuple[str, str, bool, frozenset[str]]:
         backend = self.backend
@@ -47,8 +53,26 @@ class KeyframeActor:
         self.batches += 1
         return self.backend.render(requests)
 
+    def generate(self, requests: Sequence[ClipRequest]) -> list[list[Image.Image]]:
+        """Clips of the video model the settings name, loaded here on the first."""
+        if self.video is None:
+            from render.motion.diffusion import DiffusersVideoModel
+            from render.motion.service import video_settings
+
+            settings = video_settings(self.settings)
+            assert settings is not None, "clips asked of a pool without a video model"
+            self.video, self.video_loads = DiffusersVideoModel.load(settings), self.video_loads + 1
+        self.clips += len(requests)
+        return self.video.generate(requests)
+
+    def release_video(self) -> None:
+        if self.video is not None:
+            self.video.close()
+            self.video = None
+
     def stats(self) -> ActorStats:
-        return ActorStats(f"{socket.gethostname()}:{os.getpid()}", self.loads, self.batches)
+        where = f"{socket.gethostname()}:{os.getpid()}"
+        return ActorStats(where, self.loads, self.batches, self.video_loads, self.clips)
 
 
 def _same(image: Image.Image) -> Image.Image:
@@ -77,7 +101,7 @@ class ActorPool:
     cacheable = True
 
     def __init__(self, ray: Any, settings: RendererSettings, size: int, num_gpus: float, num_cpus: float) -> None:
-        self._ray = ray
+        self.ray = ray
         actor = ray.remote(KeyframeActor).options(num_gpus=num_gpus, num_cpus=num_cpus)
         self.actors = [actor.remote(settings) for _ in range(size)]
         name, identity, cacheable, roles = ray.get(self.actors[0].describe.remote())
@@ -93,14 +117,36 @@ class ActorPool:
             self.actors[index % len(self.actors)].render.remote([portable(request) for request in batch])
             for index, batch in enumerate(batches)
         ]
-        results: list[list[Image.Image]] = self._ray.get(pending)
+        results: list[list[Image.Image]] = self.ray.get(pending)
         return results
 
     def stats(self) -> list[ActorStats]:
-        found: list[ActorStats] = self._ray.get([actor.stats.remote() for actor in self.actors])
+        found: list[ActorStats] = self.ray.get([actor.stats.remote() for actor in self.actors])
         return found
 
     def close(self) -> None:
         for actor in self.actors:
-            self._ray.kill(actor)
+            self.ray.kill(actor)
         self.actors = []
+
+
+class PooledVideoModel:
+    """A ``VideoModel`` whose clips are made on ``pool``'s actors, request ``i`` by actor ``i`` modulo its size;
+    each actor loads the video model on its first clip. Closing it frees the actors' video models, and closes
+    the pool when it was made for the clips alone (``owned``)."""
+
+    name = "diffusers"
+
+    def __init__(self, pool: ActorPool, identity: str, *, owned: bool) -> None:
+        self.pool, self.identity, self.owned = pool, identity, owned
+
+    def generate(self, requests: Sequence[ClipRequest]) -> list[list[Image.Image]]:
+        actors = self.pool.actors
+        pending = [actors[index % len(actors)].generate.remote([request]) for index, request in enumerate(requests)]
+        return [clip for (clip,) in self.pool.ray.get(pending)]
+
+    def close(self) -> None:
+        if self.owned:
+            self.pool.close()
+        elif self.pool.actors:
+            self.pool.ray.get([actor.release_video.remote() for actor in self.pool.actors])

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.core.errors import AdgenError, ConfigError
 from generator.orchestration.executors.local import (
@@ -34,6 +34,11 @@ from generator.orchestration.executors.local import (
 from generator.orchestration.stores.destination import StoreLocation
 from generator.planning.batches.spec import ExecutorBlock
 from render.backends import Renderer, RendererSettings, get_renderer
+from render.motion import VideoModel
+from render.motion.service import motion_identity
+
+if TYPE_CHECKING:
+    from generator.orchestration.executors.ray_actors import ActorPool
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,7 @@ class RayExecutor:
     def __init__(self, settings: RaySettings, location: StoreLocation) -> None:
         self.settings, self.location = settings, location
         self.keyframe_store = location  # keyframes go into the run's store, under keyframes/
+        self._pool: ActorPool | None = None  # the keyframe actors of the model backend, once started
 
     def _connected(self) -> Any:
         ray = _ray()
@@ -106,6 +112,22 @@ class RayExecutor:
         """The draft backend here (drawing is cheaper than moving pixels); a model on a pool of actors."""
         if settings.name == "draft":
             return get_renderer(settings)
+        self._pool = self._actors(settings)
+        return self._pool
+
+    def video_model(self, settings: RendererSettings) -> VideoModel:
+        """The video model on the keyframe actors (a pool of its own beside the draft backend), loaded by each
+        actor on its first clip."""
+        from generator.orchestration.executors.ray_actors import PooledVideoModel
+
+        identity = motion_identity(settings)
+        if identity is None:
+            raise ConfigError("no video model is named (--video-model)")
+        if self._pool is not None and self._pool.actors:
+            return PooledVideoModel(self._pool, identity, owned=False)
+        return PooledVideoModel(self._actors(settings), identity, owned=True)
+
+    def _actors(self, settings: RendererSettings) -> ActorPool:
         from generator.orchestration.executors.ray_actors import ActorPool
 
         s, ray = self.settings, self._connected()

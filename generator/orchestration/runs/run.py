@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,9 +45,10 @@ from generator.orchestration.stores.speech import clip_source, speech_cache
 from generator.orchestration.stores.store import Store
 from generator.planning.catalog import load_catalog
 from generator.planning.templates.brand import kit_root
-from render.backends import Renderer
+from render.backends import Renderer, RendererSettings
 from render.encode import EncodeSettings
-from render.motion.service import motion_service
+from render.motion import VideoModel
+from render.motion.service import MotionService, motion_service
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +156,16 @@ def render_rows(
                 log.info("keyframes ready: %d rendered by %s", keyframes.backend_calls, backend.name)
             except AdgenError as exc:
                 log.warning("preparing keyframes together failed (%s); rendering row by row", exc)
+        loader = _video_loader(options.renderer, executor)
+        motion = motion_service(options.renderer, cache, strict=options.motion_strict, load=loader)
+        prepared = _prepared_clips(motion, todo, keyframes, assets)
         setup = RenderSetup(
             renderer=options.renderer, name=backend.name, identity=keyframes.identity, cacheable=backend.cacheable,
             roles=backend.roles, keyframe_cache=cache_folder, keyframe_retries=options.keyframe_retries,
             roots=dict(roots), encode=encode, fetch=fetcher.settings if isinstance(fetcher, Fetcher) else None,
             keyframe_store=remote, speech_cache=speech_cache(options.keyframe_cache), motion_strict=options.motion_strict,
+            motion_refused=motion.refused,
         )  # fmt: skip
-        motion = motion_service(options.renderer, cache, strict=options.motion_strict)
         bench = Workbench(keyframes, assets, encode, clip_source(speech_cache(options.keyframe_cache)), motion)
         output = _Output(store, stored, options.presign, options.replace)
 
@@ -176,10 +181,40 @@ def render_rows(
         try:
             for outcome in (executor or InlineExecutor()).run(setup, bench, list(work.values())):
                 i = outcome.index
-                result = output.rendered(todo[i], jobs[i], keys[i], outcome, work[i])
+                result = output.rendered(
+                    todo[i], jobs[i], keys[i], replace(outcome, motion=prepared.get(i, outcome.motion)), work[i]
+                )
                 yield Finished(i, _logged(result), outcome.peak_rss_mb, outcome.worker)
         finally:
             motion.close()
+
+
+def _video_loader(settings: RendererSettings, executor: Executor | None) -> Callable[[], VideoModel] | None:
+    """How the run loads the video model ``settings`` name: on the remote executor's cluster, else None (here)."""
+    if isinstance(executor, RemoteExecutor):
+        return functools.partial(executor.video_model, settings)
+    return None
+
+
+def _prepared_clips(
+    motion: MotionService, rows: Mapping[int, PlannedRow], keyframes: Renderer, assets: AssetResolver
+) -> dict[int, tuple[dict[str, object], ...]]:
+    """Make the clips of ``rows``' moving shots before any row is rendered (``MotionService.prepare``), and
+    each row's motion reports, by index; on failure, rows make their own clips (and report it)."""
+    from render.video import scenes
+
+    moving = [(index, row.plan) for index, row in rows.items() if row.plan.moving]
+    if not moving or not motion.generates:
+        return {}
+    try:
+        reports = motion.prepare([plan for _, plan in moving], lambda plan: scenes(plan, keyframes, assets))
+    except AdgenError as exc:
+        log.warning("preparing clips together failed (%s); each row makes its own", exc)
+        return {}
+    finally:
+        motion.close()  # the model's memory goes back before the rows are rendered
+    log.info("clips ready: %d generated", sum(r.status == "generated" for found in reports.values() for r in found))
+    return {moving[n][0]: tuple(report.to_json() for report in found) for n, found in reports.items()}
 
 
 def _delivery(row: PlannedRow, job: RenderJob, keys: OutputKeys) -> Delivery:

@@ -9,6 +9,7 @@ from PIL import Image
 
 from generator.core.errors import StoreError
 from generator.orchestration.stores.store import Store
+from render.keyframes import save_png
 
 PREFIX = "keyframes/"
 
@@ -36,5 +37,5 @@ class StoreKeyframes:
 
     def put(self, key: str, image: Image.Image) -> None:
         buffer = io.BytesIO()
-        image.save(buffer, "PNG", compress_level=1)
+        save_png(image, buffer)
         self.store.put_bytes(self.key(key), buffer.getvalue(), "image/png")
