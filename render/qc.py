@@ -1,10 +1,10 @@
 """Checks of an encoded video against its plan, run on every render before it is stored.
 
 ``check_video`` reads the MP4's own boxes (layout, frame count, size, tracks). ``check_pictures``
-decodes a few frames the way players show HD video (BT.709) and checks that every product and
-mascot equals its reference under the plan's transform (within compression error, with no colour
-cast), and that shots whose plan moves something are not frozen. A video that fails a check is
-reported, never shipped.
+decodes frames the way players show HD video (BT.709) and checks that every product and mascot
+equals its reference under the plan's transform (within compression error, with no colour cast)
+in the last frame it rests in or, over a generated clip, in every one, and that shots whose plan
+moves something are not frozen. A video that fails a check is reported, never shipped.
 """
 
 from __future__ import annotations
@@ -144,8 +144,17 @@ class LayerCheck:
 
 
 def decode_argv(path: Path, frames: Sequence[int], executable: str = "ffmpeg") -> list[str]:
-    """The ffmpeg command writing frames ``frames`` (sorted, 0-based) of ``path`` as raw RGB24, read as BT.709."""
-    select = "+".join(f"eq(n,{n})" for n in frames)
+    """The ffmpeg command writing frames ``frames`` (sorted, 0-based) of ``path`` as raw RGB24, read as BT.709.
+
+    Runs of consecutive frames are selected as one range: ffmpeg parses no more than 100 terms.
+    """
+    runs: list[list[int]] = []
+    for n in frames:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    select = "+".join(f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in runs)
     stream = (
         ffmpeg.input(str(path))
         .video.filter("select", select)
@@ -228,19 +237,27 @@ def _moves(shot: PlannedShot) -> bool:
     )
 
 
-def _at_rest(shot: PlannedShot, layer: ImagePlacement) -> int | None:
-    """Shot-local last frame before ``layer`` begins to leave, when the shot has settled by then; else None."""
-    frame = layer.motion.leaves(shot.frames) - 1
-    return frame if frame >= settled_frame(shot) else None
+def _sampled(shot: PlannedShot, layer: ImagePlacement, moving: bool, canvas: tuple[int, int]) -> list[int]:
+    """Shot-local frames where ``layer`` is checked, fully opaque, from the shot's settled frame until it begins
+    to leave: each of them when the shot shows a generated clip (``moving``), else the last one if it is such."""
+    last = layer.motion.leaves(shot.frames) - 1
+    first = settled_frame(shot) if moving else max(last, settled_frame(shot))
+    return [frame for frame in range(first, last + 1) if layer_rect(shot, layer, frame, canvas)[1] == 1.0]
 
 
 def check_pictures(
-    path: Path, plan: ShotPlan, source: Callable[[ImagePlacement], Image.Image], executable: str
+    path: Path,
+    plan: ShotPlan,
+    source: Callable[[ImagePlacement], Image.Image],
+    executable: str,
+    moving: frozenset[str] = frozenset(),
 ) -> list[LayerCheck]:
     """Decode the frames that show each product and mascot at rest and each moving shot's settled and last
     frames (``plan.timeline.settled_frame``), and check them.
 
-    A product or mascot is sampled in the last frame before it leaves, when its shot has settled by then.
+    A product or mascot is sampled in the last frame before it leaves, when its shot has settled by then; in a
+    shot of ``moving`` (ids of shots showing a generated clip, which may change any frame) it is sampled on
+    every frame from the settled one until then. Only frames where it is fully opaque are sampled.
 
     ``source`` gives a layer's reference image (RGBA, cutout applied). Returns every layer check made.
 
@@ -251,11 +268,9 @@ def check_pictures(
     frozen_pairs: list[tuple[PlannedShot, int, int]] = []
     for shot in plan.shots:
         for layer in shot.layers:
-            if not isinstance(layer, ImagePlacement):
-                continue
-            rest = _at_rest(shot, layer)
-            if rest is not None and layer_rect(shot, layer, rest, plan.size)[1] == 1.0:
-                samples.append((shot.start + rest, shot, layer))
+            if isinstance(layer, ImagePlacement):
+                frames = _sampled(shot, layer, shot.id in moving, plan.size)
+                samples += [(shot.start + frame, shot, layer) for frame in frames]
         if _moves(shot):
             frozen_pairs.append((shot, shot.start + settled_frame(shot), shot.start + shot.frames - 1))
     wanted = [n for n, _, _ in samples] + [n for _, a, b in frozen_pairs for n in (a, b)]

@@ -151,7 +151,9 @@ def render_video(
     # 4. Verify what was written before anyone stores it: the file, its sound, then the pictures in it.
     check_video(video_path, plan)
     sound = check_sound(video_path, plan, master, executable) if master is not None else None
-    layers = check_pictures(video_path, compositor.plan, lambda layer: layer_source(layer, assets), executable)
+    layers = check_pictures(
+        video_path, compositor.plan, lambda layer: layer_source(layer, assets), executable, frozenset(plates)
+    )
     return VideoChecks(tuple(layers), remedies, sound, moved)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from generator.core.errors import EncodeError, RenderError
 from generator.core.images import AssetResolver
@@ -18,13 +18,16 @@ from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.compile import compile_plan
+from generator.planning.plan.timeline import layer_rect, settled_frame
 from generator.planning.plan.types import ImagePlacement, ShotPlan
 from generator.planning.templates import load_template
 from render.backends.draft import DraftRenderer
 from render.colour import to_rgb, to_video
 from render.compose import Compositor, layer_source
-from render.encode import encode_argv, encode_video, ffmpeg_executable
+from render.encode import EncodeSettings, encode_argv, encode_video, ffmpeg_executable
 from render.qc import FIDELITY_ERROR, check_pictures, decode_argv, decode_frames
+from render.scale import scale_plan
+from render.video import FULL_SETTINGS
 from tests.conftest import VOICES, product_row
 
 WriteCatalog = Callable[..., Path]
@@ -37,10 +40,11 @@ def _still(write_catalog: WriteCatalog, templates_root: Path) -> tuple[ShotPlan,
     return plan, AssetResolver({"catalog": path.parent, "templates": templates_root})
 
 
-def _encode(frames: list[Image.Image], plan: ShotPlan, out: Path) -> Path:
+def _encode(frames: list[Image.Image], plan: ShotPlan, out: Path, settings: EncodeSettings = FULL_SETTINGS) -> Path:
     argv = encode_argv(
-        out, size=plan.size, fps=plan.fps, frames=plan.frames, audio=None, executable=ffmpeg_executable()
-    )
+        out, size=plan.size, fps=plan.fps, frames=plan.frames, audio=None, settings=settings,
+        executable=ffmpeg_executable(),
+    )  # fmt: skip
     encode_video(frames, argv, size=plan.size)
     return out
 
@@ -49,8 +53,8 @@ def _rendered(plan: ShotPlan, assets: AssetResolver, out: Path) -> Path:
     return _encode(list(Compositor.render(plan, DraftRenderer(), assets, colour="video").frames()), plan, out)
 
 
-def _check(video: Path, plan: ShotPlan, assets: AssetResolver) -> list:  # type: ignore[type-arg]
-    return check_pictures(video, plan, lambda layer: layer_source(layer, assets), ffmpeg_executable())
+def _check(video: Path, plan: ShotPlan, assets: AssetResolver, moving: frozenset[str] = frozenset()) -> list:  # type: ignore[type-arg]
+    return check_pictures(video, plan, lambda layer: layer_source(layer, assets), ffmpeg_executable(), moving)
 
 
 def test_decode_argv_reads_the_chosen_frames_as_bt709() -> None:
@@ -58,6 +62,8 @@ def test_decode_argv_reads_the_chosen_frames_as_bt709() -> None:
     line = " ".join(argv)
     assert "select=eq(n\\,3)+eq(n\\,40)" in line and "in_color_matrix=bt709" in line and "-pix_fmt rgb24" in line
     assert "flags=accurate_rnd+full_chroma_int" in line
+    run = decode_argv(Path("v.mp4"), [*range(5, 300), 301])  # ffmpeg parses at most 100 terms
+    assert "select=between(n\\,5\\,299)+eq(n\\,301)" in " ".join(run)
 
 
 @pytest.mark.parametrize("colour", [(220, 30, 30), (20, 40, 235), (20, 200, 40), (250, 220, 10)])
@@ -103,6 +109,43 @@ def test_a_video_encoded_with_the_wrong_colour_matrix_fails_product_fidelity(
     with pytest.raises(RenderError, match=r"qc: product fidelity failed: .*colour cast") as caught:
         _check(bad, plan, assets)
     assert isinstance(caught.value.context["frame"], int) and "frame " in str(caught.value)
+
+
+def test_over_a_generated_clip_a_product_is_checked_on_every_frame_it_rests(
+    write_catalog: WriteCatalog, templates_root: Path, tmp_path: Path
+) -> None:
+    still, assets = _still(write_catalog, templates_root)
+    plan = scale_plan(still, 0.25)
+    table = plan.shots[0]  # the product and mascot rest from its settled frame to its end
+    clip = [Image.new("RGB", plan.size, (8 * n, 90, 240 - 8 * n)) for n in range(table.frames)]
+    compositor = Compositor.render(plan, DraftRenderer(), assets, colour="video").with_clips({table.id: clip})
+    frames = list(compositor.frames())
+    fast = EncodeSettings(preset="ultrafast")
+    moving = frozenset({table.id})
+    images = [layer for layer in table.layers if isinstance(layer, ImagePlacement)]
+    resting = [
+        (layer.kind, table.start + n)
+        for layer in images
+        for n in range(settled_frame(table), layer.motion.leaves(table.frames))
+        if layer_rect(table, layer, n, plan.size)[1] == 1.0
+    ]
+    checks = _check(_encode(frames, plan, tmp_path / "good.mp4", fast), plan, assets, moving)
+    assert all(c.passed for c in checks)
+    assert [(c.kind, c.frame) for c in checks if c.shot == table.id] == resting and len(resting) > 2 * len(images)
+    # The product painted over in one frame amid its rest, not the last one before it leaves.
+    (product,) = [layer for layer in images if layer.kind == "product"]
+    local = (settled_frame(table) + product.motion.leaves(table.frames) - 1) // 2
+    (x, y, w, h), _ = layer_rect(table, product, local, plan.size)
+    damaged = to_rgb(frames[table.start + local])
+    ImageDraw.Draw(damaged).rectangle((x, y, x + w, y + h), fill=(40, 200, 90))
+    frames[table.start + local] = to_video(damaged)
+    bad = _encode(frames, plan, tmp_path / "bad.mp4", fast)
+    with pytest.raises(RenderError, match="qc: product fidelity failed") as caught:
+        _check(bad, plan, assets, moving)
+    assert caught.value.context["frame"] == table.start + local and f"frame {table.start + local}" in str(caught.value)
+    once = _check(bad, plan, assets)  # not moving: each layer sampled in its last frame at rest, the damage unseen
+    last = [table.start + layer.motion.leaves(table.frames) - 1 for layer in images]
+    assert all(c.passed for c in once) and [c.frame for c in once if c.shot == table.id] == last
 
 
 def test_a_product_away_from_its_planned_place_fails(
