@@ -238,10 +238,12 @@ def _moves(shot: PlannedShot) -> bool:
 
 
 def _sampled(shot: PlannedShot, layer: ImagePlacement, moving: bool, canvas: tuple[int, int]) -> list[int]:
-    """Shot-local frames where ``layer`` is checked, fully opaque, from the shot's settled frame until it begins
-    to leave: each of them when the shot shows a generated clip (``moving``), else the last one if it is such."""
+    """Shot-local frames where ``layer`` is checked, fully opaque, until it begins to leave: when the shot shows
+    a generated clip (``moving``), each from the end of its blend with the shot before (entrances are drawn as
+    the compositor draws them), else the last one, if the shot has settled by then."""
     last = layer.motion.leaves(shot.frames) - 1
-    first = settled_frame(shot) if moving else max(last, settled_frame(shot))
+    blend = shot.transition_in.frames if shot.transition_in is not None else 0
+    first = blend if moving else max(last, settled_frame(shot))
     return [frame for frame in range(first, last + 1) if layer_rect(shot, layer, frame, canvas)[1] == 1.0]
 
 
@@ -257,7 +259,7 @@ def check_pictures(
 
     A product or mascot is sampled in the last frame before it leaves, when its shot has settled by then; in a
     shot of ``moving`` (ids of shots showing a generated clip, which may change any frame) it is sampled on
-    every frame from the settled one until then. Only frames where it is fully opaque are sampled.
+    every frame until then, past the blend with the shot before. Only frames where it is fully opaque count.
 
     ``source`` gives a layer's reference image (RGBA, cutout applied). Returns every layer check made.
 

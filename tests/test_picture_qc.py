@@ -116,7 +116,7 @@ def test_over_a_generated_clip_a_product_is_checked_on_every_frame_it_rests(
 ) -> None:
     still, assets = _still(write_catalog, templates_root)
     plan = scale_plan(still, 0.25)
-    table = plan.shots[0]  # the product and mascot rest from its settled frame to its end
+    table = plan.shots[0]  # the product and mascot enter, then rest until its end
     clip = [Image.new("RGB", plan.size, (8 * n, 90, 240 - 8 * n)) for n in range(table.frames)]
     compositor = Compositor.render(plan, DraftRenderer(), assets, colour="video").with_clips({table.id: clip})
     frames = list(compositor.frames())
@@ -126,7 +126,7 @@ def test_over_a_generated_clip_a_product_is_checked_on_every_frame_it_rests(
     resting = [
         (layer.kind, table.start + n)
         for layer in images
-        for n in range(settled_frame(table), layer.motion.leaves(table.frames))
+        for n in range(table.transition_in.frames if table.transition_in else 0, layer.motion.leaves(table.frames))
         if layer_rect(table, layer, n, plan.size)[1] == 1.0
     ]
     checks = _check(_encode(frames, plan, tmp_path / "good.mp4", fast), plan, assets, moving)
