@@ -23,10 +23,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
 
+import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from render.motion import ClipRequest  # noqa: E402
 from render.motion.diffusion import DiffusersVideoModel, VideoSettings  # noqa: E402
+from render.motion.timing import Clip  # noqa: E402
 
 
 def _size(value: str) -> tuple[int, int]:
@@ -71,8 +73,11 @@ def main() -> int:
                                       frames=frames, fps=args.fps, seed=seed, strength=0.5, first=keyframe)  # fmt: skip
                 started = time.perf_counter()
                 (clip,) = video.generate([request])
+                shown = Clip([np.asarray(frame) for frame in clip], frames, args.size)
+                assert (
+                    len([frame.size for frame in shown]) == frames
+                )  # each frame retimed and fitted, as rendering does
                 seconds.append((time.perf_counter() - started) / args.seconds)
-                assert len(clip) == frames
             made = video.generation_frames(request)
             gpu = f"{torch.cuda.max_memory_allocated() / 2**20:7.0f}" if cuda else f"{'-':>7}"
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

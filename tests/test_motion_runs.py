@@ -221,7 +221,7 @@ def test_a_run_makes_each_clip_once_before_rendering_and_its_workers_keep_its_re
     model = _Scripted("flicker", 0)
     reports = MotionService(lambda: model, KeyframeCache(tmp_path / "good")).prepare([plan, plan, plan], scenes)
     moving = len(reports[0])
-    assert model.calls == moving == 2  # both moving shots made once, for three plans, in one call to the model
+    assert model.calls == moving == 2  # both moving shots made once, for three plans
     assert [[r.status for r in reports[i]] for i in range(3)] == [["generated"] * 2, ["reused"] * 2, ["reused"] * 2]
 
     failing = _Scripted("black", 99)

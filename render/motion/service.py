@@ -187,8 +187,8 @@ class MotionService:
     def prepare(
         self, plans: Sequence[ShotPlan], scenes: Callable[[ShotPlan], Callable[[int], Image.Image]]
     ) -> dict[int, tuple[MotionReport, ...]]:
-        """Make every clip ``plans`` need and the store lacks, each once, all asked of the model together (a pool
-        of actors makes them side by side); then each plan's reports, by index: the first plan to show a clip
+        """Make every clip ``plans`` need and the store lacks, each once (a pool of ``parallel`` actors makes
+        that many side by side); then each plan's reports, by index: the first plan to show a clip
         made here has it ``generated``, later ones ``reused``. A plan whose clip failed with ``strict`` has none.
         ``scenes(plan)`` is ``plates``' ``keyframe`` for ``plan``.
         """
@@ -198,14 +198,13 @@ class MotionService:
                 key = None if request is None else clip_key(_identity(shot), request, self.checks)
                 if key is not None and request is not None and key not in self.refused and key not in self._fresh:
                     wanted.setdefault(key, request)
-        missing = {
-            key: request for key, request in wanted.items() if self.store is None or not self.store.contains(key)
-        }
-        made = self._made(missing)
-        for key, (clip, report) in made.items():
-            if clip is not None and self.store is not None:
-                self.store.put(key, stacked(clip))
-            (self._fresh if clip is not None else self.refused)[key] = report
+        missing = [(key, r) for key, r in wanted.items() if self.store is None or not self.store.contains(key)]
+        at_once = getattr(self.model, "parallel", 1) if missing else 1  # a pool's actors; else a clip at a time
+        for start in range(0, len(missing), at_once):  # so many clips held in memory before they are stored
+            for key, (clip, report) in self._made(dict(missing[start : start + at_once])).items():
+                if clip is not None and self.store is not None:
+                    self.store.put(key, stacked(clip))
+                (self._fresh if clip is not None else self.refused)[key] = report
         reports = {}
         for index, plan in enumerate(plans):
             try:

@@ -80,14 +80,14 @@ from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="ray: keyframe actors of a model renderer, each loading the model once.",
+    help="ray: keyframe actors of a model renderer (and of the video model), each loading a model once.",
 )
 @click.option(
     "--ray-actor-gpus",
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="ray: GPUs each keyframe actor reserves (0: CPU actors).",
+    help="ray: GPUs each keyframe (and clip) actor reserves (0: CPU actors).",
 )
 @s3_endpoint_option
 @click.option("--s3-region", help="S3 region (default: the AWS configuration's).")

@@ -139,6 +139,7 @@ class PooledVideoModel:
 
     def __init__(self, pool: ActorPool, identity: str, *, owned: bool) -> None:
         self.pool, self.identity, self.owned = pool, identity, owned
+        self.parallel = pool.parallel  # clips made at once
 
     def generate(self, requests: Sequence[ClipRequest]) -> list[list[Image.Image]]:
         actors = self.pool.actors
