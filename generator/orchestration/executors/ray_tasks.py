@@ -112,7 +112,7 @@ class RayExecutor:
         """The draft backend here (drawing is cheaper than moving pixels); a model on a pool of actors."""
         if settings.name == "draft":
             return get_renderer(settings)
-        self._pool = self._actors(settings)
+        self._pool = self._actors(settings, settings.name)
         return self._pool
 
     def video_model(self, settings: RendererSettings) -> VideoModel:
@@ -125,9 +125,9 @@ class RayExecutor:
             raise ConfigError("no video model is named (--video-model)")
         if self._pool is not None and self._pool.actors:
             return PooledVideoModel(self._pool, identity, owned=False)
-        return PooledVideoModel(self._actors(settings), identity, owned=True)
+        return PooledVideoModel(self._actors(settings, f"the video model {settings.video_model}"), identity, owned=True)
 
-    def _actors(self, settings: RendererSettings) -> ActorPool:
+    def _actors(self, settings: RendererSettings, what: str) -> ActorPool:
         from generator.orchestration.executors.ray_actors import ActorPool
 
         s, ray = self.settings, self._connected()
@@ -137,7 +137,7 @@ class RayExecutor:
                 f"each keyframe actor asks for {s.actor_gpus:g} GPUs and the Ray cluster has {gpus:g}; "
                 "pass --ray-actor-gpus 0 to run the model on CPUs"
             )
-        log.info("loading %s on %d keyframe actors (%g GPUs each)", settings.name, s.actors, s.actor_gpus)
+        log.info("loading %s on %d keyframe actors (%g GPUs each)", what, s.actors, s.actor_gpus)
         return ActorPool(ray, settings, s.actors, s.actor_gpus, s.actor_cpus)
 
     def run(self, setup: RenderSetup, bench: Workbench, jobs: Sequence[Job]) -> Iterator[Outcome]:
