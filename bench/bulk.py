@@ -30,7 +30,7 @@ SAMPLE = REPO / "catalogs" / "sample.csv"
 _PLAN_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from generator.orchestration.runs.planning import RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.rows import RunOptions, load_templates, plan_rows
 from generator.planning.catalog import stream_catalog
 started = time.perf_counter()
 options = RunOptions()

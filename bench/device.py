@@ -24,7 +24,7 @@ import torch
 from PIL import Image
 
 from generator.core.images import AssetResolver
-from generator.orchestration.runs.planning import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.rows import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
 from generator.planning.catalog import load_catalog
 from render.backends.draft import DraftRenderer
 from render.colour import VideoFrame, pack_420

@@ -27,7 +27,7 @@ from typing import Literal
 
 from generator.core.images import AssetResolver
 from generator.orchestration.runs.jobs import RenderJob
-from generator.orchestration.runs.planning import DEFAULT_TEMPLATES, RunOptions
+from generator.orchestration.runs.rows import DEFAULT_TEMPLATES, RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.types import ShotPlan

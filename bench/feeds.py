@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
 
-from generator.orchestration.runs.planning import DEFAULT_TEMPLATES, RunOptions  # noqa: E402
+from generator.orchestration.runs.rows import DEFAULT_TEMPLATES, RunOptions  # noqa: E402
 from generator.orchestration.runs.run import run_batch  # noqa: E402
 from generator.orchestration.stores.store import LocalStore  # noqa: E402
 from generator.planning.catalog import CatalogOptions  # noqa: E402

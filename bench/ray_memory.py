@@ -22,7 +22,7 @@ from pathlib import Path
 import ray
 
 from generator.orchestration.executors.ray_tasks import RayExecutor, RaySettings
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.destination import StoreLocation
 from generator.orchestration.stores.store import LocalStore

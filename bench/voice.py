@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from generator.core.images import AssetResolver
-from generator.orchestration.runs.planning import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.rows import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.types import ShotPlan, TextPlacement
 from render.backends.draft import DraftRenderer

@@ -38,7 +38,7 @@ from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, TextClip, afx,
 from PIL import Image
 
 from generator.core.images import AssetResolver
-from generator.orchestration.runs.planning import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.rows import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.timeline import layer_rect
 from generator.planning.plan.types import ImagePlacement, PlannedShot, ShotPlan, TextPlacement

@@ -28,7 +28,7 @@ sys.path[:0] = [str(REPO), str(REPO / "catalogs")]
 from make_stress import write_stress  # noqa: E402
 
 from generator.core.errors import AdgenError  # noqa: E402
-from generator.orchestration.runs.planning import settle_legibility  # noqa: E402
+from generator.orchestration.runs.rows import settle_legibility  # noqa: E402
 from generator.orchestration.stores.speech import voices  # noqa: E402
 from generator.planning.catalog import load_catalog  # noqa: E402
 from generator.planning.plan.compile import compile_plan  # noqa: E402

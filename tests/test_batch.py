@@ -15,7 +15,7 @@ from PIL import Image
 
 from generator.core.errors import RenderError
 from generator.orchestration.cli import main
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.types import ShotPlan, TextPlacement

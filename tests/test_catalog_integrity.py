@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.orchestration.cli import main
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import CatalogOptions, Money, load_catalog, stream_catalog

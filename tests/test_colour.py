@@ -11,7 +11,7 @@ from PIL import Image
 
 from generator.core.errors import EncodeError
 from generator.core.images import AssetResolver
-from generator.orchestration.runs.planning import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.rows import DEFAULT_TEMPLATES, PlannedRow, RunOptions, load_templates, plan_rows
 from generator.planning.catalog import load_catalog
 from generator.planning.plan.types import ShotPlan
 from render.backends.draft import DraftRenderer

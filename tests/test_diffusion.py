@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from generator.orchestration.cli import main
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from render.backends import KeyframeRequest, RendererSettings, get_renderer

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 
 from generator.core.images import AssetResolver
 from generator.orchestration.cli import main
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog

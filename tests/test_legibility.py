@@ -21,7 +21,7 @@ from generator.core.errors import RenderError
 from generator.core.fonts import font_chain
 from generator.core.images import AssetResolver
 from generator.core.shaping import TextLayout
-from generator.orchestration.runs.planning import RunOptions, settle_legibility
+from generator.orchestration.runs.rows import RunOptions, settle_legibility
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog

@@ -16,7 +16,7 @@ from PIL import Image
 from generator.core.errors import RenderError
 from generator.orchestration.cli import main
 from generator.orchestration.executors.local import ProcessExecutor
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from generator.core.errors import EncodeError, RenderError
 from generator.core.images import AssetResolver
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.catalog import load_catalog

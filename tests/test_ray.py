@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from generator.core.errors import ConfigError
 from generator.orchestration.cli import main
 from generator.orchestration.executors.ray_tasks import RayExecutor, RaySettings
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.destination import StoreLocation
 from generator.orchestration.stores.store import LocalStore

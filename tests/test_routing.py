@@ -21,7 +21,7 @@ from generator.core.errors import CatalogError, TemplateError
 from generator.core.geometry import ASPECT_SIZES
 from generator.orchestration.batches.run import batch_options
 from generator.orchestration.cli import main
-from generator.orchestration.runs.planning import PlannedRow, RunOptions, plan_rows
+from generator.orchestration.runs.rows import PlannedRow, RunOptions, plan_rows
 from generator.orchestration.stores.fetch import Fetcher, FetchSettings
 from generator.planning.batches import batch_problems, load_batch
 from generator.planning.catalog import CatalogOptions, Product, load_catalog

@@ -19,7 +19,7 @@ from PIL import Image
 
 from generator.core.geometry import ASPECT_SIZES
 from generator.orchestration.executors.local import ProcessExecutor
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.store import LocalStore
 from generator.planning.plan.timeline import settled_frame

@@ -14,7 +14,7 @@ from generator.core.errors import PlanError
 from generator.core.geometry import caption_area
 from generator.core.shaping import notdef_clusters, shape_line
 from generator.orchestration.runs.jobs import make_job
-from generator.orchestration.runs.planning import PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.rows import PlannedRow, RunOptions, load_templates, plan_rows
 from generator.orchestration.stores.speech import voices
 from generator.planning.catalog import Product, load_catalog
 from generator.planning.lint import lint_template

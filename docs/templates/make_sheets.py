@@ -23,7 +23,7 @@ from generator.core.errors import AdgenError  # noqa: E402
 from generator.core.fonts import font_chain  # noqa: E402
 from generator.core.images import AssetResolver  # noqa: E402
 from generator.core.shaping import TextLayout  # noqa: E402
-from generator.orchestration.runs.planning import settle_legibility  # noqa: E402
+from generator.orchestration.runs.rows import settle_legibility  # noqa: E402
 from generator.orchestration.stores.speech import voices  # noqa: E402
 from generator.planning.catalog import Product, load_catalog  # noqa: E402
 from generator.planning.plan.compile import compile_plan  # noqa: E402

@@ -36,7 +36,7 @@ from generator.orchestration.batches.webhooks import RunCounts
 from generator.orchestration.runs.jobs import RenderJob, make_job
 from generator.orchestration.runs.manifest import RowResult
 from generator.orchestration.runs.outputs import OutputKeys
-from generator.orchestration.runs.planning import PlannedRow, RunOptions, load_templates, plan_rows
+from generator.orchestration.runs.rows import PlannedRow, RunOptions, load_templates, plan_rows
 from generator.orchestration.stores.store import Store, safe_name
 from generator.planning.batches import Batch, OnRemoved, select_products
 from generator.planning.catalog import load_catalog

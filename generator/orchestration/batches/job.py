@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from generator.core.errors import ConfigError
 from generator.orchestration.batches.run import batch_options
 from generator.orchestration.executors.local import Executor, InlineExecutor, ProcessExecutor
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.stores.destination import open_store
 from generator.orchestration.stores.fetch import FetchSettings
 from generator.orchestration.stores.store import Store

@@ -52,8 +52,8 @@ from generator.orchestration.batches.index import (
 from generator.orchestration.batches.records import RUNS_PREFIX, read_run
 from generator.orchestration.batches.webhooks import Delivery, WebhookTarget, batch_event, deliver, load_target
 from generator.orchestration.executors.local import Executor, load_renderer
-from generator.orchestration.runs.planning import RunOptions
 from generator.orchestration.runs.progress import Progress
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import render_rows
 from generator.orchestration.stores.fetch import Fetcher, FetchSettings
 from generator.orchestration.stores.store import Store

@@ -24,7 +24,7 @@ from generator.orchestration.cli.common import (
     with_reading_arguments,
 )
 from generator.orchestration.runs.outputs import plan_key
-from generator.orchestration.runs.planning import (
+from generator.orchestration.runs.rows import (
     DEFAULT_TEMPLATES,
     PlannedRow,
     RunOptions,

@@ -20,7 +20,7 @@ from generator.core.errors import AdgenError, ConfigError
 from generator.core.geometry import ASPECT_SIZES
 from generator.core.urls import is_url
 from generator.orchestration.batches.job import BatchSettings
-from generator.orchestration.runs.planning import DEFAULT_TEMPLATES
+from generator.orchestration.runs.rows import DEFAULT_TEMPLATES
 from generator.orchestration.stores.fetch import Fetcher, FetchSettings
 from generator.planning.batches import ExecutorBlock
 from generator.planning.catalog import CATALOG_FORMATS, CatalogOptions, load_column_map

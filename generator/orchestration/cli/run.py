@@ -31,7 +31,7 @@ from generator.orchestration.cli.common import (
 )
 from generator.orchestration.executors.local import Executor, InlineExecutor, ProcessExecutor
 from generator.orchestration.runs.manifest import summarize
-from generator.orchestration.runs.planning import RunOptions
+from generator.orchestration.runs.rows import RunOptions
 from generator.orchestration.runs.run import run_batch
 from generator.orchestration.stores.destination import open_store
 from generator.orchestration.stores.fetch import FetchSettings

@@ -1,4 +1,4 @@
-"""Batches: every catalog row x aspect planned (``generator.orchestration.runs.planning``), rendered, checked and
+"""Batches: every catalog row x aspect planned (``generator.orchestration.runs.rows``), rendered, checked and
 stored, with a manifest.
 
 Each planned row becomes a job (``generator.orchestration.runs.jobs``) whose key names its outputs
@@ -37,8 +37,8 @@ from generator.orchestration.executors.local import (
 from generator.orchestration.runs.jobs import RenderJob, make_job
 from generator.orchestration.runs.manifest import RowResult, RunReport, write_manifest, write_summary
 from generator.orchestration.runs.outputs import OutputKeys, StoredOutputs, retire, stored_job
-from generator.orchestration.runs.planning import PlannedRow, RunOptions, load_templates, plan_rows
 from generator.orchestration.runs.progress import Progress
+from generator.orchestration.runs.rows import PlannedRow, RunOptions, load_templates, plan_rows
 from generator.orchestration.stores.fetch import Fetcher
 from generator.orchestration.stores.keyframes import StoreKeyframes
 from generator.orchestration.stores.speech import clip_source, speech_cache

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.core.images import AssetResolver
-from generator.orchestration.runs.planning import settle_legibility
+from generator.orchestration.runs.rows import settle_legibility
 from generator.orchestration.stores.speech import voices
 from generator.orchestration.studio.workspace import Workspace
 from generator.planning.catalog import CatalogOptions

@@ -20,7 +20,7 @@ from typing import Any
 
 from generator.core.errors import AdgenError
 from generator.orchestration.runs.manifest import RowResult, write_manifest
-from generator.orchestration.runs.planning import PlannedRow, RunOptions, plan_rows
+from generator.orchestration.runs.rows import PlannedRow, RunOptions, plan_rows
 from generator.orchestration.runs.run import render_rows
 from generator.orchestration.stores.store import MANIFEST_KEY, LocalStore, safe_name
 from generator.orchestration.studio.workspace import Workspace

@@ -261,7 +261,7 @@ class ShotPlan(_Plan):
     @property
     def auto_legibility(self) -> bool:
         """Whether a text asks for a remedy when it lacks contrast (``legibility: auto``): deciding
-        which needs the backgrounds, so it happens after planning (``generator.orchestration.runs.planning.settle_legibility``)."""
+        which needs the backgrounds, so it happens after planning (``generator.orchestration.runs.rows.settle_legibility``)."""
         return any(
             isinstance(layer, TextPlacement) and layer.legibility == "auto"
             for shot in self.shots
