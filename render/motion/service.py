@@ -149,7 +149,8 @@ class MotionService:
         self.strict = strict
         self.checks = checks
         self.refused = dict(refused or {})
-        self._fresh: dict[str, MotionReport] = {}  # clips ``prepare`` made, until a plan first shows them
+        self._fresh: dict[str, MotionReport] = {}  # clips made here, until a plan first shows them
+        self._figures: dict[str, dict[str, float]] = {}  # the checks' figures of each clip kept or read, by key
 
     @property
     def generates(self) -> bool:
@@ -178,10 +179,13 @@ class MotionService:
             if request is None:
                 reports.append(MotionReport(shot.id, "fallback", NO_MODEL))
                 continue
-            clip, report = self._clip(shot.id, request, clip_key(_identity(shot), request, self.checks))
-            reports.append(report)
-            if clip is not None:
-                clips[shot.id] = clip
+            key = clip_key(_identity(shot), request, self.checks)
+            frames = self._stored(key, request) if key not in self.refused else None
+            if frames is None and key not in self.refused:
+                frames = self._make({key: request}).get(key)
+            reports.append(self._report(shot.id, key, request))
+            if frames is not None:
+                clips[shot.id] = Clip([np.asarray(f.convert("RGB")) for f in frames], request.frames, request.size)
         return clips, tuple(reports)
 
     def prepare(
@@ -190,25 +194,28 @@ class MotionService:
         """Make every clip ``plans`` need and the store lacks, each once (a pool of ``parallel`` actors makes
         that many side by side); then each plan's reports, by index: the first plan to show a clip
         made here has it ``generated``, later ones ``reused``. A plan whose clip failed with ``strict`` has none.
-        ``scenes(plan)`` is ``plates``' ``keyframe`` for ``plan``.
+        ``scenes(plan)`` is ``plates``' ``keyframe`` for ``plan``. Only one request is held per distinct clip.
         """
         wanted: dict[str, ClipRequest] = {}
+        shown: list[list[tuple[str, str | None]]] = []  # each plan's moving shots and their clips' keys
         for plan in plans:
+            shown.append([])
             for shot, request in self._requests(plan, scenes(plan)):
                 key = None if request is None else clip_key(_identity(shot), request, self.checks)
-                if key is not None and request is not None and key not in self.refused and key not in self._fresh:
+                if key is not None and request is not None:
                     wanted.setdefault(key, request)
-        missing = [(key, r) for key, r in wanted.items() if self.store is None or not self.store.contains(key)]
+                shown[-1].append((shot.id, key))
+        missing = [(k, r) for k, r in wanted.items() if self._figures.get(k) is None and not self._has(k)]
         at_once = getattr(self.model, "parallel", 1) if missing else 1  # a pool's actors; else a clip at a time
         for start in range(0, len(missing), at_once):  # so many clips held in memory before they are stored
-            for key, (clip, report) in self._made(dict(missing[start : start + at_once])).items():
-                if clip is not None and self.store is not None:
-                    self.store.put(key, stacked(clip))
-                (self._fresh if clip is not None else self.refused)[key] = report
+            self._make(dict(missing[start : start + at_once]))
         reports = {}
-        for index, plan in enumerate(plans):
+        for index, shots in enumerate(shown):
             try:
-                reports[index] = self.plates(plan, scenes(plan))[1]
+                reports[index] = tuple(
+                    MotionReport(shot, "fallback", NO_MODEL) if key is None else self._report(shot, key, wanted[key])
+                    for shot, key in shots
+                )
             except RenderError as exc:  # --motion-strict: the row fails where it is rendered
                 log.warning("%s", exc)
         return reports
@@ -231,32 +238,48 @@ class MotionService:
                 last=keyframe(target) if target is not None else None,
             )  # fmt: skip
 
-    def _clip(self, shot: str, request: ClipRequest, key: str) -> tuple[Clip | None, MotionReport]:
-        """``request``'s clip from the store, or made by the model (loaded only then), checked."""
+    def _has(self, key: str) -> bool:
+        return key in self.refused or (self.store is not None and self.store.contains(key))
+
+    def _stored(self, key: str, request: ClipRequest) -> list[Image.Image] | None:
+        """The clip stored under ``key`` (None: none), its figures measured the first time it is read."""
+        sheet = self.store.get(key) if self.store is not None else None
+        frames = unstacked(sheet) if sheet is not None else None
+        if frames is not None and key not in self._figures:
+            self._figures[key] = _checked(frames, request)[1]
+        return frames
+
+    def _report(self, shot: str, key: str, request: ClipRequest) -> MotionReport:
+        """What became of ``shot``'s clip: refused, ``generated`` (made here, shown for the first time), or
+        ``reused``.
+
+        Raises:
+            RenderError: ``strict``, and the clip was refused.
+        """
         if key in self.refused:
             refused = replace(self.refused[key], shot=shot)
             if self.strict:
-                raise RenderError(f"qc: generated motion failed after 2 attempts: {refused.reason} (--motion-strict)",
-                                  shot=shot)  # fmt: skip
-            return None, refused
-        sheet = self.store.get(key) if self.store is not None else None
-        stored = unstacked(sheet) if sheet is not None else None
-        if stored is not None:
-            _, figures = _checked(stored, request)
-            fresh = self._fresh.pop(key, None)
-            report = (
-                replace(fresh, shot=shot)
-                if fresh
-                else MotionReport(shot, "reused", figures=figures, checked=self.checks)
-            )
-            return _shown(stored, request), report
-        ((clip, report),) = self._made({key: request}).values()
-        if clip is None:
-            self.refused[key] = report
-            return self._clip(shot, request, key)
-        if self.store is not None:
-            self.store.put(key, stacked(clip))
-        return _shown(clip, request), replace(report, shot=shot)
+                raise RenderError(f"qc: generated motion: {refused.reason} (--motion-strict)", shot=shot)
+            return refused
+        fresh = self._fresh.pop(key, None)
+        if fresh is not None:
+            return replace(fresh, shot=shot)
+        if key not in self._figures:
+            self._stored(key, request)
+        return MotionReport(shot, "reused", figures=self._figures.get(key, {}), checked=self.checks)
+
+    def _make(self, requests: Mapping[str, ClipRequest]) -> dict[str, list[Image.Image]]:
+        """Make ``requests``' clips (``_made``) and keep those that passed (in the store, their reports until
+        first shown); note the others as refused. Returns the clips kept, by key."""
+        kept = {}
+        for key, (clip, report) in self._made(requests).items():
+            if clip is None:
+                self.refused[key] = report
+                continue
+            if self.store is not None:
+                self.store.put(key, stacked(clip))
+            self._fresh[key], self._figures[key], kept[key] = report, report.figures, clip
+        return kept
 
     def _made(self, requests: Mapping[str, ClipRequest]) -> dict[str, tuple[list[Image.Image] | None, MotionReport]]:
         """Each request's clip made by the model, checked, and made again once from a derived seed if it failed
@@ -291,11 +314,6 @@ def _identity(shot: PlannedShot) -> str:
     """The video model identity the plan records for ``shot``'s motion."""
     assert shot.background.motion is not None and shot.background.motion.model is not None
     return shot.background.motion.model
-
-
-def _shown(frames: Sequence[Image.Image], request: ClipRequest) -> Clip:
-    """What the model made, shown at the request's frame count and size."""
-    return Clip([np.asarray(frame.convert("RGB")) for frame in frames], request.frames, request.size)
 
 
 def _checked(clip: Sequence[Image.Image], request: ClipRequest) -> tuple[str | None, dict[str, float]]:
